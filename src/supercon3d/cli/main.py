@@ -1,0 +1,17 @@
+"""The ``supercon3d`` command."""
+
+from __future__ import annotations
+
+import typer
+
+from supercon3d.cli.baseline import baseline
+from supercon3d.cli.data import data_app
+
+app = typer.Typer(
+    name="supercon3d",
+    help="Machine-learning superconductor discovery for ordered and disordered crystals.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(data_app, name="data")
+app.command()(baseline)

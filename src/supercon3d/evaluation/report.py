@@ -1,0 +1,54 @@
+"""Saving cross-validation results: JSON summary, out-of-fold predictions, parity plot."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+
+def parity_plot(predictions: pd.DataFrame, path: str | os.PathLike, title: str) -> Path:
+    """Predicted against measured ln Tc (ln K), coloured by family; written as PNG."""
+    path = Path(path)
+    fig, ax = plt.subplots(figsize=(5.5, 5.5), dpi=120)
+    for family, group in predictions.groupby("family", sort=True):
+        ax.scatter(group["ln_tc"], group["ln_tc_pred"], s=8, alpha=0.6, label=family)
+    low = float(np.floor(min(predictions["ln_tc"].min(), predictions["ln_tc_pred"].min())))
+    high = float(np.ceil(max(predictions["ln_tc"].max(), predictions["ln_tc_pred"].max())))
+    ax.plot([low, high], [low, high], color="black", linewidth=0.8)
+    ax.set_xlim(low, high)
+    ax.set_ylim(low, high)
+    ax.set_xlabel("measured ln Tc (ln K)")
+    ax.set_ylabel("predicted ln Tc (ln K)")
+    ax.set_title(title)
+    ax.legend(fontsize=8, loc="upper left")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
+def save_results(
+    summary: dict, predictions: pd.DataFrame, out_dir: str | os.PathLike, stem: str
+) -> dict[str, Path]:
+    """Write ``<stem>.json``, ``<stem>_predictions.csv`` and ``<stem>_parity.png``."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = {
+        "json": out_dir / f"{stem}.json",
+        "predictions": out_dir / f"{stem}_predictions.csv",
+        "parity": out_dir / f"{stem}_parity.png",
+    }
+    paths["json"].write_text(json.dumps(summary, indent=2))
+    predictions.to_csv(paths["predictions"], index=False)
+    parity_plot(
+        predictions, paths["parity"], f"{summary['model']}: MAE {summary['mae_mean']:.3f} ln K"
+    )
+    return paths

@@ -1,0 +1,26 @@
+"""A one-line description of the machine, printed with every benchmark figure."""
+
+from __future__ import annotations
+
+import os
+import platform
+from pathlib import Path
+
+
+def describe_machine() -> str:
+    """CPU model, core count, memory (GiB) and the torch build, e.g. for benchmark output."""
+    cpu = platform.machine()
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    memory = ""
+    if hasattr(os, "sysconf") and "SC_PHYS_PAGES" in os.sysconf_names:
+        gib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+        memory = f", {gib:.0f} GiB RAM"
+    import torch
+
+    device = "CUDA " + torch.cuda.get_device_name(0) if torch.cuda.is_available() else "CPU only"
+    return f"{cpu}, {os.cpu_count()} cores{memory}, torch {torch.__version__} ({device})"

@@ -1,0 +1,118 @@
+"""Cross-validating the composition baselines on the shared 10-fold protocol.
+
+An entry's composition is its structure's (element-level, occupancies included). With
+``extra_formulas`` each fold's training set also gets the SuperCon formula table, minus every
+formula whose composition key equals that of a validation or test entry of the fold, taken
+both from the entry's structure and from its ``formula`` column.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable, Iterable
+
+import numpy as np
+import pandas as pd
+
+from supercon3d.data.composition import CompositionKey, composition_key, parse_formula
+from supercon3d.data.supercon3d import Entry, SuperCon3D
+from supercon3d.data.tables import load_supercon_formulas
+from supercon3d.evaluation.folds import FoldAssignment
+from supercon3d.evaluation.metrics import summarize
+from supercon3d.models.composition import BaselineConfig, MagpieFeaturizer, MagpieRegressor
+from supercon3d.settings import cache_dir
+
+
+def entry_keys(entries: Iterable[Entry]) -> set[CompositionKey]:
+    """Composition keys of entries, from their structures and from their formula column."""
+    keys = set()
+    for entry in entries:
+        keys.add(composition_key(entry.structure.composition))
+        formula = parse_formula(entry.formula)
+        if formula is not None:
+            keys.add(composition_key(formula))
+    return keys
+
+
+def extra_training_rows(formulas: pd.DataFrame, excluded_keys: set[CompositionKey]) -> pd.DataFrame:
+    """The formula-table rows that may join training: ``tc`` > 0 K and key not excluded."""
+    allowed = [key not in excluded_keys for key in formulas["key"]]
+    rows = formulas[np.asarray(allowed, dtype=bool) & (formulas["tc"] > 0).to_numpy()]
+    return rows.reset_index(drop=True)
+
+
+def cross_validate_baseline(
+    dataset: SuperCon3D,
+    folds: FoldAssignment,
+    config: BaselineConfig = BaselineConfig(),
+    data: str | os.PathLike | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> tuple[dict, pd.DataFrame]:
+    """Train on each fold's training ids, predict its test ids; target ln Tc (ln K).
+
+    Fold ids missing from ``dataset`` (a subset, or unreadable CIFs) are skipped.
+    Returns the :func:`~supercon3d.evaluation.metrics.summarize` dict, whose ``folds`` records
+    also hold ``n_train`` (structures), ``n_extra`` (formulas added) and ``n_extra_excluded``
+    (formulas kept out for sharing a key with a validation or test entry), and the
+    out-of-fold predictions. ``progress`` is called with 1 after each fold.
+    """
+    by_id = {entry.id: entry for entry in dataset.entries}
+    featurizer = MagpieFeaturizer(cache_dir() if config.disk_cache else None)
+    formulas = None
+    if config.extra_formulas:
+        formulas = load_supercon_formulas(config.formulas_table, data)
+
+    test_folds = config.test_folds if config.test_folds is not None else range(folds.n_folds)
+    predictions, fold_counts = [], {}
+    for fold in test_folds:
+        split = folds.split(fold)
+        train, val, test = (
+            [by_id[i] for i in ids if i in by_id] for ids in (split.train, split.val, split.test)
+        )
+        compositions = [entry.structure.composition for entry in train]
+        targets = [entry.ln_tc for entry in train]
+        n_extra = n_excluded = 0
+        if formulas is not None:
+            extra = extra_training_rows(formulas, entry_keys(val + test))
+            compositions += list(extra["composition"])
+            targets += [math.log(tc) for tc in extra["tc"]]
+            n_extra = len(extra)
+            n_excluded = int((formulas["tc"] > 0).sum()) - n_extra
+        model = MagpieRegressor(config.model, config.seed, config.n_jobs, featurizer)
+        model.fit(compositions, targets)
+        predicted = model.predict([entry.structure.composition for entry in test])
+        predictions.append(
+            pd.DataFrame(
+                {
+                    "id": [entry.id for entry in test],
+                    "fold": fold,
+                    "formula": [entry.formula for entry in test],
+                    "tc": [entry.tc for entry in test],
+                    "ln_tc": [entry.ln_tc for entry in test],
+                    "ln_tc_pred": predicted,
+                    "family": [entry.family for entry in test],
+                    "disorder": [entry.disorder_class.value for entry in test],
+                }
+            )
+        )
+        fold_counts[fold] = {
+            "n_train": len(train),
+            "n_extra": n_extra,
+            "n_extra_excluded": n_excluded,
+        }
+        if progress is not None:
+            progress(1)
+
+    table = pd.concat(predictions, ignore_index=True)
+    summary = summarize(table, config.name)
+    for record in summary["folds"]:
+        record.update(fold_counts[record["fold"]])
+    summary["config"] = {
+        "model": config.model,
+        "extra_formulas": config.extra_formulas,
+        "formulas_table": config.formulas_table if config.extra_formulas else None,
+        "formulas_unparsed": formulas.attrs["unparsed"] if formulas is not None else None,
+        "seed": config.seed,
+    }
+    return summary, table

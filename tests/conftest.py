@@ -1,0 +1,62 @@
+"""Shared fixtures: a throw-away cache folder, hand-made structures, SuperCon3D loaded once."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from pymatgen.core import Lattice, Structure
+
+from supercon3d.data.supercon3d import load_supercon3d
+
+
+@pytest.fixture(autouse=True)
+def isolated_cache(tmp_path_factory, monkeypatch):
+    """Every test writes caches under a temporary folder, never the user's."""
+    monkeypatch.setenv("SUPERCON3D_CACHE", str(tmp_path_factory.getbasetemp() / "cache"))
+
+
+@pytest.fixture(scope="session")
+def supercon3d():
+    """The full SuperCon3D dataset (about 6 s to load)."""
+    return load_supercon3d()
+
+
+def cubic(a: float, species: list, coords: list) -> Structure:
+    """A cubic cell of edge ``a`` (Å); sites as pymatgen species and fractional coordinates."""
+    return Structure(Lattice.cubic(a), species, coords)
+
+
+@pytest.fixture
+def rocksalt() -> Structure:
+    return Structure.from_spacegroup(
+        "Fm-3m", Lattice.cubic(5.64), ["Na", "Cl"], [[0, 0, 0], [0.5, 0.5, 0.5]]
+    )
+
+
+def p1_cif(
+    a: float, sites: list[tuple[str, float, float, float, float]], symmetry: bool = True
+) -> str:
+    """CIF text of a cubic cell (edge ``a``, Å) with (element, x, y, z, occupancy) sites."""
+    lines = ["data_test"]
+    lines += [f"_cell_length_{axis} {a}" for axis in "abc"]
+    lines += [f"_cell_angle_{angle} 90" for angle in ("alpha", "beta", "gamma")]
+    if symmetry:
+        lines += [
+            "_symmetry_space_group_name_H-M 'P 1'",
+            "loop_",
+            "_symmetry_equiv_pos_as_xyz",
+            " x,y,z",
+        ]
+    lines += ["loop_"] + [
+        f"_atom_site_{field}"
+        for field in ("label", "type_symbol", "fract_x", "fract_y", "fract_z", "occupancy")
+    ]
+    lines += [f"{el}{i} {el} {x} {y} {z} {occ}" for i, (el, x, y, z, occ) in enumerate(sites)]
+    return "\n".join(lines) + "\n"
+
+
+def random_rotation(seed: int = 0) -> np.ndarray:
+    """A proper rotation matrix (det +1)."""
+    q, r = np.linalg.qr(np.random.default_rng(seed).normal(size=(3, 3)))
+    q *= np.sign(np.diag(r))
+    return q if np.linalg.det(q) > 0 else -q

@@ -1,0 +1,147 @@
+import numpy as np
+import pytest
+import torch
+from pymatgen.core import DummySpecies, Lattice, Structure
+from torch_geometric.data import Batch
+
+from conftest import cubic, random_rotation
+from supercon3d.data.cif import read_cif
+from supercon3d.graphs import (
+    GraphBuildError,
+    GraphSettings,
+    element_table,
+    graphs_from_cifs,
+    structure_to_graph,
+)
+from supercon3d.graphs.cache import graph_cache_dir
+from supercon3d.settings import dataset_path
+
+MGB2 = "671985.cif"
+CS2RBC60 = "602516.cif"  # disordered
+
+
+def sorted_distances_per_site(graph) -> list[tuple]:
+    center = graph.edge_index[1].numpy()
+    lengths = graph.edge_len.numpy()
+    return sorted(tuple(np.round(np.sort(lengths[center == i]), 4)) for i in range(graph.num_nodes))
+
+
+@pytest.mark.parametrize("name", [MGB2, CS2RBC60])
+def test_supercell_has_the_same_neighbour_distances(name):
+    structure = read_cif(dataset_path(f"supercon3d/cif/{name}")).structure
+    settings = GraphSettings(k=16, cutoff=8.0)
+    primitive = sorted_distances_per_site(structure_to_graph(structure, settings))
+    supercell = sorted_distances_per_site(structure_to_graph(structure * (2, 1, 1), settings))
+    assert supercell == sorted(primitive * 2)
+
+
+def test_rotation_rotates_edge_vectors_and_keeps_lengths():
+    structure = read_cif(dataset_path(f"supercon3d/cif/{CS2RBC60}")).structure
+    rotation = random_rotation(1)
+    rotated = Structure(
+        Lattice(structure.lattice.matrix @ rotation.T),
+        structure.species_and_occu,
+        structure.frac_coords,
+    )
+    settings = GraphSettings(k=10_000, cutoff=5.0)  # every neighbour inside 5 Å: no ties at k
+    a, b = structure_to_graph(structure, settings), structure_to_graph(rotated, settings)
+
+    def by_edge(g):
+        keys = zip(g.edge_index.T.tolist(), g.edge_shift.round().int().tolist())
+        return {(tuple(e), tuple(s)): i for i, (e, s) in enumerate(keys)}
+
+    index_a, index_b = by_edge(a), by_edge(b)
+    assert index_a.keys() == index_b.keys()
+    order_a = list(index_a.values())
+    order_b = [index_b[key] for key in index_a]
+    rot = torch.as_tensor(rotation, dtype=torch.float32)
+    torch.testing.assert_close(a.edge_vec[order_a] @ rot.T, b.edge_vec[order_b], atol=1e-4, rtol=0)
+    torch.testing.assert_close(a.edge_len[order_a], b.edge_len[order_b], atol=1e-4, rtol=0)
+
+
+def test_substitutional_site_gets_the_mean_of_two_elements():
+    s = cubic(4.0, [{"Ba": 0.5, "K": 0.5}, "Bi"], [[0, 0, 0], [0.5, 0.5, 0.5]])
+    graph = structure_to_graph(s)
+    table = element_table("magpie")
+    expected = 0.5 * (table[56 - 1] + table[19 - 1])
+    np.testing.assert_allclose(graph.x[0, :-1].numpy(), expected, atol=1e-6)
+    assert graph.x[0, -1].item() == pytest.approx(1.0)
+    assert graph.species[0, 56 - 1].item() == pytest.approx(0.5)
+
+
+def test_half_occupied_site_halves_its_edge_weights():
+    s = cubic(3.9, ["Cu", {"O": 0.5}, "O"], [[0, 0, 0], [0.5, 0, 0], [0, 0.5, 0]])
+    graph = structure_to_graph(s, GraphSettings(k=8, cutoff=6.0))
+    src, dst = graph.edge_index
+    partial = 1
+    to_or_from_partial = (src == partial) ^ (dst == partial)
+    assert to_or_from_partial.any()
+    torch.testing.assert_close(
+        graph.edge_weight[to_or_from_partial],
+        torch.full_like(graph.edge_weight[to_or_from_partial], 0.5),
+    )
+    both_full = (src != partial) & (dst != partial)
+    assert torch.all(graph.edge_weight[both_full] == 1.0)
+    assert graph.x[partial, -1].item() == pytest.approx(0.5)
+
+
+def test_no_self_loop_at_zero_distance_but_periodic_self_images():
+    graph = structure_to_graph(cubic(3.0, ["Po"], [[0, 0, 0]]), GraphSettings(k=6, cutoff=4.0))
+    assert graph.num_edges == 6
+    assert torch.all(graph.edge_len > 2.99)
+    assert torch.all(graph.edge_index[0] == graph.edge_index[1])
+
+
+def test_unknown_element_is_an_error_naming_the_structure():
+    s = cubic(4.0, [DummySpecies("X"), "Nb"], [[0, 0, 0], [0.5, 0.5, 0.5]])
+    with pytest.raises(GraphBuildError, match="weird.cif: element X"):
+        structure_to_graph(s, name="weird.cif")
+
+
+def test_isolated_atom_is_an_error():
+    with pytest.raises(GraphBuildError, match="no neighbour within the 8 Å cutoff"):
+        structure_to_graph(cubic(20.0, ["Nb"], [[0, 0, 0]]), name="lonely.cif")
+
+
+def test_batched_edge_vectors_follow_from_positions_lattice_and_shifts():
+    cif_dir = dataset_path("supercon3d/cif")
+    graphs = graphs_from_cifs([cif_dir / MGB2, cif_dir / CS2RBC60], workers=1).graphs
+    batch = Batch.from_data_list(graphs)
+    src, dst = batch.edge_index
+    lattice = batch.lattice[batch.batch[dst]]
+    recomputed = (
+        batch.pos[src] + torch.einsum("ei,eij->ej", batch.edge_shift, lattice) - batch.pos[dst]
+    )
+    torch.testing.assert_close(recomputed, batch.edge_vec, atol=1e-3, rtol=0)
+    assert batch.lattice.shape == (2, 3, 3)
+
+
+def test_cache_is_reused_and_keyed_by_content(tmp_path):
+    source = dataset_path(f"supercon3d/cif/{MGB2}")
+    copy = tmp_path / "mgb2.cif"
+    copy.write_bytes(source.read_bytes())
+    settings = GraphSettings(k=12, cutoff=6.0)
+    first = graphs_from_cifs([copy], settings, workers=1).graphs[0]
+    cached = list(graph_cache_dir(settings).glob("*.pt"))
+    assert len(cached) == 1
+    second = graphs_from_cifs([copy], settings, workers=1).graphs[0]
+    torch.testing.assert_close(first.edge_vec, second.edge_vec)
+    assert second.name == "mgb2.cif"
+
+    cached[0].write_bytes(b"corrupt")  # a damaged cache file is rebuilt, not fatal
+    rebuilt = graphs_from_cifs([copy], settings, workers=1).graphs[0]
+    torch.testing.assert_close(first.x, rebuilt.x)
+
+    copy.write_text(copy.read_text().replace("_cell_length_a", "_cell_length_a ", 1))
+    graphs_from_cifs([copy], settings, workers=1)
+    assert len(list(graph_cache_dir(settings).glob("*.pt"))) == 2
+
+
+def test_folder_build_skips_broken_files(tmp_path):
+    broken = tmp_path / "broken.cif"
+    broken.write_text("not a cif")
+    good = dataset_path(f"supercon3d/cif/{MGB2}")
+    result = graphs_from_cifs([good, broken, tmp_path / "missing.cif"], workers=1)
+    assert [g.name for g in result.graphs] == [MGB2]
+    assert len(result.failures) == 2
+    assert "broken.cif" in str(result.failures[0]) and "missing.cif" in str(result.failures[1])
