@@ -62,7 +62,9 @@ def test_extra_training_rows_drop_excluded_keys_and_zero_tc():
     assert list(rows["formula"]) == ["MgB2", "Pb"]
 
 
-def test_no_formula_sharing_a_val_or_test_key_enters_training(subset, folds, formulas, monkeypatch):
+@pytest.fixture
+def recorded_fits(monkeypatch) -> list:
+    """Replace the regressor by a mean predictor that records what each fold trains on."""
     fits = []
 
     class Recording(MagpieRegressor):
@@ -75,6 +77,24 @@ def test_no_formula_sharing_a_val_or_test_key_enters_training(subset, folds, for
             return np.full(len(compositions), self.mean_)
 
     monkeypatch.setattr(baseline_module, "MagpieRegressor", Recording)
+    return fits
+
+
+def test_training_on_validation_adds_exactly_the_validation_fold(subset, folds, recorded_fits):
+    config = BaselineConfig(train_on_validation=True, test_folds=(0, 1), disk_cache=False)
+    summary, _ = cross_validate_baseline(subset, folds, config)
+    assert summary["model"] == "magpie-lgbm+val"
+    ids = {e.id for e in subset.entries}
+    for (compositions, _), record in zip(recorded_fits, summary["folds"]):
+        split = folds.split(record["fold"])
+        expected = sum(i in ids for i in split.train + split.val)
+        assert record["n_train"] == len(compositions) == expected
+
+
+def test_no_formula_sharing_a_val_or_test_key_enters_training(
+    subset, folds, formulas, recorded_fits
+):
+    fits = recorded_fits
     config = BaselineConfig(extra_formulas=True, test_folds=(0, 1), disk_cache=False)
     summary, predictions = cross_validate_baseline(subset, folds, config)
 

@@ -68,8 +68,8 @@ def _print_summary(summary: dict, saved: dict[str, Path]) -> None:
     folds.add_row(
         "mean",
         "",
-        f"{summary['mae_mean']:.3f} ± {_number(summary['mae_std'])}",
-        f"{_number(summary['r2_mean'])} ± {_number(summary['r2_std'])}",
+        f"{summary['mae_mean']:.3f}±{_number(summary['mae_std'])}",
+        f"{_number(summary['r2_mean'])}±{_number(summary['r2_std'])}",
         style="bold",
     )
     output.print(folds)
@@ -89,6 +89,9 @@ def baseline(
     extra_formulas: bool = typer.Option(
         False, help="Also train on supercon_11949.csv (minus val/test compositions)."
     ),
+    train_on_validation: bool = typer.Option(
+        False, help="Train on the validation fold too (nine folds instead of eight)."
+    ),
     json_output: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
     data: Path | None = typer.Option(
         None,
@@ -105,7 +108,12 @@ def baseline(
     started = time.perf_counter()
     assignment = FoldAssignment.shipped()
     test_folds = _parse_folds(folds, assignment.n_folds)
-    config = BaselineConfig(model=model, extra_formulas=extra_formulas, test_folds=test_folds)
+    config = BaselineConfig(
+        model=model,
+        extra_formulas=extra_formulas,
+        train_on_validation=train_on_validation,
+        test_folds=test_folds,
+    )
     with progress_bar("reading CIFs", len(read_tc_table(data))) as advance:
         dataset = load_supercon3d(data, progress=advance)
     report_failures(dataset.failures, "CIFs")

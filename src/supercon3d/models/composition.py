@@ -180,12 +180,14 @@ class BaselineConfig:
 
     ``extra_formulas`` adds the ``formulas_table`` rows to every fold's training set, minus
     those sharing a composition key with the fold's validation or test entries.
-    ``test_folds`` picks the test folds to run (None: all). ``disk_cache`` keeps Magpie
-    descriptors under the cache folder between runs.
+    ``train_on_validation`` also trains on the validation fold (nine folds instead of eight;
+    the baselines choose no model on it). ``test_folds`` picks the test folds to run (None:
+    all). ``disk_cache`` keeps Magpie descriptors under the cache folder between runs.
     """
 
     model: RegressorName = "lgbm"
     extra_formulas: bool = False
+    train_on_validation: bool = False
     formulas_table: str = "supercon_11949"
     seed: int = 0
     n_jobs: int = 2
@@ -194,5 +196,6 @@ class BaselineConfig:
 
     @property
     def name(self) -> str:
-        """The model name in results, e.g. ``magpie-lgbm`` or ``magpie-lgbm+formulas``."""
-        return f"magpie-{self.model}" + ("+formulas" if self.extra_formulas else "")
+        """The model name in results, e.g. ``magpie-lgbm`` or ``magpie-lgbm+formulas+val``."""
+        extra = "+formulas" if self.extra_formulas else ""
+        return f"magpie-{self.model}{extra}" + ("+val" if self.train_on_validation else "")

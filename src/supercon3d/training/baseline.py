@@ -70,6 +70,8 @@ def cross_validate_baseline(
         train, val, test = (
             [by_id[i] for i in ids if i in by_id] for ids in (split.train, split.val, split.test)
         )
+        if config.train_on_validation:
+            train = train + val
         compositions = [entry.structure.composition for entry in train]
         targets = [entry.ln_tc for entry in train]
         n_extra = n_excluded = 0
@@ -111,6 +113,7 @@ def cross_validate_baseline(
     summary["config"] = {
         "model": config.model,
         "extra_formulas": config.extra_formulas,
+        "train_on_validation": config.train_on_validation,
         "formulas_table": config.formulas_table if config.extra_formulas else None,
         "formulas_unparsed": formulas.attrs["unparsed"] if formulas is not None else None,
         "seed": config.seed,
