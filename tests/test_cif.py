@@ -1,7 +1,7 @@
 import pytest
 
 from conftest import p1_cif
-from supercon3d.data.cif import CifReadError, cif_files, read_cif, read_cifs
+from supercon3d.data.cif import CifReadError, read_cif, read_cif_folder
 from supercon3d.settings import dataset_path
 
 
@@ -39,11 +39,11 @@ def test_folder_with_a_broken_file_reads_the_rest(tmp_path):
     for name in names:
         (tmp_path / name).write_bytes((source / name).read_bytes())
     (tmp_path / "zz_broken.cif").write_text("garbage")
-    result = read_cifs(cif_files(tmp_path), workers=1)
+    result = read_cif_folder(tmp_path, workers=1)
     assert sorted(r.name for r in result.records) == sorted(names)
     assert len(result.failures) == 1 and "zz_broken.cif" in str(result.failures[0])
 
 
 def test_empty_folder_is_a_clear_error(tmp_path):
     with pytest.raises(CifReadError, match="no .cif files"):
-        cif_files(tmp_path)
+        read_cif_folder(tmp_path)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -10,10 +11,11 @@ import typer
 from rich.table import Table
 
 from supercon3d.cli.progress import one_line_errors, output, progress_bar, report_failures
+from supercon3d.data.cif import cif_files, read_cifs
 from supercon3d.data.stats import dataset_stats, tc_histogram
 from supercon3d.data.supercon3d import load_supercon3d, read_tc_table
 from supercon3d.data.tables import load_3dsc_index, load_mp_index, load_supercon_formulas
-from supercon3d.data.taxonomy import DISORDER_CLASSES, DisorderTolerances
+from supercon3d.data.taxonomy import DISORDER_CLASSES, DisorderTolerances, classify_disorder
 from supercon3d.graphs import GraphSettings, graphs_from_cifs
 from supercon3d.settings import dataset_path
 
@@ -158,3 +160,56 @@ def sources(
     for name, counts in summary.items():
         table.add_row(name, ", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in counts.items()))
     output.print(table)
+
+
+@data_app.command()
+@one_line_errors
+def inspect(
+    paths: list[Path] = typer.Argument(..., help="CIF files and/or folders of CIFs."),
+    json_output: bool = typer.Option(False, "--json", help="Print one JSON list on stdout."),
+) -> None:
+    """Any CIFs: formula, sites, disorder class and the parser's warnings, one row per file."""
+    files = [f for p in paths for f in (cif_files(p) if p.is_dir() else [p])]
+    with progress_bar("reading CIFs", len(files)) as advance:
+        result = read_cifs(files, progress=advance)
+    rows = []
+    for record in result.records:
+        report = classify_disorder(
+            record.structure, overfull_occupancies=record.overfull_occupancies
+        )
+        rows.append(
+            {
+                "file": record.source,
+                "formula": record.structure.composition.reduced_formula,
+                "sites": len(record.structure),
+                **asdict(report),
+                "disorder_class": report.disorder_class.value,
+                "warnings": record.warnings,
+            }
+        )
+    rows += [{"file": f.source, "error": f.reason} for f in result.failures]
+    if json_output:
+        typer.echo(json.dumps(rows))
+        return
+    table = Table(title=f"{len(result.records)} structures")
+    for column in ("file", "formula", "sites", "class", "mixed", "partial", "warnings"):
+        table.add_column(
+            column, justify="left" if column in ("file", "formula", "class") else "right"
+        )
+    for row in rows:
+        if "error" in row:
+            continue
+        table.add_row(
+            Path(row["file"]).name,
+            row["formula"],
+            str(row["sites"]),
+            row["disorder_class"],
+            str(row["substitutional_sites"]),
+            str(row["partial_sites"]),
+            str(len(row["warnings"])),
+        )
+    output.print(table)
+    for row in rows:
+        for warning in row.get("warnings", []):
+            output.print(f"{Path(row['file']).name}: {warning}", highlight=False)
+    report_failures(result.failures, "CIFs")

@@ -156,3 +156,12 @@ def read_cifs(
             for outcome in pool.map(_read_or_error, paths, chunksize=16):
                 collect(outcome)
     return FolderReadResult(records, failures)
+
+
+def read_cif_folder(
+    folder: str | os.PathLike,
+    workers: int | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> FolderReadResult:
+    """Read every ``*.cif`` of a folder (see :func:`read_cifs`); an empty folder is an error."""
+    return read_cifs(cif_files(folder), workers, progress)

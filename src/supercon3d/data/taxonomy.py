@@ -94,6 +94,19 @@ def _site_radii(structure: Structure) -> np.ndarray:
     return np.asarray(radii)
 
 
+def _contact_pairs(
+    structure: Structure, radii: np.ndarray, contact_factor: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Site pairs (i < j) closer than ``contact_factor`` times their radii sum (any image)."""
+    reach = 2.0 * contact_factor * float(radii.max())
+    center, neighbor, _, distance = structure.get_neighbor_list(r=reach, exclude_self=True)
+    close = (center < neighbor) & (distance < contact_factor * (radii[center] + radii[neighbor]))
+    if not close.any():
+        return np.empty(0, dtype=int), np.empty(0, dtype=int)
+    pairs = np.unique(np.stack([center[close], neighbor[close]], axis=1), axis=0)
+    return pairs[:, 0], pairs[:, 1]
+
+
 def classify_disorder(
     structure: Structure,
     tolerances: DisorderTolerances = DisorderTolerances(),
@@ -109,11 +122,8 @@ def classify_disorder(
     partial = occupancy < 1.0 - tol.occupancy_tol
     full = ~partial
 
-    distances = structure.distance_matrix
-    np.fill_diagonal(distances, np.inf)
     radii = _site_radii(structure)
-    contact = np.triu(distances < tol.contact_factor * (radii[:, None] + radii[None, :]), 1)
-    i, j = np.nonzero(contact)
+    i, j = _contact_pairs(structure, radii, tol.contact_factor)
 
     both_full_single = full[i] & full[j] & ~substitutional[i] & ~substitutional[j]
     overlapping_full = int(both_full_single.sum())
