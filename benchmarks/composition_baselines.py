@@ -17,9 +17,8 @@ from supercon3d.machine import describe_machine
 
 
 def run(model: str, extra_formulas: bool) -> tuple[list[str], dict, float]:
-    command = ["supercon3d", "baseline", "--model", model, "--json"]
-    if extra_formulas:
-        command.insert(4, "--extra-formulas")
+    extra = ["--extra-formulas"] if extra_formulas else []
+    command = ["supercon3d", "baseline", "--model", model, *extra, "--json"]
     start = time.perf_counter()
     completed = subprocess.run(command, check=True, capture_output=True, text=True)
     return command, json.loads(completed.stdout), time.perf_counter() - start

@@ -187,9 +187,9 @@ def inspect(
                 "warnings": record.warnings,
             }
         )
-    rows += [{"file": f.source, "error": f.reason} for f in result.failures]
     if json_output:
-        typer.echo(json.dumps(rows))
+        errors = [{"file": f.source, "error": f.reason} for f in result.failures]
+        typer.echo(json.dumps(rows + errors))
         return
     table = Table(title=f"{len(result.records)} structures")
     for column in ("file", "formula", "sites", "class", "mixed", "partial", "warnings"):
@@ -197,8 +197,6 @@ def inspect(
             column, justify="left" if column in ("file", "formula", "class") else "right"
         )
     for row in rows:
-        if "error" in row:
-            continue
         table.add_row(
             Path(row["file"]).name,
             row["formula"],
@@ -210,6 +208,6 @@ def inspect(
         )
     output.print(table)
     for row in rows:
-        for warning in row.get("warnings", []):
+        for warning in row["warnings"]:
             output.print(f"{Path(row['file']).name}: {warning}", highlight=False)
     report_failures(result.failures, "CIFs")
