@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import math
 import time
 from pathlib import Path
 
 import typer
 from rich.table import Table
 
+from supercon3d.cli.formatting import number, parse_folds, without_nan
 from supercon3d.cli.progress import (
     console,
     one_line_errors,
@@ -24,52 +24,33 @@ from supercon3d.models.composition import BaselineConfig, RegressorName
 from supercon3d.training.baseline import cross_validate_baseline
 
 
-def _parse_folds(text: str | None, n_folds: int) -> tuple[int, ...] | None:
-    if text is None:
-        return None
-    try:
-        folds = tuple(sorted({int(part) for part in text.split(",") if part.strip()}))
-    except ValueError:
-        raise typer.BadParameter(f"{text!r}: expected comma-separated fold numbers") from None
-    if not folds or not all(0 <= f < n_folds for f in folds):
-        raise typer.BadParameter(f"{text!r}: folds must be in 0..{n_folds - 1}")
-    return folds
-
-
-def _without_nan(value):
-    """The value with NaN floats replaced by None, so that the JSON is standard."""
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _without_nan(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_without_nan(v) for v in value]
-    return value
-
-
-def _number(value: float | None, digits: int = 3) -> str:
-    return "-" if value is None else f"{value:.{digits}f}"
-
-
-def _print_summary(summary: dict, saved: dict[str, Path]) -> None:
+def print_summary(summary: dict, saved: dict[str, Path]) -> None:
+    """Per-fold, family and disorder tables of a cross-validation summary, and saved files."""
     folds = Table(title=f"{summary['model']}: ln Tc (ln K), per test fold")
-    for column in ("fold", "n_test", "MAE", "R²", "n_train", "+formulas", "excluded"):
+    extra = [
+        (key, title)
+        for key, title in (
+            ("n_train", "n_train"),
+            ("n_extra", "+formulas"),
+            ("n_extra_excluded", "excluded"),
+        )
+        if key in summary["folds"][0]
+    ]
+    for column in ("fold", "n_test", "MAE", "R²", *(title for _, title in extra)):
         folds.add_column(column, justify="right")
     for r in summary["folds"]:
         folds.add_row(
             str(r["fold"]),
             str(r["n_test"]),
-            _number(r["mae"]),
-            _number(r["r2"]),
-            str(r["n_train"]),
-            str(r["n_extra"]),
-            str(r["n_extra_excluded"]),
+            number(r["mae"]),
+            number(r["r2"]),
+            *(str(r[key]) for key, _ in extra),
         )
     folds.add_row(
         "mean",
         "",
-        f"{summary['mae_mean']:.3f}±{_number(summary['mae_std'])}",
-        f"{_number(summary['r2_mean'])}±{_number(summary['r2_std'])}",
+        f"{summary['mae_mean']:.3f}±{number(summary['mae_std'])}",
+        f"{number(summary['r2_mean'])}±{number(summary['r2_std'])}",
         style="bold",
     )
     output.print(folds)
@@ -78,7 +59,7 @@ def _print_summary(summary: dict, saved: dict[str, Path]) -> None:
         for column in (title, "n", "MAE", "R²"):
             groups.add_column(column, justify="right" if column != title else "left")
         for r in summary[key]:
-            groups.add_row(str(r[title]), str(r["n"]), _number(r["mae"]), _number(r["r2"]))
+            groups.add_row(str(r[title]), str(r["n"]), number(r["mae"]), number(r["r2"]))
         output.print(groups)
     output.print("saved: " + ", ".join(str(p) for p in saved.values()), highlight=False)
 
@@ -107,7 +88,7 @@ def baseline(
     """Cross-validate a composition baseline (Magpie descriptors + LightGBM, RF or SVR)."""
     started = time.perf_counter()
     assignment = FoldAssignment.shipped()
-    test_folds = _parse_folds(folds, assignment.n_folds)
+    test_folds = parse_folds(folds, assignment.n_folds)
     config = BaselineConfig(
         model=model,
         extra_formulas=extra_formulas,
@@ -120,7 +101,7 @@ def baseline(
     n_runs = len(config.test_folds) if config.test_folds is not None else assignment.n_folds
     with progress_bar(f"{config.name} folds", n_runs) as advance:
         summary, predictions = cross_validate_baseline(dataset, assignment, config, data, advance)
-    summary = _without_nan(summary)
+    summary = without_nan(summary)
     summary["wall_s"] = round(time.perf_counter() - started, 1)
     stem = config.name
     if config.test_folds is not None:
@@ -130,5 +111,5 @@ def baseline(
     if json_output:
         typer.echo(json.dumps(summary))
         return
-    _print_summary(summary, saved)
+    print_summary(summary, saved)
     console.print(f"took {summary['wall_s']:.0f} s")

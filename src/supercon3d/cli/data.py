@@ -11,7 +11,7 @@ import typer
 from rich.table import Table
 
 from supercon3d.cli.progress import one_line_errors, output, progress_bar, report_failures
-from supercon3d.data.cif import cif_files, read_cifs
+from supercon3d.data.cif import expand_cif_paths, read_cifs
 from supercon3d.data.stats import dataset_stats, tc_histogram
 from supercon3d.data.supercon3d import load_supercon3d, read_tc_table
 from supercon3d.data.tables import load_3dsc_index, load_mp_index, load_supercon_formulas
@@ -169,7 +169,7 @@ def inspect(
     json_output: bool = typer.Option(False, "--json", help="Print one JSON list on stdout."),
 ) -> None:
     """Any CIFs: formula, sites, disorder class and the parser's warnings, one row per file."""
-    files = [f for p in paths for f in (cif_files(p) if p.is_dir() else [p])]
+    files = expand_cif_paths(paths)
     with progress_bar("reading CIFs", len(files)) as advance:
         result = read_cifs(files, progress=advance)
     rows = []

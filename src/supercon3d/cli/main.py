@@ -6,6 +6,9 @@ import typer
 
 from supercon3d.cli.baseline import baseline
 from supercon3d.cli.data import data_app
+from supercon3d.cli.evaluate import evaluate
+from supercon3d.cli.predict import predict
+from supercon3d.cli.train import blend, train
 
 app = typer.Typer(
     name="supercon3d",
@@ -14,4 +17,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(data_app, name="data")
+app.command()(predict)
+app.command()(train)
+app.command()(blend)
+app.command()(evaluate)
 app.command()(baseline)

@@ -128,6 +128,11 @@ def cif_files(folder: str | os.PathLike) -> list[Path]:
     return files
 
 
+def expand_cif_paths(paths: Iterable[str | os.PathLike]) -> list[Path]:
+    """Files as given, folders replaced by their ``*.cif`` files (see :func:`cif_files`)."""
+    return [f for p in map(Path, paths) for f in (cif_files(p) if p.is_dir() else [p])]
+
+
 def read_cifs(
     paths: Iterable[str | os.PathLike],
     workers: int | None = None,

@@ -52,3 +52,19 @@ def save_results(
         predictions, paths["parity"], f"{summary['model']}: MAE {summary['mae_mean']:.3f} ln K"
     )
     return paths
+
+
+def site_importance_plot(
+    labels: list[str], importance: np.ndarray, path: str | os.PathLike, title: str
+) -> Path:
+    """Horizontal bar chart of per-site importance (%), largest at the top."""
+    order = np.argsort(importance)
+    height = max(2.5, 0.28 * len(labels) + 1)
+    fig, ax = plt.subplots(figsize=(6, min(height, 30)))
+    ax.barh([labels[i] for i in order], importance[order], color="tab:blue")
+    ax.set_xlabel("importance (%)")
+    ax.set_title(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return Path(path)

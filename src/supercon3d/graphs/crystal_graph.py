@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 import torch
-from pymatgen.core import Structure
+from pymatgen.core import Composition, Element, Structure
 from torch_geometric.data import Data
 
 from supercon3d.graphs.elements import EMBEDDINGS, element_table, occupancy_row
@@ -73,6 +73,13 @@ class CrystalGraph(Data):
     def to_arrays(self) -> dict:
         """Plain tensors and the name, for saving with ``torch.save`` (loads with weights_only)."""
         return {"name": self.name, **{key: self[key] for key in self.TENSOR_KEYS}}
+
+    def composition(self) -> Composition:
+        """The cell's composition: the occupancies of each element summed over sites."""
+        totals = self.species.sum(dim=0).double()
+        return Composition(
+            {Element.from_Z(int(z) + 1): float(totals[z]) for z in totals.nonzero().flatten()}
+        )
 
     @classmethod
     def from_arrays(cls, arrays: dict) -> CrystalGraph:

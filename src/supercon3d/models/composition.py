@@ -8,6 +8,7 @@ file whose name carries a hash of the featurizer settings and versions.
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import os
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, get_args
 
+import lightgbm
 import matminer
 import numpy as np
 import pandas as pd
@@ -199,3 +201,40 @@ class BaselineConfig:
         """The model name in results, e.g. ``magpie-lgbm`` or ``magpie-lgbm+formulas+val``."""
         extra = "+formulas" if self.extra_formulas else ""
         return f"magpie-{self.model}{extra}" + ("+val" if self.train_on_validation else "")
+
+
+class MagpieBooster:
+    """A fitted LightGBM model on Magpie descriptors predicting ln Tc (ln K), saved as
+    gzipped LightGBM text: loading it runs no pickle."""
+
+    def __init__(self, booster: lightgbm.Booster, featurizer: MagpieFeaturizer | None = None):
+        self.booster = booster
+        self.featurizer = featurizer or MagpieFeaturizer()
+
+    @classmethod
+    def from_regressor(cls, regressor: MagpieRegressor) -> MagpieBooster:
+        if not isinstance(getattr(regressor, "regressor_", None), LGBMRegressor):
+            raise ValueError("only a fitted LightGBM MagpieRegressor can be saved")
+        return cls(regressor.regressor_.booster_, regressor.featurizer)
+
+    def save(self, path: str | os.PathLike) -> Path:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with gzip.open(path, "wt", encoding="utf-8") as handle:
+            handle.write(self.booster.model_to_string())
+        return path
+
+    @classmethod
+    def load(cls, path: str | os.PathLike, featurizer: MagpieFeaturizer | None = None):
+        """The saved model; ``ValueError`` naming the file if it is not a LightGBM model."""
+        try:
+            with gzip.open(path, "rt", encoding="utf-8") as handle:
+                text = handle.read()
+            booster = lightgbm.Booster(model_str=text)
+        except (OSError, EOFError, lightgbm.basic.LightGBMError) as error:
+            raise ValueError(f"{path}: not a readable LightGBM model ({error})") from None
+        return cls(booster, featurizer)
+
+    def predict(self, compositions: Sequence[Composition]) -> np.ndarray:
+        """Predicted ln Tc (ln K) per composition."""
+        return np.asarray(self.booster.predict(self.featurizer.transform(compositions)), float)

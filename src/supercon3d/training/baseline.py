@@ -18,7 +18,7 @@ import pandas as pd
 from supercon3d.data.composition import CompositionKey, composition_key, parse_formula
 from supercon3d.data.supercon3d import Entry, SuperCon3D
 from supercon3d.data.tables import load_supercon_formulas
-from supercon3d.evaluation.folds import FoldAssignment
+from supercon3d.evaluation.folds import FoldAssignment, FoldSplit
 from supercon3d.evaluation.metrics import summarize
 from supercon3d.models.composition import BaselineConfig, MagpieFeaturizer, MagpieRegressor
 from supercon3d.settings import cache_dir
@@ -40,6 +40,35 @@ def extra_training_rows(formulas: pd.DataFrame, excluded_keys: set[CompositionKe
     allowed = [key not in excluded_keys for key in formulas["key"]]
     rows = formulas[np.asarray(allowed, dtype=bool) & (formulas["tc"] > 0).to_numpy()]
     return rows.reset_index(drop=True)
+
+
+def fit_fold_baseline(
+    by_id: dict[str, Entry],
+    split: FoldSplit,
+    config: BaselineConfig,
+    formulas: pd.DataFrame | None,
+    featurizer: MagpieFeaturizer,
+) -> tuple[MagpieRegressor, dict]:
+    """Fit one fold's composition model on its training entries (and validation entries
+    with ``train_on_validation``) plus the allowed extra formulas; returns the model and the
+    counts ``n_train``, ``n_extra``, ``n_extra_excluded``."""
+    train, val, test = (
+        [by_id[i] for i in ids if i in by_id] for ids in (split.train, split.val, split.test)
+    )
+    if config.train_on_validation:
+        train = train + val
+    compositions = [entry.structure.composition for entry in train]
+    targets = [entry.ln_tc for entry in train]
+    n_extra = n_excluded = 0
+    if formulas is not None:
+        extra = extra_training_rows(formulas, entry_keys(val + test))
+        compositions += list(extra["composition"])
+        targets += [math.log(tc) for tc in extra["tc"]]
+        n_extra = len(extra)
+        n_excluded = int((formulas["tc"] > 0).sum()) - n_extra
+    model = MagpieRegressor(config.model, config.seed, config.n_jobs, featurizer)
+    model.fit(compositions, targets)
+    return model, {"n_train": len(train), "n_extra": n_extra, "n_extra_excluded": n_excluded}
 
 
 def cross_validate_baseline(
@@ -67,22 +96,8 @@ def cross_validate_baseline(
     predictions, fold_counts = [], {}
     for fold in test_folds:
         split = folds.split(fold)
-        train, val, test = (
-            [by_id[i] for i in ids if i in by_id] for ids in (split.train, split.val, split.test)
-        )
-        if config.train_on_validation:
-            train = train + val
-        compositions = [entry.structure.composition for entry in train]
-        targets = [entry.ln_tc for entry in train]
-        n_extra = n_excluded = 0
-        if formulas is not None:
-            extra = extra_training_rows(formulas, entry_keys(val + test))
-            compositions += list(extra["composition"])
-            targets += [math.log(tc) for tc in extra["tc"]]
-            n_extra = len(extra)
-            n_excluded = int((formulas["tc"] > 0).sum()) - n_extra
-        model = MagpieRegressor(config.model, config.seed, config.n_jobs, featurizer)
-        model.fit(compositions, targets)
+        test = [by_id[i] for i in split.test if i in by_id]
+        model, counts = fit_fold_baseline(by_id, split, config, formulas, featurizer)
         predicted = model.predict([entry.structure.composition for entry in test])
         predictions.append(
             pd.DataFrame(
@@ -98,11 +113,7 @@ def cross_validate_baseline(
                 }
             )
         )
-        fold_counts[fold] = {
-            "n_train": len(train),
-            "n_extra": n_extra,
-            "n_extra_excluded": n_excluded,
-        }
+        fold_counts[fold] = counts
         if progress is not None:
             progress(1)
 

@@ -1,0 +1,5 @@
+"""``python -m supercon3d`` runs the command-line interface."""
+
+from supercon3d.cli.main import app
+
+app()

@@ -1,0 +1,173 @@
+"""Predicting with one or several SODNet checkpoints (the fold models of a run)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch_geometric.data import Batch
+
+from supercon3d.graphs import CrystalGraph, GraphSettings
+from supercon3d.models.composition import MagpieBooster, MagpieFeaturizer
+from supercon3d.models.sodnet.checkpoint import (
+    CheckpointError,
+    Normalization,
+    load_checkpoint,
+)
+from supercon3d.models.sodnet.model import SODNet
+
+SHIPPED_MODELS: dict[str, str] = {
+    "sodnet-cpu": "10 fold models of the `cpu` configuration trained on SuperCon3D",
+}
+DEFAULT_MODEL = "sodnet-cpu"
+FOLD_FILE = re.compile(r"fold(\d+)\.safetensors$")
+BLEND_FILE = "blend.json"
+
+
+def composition_model_file(fold: int) -> str:
+    """Where a run folder keeps fold ``fold``'s composition model."""
+    return f"composition/fold{fold}.txt.gz"
+
+
+def read_blend(folder: str | os.PathLike) -> dict[str, dict]:
+    """``blend.json`` of a run folder: per fold, the SODNet weight and validation MAEs."""
+    return json.loads((Path(folder) / BLEND_FILE).read_text())["folds"]
+
+
+def predict_ln_tc(
+    model: SODNet,
+    normalization: Normalization,
+    graphs: Sequence[CrystalGraph],
+    batch_size: int = 64,
+) -> np.ndarray:
+    """ln Tc (ln K) of each graph, in order."""
+    out = []
+    with torch.no_grad():
+        for start in range(0, len(graphs), batch_size):
+            batch = Batch.from_data_list(list(graphs[start : start + batch_size]))
+            out.append(normalization.to_ln_tc(model(batch)))
+    return torch.cat(out).numpy() if out else np.zeros(0)
+
+
+@dataclass
+class Member:
+    """One fold model: a SODNet checkpoint, optionally blended with a composition model as
+    ``sodnet_weight`` x SODNet + (1 - ``sodnet_weight``) x composition, in ln K."""
+
+    fold: int
+    model: SODNet
+    normalization: Normalization
+    info: dict
+    composition: MagpieBooster | None = None
+    sodnet_weight: float = 1.0
+
+    def predict(self, graphs: Sequence[CrystalGraph]) -> np.ndarray:
+        """ln Tc (ln K) per graph."""
+        ln_tc = predict_ln_tc(self.model, self.normalization, graphs)
+        if self.composition is None or self.sodnet_weight == 1.0:
+            return ln_tc
+        prior = self.composition.predict([graph.composition() for graph in graphs])
+        return self.sodnet_weight * ln_tc + (1.0 - self.sodnet_weight) * prior
+
+
+def fold_checkpoints(folder: str | os.PathLike) -> dict[int, Path]:
+    """``fold<k>.safetensors`` files of a run folder, by fold."""
+    found = {}
+    for path in sorted(Path(folder).glob("fold*.safetensors")):
+        match = FOLD_FILE.search(path.name)
+        if match:
+            found[int(match.group(1))] = path
+    return found
+
+
+def shipped_model_dir(name: str = DEFAULT_MODEL) -> Path:
+    """Folder of a model shipped inside the package."""
+    if name not in SHIPPED_MODELS:
+        raise KeyError(f"unknown shipped model {name!r}; available: {', '.join(SHIPPED_MODELS)}")
+    return Path(str(resources.files("supercon3d") / "resources" / "models" / name))
+
+
+class SODNetEnsemble:
+    """The fold models of a run, averaged in ln Tc; their spread is the uncertainty."""
+
+    def __init__(self, members: list[Member]):
+        if not members:
+            raise ValueError("an ensemble needs at least one checkpoint")
+        configs = {m.model.config for m in members}
+        graph_keys = {(c.k, c.cutoff, c.embedding) for c in configs}
+        if len(graph_keys) > 1:
+            raise ValueError("ensemble members were trained on different graph settings")
+        self.members = members
+
+    @classmethod
+    def from_dir(cls, folder: str | os.PathLike, blend: bool = True) -> SODNetEnsemble:
+        """The fold models of a run folder; with ``blend`` and a ``blend.json`` there, each
+        is blended with its fold's composition model (see :mod:`supercon3d.training.blend`)."""
+        folder = Path(folder)
+        paths = fold_checkpoints(folder)
+        if not paths:
+            raise CheckpointError(folder, "no fold<k>.safetensors checkpoints in this folder")
+        weights = {}
+        if blend and (folder / BLEND_FILE).is_file():
+            try:
+                weights = {int(k): v["sodnet_weight"] for k, v in read_blend(folder).items()}
+            except (KeyError, TypeError, ValueError) as error:
+                raise CheckpointError(folder / BLEND_FILE, f"unreadable blend ({error})") from None
+        featurizer = MagpieFeaturizer()
+        members = []
+        for fold, path in paths.items():
+            model, normalization, info = load_checkpoint(path)
+            member = Member(fold, model, normalization, info)
+            if fold in weights:
+                booster_path = folder / composition_model_file(fold)
+                try:
+                    member.composition = MagpieBooster.load(booster_path, featurizer)
+                except ValueError as error:
+                    raise CheckpointError(booster_path, str(error)) from None
+                member.sodnet_weight = float(weights[fold])
+            members.append(member)
+        return cls(members)
+
+    @classmethod
+    def shipped(cls, name: str = DEFAULT_MODEL, blend: bool = True) -> SODNetEnsemble:
+        return cls.from_dir(shipped_model_dir(name), blend)
+
+    @property
+    def blended(self) -> bool:
+        return any(m.composition is not None for m in self.members)
+
+    @property
+    def graph_settings(self) -> GraphSettings:
+        config = self.members[0].model.config
+        return GraphSettings(k=config.k, cutoff=config.cutoff, embedding=config.embedding)
+
+    def member(self, fold: int) -> Member:
+        for member in self.members:
+            if member.fold == fold:
+                return member
+        raise KeyError(f"no fold {fold} model in this ensemble")
+
+    def predict(self, graphs: Sequence[CrystalGraph]) -> tuple[np.ndarray, np.ndarray]:
+        """Ensemble mean and standard deviation of ln Tc (ln K) per graph."""
+        each = np.stack([member.predict(graphs) for member in self.members])
+        return each.mean(axis=0), each.std(axis=0)
+
+    def site_importance(self, graph: CrystalGraph) -> np.ndarray:
+        """Relative importance of each site (%, sums to 100): the attention the site receives
+        from its neighbours in the last block, averaged over heads and ensemble members."""
+        batch = Batch.from_data_list([graph])
+        received = np.zeros(graph.num_nodes)
+        with torch.no_grad():
+            for member in self.members:
+                _, alpha = member.model(batch, return_attention=True)
+                source = batch.edge_index[0]
+                per_site = torch.zeros(graph.num_nodes).index_add_(0, source, alpha.mean(dim=1))
+                received += per_site.numpy()
+        return 100.0 * received / received.sum()

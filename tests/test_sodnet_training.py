@@ -1,0 +1,233 @@
+"""Training, checkpoints, evaluation and prediction with tiny SODNets on a few structures."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from safetensors.torch import load_file
+from typer.testing import CliRunner
+
+from supercon3d.cli.main import app
+from supercon3d.data.supercon3d import load_supercon3d, read_tc_table
+from supercon3d.evaluation.ensemble import cross_validate_ensemble
+from supercon3d.evaluation.folds import FoldAssignment
+from supercon3d.graphs import GraphSettings
+from supercon3d.models.sodnet import SODNetConfig
+from supercon3d.models.sodnet.checkpoint import CheckpointError, load_checkpoint
+from supercon3d.models.sodnet.ensemble import SODNetEnsemble
+from supercon3d.screening import predict_files
+from supercon3d.settings import dataset_path
+from supercon3d.training.blend import best_weight, fit_blend
+from supercon3d.training.config import RunConfig, TrainConfig
+from supercon3d.training.sodnet import train_fold, training_set
+
+TINY_MODEL = SODNetConfig(
+    lmax=1, scalars=8, vectors=4, blocks=1, heads=2, radial_basis=8, radial_hidden=8,
+    readout_hidden=8, k=8, cutoff=6.0,
+)  # fmt: skip
+TINY_RUN = RunConfig(name="tiny", model=TINY_MODEL, train=TrainConfig(epochs=2, batch_size=8))
+N_ENTRIES = 30
+
+
+@pytest.fixture(scope="module")
+def small_ids() -> list[str]:
+    """The 30 SuperCon3D entries with the fewest sites (fast graphs)."""
+    table = read_tc_table()
+    sizes = {name: (dataset_path("supercon3d/cif") / name).stat().st_size for name in table.index}
+    return sorted(sorted(sizes, key=sizes.get)[:N_ENTRIES])
+
+
+@pytest.fixture(scope="module")
+def small(small_ids):
+    dataset = load_supercon3d(ids=small_ids, workers=1)
+    folds = FoldAssignment.make(dataset.ids, n_folds=3)
+    settings = GraphSettings(k=TINY_MODEL.k, cutoff=TINY_MODEL.cutoff)
+    data, failures = training_set(dataset, settings)
+    assert not failures
+    return dataset, folds, data
+
+
+def weights(path) -> dict:
+    return load_file(path)
+
+
+def test_train_fold_writes_a_loadable_deterministic_checkpoint(small, tmp_path):
+    dataset, folds, data = small
+    first = train_fold(TINY_RUN, 0, data, folds, tmp_path / "a")
+    train_fold(TINY_RUN, 0, data, folds, tmp_path / "b")
+    assert len(first["history"]) == 2 and first["n_train"] == len(folds.split(0).train)
+    a, b = weights(tmp_path / "a/fold0.safetensors"), weights(tmp_path / "b/fold0.safetensors")
+    assert all(torch.equal(a[key], b[key]) for key in a)
+    model, normalization, info = load_checkpoint(tmp_path / "a/fold0.safetensors")
+    assert model.config == TINY_MODEL and info["fold"] == 0
+    train_ln_tc = [e.ln_tc for e in dataset.entries if e.id in folds.split(0).train]
+    assert normalization.mean == pytest.approx(sum(train_ln_tc) / len(train_ln_tc), abs=1e-5)
+    assert not (tmp_path / "a/fold0.state.pt").exists()
+
+
+def test_interrupted_training_resumes_to_the_same_weights(small, tmp_path):
+    _, folds, data = small
+
+    def stop_after_first_epoch(message):
+        if message["epoch"] == 1:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        train_fold(TINY_RUN, 1, data, folds, tmp_path / "resumed", report=stop_after_first_epoch)
+    assert (tmp_path / "resumed/fold1.state.pt").exists()
+    summary = train_fold(TINY_RUN, 1, data, folds, tmp_path / "resumed")
+    train_fold(TINY_RUN, 1, data, folds, tmp_path / "straight")
+    a = weights(tmp_path / "resumed/fold1.safetensors")
+    b = weights(tmp_path / "straight/fold1.safetensors")
+    assert all(torch.equal(a[key], b[key]) for key in a)
+    assert [h["epoch"] for h in summary["history"]] == [0, 1]
+
+
+def test_training_subset_keeps_only_the_given_disorder_classes(small, tmp_path):
+    dataset, folds, data = small
+    run = RunConfig(name="ordered", model=TINY_MODEL, train=TrainConfig(epochs=1, batch_size=8),
+                    train_disorder=("O",))  # fmt: skip
+    summary = train_fold(run, 0, data, folds, tmp_path)
+    ordered = [i for i in folds.split(0).train if data.disorder[i] == "O"]
+    assert summary["n_train"] == len(ordered) < len(folds.split(0).train)
+
+
+@pytest.fixture(scope="module")
+def tiny_run(small, tmp_path_factory):
+    """Three fold models of the tiny configuration."""
+    _, folds, data = small
+    run_dir = tmp_path_factory.mktemp("tiny_run")
+    for fold in range(3):
+        train_fold(TINY_RUN, fold, data, folds, run_dir)
+    return run_dir
+
+
+def test_cross_validation_scores_each_fold_model_on_its_test_fold(small, tiny_run):
+    dataset, folds, data = small
+    ensemble = SODNetEnsemble.from_dir(tiny_run)
+    summary, predictions = cross_validate_ensemble(ensemble, data.graphs, dataset, folds, "tiny")
+    assert sorted(predictions["id"]) == sorted(dataset.ids)
+    for fold in range(3):
+        assert set(predictions[predictions["fold"] == fold]["id"]) == set(folds.members(fold))
+    assert len(summary["folds"]) == 3 and summary["mae_mean"] > 0
+
+
+def test_corrupt_or_mismatched_checkpoints_fail_with_the_file_name(tiny_run, tmp_path):
+    broken = tmp_path / "fold0.safetensors"
+    broken.write_bytes(b"not a checkpoint at all")
+    with pytest.raises(CheckpointError, match="fold0.safetensors"):
+        load_checkpoint(broken)
+    state = weights(tiny_run / "fold0.safetensors")
+    from safetensors.torch import save_file
+
+    save_file(state, tmp_path / "plain.safetensors")  # weights without our metadata
+    with pytest.raises(CheckpointError, match="not a SODNet checkpoint"):
+        load_checkpoint(tmp_path / "plain.safetensors")
+    with pytest.raises(CheckpointError, match="no fold"):
+        SODNetEnsemble.from_dir(tmp_path / "empty")
+
+
+def test_predict_files_reports_bad_files_and_scores_the_rest(tiny_run, small_ids, tmp_path):
+    folder = tmp_path / "cifs"
+    folder.mkdir()
+    for name in small_ids[:3]:
+        shutil.copy(dataset_path("supercon3d/cif") / name, folder / name)
+    (folder / "broken.cif").write_text("data_broken\n_cell_length_a 3\n")
+    text = (dataset_path("supercon3d/cif") / small_ids[0]).read_text()
+    ensemble = SODNetEnsemble.from_dir(tiny_run)
+    results = predict_files(sorted(folder.glob("*.cif")), ensemble, workers=1)
+    by_file = {r.file.split("/")[-1]: r for r in results}
+    assert by_file["broken.cif"].error.startswith(str(folder / "broken.cif"))
+    good = [r for r in results if r.error is None]
+    assert len(good) == 3 and all(r.tc_kelvin > 0 and r.ln_tc_std >= 0 for r in good)
+    assert text  # the source file is untouched
+
+
+def test_predict_command_writes_json_and_explains(tiny_run, small_ids, tmp_path):
+    cif = dataset_path("supercon3d/cif") / small_ids[0]
+    out = tmp_path / "pred.json"
+    result = CliRunner().invoke(
+        app, ["predict", str(cif), str(tmp_path / "missing.cif"), "--checkpoints", str(tiny_run),
+              "--out", str(out), "--explain", "--explain-png", str(tmp_path / "png")],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    records = json.loads(out.read_text())
+    assert set(records[0]) >= {
+        "file",
+        "formula",
+        "disorder_class",
+        "tc_kelvin",
+        "ln_tc",
+        "ln_tc_std",
+    }
+    assert sum(s["importance_percent"] for s in records[0]["sites"]) == pytest.approx(100)
+    assert records[1]["file"].endswith("missing.cif") and "error" in records[1]
+    assert list((tmp_path / "png").glob("*.png"))
+    csv_out = tmp_path / "pred.csv"
+    result = CliRunner().invoke(
+        app, ["predict", str(cif), "--checkpoints", str(tiny_run), "--out", str(csv_out)]
+    )
+    assert result.exit_code == 0 and len(pd.read_csv(csv_out)) == 1
+
+
+def test_train_and_evaluate_commands_on_a_small_data_folder(small_ids, tmp_path):
+    data = tmp_path / "datasets"
+    (data / "supercon3d/cif").mkdir(parents=True)
+    read_tc_table().loc[small_ids].to_csv(data / "supercon3d/tc.csv")
+    for name in small_ids:
+        shutil.copy(dataset_path("supercon3d/cif") / name, data / "supercon3d/cif" / name)
+    (data / "supercon").mkdir()
+    fold_of = FoldAssignment.shipped().fold_of
+    present = {fold_of[i] for i in small_ids}
+    chosen = [f for f in sorted(present) if (f + 1) % 10 in present][:2]
+    run_dir = tmp_path / "run"
+    overrides = [f"--set={key}={value}" for key, value in TINY_MODEL.to_dict().items()]
+    result = CliRunner().invoke(
+        app,
+        ["train", "--fold", ",".join(map(str, chosen)), "--workers", "1", "--out", str(run_dir),
+         "--data", str(data), "--set", "epochs=1", *overrides],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert all((run_dir / f"fold{f}.safetensors").exists() for f in chosen)
+    result = CliRunner().invoke(
+        app, ["evaluate", str(run_dir), "--json", "--no-baselines", "--data", str(data)]
+    )
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert {"mae_mean", "mae_std", "r2_mean", "r2_std", "folds"} <= set(summary)
+    assert [f["fold"] for f in summary["folds"]] == chosen
+
+
+def test_blend_weights_come_from_validation_and_are_used_in_prediction(small, tiny_run, tmp_path):
+    dataset, folds, data = small
+    run_dir = tmp_path / "one_fold"
+    run_dir.mkdir()
+    shutil.copy(tiny_run / "fold0.safetensors", run_dir)
+    blend = fit_blend(run_dir, dataset, data, folds)
+    record = blend["folds"]["0"]
+    assert 0.0 <= record["sodnet_weight"] <= 1.0
+    assert record["val_mae_blend"] <= min(record["val_mae_sodnet"], record["val_mae_composition"])
+    blended = SODNetEnsemble.from_dir(run_dir)
+    plain = SODNetEnsemble.from_dir(run_dir, blend=False)
+    assert blended.blended and not plain.blended
+    graphs = [data.graphs[i] for i in folds.split(0).test]
+    member = blended.members[0]
+    composition = member.composition.predict([g.composition() for g in graphs])
+    expected = (
+        member.sodnet_weight * plain.predict(graphs)[0] + (1 - member.sodnet_weight) * composition
+    )
+    assert blended.predict(graphs)[0] == pytest.approx(expected, abs=1e-9)
+    (run_dir / "composition/fold0.txt.gz").write_bytes(b"garbage")
+    with pytest.raises(CheckpointError, match="fold0.txt.gz"):
+        SODNetEnsemble.from_dir(run_dir)
+
+
+def test_best_weight_picks_the_better_predictor():
+    target = np.array([1.0, 2.0, 3.0])
+    assert best_weight(target, target + 1, target) == 1.0
+    assert best_weight(target + 1, target, target) == 0.0
