@@ -13,17 +13,21 @@ from safetensors.torch import load_file
 from typer.testing import CliRunner
 
 from supercon3d.cli.main import app
+from supercon3d.data.composition import composition_key
 from supercon3d.data.supercon3d import load_supercon3d, read_tc_table
 from supercon3d.evaluation.ensemble import cross_validate_ensemble
 from supercon3d.evaluation.folds import FoldAssignment
 from supercon3d.graphs import GraphSettings
+from supercon3d.models.composition import MagpieBooster, MagpieRegressor
 from supercon3d.models.sodnet import SODNetConfig
 from supercon3d.models.sodnet.checkpoint import CheckpointError, load_checkpoint
-from supercon3d.models.sodnet.ensemble import SODNetEnsemble
+from supercon3d.models.sodnet.ensemble import PRIOR_FILE, SODNetEnsemble, predict_ln_tc
 from supercon3d.screening import predict_files
 from supercon3d.settings import dataset_path
+from supercon3d.training.baseline import entry_keys
 from supercon3d.training.blend import best_weight, fit_blend
 from supercon3d.training.config import RunConfig, TrainConfig
+from supercon3d.training.prior import fit_composition_prior
 from supercon3d.training.sodnet import train_fold, training_set
 
 TINY_MODEL = SODNetConfig(
@@ -231,3 +235,49 @@ def test_best_weight_picks_the_better_predictor():
     target = np.array([1.0, 2.0, 3.0])
     assert best_weight(target, target + 1, target) == 1.0
     assert best_weight(target + 1, target, target) == 0.0
+
+
+def test_predict_with_a_corrupt_checkpoint_is_one_line_naming_the_file(tmp_path):
+    (tmp_path / "fold0.safetensors").write_bytes(b"\x00" * 64)
+    cif = dataset_path("supercon3d/cif") / "671985.cif"
+    result = CliRunner().invoke(app, ["predict", str(cif), "--checkpoints", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "fold0.safetensors" in result.output and "Traceback" not in result.output
+
+
+def test_residual_model_over_a_composition_prior(small, tmp_path):
+    dataset, folds, _ = small
+    regressor = MagpieRegressor("lgbm").fit(
+        [e.structure.composition for e in dataset.entries], [e.ln_tc for e in dataset.entries]
+    )
+    prior = MagpieBooster.from_regressor(regressor)
+    settings = GraphSettings(k=TINY_MODEL.k, cutoff=TINY_MODEL.cutoff)
+    data, _ = training_set(dataset, settings, prior=prior)
+    graph = next(iter(data.graphs.values()))
+    assert float(graph.prior) == pytest.approx(prior.predict([graph.composition()])[0], abs=1e-5)
+    run = TINY_RUN.replace(composition_prior=True)
+    summary = train_fold(run, 0, data, folds, tmp_path)
+    with pytest.raises(CheckpointError, match="prior"):
+        SODNetEnsemble.from_dir(tmp_path)
+    prior.save(tmp_path / PRIOR_FILE)
+    member = SODNetEnsemble.from_dir(tmp_path).members[0]
+    val = [data.graphs[i] for i in folds.split(0).val]
+    target = np.array([float(g.y) for g in val])
+    assert np.abs(member.predict(val) - target).mean() == pytest.approx(
+        summary["val_mae"], abs=1e-4
+    )
+    with pytest.raises(ValueError, match="prior"):
+        predict_ln_tc(member.model, member.normalization, val)
+
+
+def test_the_prior_never_sees_a_supercon3d_composition(supercon3d, monkeypatch):
+    seen = {}
+
+    def record(self, compositions, y):
+        seen["keys"] = {composition_key(c) for c in compositions}
+        raise StopIteration
+
+    monkeypatch.setattr(MagpieRegressor, "fit", record)
+    with pytest.raises(StopIteration):
+        fit_composition_prior(supercon3d)
+    assert seen["keys"] and not seen["keys"] & entry_keys(supercon3d.entries)

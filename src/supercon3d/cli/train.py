@@ -22,9 +22,10 @@ from supercon3d.data.supercon3d import load_supercon3d, read_tc_table
 from supercon3d.evaluation.folds import FoldAssignment
 from supercon3d.graphs import GraphSettings
 from supercon3d.models.sodnet import SODNetConfig
-from supercon3d.models.sodnet.ensemble import SODNetEnsemble
+from supercon3d.models.sodnet.ensemble import PRIOR_FILE, SODNetEnsemble
 from supercon3d.training.blend import fit_blend
 from supercon3d.training.config import ABLATIONS, CONFIGS, TRAIN_SUBSETS, TrainConfig
+from supercon3d.training.prior import load_or_fit_prior
 from supercon3d.training.sodnet import train_folds, training_set
 
 
@@ -83,8 +84,14 @@ def train(
     report_failures(dataset.failures, "CIFs")
     model = run.model
     settings = GraphSettings(k=model.k, cutoff=model.cutoff, embedding=model.embedding)
+    prior = None
+    if model.composition_prior:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        with progress_bar("composition prior", 1) as advance:
+            prior = load_or_fit_prior(run_dir / PRIOR_FILE, dataset, data)
+            advance(1)
     with progress_bar("building graphs", len(dataset)) as advance:
-        data_set, failures = training_set(dataset, settings, data, progress=advance)
+        data_set, failures = training_set(dataset, settings, data, advance, prior)
     report_failures(failures, "graphs")
 
     columns = (

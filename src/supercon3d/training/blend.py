@@ -26,7 +26,6 @@ from supercon3d.models.sodnet.ensemble import (
     BLEND_FILE,
     SODNetEnsemble,
     composition_model_file,
-    predict_ln_tc,
 )
 from supercon3d.settings import cache_dir
 from supercon3d.training.baseline import fit_fold_baseline
@@ -67,7 +66,7 @@ def fit_blend(
         val = [i for i in split.val if i in data.graphs]
         graphs = [data.graphs[i] for i in val]
         target = np.array([by_id[i].ln_tc for i in val])
-        sodnet = predict_ln_tc(member.model, member.normalization, graphs)
+        sodnet = member.predict(graphs)
         composition = booster.predict([graph.composition() for graph in graphs])
         weight = best_weight(sodnet, composition, target)
         records[str(member.fold)] = {

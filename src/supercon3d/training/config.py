@@ -63,8 +63,10 @@ class RunConfig:
 CONFIGS: dict[str, RunConfig] = {
     "cpu": RunConfig(
         name="cpu",
-        model=SODNetConfig(lmax=1, scalars=64, vectors=16, blocks=3, heads=4, k=16),
-        train=TrainConfig(epochs=60, batch_size=32),
+        model=SODNetConfig(
+            lmax=1, scalars=64, vectors=16, blocks=3, heads=4, k=16, composition_prior=True
+        ),
+        train=TrainConfig(epochs=50, batch_size=32),
     ),
     "paper": RunConfig(
         name="paper",
@@ -84,6 +86,7 @@ CONFIGS: dict[str, RunConfig] = {
 }
 
 ABLATIONS: dict[str, dict] = {
+    "no-prior": {"composition_prior": False},
     "no-occupancy": {"occupancy_nodes": False, "occupancy_edges": False},
     "no-disorder-nodes": {"occupancy_nodes": False},
     "no-disorder-edges": {"occupancy_edges": False},

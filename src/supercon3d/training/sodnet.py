@@ -27,6 +27,7 @@ from torch_geometric.loader import DataLoader
 from supercon3d.data.supercon3d import SuperCon3D
 from supercon3d.evaluation.folds import FoldAssignment
 from supercon3d.graphs import CrystalGraph, GraphSettings, graphs_from_cifs
+from supercon3d.models.composition import MagpieBooster
 from supercon3d.models.sodnet import SODNet
 from supercon3d.models.sodnet.checkpoint import Normalization, save_checkpoint
 from supercon3d.models.sodnet.ensemble import predict_ln_tc
@@ -56,8 +57,12 @@ def training_set(
     settings: GraphSettings,
     data: str | os.PathLike | None = None,
     progress: Callable[[int], None] | None = None,
+    prior: MagpieBooster | None = None,
 ) -> tuple[TrainingSet, list[ValueError]]:
-    """Graphs of every dataset entry (cached on disk) and the entries that failed to build."""
+    """Graphs of every dataset entry (cached on disk) and the entries that failed to build.
+
+    With a composition ``prior`` each graph also gets ``prior``, its prediction (ln K).
+    """
     cif_dir = dataset_path("supercon3d/cif", data)
     result = graphs_from_cifs([cif_dir / i for i in dataset.ids], settings, progress=progress)
     by_id = {entry.id: entry for entry in dataset.entries}
@@ -65,6 +70,10 @@ def training_set(
     for graph in result.graphs:
         graph.y = torch.tensor([by_id[graph.name].ln_tc], dtype=torch.float32)
         graphs[graph.name] = graph
+    if prior is not None and graphs:
+        values = prior.predict([graph.composition() for graph in graphs.values()])
+        for graph, value in zip(graphs.values(), values):
+            graph.prior = torch.tensor([value], dtype=torch.float32)
     disorder = {entry.id: entry.disorder_class.value for entry in dataset.entries}
     return TrainingSet(graphs, disorder), result.failures
 
@@ -105,7 +114,15 @@ def train_fold(
     val = data.select(split.val)
     if not train or not val:
         raise ValueError(f"fold {fold}: no training or validation graphs")
-    targets = torch.cat([g.y for g in train])
+    uses_prior = run.model.composition_prior
+    if uses_prior and not all("prior" in g for g in train + val):
+        raise ValueError(f"fold {fold}: the configuration needs graphs with a composition prior")
+
+    def target_of(batch) -> torch.Tensor:
+        """ln Tc, minus the prior for a residual model (ln K)."""
+        return batch.y - batch.prior if uses_prior else batch.y
+
+    targets = torch.cat([target_of(g) for g in train])
     normalization = Normalization(float(targets.mean()), float(targets.std()))
 
     settings = run.train
@@ -134,12 +151,13 @@ def train_fold(
         start_epoch, history, seconds = state["epoch"], state["history"], state["seconds"]
 
     val_targets = torch.cat([g.y for g in val]).numpy()
+    val_prior = torch.cat([g.prior for g in val]).double().numpy() if uses_prior else None
     for epoch in range(start_epoch, settings.epochs):
         started = time.perf_counter()
         model.train()
         losses = []
         for batch in loader:
-            target = (batch.y - normalization.mean) / normalization.std
+            target = (target_of(batch) - normalization.mean) / normalization.std
             loss = torch.nn.functional.l1_loss(model(batch), target)
             optimizer.zero_grad()
             loss.backward()
@@ -148,7 +166,8 @@ def train_fold(
             scheduler.step()
             losses.append(loss.item())
         model.eval()
-        val_mae = float(np.abs(predict_ln_tc(model, normalization, val) - val_targets).mean())
+        val_pred = predict_ln_tc(model, normalization, val, prior=val_prior)
+        val_mae = float(np.abs(val_pred - val_targets).mean())
         if val_mae < best["val_mae"]:
             best = {"val_mae": val_mae, "epoch": epoch, "state": copy.deepcopy(model.state_dict())}
         seconds += time.perf_counter() - started

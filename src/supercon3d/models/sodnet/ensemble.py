@@ -29,6 +29,7 @@ SHIPPED_MODELS: dict[str, str] = {
 DEFAULT_MODEL = "sodnet-cpu"
 FOLD_FILE = re.compile(r"fold(\d+)\.safetensors$")
 BLEND_FILE = "blend.json"
+PRIOR_FILE = "prior.txt.gz"
 
 
 def composition_model_file(fold: int) -> str:
@@ -46,14 +47,19 @@ def predict_ln_tc(
     normalization: Normalization,
     graphs: Sequence[CrystalGraph],
     batch_size: int = 64,
+    prior: np.ndarray | None = None,
 ) -> np.ndarray:
-    """ln Tc (ln K) of each graph, in order."""
+    """ln Tc (ln K) of each graph, in order; ``prior`` (ln K per graph) is added for a model
+    trained on residuals over a composition prior."""
+    if model.config.composition_prior and prior is None:
+        raise ValueError("this model predicts residuals over a composition prior; pass prior")
     out = []
     with torch.no_grad():
         for start in range(0, len(graphs), batch_size):
             batch = Batch.from_data_list(list(graphs[start : start + batch_size]))
             out.append(normalization.to_ln_tc(model(batch)))
-    return torch.cat(out).numpy() if out else np.zeros(0)
+    ln_tc = torch.cat(out).numpy().astype(float) if out else np.zeros(0)
+    return ln_tc + prior if model.config.composition_prior else ln_tc
 
 
 @dataclass
@@ -67,10 +73,14 @@ class Member:
     info: dict
     composition: MagpieBooster | None = None
     sodnet_weight: float = 1.0
+    prior: MagpieBooster | None = None
 
     def predict(self, graphs: Sequence[CrystalGraph]) -> np.ndarray:
         """ln Tc (ln K) per graph."""
-        ln_tc = predict_ln_tc(self.model, self.normalization, graphs)
+        prior = None
+        if self.prior is not None:
+            prior = self.prior.predict([graph.composition() for graph in graphs])
+        ln_tc = predict_ln_tc(self.model, self.normalization, graphs, prior=prior)
         if self.composition is None or self.sodnet_weight == 1.0:
             return ln_tc
         prior = self.composition.predict([graph.composition() for graph in graphs])
@@ -121,16 +131,25 @@ class SODNetEnsemble:
             except (KeyError, TypeError, ValueError) as error:
                 raise CheckpointError(folder / BLEND_FILE, f"unreadable blend ({error})") from None
         featurizer = MagpieFeaturizer()
-        members = []
+        members, prior = [], None
         for fold, path in paths.items():
             model, normalization, info = load_checkpoint(path)
             member = Member(fold, model, normalization, info)
+            if model.config.composition_prior:
+                if prior is None:
+                    try:
+                        prior = MagpieBooster.load(folder / PRIOR_FILE, featurizer)
+                    except ValueError:
+                        raise CheckpointError(
+                            folder / PRIOR_FILE, "missing or unreadable composition prior"
+                        ) from None
+                member.prior = prior
             if fold in weights:
                 booster_path = folder / composition_model_file(fold)
                 try:
                     member.composition = MagpieBooster.load(booster_path, featurizer)
-                except ValueError as error:
-                    raise CheckpointError(booster_path, str(error)) from None
+                except ValueError:
+                    raise CheckpointError(booster_path, "unreadable composition model") from None
                 member.sodnet_weight = float(weights[fold])
             members.append(member)
         return cls(members)

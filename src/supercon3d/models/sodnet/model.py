@@ -44,6 +44,7 @@ class SODNetConfig:
     embedding: str = "magpie"
     occupancy_nodes: bool = True
     occupancy_edges: bool = True
+    composition_prior: bool = False
 
     @property
     def irreps_node(self) -> o3.Irreps:
