@@ -28,7 +28,7 @@ from supercon3d.training.baseline import entry_keys
 from supercon3d.training.blend import best_weight, fit_blend
 from supercon3d.training.config import RunConfig, TrainConfig
 from supercon3d.training.prior import fit_composition_prior
-from supercon3d.training.sodnet import train_fold, training_set
+from supercon3d.training.sodnet import RunFolderError, train_fold, train_folds, training_set
 
 TINY_MODEL = SODNetConfig(
     lmax=1, scalars=8, vectors=4, blocks=1, heads=2, radial_basis=8, radial_hidden=8,
@@ -226,8 +226,8 @@ def test_blend_weights_come_from_validation_and_are_used_in_prediction(small, ti
         member.sodnet_weight * plain.predict(graphs)[0] + (1 - member.sodnet_weight) * composition
     )
     assert blended.predict(graphs)[0] == pytest.approx(expected, abs=1e-9)
-    (run_dir / "composition/fold0.txt.gz").write_bytes(b"garbage")
-    with pytest.raises(CheckpointError, match="fold0.txt.gz"):
+    (run_dir / "composition/fold0.txt.xz").write_bytes(b"garbage")
+    with pytest.raises(CheckpointError, match="fold0.txt.xz"):
         SODNetEnsemble.from_dir(run_dir)
 
 
@@ -281,3 +281,10 @@ def test_the_prior_never_sees_a_supercon3d_composition(supercon3d, monkeypatch):
     with pytest.raises(StopIteration):
         fit_composition_prior(supercon3d)
     assert seen["keys"] and not seen["keys"] & entry_keys(supercon3d.entries)
+
+
+def test_a_run_folder_refuses_another_configuration(small, tmp_path):
+    _, folds, data = small
+    train_folds(TINY_RUN, [0], data, folds, tmp_path, workers=1)
+    with pytest.raises(RunFolderError, match="different configuration"):
+        train_folds(TINY_RUN.replace(epochs=3), [0], data, folds, tmp_path, workers=1)

@@ -10,14 +10,13 @@ import typer
 from rich.table import Table
 
 from supercon3d.cli.formatting import number, parse_folds, without_nan
+from supercon3d.cli.loading import load_dataset
 from supercon3d.cli.progress import (
     console,
     one_line_errors,
     output,
     progress_bar,
-    report_failures,
 )
-from supercon3d.data.supercon3d import load_supercon3d, read_tc_table
 from supercon3d.evaluation.folds import FoldAssignment
 from supercon3d.evaluation.report import save_results
 from supercon3d.models.composition import BaselineConfig, RegressorName
@@ -95,9 +94,7 @@ def baseline(
         train_on_validation=train_on_validation,
         test_folds=test_folds,
     )
-    with progress_bar("reading CIFs", len(read_tc_table(data))) as advance:
-        dataset = load_supercon3d(data, progress=advance)
-    report_failures(dataset.failures, "CIFs")
+    dataset = load_dataset(data)
     n_runs = len(config.test_folds) if config.test_folds is not None else assignment.n_folds
     with progress_bar(f"{config.name} folds", n_runs) as advance:
         summary, predictions = cross_validate_baseline(dataset, assignment, config, data, advance)

@@ -10,10 +10,11 @@ import numpy as np
 import typer
 from rich.table import Table
 
+from supercon3d.cli.loading import load_dataset
 from supercon3d.cli.progress import one_line_errors, output, progress_bar, report_failures
 from supercon3d.data.cif import expand_cif_paths, read_cifs
 from supercon3d.data.stats import dataset_stats, tc_histogram
-from supercon3d.data.supercon3d import load_supercon3d, read_tc_table
+from supercon3d.data.supercon3d import read_tc_table
 from supercon3d.data.tables import load_3dsc_index, load_mp_index, load_supercon_formulas
 from supercon3d.data.taxonomy import DISORDER_CLASSES, DisorderTolerances, classify_disorder
 from supercon3d.graphs import GraphSettings, graphs_from_cifs
@@ -44,11 +45,8 @@ def stats(
     json_output: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
 ) -> None:
     """SuperCon3D: entries per family and disorder class, Tc range, graph sizes, Tc histogram."""
-    n_entries = len(read_tc_table(data))
-    with progress_bar("reading CIFs", n_entries) as advance:
-        tolerances = DisorderTolerances(contact_factor=contact_factor, overfull_tol=overfull_tol)
-        dataset = load_supercon3d(data, progress=advance, tolerances=tolerances)
-    report_failures(dataset.failures, "CIFs")
+    tolerances = DisorderTolerances(contact_factor=contact_factor, overfull_tol=overfull_tol)
+    dataset = load_dataset(data, tolerances)
     settings = GraphSettings(k=k, cutoff=cutoff)
     cif_dir = dataset_path("supercon3d/cif", data)
     with progress_bar("graphs", len(dataset)) as advance:

@@ -11,15 +11,14 @@ from rich.table import Table
 
 from supercon3d.cli.baseline import print_summary
 from supercon3d.cli.formatting import number, without_nan
-from supercon3d.cli.progress import console, one_line_errors, output, progress_bar, report_failures
-from supercon3d.data.supercon3d import load_supercon3d, read_tc_table
+from supercon3d.cli.loading import load_dataset, load_training_set
+from supercon3d.cli.progress import console, one_line_errors, output, progress_bar
 from supercon3d.evaluation.ensemble import cross_validate_ensemble
 from supercon3d.evaluation.folds import FoldAssignment
 from supercon3d.evaluation.report import save_results
 from supercon3d.models.composition import BaselineConfig
 from supercon3d.models.sodnet.ensemble import DEFAULT_MODEL, SODNetEnsemble, shipped_model_dir
 from supercon3d.training.baseline import cross_validate_baseline
-from supercon3d.training.sodnet import training_set
 
 PAPER_SODNET = {"model": "SODNet, paper (GPU, `paper` config)", "mae_mean": 0.505, "mae_std": 0.055}
 """The published figure on SuperCon3D (10-fold, ln K), quoted for comparison."""
@@ -66,12 +65,8 @@ def evaluate(
     name = DEFAULT_MODEL if shipped else Path(run_dir).name
     assignment = FoldAssignment.shipped()
 
-    with progress_bar("reading CIFs", len(read_tc_table(data))) as advance:
-        dataset = load_supercon3d(data, progress=advance)
-    report_failures(dataset.failures, "CIFs")
-    with progress_bar("building graphs", len(dataset)) as advance:
-        graphs, failures = training_set(dataset, ensemble.graph_settings, data, progress=advance)
-    report_failures(failures, "graphs")
+    dataset = load_dataset(data)
+    graphs = load_training_set(dataset, ensemble.graph_settings, data)
     keys = ("model", "mae_mean", "mae_std", "r2_mean", "r2_std")
     compared = []
     if ensemble.blended:

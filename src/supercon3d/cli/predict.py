@@ -35,9 +35,8 @@ def _csv_row(record: dict) -> dict:
 def _print_predictions(predictions: list[TcPrediction]) -> None:
     table = Table(title=f"predicted Tc ({len(predictions)} files)")
     for column in ("file", "formula", "disorder", "Tc (K)", "±1σ range (K)", "σ (ln K)"):
-        table.add_column(
-            column, justify="left" if column in ("file", "formula", "disorder") else "right"
-        )
+        left = column in ("file", "formula", "disorder")
+        table.add_column(column, justify="left" if left else "right", overflow="fold")
     for p in predictions:
         if p.error is not None:
             continue
@@ -103,11 +102,11 @@ def predict(
     else:
         predictions = predict_files(files, ensemble, workers)
     records = [p.to_dict() for p in predictions]
+    _print_predictions(predictions)
     if explain:
         for prediction, record in zip(predictions, records):
             if prediction.error is None:
                 record.update(_explain(prediction, ensemble, explain_png))
-    _print_predictions(predictions)
     if out is not None:
         if out.suffix.lower() == ".csv":
             pd.DataFrame([_csv_row(r) for r in records]).to_csv(out, index=False)

@@ -53,8 +53,11 @@ def one_line_errors(command: Callable) -> Callable:
     from supercon3d.graphs.crystal_graph import GraphBuildError
     from supercon3d.models.sodnet.checkpoint import CheckpointError
     from supercon3d.settings import DataFolderError
+    from supercon3d.training.sodnet import RunFolderError
 
-    expected = (DataFolderError, CifReadError, GraphBuildError, CheckpointError, OSError)
+    expected = (
+        DataFolderError, CifReadError, GraphBuildError, CheckpointError, RunFolderError, OSError
+    )  # fmt: skip
 
     @functools.wraps(command)
     def wrapper(*args, **kwargs):

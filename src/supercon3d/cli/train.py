@@ -11,14 +11,13 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from supercon3d.cli.formatting import parse_folds, parse_overrides
+from supercon3d.cli.loading import load_dataset, load_training_set
 from supercon3d.cli.progress import (
     console,
     one_line_errors,
     output,
     progress_bar,
-    report_failures,
 )
-from supercon3d.data.supercon3d import load_supercon3d, read_tc_table
 from supercon3d.evaluation.folds import FoldAssignment
 from supercon3d.graphs import GraphSettings
 from supercon3d.models.sodnet import SODNetConfig
@@ -26,7 +25,7 @@ from supercon3d.models.sodnet.ensemble import PRIOR_FILE, SODNetEnsemble
 from supercon3d.training.blend import fit_blend
 from supercon3d.training.config import ABLATIONS, CONFIGS, TRAIN_SUBSETS, TrainConfig
 from supercon3d.training.prior import load_or_fit_prior
-from supercon3d.training.sodnet import train_folds, training_set
+from supercon3d.training.sodnet import train_folds
 
 
 def run_name(config: str, ablation: str | None, subset: str) -> str:
@@ -79,9 +78,7 @@ def train(
     assignment = FoldAssignment.shipped()
     fold_ids = parse_folds(fold, assignment.n_folds) or tuple(range(assignment.n_folds))
 
-    with progress_bar("reading CIFs", len(read_tc_table(data))) as advance:
-        dataset = load_supercon3d(data, progress=advance)
-    report_failures(dataset.failures, "CIFs")
+    dataset = load_dataset(data)
     model = run.model
     settings = GraphSettings(k=model.k, cutoff=model.cutoff, embedding=model.embedding)
     prior = None
@@ -90,9 +87,7 @@ def train(
         with progress_bar("composition prior", 1) as advance:
             prior = load_or_fit_prior(run_dir / PRIOR_FILE, dataset, data)
             advance(1)
-    with progress_bar("building graphs", len(dataset)) as advance:
-        data_set, failures = training_set(dataset, settings, data, advance, prior)
-    report_failures(failures, "graphs")
+    data_set = load_training_set(dataset, settings, data, prior)
 
     columns = (
         TextColumn("[bold]fold {task.fields[fold]}"),
@@ -140,12 +135,8 @@ def blend(
     """Blend each fold model with its fold's composition model (Magpie + LightGBM trained with
     the extra SuperCon formulas); the weight is chosen on the validation fold."""
     ensemble = SODNetEnsemble.from_dir(run_dir, blend=False)
-    with progress_bar("reading CIFs", len(read_tc_table(data))) as advance:
-        dataset = load_supercon3d(data, progress=advance)
-    report_failures(dataset.failures, "CIFs")
-    with progress_bar("building graphs", len(dataset)) as advance:
-        data_set, failures = training_set(dataset, ensemble.graph_settings, data, progress=advance)
-    report_failures(failures, "graphs")
+    dataset = load_dataset(data)
+    data_set = load_training_set(dataset, ensemble.graph_settings, data)
     with progress_bar("composition models", len(ensemble.members)) as advance:
         result = fit_blend(run_dir, dataset, data_set, FoldAssignment.shipped(), data, advance)
     table = Table(title=f"blend with {result['composition_model']} (validation folds, ln K)")

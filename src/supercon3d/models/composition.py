@@ -8,9 +8,9 @@ file whose name carries a hash of the featurizer settings and versions.
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import json
+import lzma
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -205,7 +205,7 @@ class BaselineConfig:
 
 class MagpieBooster:
     """A fitted LightGBM model on Magpie descriptors predicting ln Tc (ln K), saved as
-    gzipped LightGBM text: loading it runs no pickle."""
+    xz-compressed LightGBM text: loading it runs no pickle."""
 
     def __init__(self, booster: lightgbm.Booster, featurizer: MagpieFeaturizer | None = None):
         self.booster = booster
@@ -220,7 +220,7 @@ class MagpieBooster:
     def save(self, path: str | os.PathLike) -> Path:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        with gzip.open(path, "wt", encoding="utf-8") as handle:
+        with lzma.open(path, "wt", encoding="utf-8", preset=9) as handle:
             handle.write(self.booster.model_to_string())
         return path
 
@@ -228,10 +228,10 @@ class MagpieBooster:
     def load(cls, path: str | os.PathLike, featurizer: MagpieFeaturizer | None = None):
         """The saved model; ``ValueError`` naming the file if it is not a LightGBM model."""
         try:
-            with gzip.open(path, "rt", encoding="utf-8") as handle:
+            with lzma.open(path, "rt", encoding="utf-8") as handle:
                 text = handle.read()
             booster = lightgbm.Booster(model_str=text)
-        except (OSError, EOFError, lightgbm.basic.LightGBMError) as error:
+        except (OSError, EOFError, lzma.LZMAError, lightgbm.basic.LightGBMError) as error:
             raise ValueError(f"{path}: not a readable LightGBM model ({error})") from None
         return cls(booster, featurizer)
 

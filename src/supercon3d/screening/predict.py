@@ -11,6 +11,7 @@ import math
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 
 from supercon3d.data.cif import CifReadError, read_cif
@@ -79,16 +80,14 @@ def prepare_files(
     """Read, classify and build the graph of each file (in order), without predicting."""
     jobs = [(str(path), settings) for path in paths]
     workers = workers or os.cpu_count() or 1
-    if workers == 1 or len(jobs) < 16:
-        outcomes = []
-        for job in jobs:
-            outcomes.append(_prepare(job))
-            if progress:
-                progress(1)
-        return outcomes
     outcomes = []
-    with ProcessPoolExecutor(workers) as pool:
-        for outcome in pool.map(_prepare, jobs, chunksize=8):
+    with ExitStack() as stack:
+        if workers == 1 or len(jobs) < 16:
+            results = map(_prepare, jobs)
+        else:
+            pool = stack.enter_context(ProcessPoolExecutor(workers))
+            results = pool.map(_prepare, jobs, chunksize=8)
+        for outcome in results:
             outcomes.append(outcome)
             if progress:
                 progress(1)

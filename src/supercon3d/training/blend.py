@@ -51,7 +51,7 @@ def fit_blend(
     progress: Callable[[int], None] | None = None,
 ) -> dict:
     """Fit every fold's composition model, choose its blend weight on the validation fold and
-    write ``composition/fold<k>.txt.gz`` and ``blend.json`` into ``run_dir``."""
+    write ``composition/fold<k>.txt.xz`` and ``blend.json`` into ``run_dir``."""
     run_dir = Path(run_dir)
     ensemble = SODNetEnsemble.from_dir(run_dir, blend=False)
     by_id = {entry.id: entry for entry in dataset.entries}

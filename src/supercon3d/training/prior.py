@@ -37,7 +37,7 @@ def fit_composition_prior(
 def load_or_fit_prior(
     path: str | os.PathLike, dataset: SuperCon3D, data: str | os.PathLike | None = None
 ) -> MagpieBooster:
-    """The prior saved at ``path`` (a run's ``prior.txt.gz``), fitted and saved if absent."""
+    """The prior saved at ``path`` (a run's ``prior.txt.xz``), fitted and saved if absent."""
     path = Path(path)
     if path.is_file():
         return MagpieBooster.load(path, MagpieFeaturizer(cache_dir()))

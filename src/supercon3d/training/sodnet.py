@@ -37,6 +37,23 @@ from supercon3d.training.config import RunConfig
 EpochReport = dict  # {"fold", "epoch", "epochs", "loss", "val_mae", "best_val_mae"}
 
 
+class RunFolderError(ValueError):
+    """A run folder already holds training of another configuration; names the folder."""
+
+    def __init__(self, folder: str | os.PathLike, reason: str):
+        super().__init__(f"{folder}: {reason}")
+
+
+def check_run_folder(run: RunConfig, run_dir: Path) -> None:
+    """Write ``config.json`` into a new run folder; refuse one trained with another config."""
+    path = run_dir / "config.json"
+    if path.is_file() and json.loads(path.read_text()) != json.loads(json.dumps(run.to_dict())):
+        raise RunFolderError(
+            run_dir, "holds a run of a different configuration; choose another --out"
+        )
+    path.write_text(json.dumps(run.to_dict(), indent=1))
+
+
 @dataclass
 class TrainingSet:
     """Graphs by SuperCon3D id, each with ``y`` = ln Tc (ln K), and each id's disorder class."""
@@ -246,7 +263,7 @@ def train_folds(
     """
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
-    (run_dir / "config.json").write_text(json.dumps(run.to_dict(), indent=1))
+    check_run_folder(run, run_dir)
     if workers <= 1 or len(fold_ids) == 1:
         return [train_fold(run, f, data, folds, run_dir, report) for f in fold_ids]
     context = multiprocessing.get_context("spawn")

@@ -29,12 +29,12 @@ SHIPPED_MODELS: dict[str, str] = {
 DEFAULT_MODEL = "sodnet-cpu"
 FOLD_FILE = re.compile(r"fold(\d+)\.safetensors$")
 BLEND_FILE = "blend.json"
-PRIOR_FILE = "prior.txt.gz"
+PRIOR_FILE = "prior.txt.xz"
 
 
 def composition_model_file(fold: int) -> str:
     """Where a run folder keeps fold ``fold``'s composition model."""
-    return f"composition/fold{fold}.txt.gz"
+    return f"composition/fold{fold}.txt.xz"
 
 
 def read_blend(folder: str | os.PathLike) -> dict[str, dict]:
