@@ -2,4 +2,5 @@
 
 from supercon3d.cli.main import app
 
-app()
+if __name__ == "__main__":
+    app()

@@ -50,9 +50,14 @@ class MagpieFeaturizer:
     """Magpie descriptors of compositions, cached by fractional composition.
 
     ``cache_folder``: where the on-disk CSV cache lives; None keeps the cache in process only.
+    ``canonical``: describe each composition by its cache key (fractions rounded to 9
+    decimals) in a cache of its own, so that a prediction never depends on which nearly equal
+    composition (e.g. occupancies stored as float32) was seen first; used for predicting.
     """
 
-    def __init__(self, cache_folder: str | os.PathLike | None = None):
+    def __init__(self, cache_folder: str | os.PathLike | None = None, canonical: bool = False):
+        self.canonical = canonical
+        self._memory = {} if canonical else _MEMORY
         self._featurizer = ElementProperty.from_preset(MAGPIE_PRESET)
         self.labels: list[str] = list(self._featurizer.feature_labels())
         self.settings_hash = hashlib.sha256(
@@ -75,12 +80,12 @@ class MagpieFeaturizer:
         if list(table.columns) != self.labels:
             return
         for cache_id, values in zip(table.index, table.to_numpy(dtype=float)):
-            _MEMORY.setdefault(str(cache_id), values)
+            self._memory.setdefault(str(cache_id), values)
 
     def _save_disk(self) -> None:
         if self.cache_file is None:
             return
-        table = pd.DataFrame.from_dict(_MEMORY, orient="index", columns=self.labels)
+        table = pd.DataFrame.from_dict(self._memory, orient="index", columns=self.labels)
         table.index.name = "composition"
         partial = self.cache_file.with_suffix(f".{os.getpid()}.tmp")
         table.to_csv(partial)
@@ -97,9 +102,11 @@ class MagpieFeaturizer:
         """
         self._load_disk()
         ids = [_cache_id(c) for c in compositions]
-        missing = {i: c for i, c in zip(ids, compositions) if i not in _MEMORY}
+        missing = {i: c for i, c in zip(ids, compositions) if i not in self._memory}
         for cache_id, composition in missing.items():
-            _MEMORY[cache_id] = np.asarray(
+            if self.canonical:
+                composition = Composition(dict(composition_key(composition, _CACHE_DECIMALS)))
+            self._memory[cache_id] = np.asarray(
                 self._featurizer.featurize(composition.element_composition), dtype=float
             )
             if progress is not None:
@@ -108,7 +115,7 @@ class MagpieFeaturizer:
             self._save_disk()
         if not ids:
             return np.empty((0, len(self.labels)))
-        return np.vstack([_MEMORY[i] for i in ids])
+        return np.vstack([self._memory[i] for i in ids])
 
 
 def make_regressor(name: RegressorName, seed: int = 0, n_jobs: int = 2) -> BaseEstimator:
@@ -209,13 +216,13 @@ class MagpieBooster:
 
     def __init__(self, booster: lightgbm.Booster, featurizer: MagpieFeaturizer | None = None):
         self.booster = booster
-        self.featurizer = featurizer or MagpieFeaturizer()
+        self.featurizer = featurizer or MagpieFeaturizer(canonical=True)
 
     @classmethod
     def from_regressor(cls, regressor: MagpieRegressor) -> MagpieBooster:
         if not isinstance(getattr(regressor, "regressor_", None), LGBMRegressor):
             raise ValueError("only a fitted LightGBM MagpieRegressor can be saved")
-        return cls(regressor.regressor_.booster_, regressor.featurizer)
+        return cls(regressor.regressor_.booster_)
 
     def save(self, path: str | os.PathLike) -> Path:
         path = Path(path)

@@ -8,6 +8,7 @@ one-line error naming it and the others still get their prediction.
 from __future__ import annotations
 
 import math
+import multiprocessing
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -53,22 +54,23 @@ class TcPrediction:
         }
 
 
-def _prepare(job: tuple[str, GraphSettings]) -> TcPrediction:
+def _prepare(job: tuple[str, GraphSettings]) -> tuple[TcPrediction, dict | None]:
+    """Read, classify and build the graph arrays of one file (NumPy only: runs in workers)."""
     path, settings = job
     try:
         record = read_cif(path)
         arrays = graph_arrays(record.structure, settings, name=path)
     except (CifReadError, GraphBuildError) as error:
-        return TcPrediction(file=path, error=str(error))
+        return TcPrediction(file=path, error=str(error)), None
     report = classify_disorder(record.structure, overfull_occupancies=record.overfull_occupancies)
-    return TcPrediction(
+    prediction = TcPrediction(
         file=path,
         formula=record.structure.composition.reduced_formula,
         disorder_class=report.disorder_class.value,
         n_sites=len(record.structure),
         warnings=record.warnings,
-        graph=CrystalGraph.from_arrays(arrays),
     )
+    return prediction, arrays
 
 
 def prepare_files(
@@ -77,7 +79,11 @@ def prepare_files(
     workers: int | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> list[TcPrediction]:
-    """Read, classify and build the graph of each file (in order), without predicting."""
+    """Read, classify and build the graph of each file (in order), without predicting.
+
+    Workers are started with ``spawn``: forking a process that already runs torch threads
+    can deadlock.
+    """
     jobs = [(str(path), settings) for path in paths]
     workers = workers or os.cpu_count() or 1
     outcomes = []
@@ -85,9 +91,12 @@ def prepare_files(
         if workers == 1 or len(jobs) < 16:
             results = map(_prepare, jobs)
         else:
-            pool = stack.enter_context(ProcessPoolExecutor(workers))
+            context = multiprocessing.get_context("spawn")
+            pool = stack.enter_context(ProcessPoolExecutor(workers, mp_context=context))
             results = pool.map(_prepare, jobs, chunksize=8)
-        for outcome in results:
+        for outcome, arrays in results:
+            if arrays is not None:
+                outcome.graph = CrystalGraph.from_arrays(arrays)
             outcomes.append(outcome)
             if progress:
                 progress(1)

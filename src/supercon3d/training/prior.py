@@ -40,7 +40,7 @@ def load_or_fit_prior(
     """The prior saved at ``path`` (a run's ``prior.txt.xz``), fitted and saved if absent."""
     path = Path(path)
     if path.is_file():
-        return MagpieBooster.load(path, MagpieFeaturizer(cache_dir()))
+        return MagpieBooster.load(path)
     prior, _ = fit_composition_prior(dataset, data)
     prior.save(path)
     return prior

@@ -5,6 +5,7 @@ Nothing is unpickled when loading, so a checkpoint from anywhere is safe to open
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 from dataclasses import dataclass
@@ -17,6 +18,16 @@ from safetensors.torch import load_file, save_file
 from supercon3d.models.sodnet.model import SODNet, SODNetConfig
 
 FORMAT = "supercon3d-sodnet-1"
+_BUILT: dict[SODNetConfig, SODNet] = {}
+
+
+def empty_model(config: SODNetConfig) -> SODNet:
+    """A SODNet of ``config`` whose weights are about to be loaded. Building one compiles the
+    e3nn tensor-product code (most of a checkpoint's load time), so later models of the same
+    config are copies of the first."""
+    if config not in _BUILT:
+        _BUILT[config] = SODNet(config)
+    return copy.deepcopy(_BUILT[config])
 
 
 class CheckpointError(ValueError):
@@ -76,7 +87,7 @@ def load_checkpoint(path: str | os.PathLike) -> tuple[SODNet, Normalization, dic
         info = json.loads(metadata.get("info", "{}"))
     except (KeyError, TypeError, ValueError) as error:
         raise CheckpointError(path, f"bad checkpoint metadata ({error})") from None
-    model = SODNet(config)
+    model = empty_model(config)
     try:
         model.load_state_dict(state)
     except RuntimeError as error:

@@ -130,7 +130,7 @@ class SODNetEnsemble:
                 weights = {int(k): v["sodnet_weight"] for k, v in read_blend(folder).items()}
             except (KeyError, TypeError, ValueError) as error:
                 raise CheckpointError(folder / BLEND_FILE, f"unreadable blend ({error})") from None
-        featurizer = MagpieFeaturizer()
+        featurizer = MagpieFeaturizer(canonical=True)
         members, prior = [], None
         for fold, path in paths.items():
             model, normalization, info = load_checkpoint(path)
