@@ -273,17 +273,16 @@ def train_folds(
             workers, mp_context=context, initializer=_init_worker, initargs=(data, queue, 1)
         ) as pool:
             futures = [pool.submit(_train_in_worker, run, f, folds, str(run_dir)) for f in fold_ids]
-            pending = set(futures)
-            while pending:
+
+            def forward_reports() -> None:
                 while not queue.empty():
                     message = queue.get()
                     if report:
                         report(message)
-                pending = {f for f in pending if not f.done()}
+
+            while not all(future.done() for future in futures):
+                forward_reports()
                 time.sleep(0.2)
-            while not queue.empty():
-                message = queue.get()
-                if report:
-                    report(message)
+            forward_reports()
             summaries = [future.result() for future in as_completed(futures)]
     return sorted(summaries, key=lambda s: s["fold"])

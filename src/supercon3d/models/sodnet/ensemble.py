@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from pymatgen.core import Composition
 from torch_geometric.data import Batch
 
 from supercon3d.graphs import CrystalGraph, GraphSettings
@@ -75,16 +76,18 @@ class Member:
     sodnet_weight: float = 1.0
     prior: MagpieBooster | None = None
 
-    def predict(self, graphs: Sequence[CrystalGraph]) -> np.ndarray:
-        """ln Tc (ln K) per graph."""
-        prior = None
-        if self.prior is not None:
-            prior = self.prior.predict([graph.composition() for graph in graphs])
+    def predict(
+        self, graphs: Sequence[CrystalGraph], compositions: list[Composition] | None = None
+    ) -> np.ndarray:
+        """ln Tc (ln K) per graph; ``compositions`` are the graphs' (computed if not given)."""
+        if compositions is None and (self.prior is not None or self.composition is not None):
+            compositions = [graph.composition() for graph in graphs]
+        prior = self.prior.predict(compositions) if self.prior is not None else None
         ln_tc = predict_ln_tc(self.model, self.normalization, graphs, prior=prior)
         if self.composition is None or self.sodnet_weight == 1.0:
             return ln_tc
-        prior = self.composition.predict([graph.composition() for graph in graphs])
-        return self.sodnet_weight * ln_tc + (1.0 - self.sodnet_weight) * prior
+        composition = self.composition.predict(compositions)
+        return self.sodnet_weight * ln_tc + (1.0 - self.sodnet_weight) * composition
 
 
 def fold_checkpoints(folder: str | os.PathLike) -> dict[int, Path]:
@@ -175,7 +178,8 @@ class SODNetEnsemble:
 
     def predict(self, graphs: Sequence[CrystalGraph]) -> tuple[np.ndarray, np.ndarray]:
         """Ensemble mean and standard deviation of ln Tc (ln K) per graph."""
-        each = np.stack([member.predict(graphs) for member in self.members])
+        compositions = [graph.composition() for graph in graphs]
+        each = np.stack([member.predict(graphs, compositions) for member in self.members])
         return each.mean(axis=0), each.std(axis=0)
 
     def site_importance(self, graph: CrystalGraph) -> np.ndarray:

@@ -124,8 +124,8 @@ class SODNet(nn.Module):
         return sh, radial
 
     def forward(self, batch, return_attention: bool = False):
-        """Standardized ln Tc per graph (B,); with ``return_attention`` also the last block's
-        attention weights (E, heads)."""
+        """Standardized ln Tc per graph of a torch_geometric ``Batch`` (B,); with
+        ``return_attention`` also the last block's attention weights (E, heads)."""
         species, occupancy = self.site_inputs(batch.species)
         properties = torch.cat([species @ self.element_properties, occupancy[:, None]], dim=1)
         x = self.to_irreps(self.species_embedding(species) + self.property_embedding(properties))
@@ -134,10 +134,6 @@ class SODNet(nn.Module):
         for block in self.blocks:
             x, alpha = block(x, batch.edge_index, sh, radial)
         scalars = self.norm(x)[:, : self.config.scalars]
-        n_graphs = int(batch.num_graphs) if hasattr(batch, "num_graphs") else 1
-        index = batch.batch if getattr(batch, "batch", None) is not None else None
-        if index is None:
-            index = torch.zeros(x.shape[0], dtype=torch.long, device=x.device)
-        pooled = scatter(scalars, index, dim=0, dim_size=n_graphs, reduce="mean")
+        pooled = scatter(scalars, batch.batch, dim=0, dim_size=batch.num_graphs, reduce="mean")
         prediction = self.readout(pooled).squeeze(-1)
         return (prediction, alpha) if return_attention else prediction
