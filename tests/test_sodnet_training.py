@@ -267,7 +267,7 @@ def test_residual_model_over_a_composition_prior(small, tmp_path):
         summary["val_mae"], abs=1e-4
     )
     with pytest.raises(ValueError, match="prior"):
-        predict_ln_tc(member.model, member.normalization, val)
+        predict_ln_tc(member.model, member.normalization, val, weights=member.weights)
 
 
 def test_the_prior_never_sees_a_supercon3d_composition(supercon3d, monkeypatch):

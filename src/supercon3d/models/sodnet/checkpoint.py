@@ -5,7 +5,6 @@ Nothing is unpickled when loading, so a checkpoint from anywhere is safe to open
 
 from __future__ import annotations
 
-import copy
 import json
 import os
 from dataclasses import dataclass
@@ -18,16 +17,6 @@ from safetensors.torch import load_file, save_file
 from supercon3d.models.sodnet.model import SODNet, SODNetConfig
 
 FORMAT = "supercon3d-sodnet-1"
-_BUILT: dict[SODNetConfig, SODNet] = {}
-
-
-def empty_model(config: SODNetConfig) -> SODNet:
-    """A SODNet of ``config`` whose weights are about to be loaded. Building one compiles the
-    e3nn tensor-product code (most of a checkpoint's load time), so later models of the same
-    config are copies of the first."""
-    if config not in _BUILT:
-        _BUILT[config] = SODNet(config)
-    return copy.deepcopy(_BUILT[config])
 
 
 class CheckpointError(ValueError):
@@ -67,16 +56,39 @@ def save_checkpoint(
     return path
 
 
-def load_checkpoint(path: str | os.PathLike) -> tuple[SODNet, Normalization, dict]:
-    """The model (eval mode), its normalization and info dict; :class:`CheckpointError` if the
-    file cannot be used."""
+@dataclass(frozen=True)
+class Checkpoint:
+    """What a checkpoint file holds: the config, the weights (a state dict), the target
+    normalization and the training ``info``."""
+
+    path: Path
+    config: SODNetConfig
+    weights: dict[str, torch.Tensor]
+    normalization: Normalization
+    info: dict
+
+    def load_into(self, model: SODNet) -> SODNet:
+        """Copy the weights into ``model`` (built from the same config); eval mode."""
+        try:
+            model.load_state_dict(self.weights)
+        except RuntimeError as error:
+            reason = str(error).splitlines()[0]
+            raise CheckpointError(
+                self.path, f"weights do not match the config ({reason})"
+            ) from None
+        return model.eval()
+
+
+def read_checkpoint(path: str | os.PathLike) -> Checkpoint:
+    """Read a checkpoint without building its model; :class:`CheckpointError` if the file
+    cannot be used."""
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(path, "no such checkpoint file")
     try:
         with safe_open(path, framework="pt") as handle:
             metadata = handle.metadata() or {}
-        state = load_file(path)
+        weights = load_file(path)
     except (SafetensorError, OSError, ValueError) as error:
         raise CheckpointError(path, f"not a readable safetensors file ({error})") from None
     if metadata.get("format") != FORMAT:
@@ -87,11 +99,12 @@ def load_checkpoint(path: str | os.PathLike) -> tuple[SODNet, Normalization, dic
         info = json.loads(metadata.get("info", "{}"))
     except (KeyError, TypeError, ValueError) as error:
         raise CheckpointError(path, f"bad checkpoint metadata ({error})") from None
-    model = empty_model(config)
-    try:
-        model.load_state_dict(state)
-    except RuntimeError as error:
-        reason = str(error).splitlines()[0]
-        raise CheckpointError(path, f"weights do not match the config ({reason})") from None
-    model.eval()
-    return model, normalization, info
+    return Checkpoint(path, config, weights, normalization, info)
+
+
+def load_checkpoint(path: str | os.PathLike) -> tuple[SODNet, Normalization, dict]:
+    """The model (eval mode), its normalization and info dict; :class:`CheckpointError` if the
+    file cannot be used."""
+    checkpoint = read_checkpoint(path)
+    model = checkpoint.load_into(SODNet(checkpoint.config))
+    return model, checkpoint.normalization, checkpoint.info

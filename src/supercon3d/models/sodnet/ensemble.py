@@ -13,15 +13,12 @@ from pathlib import Path
 import numpy as np
 import torch
 from pymatgen.core import Composition
+from torch.func import functional_call
 from torch_geometric.data import Batch
 
 from supercon3d.graphs import CrystalGraph, GraphSettings
 from supercon3d.models.composition import MagpieBooster, MagpieFeaturizer
-from supercon3d.models.sodnet.checkpoint import (
-    CheckpointError,
-    Normalization,
-    load_checkpoint,
-)
+from supercon3d.models.sodnet.checkpoint import CheckpointError, Normalization, read_checkpoint
 from supercon3d.models.sodnet.model import SODNet
 
 SHIPPED_MODELS: dict[str, str] = {
@@ -49,16 +46,21 @@ def predict_ln_tc(
     graphs: Sequence[CrystalGraph],
     batch_size: int = 64,
     prior: np.ndarray | None = None,
+    weights: dict[str, torch.Tensor] | None = None,
 ) -> np.ndarray:
     """ln Tc (ln K) of each graph, in order; ``prior`` (ln K per graph) is added for a model
-    trained on residuals over a composition prior."""
+    trained on residuals over a composition prior. ``weights``: a state dict to run ``model``
+    with instead of its own (one built network serves every fold model of an ensemble)."""
     if model.config.composition_prior and prior is None:
         raise ValueError("this model predicts residuals over a composition prior; pass prior")
     out = []
     with torch.no_grad():
         for start in range(0, len(graphs), batch_size):
             batch = Batch.from_data_list(list(graphs[start : start + batch_size]))
-            out.append(normalization.to_ln_tc(model(batch)))
+            standardized = (
+                model(batch) if weights is None else functional_call(model, weights, batch)
+            )
+            out.append(normalization.to_ln_tc(standardized))
     ln_tc = torch.cat(out).numpy().astype(float) if out else np.zeros(0)
     return ln_tc + prior if model.config.composition_prior else ln_tc
 
@@ -66,10 +68,14 @@ def predict_ln_tc(
 @dataclass
 class Member:
     """One fold model: a SODNet checkpoint, optionally blended with a composition model as
-    ``sodnet_weight`` x SODNet + (1 - ``sodnet_weight``) x composition, in ln K."""
+    ``sodnet_weight`` x SODNet + (1 - ``sodnet_weight``) x composition, in ln K.
+
+    ``model`` is a network of the checkpoint's config, possibly shared with other members;
+    the member's own parameters are ``weights``."""
 
     fold: int
     model: SODNet
+    weights: dict[str, torch.Tensor]
     normalization: Normalization
     info: dict
     composition: MagpieBooster | None = None
@@ -83,7 +89,9 @@ class Member:
         if compositions is None and (self.prior is not None or self.composition is not None):
             compositions = [graph.composition() for graph in graphs]
         prior = self.prior.predict(compositions) if self.prior is not None else None
-        ln_tc = predict_ln_tc(self.model, self.normalization, graphs, prior=prior)
+        ln_tc = predict_ln_tc(
+            self.model, self.normalization, graphs, prior=prior, weights=self.weights
+        )
         if self.composition is None or self.sodnet_weight == 1.0:
             return ln_tc
         composition = self.composition.predict(compositions)
@@ -134,11 +142,17 @@ class SODNetEnsemble:
             except (KeyError, TypeError, ValueError) as error:
                 raise CheckpointError(folder / BLEND_FILE, f"unreadable blend ({error})") from None
         featurizer = MagpieFeaturizer(canonical=True)
-        members, prior = [], None
+        members, prior, networks = [], None, {}
         for fold, path in paths.items():
-            model, normalization, info = load_checkpoint(path)
-            member = Member(fold, model, normalization, info)
-            if model.config.composition_prior:
+            checkpoint = read_checkpoint(path)
+            config = checkpoint.config
+            if config not in networks:  # building a network compiles e3nn code: do it once
+                networks[config] = SODNet(config)
+            model = checkpoint.load_into(networks[config])
+            member = Member(
+                fold, model, checkpoint.weights, checkpoint.normalization, checkpoint.info
+            )
+            if config.composition_prior:
                 if prior is None:
                     try:
                         prior = MagpieBooster.load(folder / PRIOR_FILE, featurizer)
@@ -189,7 +203,9 @@ class SODNetEnsemble:
         received = np.zeros(graph.num_nodes)
         with torch.no_grad():
             for member in self.members:
-                _, alpha = member.model(batch, return_attention=True)
+                _, alpha = functional_call(
+                    member.model, member.weights, batch, {"return_attention": True}
+                )
                 source = batch.edge_index[0]
                 per_site = torch.zeros(graph.num_nodes).index_add_(0, source, alpha.mean(dim=1))
                 received += per_site.numpy()
