@@ -1,0 +1,1 @@
+"""DiffCSP-SC: periodic equivariant diffusion over crystal structures, steered toward high Tc."""

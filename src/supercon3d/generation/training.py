@@ -1,0 +1,270 @@
+"""Training the denoiser (pre-training on the structure corpus) and the time-dependent Tc
+predictor (guidance, on the SuperCon3D ordered training split).
+
+Both use one resumable loop: Adam with cosine decay, gradient clipping, an exponential moving
+average (EMA) of the weights, and a validation loss under fixed noise after every epoch; the
+EMA weights of the best validation epoch are kept. The full training state is saved after
+every epoch to ``<name>.state.pt`` (tensors only, loaded with ``weights_only=True``), so an
+interrupted run resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as functional
+from pymatgen.core import Structure
+from torch import nn
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+from torch_geometric.data import Batch, Data
+from torch_geometric.loader import DataLoader
+
+from supercon3d.generation.crystal import crystal_data
+from supercon3d.generation.diffusion import (
+    DiffusionConfig,
+    NoiseSchedule,
+    add_noise,
+    denoising_loss,
+)
+from supercon3d.generation.network import Denoiser, NetworkConfig, TimeDependentTcPredictor
+from supercon3d.models.sodnet.checkpoint import Normalization
+
+LossFunction = Callable[[nn.Module, Batch, torch.Generator | None], tuple[torch.Tensor, dict]]
+EpochReport = dict  # {"name", "epoch", "epochs", "loss", "val_loss", "best_val_loss"}
+VALIDATION_SEED = 12345
+
+
+@dataclass(frozen=True)
+class OptimizerConfig:
+    """Epochs, batch size and optimiser settings of one training run."""
+
+    epochs: int = 100
+    batch_size: int = 64
+    learning_rate: float = 1e-3
+    weight_decay: float = 0.0
+    gradient_clip: float = 1.0
+    ema_decay: float = 0.999
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class GeneratorConfig:
+    """The generator: denoiser and guidance networks, the diffusion, and how each trains.
+
+    Defaults are sized for a 2-core CPU (see ``benchmarks/generator_epoch_time.py``)."""
+
+    network: NetworkConfig = field(default_factory=NetworkConfig)
+    diffusion: DiffusionConfig = field(default_factory=DiffusionConfig)
+    pretrain: OptimizerConfig = field(default_factory=OptimizerConfig)
+    guidance_network: NetworkConfig = field(
+        default_factory=lambda: NetworkConfig(hidden=64, layers=3)
+    )
+    guidance: OptimizerConfig = field(
+        default_factory=lambda: OptimizerConfig(epochs=300, batch_size=32, weight_decay=1e-4)
+    )
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def crystal_dataset(structures: Sequence[Structure], ln_tc: Sequence[float] | None = None):
+    """Graphs of ordered structures, with ``y`` = ln Tc (ln K) when given."""
+    graphs = []
+    for index, structure in enumerate(structures):
+        data = crystal_data(structure)
+        if ln_tc is not None:
+            data.y = torch.tensor([float(ln_tc[index])])
+        graphs.append(data)
+    return graphs
+
+
+def atom_count_histogram(graphs: Sequence[Data]) -> list[int]:
+    """How many graphs have N atoms, for N = 0..max."""
+    counts = np.bincount([g.num_nodes for g in graphs])
+    return [int(c) for c in counts]
+
+
+def guidance_loss(
+    schedule: NoiseSchedule, normalization: Normalization
+) -> Callable[[nn.Module, Batch, torch.Generator | None], tuple[torch.Tensor, dict]]:
+    """L1 loss of a Tc predictor on crystals noised to uniformly drawn steps; its part
+    ``mae`` is in ln K."""
+
+    def loss(predictor: nn.Module, batch: Batch, generator: torch.Generator | None):
+        T = schedule.timesteps
+        t = torch.randint(1, T + 1, (batch.num_graphs,), generator=generator)
+        noisy = add_noise(batch, t, schedule, generator)
+        prediction = predictor(noisy.types, noisy.frac, noisy.lattice, t / T, batch.batch)
+        target = (batch.y - normalization.mean) / normalization.std
+        value = functional.l1_loss(prediction, target)
+        return value, {"mae": value.item() * normalization.std}
+
+    return loss
+
+
+def _denoiser_loss(schedule: NoiseSchedule) -> LossFunction:
+    def loss(model: nn.Module, batch: Batch, generator: torch.Generator | None):
+        return denoising_loss(model, batch, schedule, generator)
+
+    return loss
+
+
+def _copy_state(model: nn.Module) -> dict[str, torch.Tensor]:
+    return {key: value.detach().clone() for key, value in model.state_dict().items()}
+
+
+def validation_loss(model: nn.Module, loss: LossFunction, graphs: Sequence[Data], size: int):
+    """Mean loss (and parts) over ``graphs`` under fixed noise."""
+    generator = torch.Generator().manual_seed(VALIDATION_SEED)
+    totals, parts_sum, n = 0.0, {}, 0
+    with torch.no_grad():
+        for batch in DataLoader(list(graphs), batch_size=size):
+            value, parts = loss(model, batch, generator)
+            totals += value.item() * batch.num_graphs
+            for key, part in parts.items():
+                parts_sum[key] = parts_sum.get(key, 0.0) + part * batch.num_graphs
+            n += batch.num_graphs
+    return totals / n, {key: value / n for key, value in parts_sum.items()}
+
+
+def train_network(
+    model: nn.Module,
+    loss: LossFunction,
+    train: Sequence[Data],
+    val: Sequence[Data],
+    settings: OptimizerConfig,
+    state_path: str | Path,
+    name: str,
+    report: Callable[[EpochReport], None] | None = None,
+) -> dict:
+    """Train ``model`` in place (it ends with the best EMA weights); returns the summary
+    (history, best epoch, seconds). Resumes from ``state_path`` when it exists."""
+    state_path = Path(state_path)
+    torch.manual_seed(settings.seed)
+    optimizer = torch.optim.Adam(
+        model.parameters(), lr=settings.learning_rate, weight_decay=settings.weight_decay
+    )
+    shuffle = torch.Generator().manual_seed(settings.seed)
+    noise = torch.Generator().manual_seed(settings.seed + 1)
+    loader = DataLoader(list(train), settings.batch_size, shuffle=True, generator=shuffle)
+    total_steps = max(1, settings.epochs * len(loader))
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda step: 0.5 * (1 + math.cos(math.pi * min(step, total_steps) / total_steps))
+    )
+    ema = AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(settings.ema_decay))
+    start, history, seconds = 0, [], 0.0
+    best = {"val_loss": math.inf, "epoch": -1, "state": _copy_state(ema.module)}
+    if state_path.exists():
+        state = torch.load(state_path, weights_only=True)
+        model.load_state_dict(state["model"])
+        ema.load_state_dict(state["ema"])
+        optimizer.load_state_dict(state["optimizer"])
+        scheduler.load_state_dict(state["scheduler"])
+        shuffle.set_state(state["shuffle"])
+        noise.set_state(state["noise"])
+        torch.set_rng_state(state["rng"])
+        best, start, history, seconds = (
+            state["best"], state["epoch"], state["history"], state["seconds"]
+        )  # fmt: skip
+
+    for epoch in range(start, settings.epochs):
+        started = time.perf_counter()
+        model.train()
+        losses = []
+        for batch in loader:
+            value, _ = loss(model, batch, noise)
+            optimizer.zero_grad()
+            value.backward()
+            nn.utils.clip_grad_norm_(model.parameters(), settings.gradient_clip)
+            optimizer.step()
+            scheduler.step()
+            ema.update_parameters(model)
+            losses.append(value.item())
+        ema.module.eval()
+        val_loss, val_parts = validation_loss(ema.module, loss, val, settings.batch_size)
+        if val_loss < best["val_loss"]:
+            best = {"val_loss": val_loss, "epoch": epoch, "state": _copy_state(ema.module)}
+        seconds += time.perf_counter() - started
+        history.append(
+            {"epoch": epoch, "loss": float(np.mean(losses)), "val_loss": val_loss, **val_parts}
+        )
+        torch.save(
+            {
+                "model": model.state_dict(),
+                "ema": ema.state_dict(),
+                "optimizer": optimizer.state_dict(),
+                "scheduler": scheduler.state_dict(),
+                "shuffle": shuffle.get_state(),
+                "noise": noise.get_state(),
+                "rng": torch.get_rng_state(),
+                "best": best,
+                "epoch": epoch + 1,
+                "history": history,
+                "seconds": seconds,
+            },
+            state_path,
+        )
+        if report:
+            report(
+                {
+                    "name": name,
+                    "epoch": epoch + 1,
+                    "epochs": settings.epochs,
+                    "loss": history[-1]["loss"],
+                    "val_loss": val_loss,
+                    "best_val_loss": best["val_loss"],
+                }
+            )
+    model.load_state_dict(best["state"])
+    model.eval()
+    return {
+        "best_epoch": best["epoch"],
+        "val_loss": best["val_loss"],
+        "train_seconds": round(seconds, 1),
+        "history": history,
+    }
+
+
+def train_denoiser(
+    config: GeneratorConfig,
+    train: Sequence[Data],
+    val: Sequence[Data],
+    state_path: str | Path,
+    report: Callable[[EpochReport], None] | None = None,
+) -> tuple[Denoiser, dict]:
+    """Pre-train the denoiser on corpus graphs; returns it (best EMA weights) and a summary."""
+    schedule = NoiseSchedule(config.diffusion)
+    torch.manual_seed(config.pretrain.seed)
+    model = Denoiser(config.network)
+    summary = train_network(
+        model, _denoiser_loss(schedule), train, val, config.pretrain, state_path, "pretrain",
+        report,
+    )  # fmt: skip
+    return model, summary
+
+
+def train_guidance(
+    config: GeneratorConfig,
+    train: Sequence[Data],
+    val: Sequence[Data],
+    state_path: str | Path,
+    report: Callable[[EpochReport], None] | None = None,
+) -> tuple[TimeDependentTcPredictor, Normalization, dict]:
+    """Train the time-dependent Tc predictor on graphs with ``y`` = ln Tc; returns it, the
+    target normalization and a summary (val ``mae`` in ln K, averaged over noise levels)."""
+    targets = torch.cat([g.y for g in train])
+    normalization = Normalization(float(targets.mean()), float(targets.std()))
+    schedule = NoiseSchedule(config.diffusion)
+    torch.manual_seed(config.guidance.seed)
+    model = TimeDependentTcPredictor(config.guidance_network)
+    summary = train_network(
+        model, guidance_loss(schedule, normalization), train, val, config.guidance, state_path,
+        "guidance", report,
+    )  # fmt: skip
+    return model, normalization, summary

@@ -1,0 +1,222 @@
+"""The generator's pre-training corpus, built from a tiny fake data folder."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from pymatgen.core import Lattice, Structure
+from pymatgen.io.cif import CifWriter
+
+from supercon3d.generation import corpus as corpus_module
+from supercon3d.generation.corpus import (
+    CorpusSettings,
+    StructureCorpus,
+    build_corpus,
+    corpus_cache_file,
+    holdout_mask,
+    load_or_build_corpus,
+    ordered_split,
+)
+from supercon3d.settings import DataFolderError, data_dir
+
+
+def fcc(element: str, a: float) -> Structure:
+    """The conventional (4-atom) cell of an fcc metal with edge ``a`` (Å)."""
+    return Structure.from_spacegroup("Fm-3m", Lattice.cubic(a), [element], [[0, 0, 0]])
+
+
+def rocksalt(cation: str, anion: str, a: float) -> Structure:
+    """The conventional (8-atom) rock-salt cell with edge ``a`` (Å)."""
+    return Structure.from_spacegroup(
+        "Fm-3m", Lattice.cubic(a), [cation, anion], [[0, 0, 0], [0.5, 0.5, 0.5]]
+    )
+
+
+def body_centred(a: float, first: str, second: str) -> Structure:
+    return Structure(Lattice.cubic(a), [first, second], [[0, 0, 0], [0.5, 0.5, 0.5]])
+
+
+def large_p1() -> Structure:
+    """24 atoms at random positions: P1, so its primitive cell is itself."""
+    coords = np.random.default_rng(0).random((24, 3))
+    return Structure(Lattice.orthorhombic(7.1, 8.3, 9.7), ["Mg"] * 12 + ["O"] * 12, coords)
+
+
+BROKEN_CIF = "data_broken\n_cell_length_a 3.0\nloop_\n_atom_site_label\nnot a cif at all\n"
+
+MP = {
+    "mp-1": fcc("Cu", 3.61),
+    "mp-2": rocksalt("Na", "Cl", 5.64),  # duplicate of the training entry 1.cif
+    "mp-3": large_p1(),
+    "mp-5": Structure(Lattice.cubic(2.87), [{"Fe": 0.9}], [[0, 0, 0]]),  # vacancy
+}
+DSC = {
+    "Cu1-MP-mp-1": fcc("Cu", 3.61),  # duplicate of mp-1
+    "Nb1Ti1-MP-mp-6": Structure(Lattice.cubic(3.3), [{"Nb": 0.5, "Ti": 0.5}], [[0, 0, 0]]),
+    "Nb0.5Ti0.5-MP-mp-7-synth_doped": Structure(Lattice.cubic(3.3), ["Nb"], [[0, 0, 0]]),
+    "Fe1-MP-mp-13": body_centred(2.87, "Fe", "Fe"),  # same key as the validation entry
+    "Mg1O1-MP-mp-1265": rocksalt("Mg", "O", 4.21),
+}
+SPLIT_ENTRIES = {
+    "train": {
+        "1.cif": (rocksalt("Na", "Cl", 5.64), 1.5),
+        "2.cif": (body_centred(4.1, "Cs", "Cl"), 2.0),
+    },
+    "val": {"3.cif": (body_centred(2.87, "Fe", "Fe"), 0.5)},
+    "test": {"4.cif": (fcc("Al", 4.05), 0.1)},
+}
+
+
+def write_split(path, entries: dict[str, tuple[Structure, float]]) -> None:
+    rows = [
+        (name, math.exp(ln_tc), ln_tc, str(CifWriter(structure)), f"mp-{i}")
+        for i, (name, (structure, ln_tc)) in enumerate(entries.items())
+    ]
+    pd.DataFrame(rows, columns=["name", "tc", "logtc", "cif", "material_id"]).to_csv(path)
+
+
+@pytest.fixture(scope="module")
+def fake_data(tmp_path_factory):
+    """A data folder with the layout of the real one and a dozen tiny structures."""
+    root = tmp_path_factory.mktemp("datasets")
+    for folder, structures in (("mp_structures/cifs", MP), ("3dsc_mp/cifs", DSC)):
+        (root / folder).mkdir(parents=True)
+        for stem, structure in structures.items():
+            CifWriter(structure).write_file(root / folder / f"{stem}.cif")
+    (root / "mp_structures/cifs/mp-4.cif").write_text(BROKEN_CIF)
+    (root / "supercon_formulas").mkdir()
+    (root / "supercon_formulas/supercon_stanev2018.csv").write_text("name,Tc\nCu1,0\nNb1Ti1,9.5\n")
+    (root / "supercon3d_ordered_splits").mkdir()
+    for split, entries in SPLIT_ENTRIES.items():
+        write_split(root / "supercon3d_ordered_splits" / f"{split}.csv", entries)
+    return root
+
+
+@pytest.fixture(scope="module")
+def corpus(fake_data) -> StructureCorpus:
+    return build_corpus(CorpusSettings(holdout_fraction=0.5), data=fake_data, workers=1)
+
+
+def test_counts_account_for_every_file(corpus):
+    assert corpus.counts == {
+        "read": 10,
+        "failed": 1,
+        "disordered": 2,
+        "too_large": 1,
+        "evaluation_overlap": 1,
+        "duplicates": 2,
+        "kept_supercon3d": 2,
+        "kept_mp": 1,
+        "kept_3dsc": 1,
+        "held_out": 2,
+        "train": 2,
+    }
+
+
+def test_duplicates_keep_the_first_source(corpus):
+    assert corpus.ids == ["1.cif", "2.cif", "mp-1", "Mg1O1-MP-mp-1265"]
+    assert corpus.sources == ["supercon3d", "supercon3d", "mp", "3dsc"]
+    formulas = [s.composition.reduced_formula for s in corpus.structures]
+    assert formulas == ["NaCl", "CsCl", "Cu", "MgO"]
+
+
+def test_structures_are_ordered_primitive_cells(corpus):
+    assert [len(s) for s in corpus.structures] == [2, 2, 1, 2]
+    assert all(s.is_ordered for s in corpus.structures)
+    copper = corpus.structures[2]
+    assert copper.volume == pytest.approx(3.61**3 / 4)
+
+
+def test_max_atoms_caps_the_primitive_cell(fake_data):
+    small = build_corpus(CorpusSettings(max_atoms=1), data=fake_data, workers=1)
+    assert small.ids == ["mp-1"]
+    assert small.counts["too_large"] == 5
+
+
+def test_validation_and_test_entries_never_enter_the_corpus(corpus):
+    assert not {"3.cif", "4.cif", "Fe1-MP-mp-13"} & set(corpus.ids)
+    assert not {"Fe", "Al"} & {s.composition.reduced_formula for s in corpus.structures}
+
+
+def test_train_and_held_out_partition_the_corpus(corpus):
+    assert corpus.held_out.dtype == bool and corpus.held_out.sum() == 2
+    train, held = corpus.train(), corpus.held_out_structures()
+    assert len(train) + len(held) == len(corpus)
+    assert {id(s) for s in train}.isdisjoint(id(s) for s in held)
+
+
+def test_holdout_mask_is_deterministic_with_the_requested_fraction():
+    mask = holdout_mask(1000, 0.1, seed=0)
+    assert mask.sum() == 100
+    assert np.array_equal(mask, holdout_mask(1000, 0.1, seed=0))
+    assert not np.array_equal(mask, holdout_mask(1000, 0.1, seed=1))
+    assert holdout_mask(7, 0.0, seed=0).sum() == 0
+
+
+def test_save_load_round_trip_is_exact(corpus, tmp_path):
+    path = tmp_path / "corpus.npz"
+    corpus.save(path)
+    loaded = StructureCorpus.load(path)
+    assert (loaded.ids, loaded.sources) == (corpus.ids, corpus.sources)
+    assert np.array_equal(loaded.held_out, corpus.held_out)
+    assert (loaded.counts, loaded.settings) == (corpus.counts, corpus.settings)
+    for before, after in zip(corpus.structures, loaded.structures, strict=True):
+        assert np.array_equal(before.lattice.matrix, after.lattice.matrix)
+        assert before.atomic_numbers == after.atomic_numbers
+        assert np.array_equal(before.frac_coords, after.frac_coords)
+
+
+def test_cache_is_reused_and_named_by_the_settings(fake_data, tmp_path, monkeypatch):
+    settings = CorpusSettings(seed=3)
+    built = load_or_build_corpus(settings, data=fake_data, cache_folder=tmp_path, workers=1)
+    assert corpus_cache_file(settings, fake_data, tmp_path).is_file()
+    assert corpus_cache_file(CorpusSettings(), fake_data, tmp_path) != corpus_cache_file(
+        settings, fake_data, tmp_path
+    )
+
+    def no_build(*args, **kwargs):
+        raise AssertionError("the cached corpus should have been loaded")
+
+    monkeypatch.setattr(corpus_module, "build_corpus", no_build)
+    cached = load_or_build_corpus(settings, data=fake_data, cache_folder=tmp_path)
+    assert cached.ids == built.ids and np.array_equal(cached.held_out, built.held_out)
+
+
+def test_parallel_build_equals_serial_build(fake_data, corpus):
+    progress = []
+    parallel = build_corpus(corpus.settings, fake_data, workers=2, progress=progress.append)
+    assert sum(progress) == 11 + 2  # the corpus candidates and the val/test entries
+    assert parallel.ids == corpus.ids and parallel.counts == corpus.counts
+    for serial, other in zip(corpus.structures, parallel.structures):
+        assert np.array_equal(serial.frac_coords, other.frac_coords)
+
+
+def test_ordered_split_reads_names_structures_and_ln_tc(fake_data):
+    ((name, structure, ln_tc),) = ordered_split("val", fake_data)
+    assert (name, ln_tc) == ("3.cif", 0.5)
+    assert structure.composition.reduced_formula == "Fe"
+
+
+def test_unknown_split_and_bad_settings_are_errors(fake_data):
+    with pytest.raises(ValueError, match="holdout"):
+        ordered_split("holdout", fake_data)
+    with pytest.raises(ValueError, match="holdout_fraction"):
+        CorpusSettings(holdout_fraction=1.0)
+
+
+def real_data_available() -> bool:
+    try:
+        data_dir()
+    except DataFolderError:
+        return False
+    return True
+
+
+@pytest.mark.skipif(not real_data_available(), reason="the real data folder is not available")
+def test_real_validation_split():
+    entries = ordered_split("val")
+    assert len(entries) == 201
+    assert all(structure.is_ordered for _, structure, _ in entries)
