@@ -402,3 +402,18 @@ def ordered_split(
         (name, read_cif_text(cif, name).structure, float(ln_tc))
         for name, cif, ln_tc in zip(table.name, table.cif, table.logtc)
     ]
+
+
+def primitive_split(
+    split: Split,
+    settings: CorpusSettings = CorpusSettings(),
+    data: str | os.PathLike | None = None,
+) -> list[tuple[str, Structure, float]]:
+    """:func:`ordered_split` reduced to primitive cells of at most ``settings.max_atoms``
+    atoms, the cells the generator handles: seeds and the guidance model's training data."""
+    reduced = []
+    for name, structure, ln_tc in ordered_split(split, data):
+        primitive, _ = primitive_cell(structure, settings.symprec)
+        if len(primitive) <= settings.max_atoms:
+            reduced.append((name, primitive, ln_tc))
+    return reduced

@@ -30,6 +30,9 @@ from scipy.stats import wasserstein_distance
 from smact.screening import pauling_test
 
 SUCCESS_PERCENTILES = {"sr10": 90.0, "sr30": 70.0, "sr50": 50.0}
+_NEIGHBOUR_CELLS = np.array(
+    [cell for cell in itertools.product((-1, 0, 1), repeat=3) if any(cell)], dtype=float
+)
 
 
 class Fingerprints(NamedTuple):
@@ -53,6 +56,8 @@ def structure_is_valid(
 
     An atom closer than ``min_distance`` to its own image (a lattice vector shorter than
     ``min_distance``), a structure without sites, or non-finite coordinates are invalid.
+    Distances are minimum-image distances in the LLL-reduced cell (27 images), so the cost is
+    bounded even for the degenerate cells an untrained generator makes.
     """
     if len(structure) == 0:
         return False
@@ -62,8 +67,12 @@ def structure_is_valid(
         return False
     if not structure.volume >= min_volume:
         return False
-    *_, distances = structure.get_neighbor_list(r=min_distance)
-    return not np.any(distances < min_distance)
+    reduced = structure.lattice.get_lll_reduced_lattice()
+    if np.linalg.norm(_NEIGHBOUR_CELLS @ reduced.matrix, axis=1).min() < min_distance:
+        return False
+    distances = structure.distance_matrix
+    np.fill_diagonal(distances, np.inf)
+    return bool(distances.min() >= min_distance)
 
 
 def composition_is_valid(

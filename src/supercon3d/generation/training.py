@@ -25,6 +25,7 @@ from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from torch_geometric.data import Batch, Data
 from torch_geometric.loader import DataLoader
 
+from supercon3d.generation.corpus import CorpusSettings
 from supercon3d.generation.crystal import crystal_data
 from supercon3d.generation.diffusion import (
     DiffusionConfig,
@@ -55,10 +56,10 @@ class OptimizerConfig:
 
 @dataclass(frozen=True)
 class GeneratorConfig:
-    """The generator: denoiser and guidance networks, the diffusion, and how each trains.
+    """The generator: its corpus, denoiser and guidance networks, the diffusion, and how each
+    trains. Defaults are sized for a 2-core CPU (see ``benchmarks/generator_epoch_time.py``)."""
 
-    Defaults are sized for a 2-core CPU (see ``benchmarks/generator_epoch_time.py``)."""
-
+    corpus: CorpusSettings = field(default_factory=CorpusSettings)
     network: NetworkConfig = field(default_factory=NetworkConfig)
     diffusion: DiffusionConfig = field(default_factory=DiffusionConfig)
     pretrain: OptimizerConfig = field(default_factory=OptimizerConfig)
@@ -145,6 +146,8 @@ def train_network(
 ) -> dict:
     """Train ``model`` in place (it ends with the best EMA weights); returns the summary
     (history, best epoch, seconds). Resumes from ``state_path`` when it exists."""
+    if not train or not val:
+        raise ValueError(f"{name}: needs training and validation structures")
     state_path = Path(state_path)
     torch.manual_seed(settings.seed)
     optimizer = torch.optim.Adam(

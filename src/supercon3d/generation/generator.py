@@ -1,0 +1,170 @@
+"""Generating crystal structures with a trained denoiser, optionally steered toward high Tc.
+
+Two modes: from noise (N drawn from the training distribution of atoms per cell), and the
+seed optimisation of DiffCSP-SC (each seed noised to t = r·T for several r and denoised).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import torch
+from pymatgen.core import Structure
+from torch_geometric.data import Batch
+
+from supercon3d.generation.checkpoint import GeneratorCheckpoint
+from supercon3d.generation.crystal import crystal_data, to_structures
+from supercon3d.generation.diffusion import (
+    CrystalState,
+    Guidance,
+    NoiseSchedule,
+    noise_state,
+    noised_state,
+    sample,
+)
+
+SHIPPED_GENERATOR = "diffcsp-sc"
+DENOISER_FILE = "denoiser.safetensors"
+GUIDANCE_FILE = "guidance.safetensors"
+SEED_LEVELS: tuple[float, ...] = tuple(round(0.1 * k, 1) for k in range(1, 11))
+
+
+def shipped_generator_dir() -> Path:
+    """Folder of the generator shipped inside the package."""
+    return Path(str(resources.files("supercon3d") / "resources" / "models" / SHIPPED_GENERATOR))
+
+
+@dataclass
+class SeededStructure:
+    """A structure generated from seed ``seed`` (an index) noised to level ``level`` (t/T)."""
+
+    seed: int
+    level: float
+    structure: Structure
+
+
+class CrystalGenerator:
+    """A denoiser and, optionally, a guidance Tc predictor that steers it.
+
+    ``steps``: reverse steps for a full denoising from t = T (None: all T); a run from
+    t = r·T takes ceil(r·steps). ``batch_size``: crystals denoised together."""
+
+    def __init__(
+        self,
+        denoiser: GeneratorCheckpoint,
+        guidance: GeneratorCheckpoint | None = None,
+        steps: int | None = None,
+        batch_size: int = 250,
+    ):
+        if denoiser.kind != "denoiser" or (guidance is not None and guidance.kind != "guidance"):
+            raise ValueError("expected a denoiser and a guidance checkpoint")
+        if guidance is not None and guidance.diffusion != denoiser.diffusion:
+            raise ValueError("the guidance model was trained with another diffusion schedule")
+        self.denoiser = denoiser
+        self.guidance = guidance
+        self.schedule = NoiseSchedule(denoiser.diffusion)
+        self.steps = steps
+        self.batch_size = batch_size
+
+    @classmethod
+    def from_dir(cls, folder: str | os.PathLike, **options) -> CrystalGenerator:
+        """``denoiser.safetensors`` and, if present, ``guidance.safetensors`` of a folder."""
+        folder = Path(folder)
+        denoiser = GeneratorCheckpoint.load(folder / DENOISER_FILE, "denoiser")
+        guidance_path = folder / GUIDANCE_FILE
+        guidance = (
+            GeneratorCheckpoint.load(guidance_path, "guidance") if guidance_path.exists() else None
+        )
+        return cls(denoiser, guidance, **options)
+
+    @classmethod
+    def shipped(cls, **options) -> CrystalGenerator:
+        return cls.from_dir(shipped_generator_dir(), **options)
+
+    def _guidance(self, scale: float) -> Guidance | None:
+        if scale == 0:
+            return None
+        if self.guidance is None:
+            raise ValueError("guidance needs a guidance model (guidance.safetensors)")
+        return Guidance(self.guidance.model, scale)
+
+    def _steps_from(self, start: int) -> int | None:
+        if self.steps is None:
+            return None
+        return max(1, math.ceil(self.steps * start / self.schedule.timesteps))
+
+    def _denoise(
+        self,
+        state: CrystalState,
+        start: int,
+        scale: float,
+        generator: torch.Generator | None,
+        progress: Callable[[int], None] | None,
+    ) -> list[Structure]:
+        out = sample(
+            self.denoiser.model, state, self.schedule, start=start, steps=self._steps_from(start),
+            guidance=self._guidance(scale), generator=generator, progress=progress,
+        )  # fmt: skip
+        return to_structures(out.lattice, out.frac, out.z, out.atoms)
+
+    def _reverse_step_count(self, start: int) -> int:
+        steps = self._steps_from(start)
+        return start if steps is None else min(steps, start)
+
+    def _start(self, level: float) -> int:
+        return max(1, round(level * self.schedule.timesteps))
+
+    def progress_total(self, n: int, levels: Sequence[float] | None = None) -> int:
+        """The ``progress`` calls of :meth:`from_noise` (``levels`` None) or
+        :meth:`from_seeds` for ``n`` structures or seeds."""
+        batches = -(-n // self.batch_size)
+        starts = [self.schedule.timesteps] if levels is None else map(self._start, levels)
+        return batches * sum(self._reverse_step_count(start) for start in starts)
+
+    def from_noise(
+        self,
+        n: int,
+        guidance_scale: float = 0.0,
+        generator: torch.Generator | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> list[Structure]:
+        """``n`` new structures; ``progress(1)`` per reverse step of each batch."""
+        T = self.schedule.timesteps
+        structures = []
+        for start in range(0, n, self.batch_size):
+            size = min(self.batch_size, n - start)
+            counts = self.denoiser.sample_num_atoms(size, generator)
+            state = noise_state(counts, generator)
+            structures += self._denoise(state, T, guidance_scale, generator, progress)
+        return structures
+
+    def from_seeds(
+        self,
+        seeds: Sequence[Structure],
+        levels: Sequence[float] = SEED_LEVELS,
+        guidance_scale: float = 0.0,
+        generator: torch.Generator | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> list[SeededStructure]:
+        """Each seed noised to t = level·T for every level and denoised (the optimisation
+        protocol of DiffCSP-SC); results in seed-major order."""
+        graphs = [crystal_data(seed) for seed in seeds]
+        results: dict[tuple[int, float], Structure] = {}
+        for level in levels:
+            start = self._start(level)
+            for first in range(0, len(graphs), self.batch_size):
+                chunk = graphs[first : first + self.batch_size]
+                state = noised_state(Batch.from_data_list(chunk), start, self.schedule, generator)
+                made = self._denoise(state, start, guidance_scale, generator, progress)
+                for offset, structure in enumerate(made):
+                    results[(first + offset, level)] = structure
+        return [
+            SeededStructure(seed, level, results[(seed, level)])
+            for seed in range(len(graphs))
+            for level in levels
+        ]
