@@ -20,8 +20,9 @@ from supercon3d.evaluation.folds import FoldAssignment
 from supercon3d.graphs import GraphSettings
 from supercon3d.models.composition import MagpieBooster, MagpieRegressor
 from supercon3d.models.sodnet import SODNetConfig
-from supercon3d.models.sodnet.checkpoint import CheckpointError, load_checkpoint
+from supercon3d.models.sodnet.checkpoint import load_checkpoint
 from supercon3d.models.sodnet.ensemble import PRIOR_FILE, SODNetEnsemble, predict_ln_tc
+from supercon3d.models.weights import CheckpointError
 from supercon3d.screening import predict_files
 from supercon3d.settings import dataset_path
 from supercon3d.training.baseline import entry_keys
@@ -130,7 +131,7 @@ def test_corrupt_or_mismatched_checkpoints_fail_with_the_file_name(tiny_run, tmp
     from safetensors.torch import save_file
 
     save_file(state, tmp_path / "plain.safetensors")  # weights without our metadata
-    with pytest.raises(CheckpointError, match="not a SODNet checkpoint"):
+    with pytest.raises(CheckpointError, match="not a supercon3d-sodnet-1 checkpoint"):
         load_checkpoint(tmp_path / "plain.safetensors")
     with pytest.raises(CheckpointError, match="no fold"):
         SODNetEnsemble.from_dir(tmp_path / "empty")

@@ -51,7 +51,7 @@ def one_line_errors(command: Callable) -> Callable:
     on stderr and exit status 1, instead of a traceback."""
     from supercon3d.data.cif import CifReadError
     from supercon3d.graphs.crystal_graph import GraphBuildError
-    from supercon3d.models.sodnet.checkpoint import CheckpointError
+    from supercon3d.models.weights import CheckpointError
     from supercon3d.settings import DataFolderError
     from supercon3d.training.sodnet import RunFolderError
 

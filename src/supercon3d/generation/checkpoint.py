@@ -14,13 +14,12 @@ from pathlib import Path
 from typing import Literal
 
 import torch
-from safetensors import SafetensorError, safe_open
-from safetensors.torch import load_file, save_file
 from torch import nn
 
 from supercon3d.generation.diffusion import DiffusionConfig
 from supercon3d.generation.network import Denoiser, NetworkConfig, TimeDependentTcPredictor
-from supercon3d.models.sodnet.checkpoint import CheckpointError, Normalization
+from supercon3d.models.sodnet.checkpoint import Normalization
+from supercon3d.models.weights import CheckpointError, load_weights, read_weights, write_weights
 
 FORMAT = "supercon3d-diffcsp-1"
 Kind = Literal["denoiser", "guidance"]
@@ -47,7 +46,6 @@ class GeneratorCheckpoint:
 
     def save(self, path: str | os.PathLike) -> Path:
         """Write the checkpoint atomically to ``path``."""
-        path = Path(path)
         metadata = {
             "format": FORMAT,
             "kind": self.kind,
@@ -59,27 +57,13 @@ class GeneratorCheckpoint:
             ),
             "info": json.dumps(self.info),
         }
-        state = {k: v.detach().contiguous() for k, v in self.model.state_dict().items()}
-        tmp = path.with_suffix(path.suffix + ".tmp")
-        save_file(state, tmp, metadata=metadata)
-        os.replace(tmp, path)
-        return path
+        return write_weights(self.model, metadata, path)
 
     @classmethod
     def load(cls, path: str | os.PathLike, kind: Kind | None = None) -> GeneratorCheckpoint:
         """Read a checkpoint (eval mode); :class:`CheckpointError` naming the file if it is
         missing, corrupt, of another kind than ``kind``, or does not match its config."""
-        path = Path(path)
-        if not path.is_file():
-            raise CheckpointError(path, "no such checkpoint file")
-        try:
-            with safe_open(path, framework="pt") as handle:
-                metadata = handle.metadata() or {}
-            state = load_file(path)
-        except (SafetensorError, OSError, ValueError) as error:
-            raise CheckpointError(path, f"not a readable safetensors file ({error})") from None
-        if metadata.get("format") != FORMAT:
-            raise CheckpointError(path, f"not a generator checkpoint ({metadata.get('format')!r})")
+        metadata, state = read_weights(path, FORMAT)
         found = metadata.get("kind")
         if found not in NETWORKS or (kind is not None and found != kind):
             raise CheckpointError(path, f"a {found!r} checkpoint where {kind!r} was expected")
@@ -91,15 +75,9 @@ class GeneratorCheckpoint:
             info = json.loads(metadata["info"])
         except (KeyError, TypeError, ValueError) as error:
             raise CheckpointError(path, f"bad checkpoint metadata ({error})") from None
-        model = NETWORKS[found](network)
-        try:
-            model.load_state_dict(state)
-        except RuntimeError as error:
-            reason = str(error).splitlines()[0]
-            raise CheckpointError(path, f"weights do not match the config ({reason})") from None
         return cls(
             kind=found,
-            model=model.eval(),
+            model=load_weights(NETWORKS[found](network), state, path),
             diffusion=diffusion,
             num_atoms=num_atoms,
             normalization=None if normalization is None else Normalization(**normalization),

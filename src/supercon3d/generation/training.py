@@ -62,7 +62,7 @@ class GeneratorConfig:
     corpus: CorpusSettings = field(default_factory=CorpusSettings)
     network: NetworkConfig = field(default_factory=NetworkConfig)
     diffusion: DiffusionConfig = field(default_factory=DiffusionConfig)
-    pretrain: OptimizerConfig = field(default_factory=OptimizerConfig)
+    pretrain: OptimizerConfig = field(default_factory=lambda: OptimizerConfig(epochs=500))
     guidance_network: NetworkConfig = field(
         default_factory=lambda: NetworkConfig(hidden=64, layers=3)
     )

@@ -11,20 +11,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-from safetensors import SafetensorError, safe_open
-from safetensors.torch import load_file, save_file
 
 from supercon3d.models.sodnet.model import SODNet, SODNetConfig
+from supercon3d.models.weights import CheckpointError, load_weights, read_weights, write_weights
 
 FORMAT = "supercon3d-sodnet-1"
-
-
-class CheckpointError(ValueError):
-    """A checkpoint is missing, corrupt or does not match SODNet; one line naming the file."""
-
-    def __init__(self, path: str | os.PathLike, reason: str):
-        self.path = str(path)
-        super().__init__(f"{path}: {reason}")
 
 
 @dataclass(frozen=True)
@@ -42,18 +33,13 @@ def save_checkpoint(
     model: SODNet, normalization: Normalization, path: str | os.PathLike, info: dict | None = None
 ) -> Path:
     """Write ``model``'s weights with its config, normalization and ``info`` (JSON-able)."""
-    path = Path(path)
     metadata = {
         "format": FORMAT,
         "config": json.dumps(model.config.to_dict()),
         "normalization": json.dumps({"mean": normalization.mean, "std": normalization.std}),
         "info": json.dumps(info or {}),
     }
-    state = {name: tensor.detach().contiguous() for name, tensor in model.state_dict().items()}
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    save_file(state, tmp, metadata=metadata)
-    os.replace(tmp, path)
-    return path
+    return write_weights(model, metadata, path)
 
 
 @dataclass(frozen=True)
@@ -69,30 +55,14 @@ class Checkpoint:
 
     def load_into(self, model: SODNet) -> SODNet:
         """Copy the weights into ``model`` (built from the same config); eval mode."""
-        try:
-            model.load_state_dict(self.weights)
-        except RuntimeError as error:
-            reason = str(error).splitlines()[0]
-            raise CheckpointError(
-                self.path, f"weights do not match the config ({reason})"
-            ) from None
-        return model.eval()
+        return load_weights(model, self.weights, self.path)
 
 
 def read_checkpoint(path: str | os.PathLike) -> Checkpoint:
     """Read a checkpoint without building its model; :class:`CheckpointError` if the file
     cannot be used."""
     path = Path(path)
-    if not path.is_file():
-        raise CheckpointError(path, "no such checkpoint file")
-    try:
-        with safe_open(path, framework="pt") as handle:
-            metadata = handle.metadata() or {}
-        weights = load_file(path)
-    except (SafetensorError, OSError, ValueError) as error:
-        raise CheckpointError(path, f"not a readable safetensors file ({error})") from None
-    if metadata.get("format") != FORMAT:
-        raise CheckpointError(path, f"not a SODNet checkpoint (format {metadata.get('format')!r})")
+    metadata, weights = read_weights(path, FORMAT)
     try:
         config = SODNetConfig.from_dict(json.loads(metadata["config"]))
         normalization = Normalization(**json.loads(metadata["normalization"]))

@@ -18,8 +18,9 @@ from torch_geometric.data import Batch
 
 from supercon3d.graphs import CrystalGraph, GraphSettings
 from supercon3d.models.composition import MagpieBooster, MagpieFeaturizer
-from supercon3d.models.sodnet.checkpoint import CheckpointError, Normalization, read_checkpoint
+from supercon3d.models.sodnet.checkpoint import Normalization, read_checkpoint
 from supercon3d.models.sodnet.model import SODNet
+from supercon3d.models.weights import CheckpointError
 
 SHIPPED_MODELS: dict[str, str] = {
     "sodnet-cpu": "10 fold models of the `cpu` configuration trained on SuperCon3D",
