@@ -51,7 +51,7 @@ generate_app = typer.Typer(
     invoke_without_command=True,
 )
 DEFAULT_GUIDANCE_SCALE = 1.0
-DEFAULT_STEPS = 250
+DEFAULT_STEPS = 500
 SCORE_COLUMNS = (
     "n", "validity_structure", "validity_composition", "uniqueness", "novelty", "sr10", "sr30",
     "sr50", "novel_sr10", "novel_sr30", "novel_sr50", "tc_kelvin_median_valid",
@@ -252,6 +252,7 @@ def train(
     settings = config.pretrain if stage == "pretrain" else config.guidance
     if stage == "pretrain":
         corpus = _corpus(data, config.corpus)
+        console.print("corpus: " + ", ".join(f"{k} {v:,}" for k, v in corpus.counts.items()))
         train_set = crystal_dataset(corpus.train())
         val_set = crystal_dataset(corpus.held_out_structures())
     else:

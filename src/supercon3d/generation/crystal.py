@@ -19,10 +19,12 @@ MAX_ATOMIC_NUMBER = 100
 
 
 def crystal_data(structure: Structure) -> Data:
-    """One ordered structure as a graph: ``lattice`` (1, 3, 3) Å, ``frac`` (N, 3) in [0, 1),
-    ``z`` (N,) atomic numbers. Raises ValueError for a disordered site or Z > 100."""
+    """One ordered structure as a graph in its Niggli-reduced cell: ``lattice`` (1, 3, 3) Å,
+    ``frac`` (N, 3) in [0, 1), ``z`` (N,) atomic numbers. Raises ValueError for a disordered
+    site or Z > 100."""
     if not structure.is_ordered:
         raise ValueError("the generator handles ordered structures only")
+    structure = structure.get_reduced_structure()
     z = torch.tensor([site.species.elements[0].Z for site in structure], dtype=torch.long)
     if int(z.max()) > MAX_ATOMIC_NUMBER:
         raise ValueError(f"element with Z > {MAX_ATOMIC_NUMBER} in {structure.formula}")
