@@ -23,6 +23,12 @@ from supercon3d.generation.diffusion import (
     wrapped_normal_score,
 )
 from supercon3d.generation.network import Denoiser, NetworkConfig, TimeDependentTcPredictor
+from supercon3d.generation.training import (
+    GeneratorConfig,
+    OptimizerConfig,
+    crystal_dataset,
+    train_denoiser,
+)
 
 TINY = NetworkConfig(hidden=16, layers=2, frequencies=4, time_features=8)
 SHORT = DiffusionConfig(timesteps=50)
@@ -184,3 +190,23 @@ def test_reverse_steps():
     strided = reverse_steps(1000, 100)
     assert strided[0] == 1000 and strided[-1] == 1 and len(strided) == 100
     assert all(a > b for a, b in zip(strided, strided[1:]))
+
+
+def test_interrupted_pretraining_resumes_to_the_same_weights(crystals, tmp_path):
+    structures = to_structures(crystals.lattice, crystals.frac, crystals.z, crystals.batch)
+    graphs = crystal_dataset(structures * 3)
+    config = GeneratorConfig(
+        network=TINY, diffusion=SHORT, pretrain=OptimizerConfig(epochs=3, batch_size=2)
+    )
+    straight, _ = train_denoiser(config, graphs, graphs[:2], tmp_path / "a.state.pt")
+
+    def stop_after_first_epoch(message):
+        if message["epoch"] == 1:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        train_denoiser(config, graphs, graphs[:2], tmp_path / "b.state.pt", stop_after_first_epoch)
+    resumed, summary = train_denoiser(config, graphs, graphs[:2], tmp_path / "b.state.pt")
+    assert len(summary["history"]) == 3
+    for key, value in straight.state_dict().items():
+        assert torch.equal(value, resumed.state_dict()[key]), key

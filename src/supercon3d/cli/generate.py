@@ -45,6 +45,7 @@ from supercon3d.generation.training import (
     train_guidance,
 )
 from supercon3d.models.sodnet.ensemble import SODNetEnsemble
+from supercon3d.training.sodnet import RunFolderError
 
 generate_app = typer.Typer(
     help="Generate crystal structures steered toward high Tc (DiffCSP-SC).",
@@ -248,7 +249,12 @@ def train(
         raise typer.BadParameter(f"{stage!r}: choose 'pretrain' or 'guidance'")
     config = _overrides(set_)
     out.mkdir(parents=True, exist_ok=True)
-    (out / f"{stage}.config.json").write_text(json.dumps(config.to_dict(), indent=1))
+    config_path, state_path = out / f"{stage}.config.json", out / f"{stage}.state.pt"
+    if state_path.exists() and json.loads(config_path.read_text()) != json.loads(
+        json.dumps(config.to_dict())
+    ):
+        raise RunFolderError(out, f"holds an unfinished {stage} run of another configuration")
+    config_path.write_text(json.dumps(config.to_dict(), indent=1))
     settings = config.pretrain if stage == "pretrain" else config.guidance
     if stage == "pretrain":
         corpus = _corpus(data, config.corpus)
@@ -271,7 +277,6 @@ def train(
                     f"val {message['val_loss']:.4f} (best {message['best_val_loss']:.4f})"
                 )
 
-        state_path = out / f"{stage}.state.pt"
         if stage == "pretrain":
             model, summary = train_denoiser(config, train_set, val_set, state_path, report)
             checkpoint = GeneratorCheckpoint(

@@ -11,6 +11,7 @@ interrupted run resumes where it stopped.
 from __future__ import annotations
 
 import math
+import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -116,6 +117,13 @@ def _denoiser_loss(schedule: NoiseSchedule) -> LossFunction:
     return loss
 
 
+def _save_state(state: dict, path: Path) -> None:
+    """Write the training state atomically: an interruption never leaves a broken file."""
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    torch.save(state, tmp)
+    os.replace(tmp, path)
+
+
 def _copy_state(model: nn.Module) -> dict[str, torch.Tensor]:
     return {key: value.detach().clone() for key, value in model.state_dict().items()}
 
@@ -197,7 +205,7 @@ def train_network(
         history.append(
             {"epoch": epoch, "loss": float(np.mean(losses)), "val_loss": val_loss, **val_parts}
         )
-        torch.save(
+        _save_state(
             {
                 "model": model.state_dict(),
                 "ema": ema.state_dict(),
