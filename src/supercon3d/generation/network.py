@@ -119,8 +119,10 @@ class CrystalEncoder(nn.Module):
 
 
 class Denoiser(nn.Module):
-    """Predicts the lattice noise (B, 3, 3), the score of the fractional coordinates (N, 3;
-    standardized by the noise level) and the type noise (N, 100).
+    """Predicts, from a noisy crystal, the clean lattice (B, 3, 3) Å, the score of the
+    fractional coordinates (N, 3; standardized by the noise level) and the logits of the clean
+    atom types (N, 100); :mod:`~supercon3d.generation.diffusion` turns the clean-lattice and
+    clean-type predictions into the noise that each reverse step removes.
 
     The lattice output is M L with M from the crystal's pooled invariant state, so it rotates
     with L; the other outputs are invariant."""
@@ -129,7 +131,7 @@ class Denoiser(nn.Module):
         super().__init__()
         self.config = config
         self.encoder = CrystalEncoder(config)
-        self.lattice_head = nn.Linear(config.hidden, 9, bias=False)
+        self.lattice_head = nn.Linear(config.hidden, 9)
         self.frac_head = nn.Linear(config.hidden, 3, bias=False)
         self.type_head = nn.Linear(config.hidden, MAX_ATOMIC_NUMBER)
 
