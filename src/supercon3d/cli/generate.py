@@ -30,6 +30,7 @@ from supercon3d.generation.corpus import (
     ordered_split,
     primitive_split,
 )
+from supercon3d.generation.diffusion import NoiseSchedule
 from supercon3d.generation.generator import (
     DENOISER_FILE,
     GUIDANCE_FILE,
@@ -41,6 +42,7 @@ from supercon3d.generation.training import (
     GeneratorConfig,
     atom_count_histogram,
     crystal_dataset,
+    guidance_mae_by_level,
     train_denoiser,
     train_guidance,
 )
@@ -291,10 +293,18 @@ def train(
                 "guidance", model, config.diffusion, normalization=normalization
             )
             path = out / GUIDANCE_FILE
+            schedule = NoiseSchedule(config.diffusion)
+            by_level = guidance_mae_by_level(model, normalization, val_set, schedule)
+            summary["val_mae_by_step"] = by_level
+            console.print(
+                "validation MAE (ln K) at step t: "
+                + ", ".join(f"t={t} {mae:.3f}" for t, mae in by_level.items())
+            )
     checkpoint.info = {
         "epochs": settings.epochs, "best_epoch": summary["best_epoch"],
         "val_loss": summary["val_loss"], "train_seconds": summary["train_seconds"],
         "n_train": len(train_set), "n_val": len(val_set),
+        "val_mae_by_step": summary.get("val_mae_by_step"),
     }  # fmt: skip
     checkpoint.save(path)
     (out / f"{stage}.json").write_text(json.dumps(summary, indent=1))

@@ -110,6 +110,30 @@ def guidance_loss(
     return loss
 
 
+def guidance_mae_by_level(
+    predictor: TimeDependentTcPredictor,
+    normalization: Normalization,
+    graphs: Sequence[Data],
+    schedule: NoiseSchedule,
+    levels: Sequence[int] = (1, 100, 300, 500, 1000),
+) -> dict[int, float]:
+    """Validation MAE (ln K) of the guidance model on ``graphs`` noised to each step in
+    ``levels`` (fixed noise)."""
+    generator = torch.Generator().manual_seed(VALIDATION_SEED)
+    batch = Batch.from_data_list(list(graphs))
+    maes = {}
+    with torch.no_grad():
+        for level in levels:
+            t = torch.full((batch.num_graphs,), level)
+            noisy = add_noise(batch, t, schedule, generator)
+            standardized = predictor(
+                noisy.types, noisy.frac, noisy.lattice, t / schedule.timesteps, batch.batch
+            )
+            prediction = normalization.to_ln_tc(standardized)
+            maes[level] = float((prediction - batch.y).abs().mean())
+    return maes
+
+
 def _denoiser_loss(schedule: NoiseSchedule) -> LossFunction:
     def loss(model: nn.Module, batch: Batch, generator: torch.Generator | None):
         return denoising_loss(model, batch, schedule, generator)

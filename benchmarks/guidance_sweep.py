@@ -1,0 +1,75 @@
+"""How the guidance scale moves the seed optimisation: a small sweep to choose the default.
+
+    python benchmarks/guidance_sweep.py [--checkpoints DIR] [--seeds 20] [--steps 100]
+        [--scales 0,1,3,10]
+
+For each scale: the same ``seeds`` structures of the SuperCon3D ordered training split, each
+noised to t = 0.1T..T and denoised with ``steps`` reverse steps for a full run; every result
+is judged by the shipped SODNet ensemble. Prints, per scale, the validity, the median judged
+Tc of valid results, and SR10/SR30/SR50 (best valid result per seed against the training
+split's ln Tc percentiles). Novelty is not checked here (see ``supercon3d generate``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+from supercon3d.generation.candidates import assess, best_per_seed
+from supercon3d.generation.corpus import primitive_split
+from supercon3d.generation.generator import SEED_LEVELS, CrystalGenerator
+from supercon3d.generation.metrics import success_rates
+from supercon3d.machine import describe_machine
+from supercon3d.models.sodnet.ensemble import SODNetEnsemble
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--checkpoints", type=Path, default=None)
+    parser.add_argument("--seeds", type=int, default=20)
+    parser.add_argument("--steps", type=int, default=100)
+    parser.add_argument("--scales", default="0,1,3,10")
+    args = parser.parse_args()
+    print(f"machine: {describe_machine()}")
+    options = {"steps": args.steps}
+    generator = (
+        CrystalGenerator.from_dir(args.checkpoints, **options)
+        if args.checkpoints
+        else CrystalGenerator.shipped(**options)
+    )
+    ensemble = SODNetEnsemble.shipped()
+    split = primitive_split("train")
+    training_ln_tc = np.array([ln_tc for _, _, ln_tc in split])
+    seeds = [structure for _, structure, _ in random.Random(0).sample(split, args.seeds)]
+    print(f"{len(seeds)} seeds x {len(SEED_LEVELS)} levels, {args.steps} steps for t = T\n")
+    print("| scale | valid | median Tc of valid (K) | SR10 | SR30 | SR50 | seconds |")
+    print("|---|---|---|---|---|---|---|")
+    for scale in (float(s) for s in args.scales.split(",")):
+        started = time.perf_counter()
+        made = generator.from_seeds(
+            seeds, SEED_LEVELS, scale, generator=torch.Generator().manual_seed(0)
+        )
+        seconds = time.perf_counter() - started
+        structures = [m.structure for m in made]
+        names = [str(i) for i in range(len(made))]
+        candidates = assess(
+            structures, ensemble, [], names, [m.seed for m in made], [m.level for m in made]
+        )
+        table = pd.DataFrame([vars(c) for c in candidates])
+        valid = table["valid_structure"] & table["valid_composition"]
+        rates = success_rates(best_per_seed(table), training_ln_tc)
+        print(
+            f"| {scale:g} | {valid.mean():.2f} | {table.loc[valid, 'tc_kelvin'].median():.1f} "
+            f"| {rates['sr10']:.2f} | {rates['sr30']:.2f} | {rates['sr50']:.2f} "
+            f"| {seconds:.0f} |"
+        )
+
+
+if __name__ == "__main__":
+    main()
