@@ -16,6 +16,7 @@ from torch import nn
 from torch_geometric.utils import scatter
 
 from supercon3d.generation.crystal import MAX_ATOMIC_NUMBER, all_pairs
+from supercon3d.graphs.elements import element_table
 
 
 @dataclass(frozen=True)
@@ -87,13 +88,19 @@ class PeriodicMessageLayer(nn.Module):
 
 class CrystalEncoder(nn.Module):
     """Atom states of a noisy crystal: types (N, 100) as continuous vectors, frac (N, 3),
-    lattice (B, 3, 3) Å, diffusion time t (B,) in [0, 1]."""
+    lattice (B, 3, 3) Å, diffusion time t (B,) in [0, 1].
+
+    An atom enters as its type vector, the same vector times the table of 22 standardized
+    Magpie element properties (element knowledge shared between neighbouring elements) and
+    the time embedding."""
 
     def __init__(self, config: NetworkConfig):
         super().__init__()
         self.config = config
         hidden = config.hidden
-        self.embed = nn.Linear(MAX_ATOMIC_NUMBER + config.time_features, hidden)
+        table = torch.as_tensor(element_table("magpie")[:MAX_ATOMIC_NUMBER])
+        self.register_buffer("element_properties", table)
+        self.embed = nn.Linear(MAX_ATOMIC_NUMBER + table.shape[1] + config.time_features, hidden)
         self.layers = nn.ModuleList(
             PeriodicMessageLayer(hidden, 6 * config.frequencies) for _ in range(config.layers)
         )
@@ -112,7 +119,8 @@ class CrystalEncoder(nn.Module):
         pair = fourier_features(frac[j] - frac[i], self.config.frequencies)
         inner = (lattice @ lattice.transpose(1, 2)).flatten(1) / self.config.lattice_scale**2
         time = time_features(t, self.config.time_features)[batch]
-        h = self.embed(torch.cat([types, time], dim=-1))
+        properties = types @ self.element_properties
+        h = self.embed(torch.cat([types, properties, time], dim=-1))
         for layer in self.layers:
             h = layer(h, edge_index, pair, inner, batch)
         return self.norm(h)
