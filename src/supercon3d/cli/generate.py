@@ -84,7 +84,8 @@ def _generate_one(
     n: int,
     seed: int,
     data: Path | None,
-) -> tuple[list, list[int] | None, list[float] | None]:
+) -> tuple[list, list[int] | None, list[float] | None, list[str]]:
+    """Structures, their seed indices and levels (None from noise) and the seeds' names."""
     torch_generator = torch.Generator().manual_seed(seed)
     if from_seeds:
         split = primitive_split("train", data=data)
@@ -95,11 +96,12 @@ def _generate_one(
             made = generator.from_seeds(
                 seeds, SEED_LEVELS, scale, generator=torch_generator, progress=bar
             )
-        return [m.structure for m in made], [m.seed for m in made], [m.level for m in made]
+        names = [split[i][0] for i in order]
+        return [m.structure for m in made], [m.seed for m in made], [m.level for m in made], names
     total = generator.progress_total(n)
     with progress_bar(f"denoising {n} structures from noise, scale {scale}", total) as advance:
         structures = generator.from_noise(n, scale, torch_generator, advance)
-    return structures, None, None
+    return structures, None, None, []
 
 
 def _print_scores(title: str, runs: dict[str, dict]) -> None:
@@ -158,7 +160,9 @@ def generate(
     runs = {}
     for name, scale in scales.items():
         started = time.perf_counter()
-        structures, seeds, levels = _generate_one(generator, scale, from_seeds, n, seed, data)
+        structures, seeds, levels, seed_names = _generate_one(
+            generator, scale, from_seeds, n, seed, data
+        )
         seconds = time.perf_counter() - started
         names = [f"{i:05d}" for i in range(len(structures))]
         with progress_bar("judging (validity, novelty, SODNet Tc)", len(structures)) as advance:
@@ -167,7 +171,7 @@ def generate(
         info = {
             "mode": "seeds" if from_seeds else "noise", "n": n, "guidance_scale": scale,
             "steps": steps, "seed": seed, "checkpoints": str(folder),
-            "generation_seconds": round(seconds, 1),
+            "generation_seconds": round(seconds, 1), "seed_names": seed_names,
         }  # fmt: skip
         write_run(target, structures, candidates, info)
         runs[name] = evaluate_run(target, _training_ln_tc(data))
