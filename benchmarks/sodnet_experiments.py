@@ -55,6 +55,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("runs", type=Path, nargs="+")
     parser.add_argument("--folds", default="0,1,2")
+    parser.add_argument(
+        "--no-baselines", action="store_true", help="Skip the LightGBM rows of the first run."
+    )
     args = parser.parse_args()
     folds = [int(f) for f in args.folds.split(",")]
     print(f"machine: {describe_machine()}; test folds {args.folds}\n")
@@ -62,7 +65,8 @@ def main() -> None:
     print(header + "\n|" + "---|" * (3 + len(CLASSES)))
     with tempfile.TemporaryDirectory() as folder:
         for index, run_dir in enumerate(args.runs):
-            summary, predictions = evaluate(fold_view(run_dir, folds, Path(folder)), index == 0)
+            view = fold_view(run_dir, folds, Path(folder))
+            summary, predictions = evaluate(view, index == 0 and not args.no_baselines)
             errors = (predictions["ln_tc_pred"] - predictions["ln_tc"]).abs()
             by_class = errors.groupby(predictions["disorder"]).mean()
             cells = " | ".join(f"{by_class.get(c, float('nan')):.3f}" for c in CLASSES)
