@@ -115,15 +115,16 @@ def guidance_mae_by_level(
     normalization: Normalization,
     graphs: Sequence[Data],
     schedule: NoiseSchedule,
-    levels: Sequence[int] = (1, 100, 300, 500, 1000),
+    levels: Sequence[float] = (0.0, 0.1, 0.3, 0.5, 1.0),
 ) -> dict[int, float]:
-    """Validation MAE (ln K) of the guidance model on ``graphs`` noised to each step in
-    ``levels`` (fixed noise)."""
+    """Validation MAE (ln K) of the guidance model on ``graphs`` noised to the step
+    max(1, round(level x T)) for each of ``levels`` (fixed noise), by step."""
     generator = torch.Generator().manual_seed(VALIDATION_SEED)
     batch = Batch.from_data_list(list(graphs))
+    steps = sorted({max(1, round(level * schedule.timesteps)) for level in levels})
     maes = {}
     with torch.no_grad():
-        for level in levels:
+        for level in steps:
             t = torch.full((batch.num_graphs,), level)
             noisy = add_noise(batch, t, schedule, generator)
             standardized = predictor(
