@@ -113,7 +113,8 @@ class CrystalEncoder(nn.Module):
         lattice: torch.Tensor,
         t: torch.Tensor,
         batch: torch.Tensor,
-    ) -> torch.Tensor:
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Atom states (N, hidden) and their mean per crystal (B, hidden)."""
         edge_index = all_pairs(batch)
         i, j = edge_index
         pair = fourier_features(frac[j] - frac[i], self.config.frequencies)
@@ -123,7 +124,8 @@ class CrystalEncoder(nn.Module):
         h = self.embed(torch.cat([types, properties, time], dim=-1))
         for layer in self.layers:
             h = layer(h, edge_index, pair, inner, batch)
-        return self.norm(h)
+        h = self.norm(h)
+        return h, scatter(h, batch, dim=0, dim_size=lattice.shape[0], reduce="mean")
 
 
 class Denoiser(nn.Module):
@@ -151,8 +153,7 @@ class Denoiser(nn.Module):
         t: torch.Tensor,
         batch: torch.Tensor,
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        h = self.encoder(types, frac, lattice, t, batch)
-        pooled = scatter(h, batch, dim=0, dim_size=lattice.shape[0], reduce="mean")
+        h, pooled = self.encoder(types, frac, lattice, t, batch)
         mix = self.lattice_head(pooled).view(-1, 3, 3)
         return mix @ lattice, self.frac_head(h), self.type_head(h)
 
@@ -176,6 +177,5 @@ class TimeDependentTcPredictor(nn.Module):
         t: torch.Tensor,
         batch: torch.Tensor,
     ) -> torch.Tensor:
-        h = self.encoder(types, frac, lattice, t, batch)
-        pooled = scatter(h, batch, dim=0, dim_size=lattice.shape[0], reduce="mean")
+        _, pooled = self.encoder(types, frac, lattice, t, batch)
         return self.head(pooled).squeeze(-1)
