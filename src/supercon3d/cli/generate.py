@@ -154,6 +154,7 @@ def generate(
     generator = CrystalGenerator.from_dir(folder, steps=steps)
     ensemble = SODNetEnsemble.shipped()
     reference = _novelty_reference(_corpus(data), data)
+    training_ln_tc = _training_ln_tc(data)
     scales = {"guided": guidance_scale}
     if compare_unguided and guidance_scale != 0:
         scales["unguided"] = 0.0
@@ -174,7 +175,7 @@ def generate(
             "generation_seconds": round(seconds, 1), "seed_names": seed_names,
         }  # fmt: skip
         write_run(target, structures, candidates, info)
-        runs[name] = evaluate_run(target, _training_ln_tc(data))
+        runs[name] = evaluate_run(target, training_ln_tc)
         console.print(f"wrote {target}/candidates.csv ({len(structures)} structures, "
                       f"generated in {seconds:.0f} s)")  # fmt: skip
     _print_scores(f"generated structures ({'seeds' if from_seeds else 'noise'})", runs)
