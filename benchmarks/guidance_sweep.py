@@ -5,9 +5,11 @@
 
 For each scale: the same ``seeds`` structures of the SuperCon3D ordered training split, each
 noised to t = 0.1T..T and denoised with ``steps`` reverse steps for a full run; every result
-is judged by the shipped SODNet ensemble. Prints, per scale, the validity, the median judged
-Tc of valid results, and SR10/SR30/SR50 (best valid result per seed against the training
-split's ln Tc percentiles). Novelty is not checked here (see ``supercon3d generate``).
+is judged by the shipped SODNet ensemble. Prints, per scale, the structural and compositional
+validity, the share of valid results that are a single element (guidance drifts toward pure
+hydrogen), the median judged Tc of valid results, SR10/SR30/SR50 (best valid result per seed
+against the training split's ln Tc percentiles) and SR10 counting compounds only. Novelty
+is not checked here (see ``supercon3d generate``).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
+from pymatgen.core import Composition
 
 from supercon3d.generation.candidates import assess, best_per_seed
 from supercon3d.generation.corpus import primitive_split
@@ -48,8 +51,11 @@ def main() -> None:
     training_ln_tc = np.array([ln_tc for _, _, ln_tc in split])
     seeds = [structure for _, structure, _ in random.Random(0).sample(split, args.seeds)]
     print(f"{len(seeds)} seeds x {len(SEED_LEVELS)} levels, {args.steps} steps for t = T\n")
-    print("| scale | valid | median Tc of valid (K) | SR10 | SR30 | SR50 | seconds |")
-    print("|---|---|---|---|---|---|---|")
+    print(
+        "| scale | valid structure | valid composition | median Tc of valid (K) "
+        "| elemental | SR10 | SR30 | SR50 | SR10 compounds | seconds |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for scale in (float(s) for s in args.scales.split(",")):
         started = time.perf_counter()
         made = generator.from_seeds(
@@ -64,9 +70,14 @@ def main() -> None:
         table = pd.DataFrame([vars(c) for c in candidates])
         valid = table["valid_structure"] & table["valid_composition"]
         rates = success_rates(best_per_seed(table), training_ln_tc)
+        compounds = success_rates(best_per_seed(table, compounds_only=True), training_ln_tc)
+        elemental = table.loc[valid, "formula"].map(lambda f: len(Composition(f)) == 1)
         print(
-            f"| {scale:g} | {valid.mean():.2f} | {table.loc[valid, 'tc_kelvin'].median():.1f} "
+            f"| {scale:g} | {table['valid_structure'].mean():.3f} "
+            f"| {table['valid_composition'].mean():.3f} "
+            f"| {table.loc[valid, 'tc_kelvin'].median():.1f} | {elemental.mean():.2f} "
             f"| {rates['sr10']:.2f} | {rates['sr30']:.2f} | {rates['sr50']:.2f} "
+            f"| {compounds['sr10']:.2f} "
             f"| {seconds:.0f} |"
         )
 

@@ -9,6 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from fake_datasets import write_fake_datasets
+from supercon3d.cli.generate import DEFAULT_GUIDANCE_SCALE
 from supercon3d.cli.main import app
 from supercon3d.generation.candidates import CSV_COLUMNS
 from supercon3d.generation.checkpoint import GeneratorCheckpoint
@@ -57,7 +58,7 @@ def test_generate_from_noise_writes_cifs_and_the_candidates_table(trained, tmp_p
         table = pd.read_csv(folder / "candidates.csv")
         assert list(table.columns) == CSV_COLUMNS and len(table) == 3
         assert all((folder / name).is_file() for name in table["file"])
-    assert json.loads((out / "run.json").read_text())["guidance_scale"] == 1.0
+    assert json.loads((out / "run.json").read_text())["guidance_scale"] == DEFAULT_GUIDANCE_SCALE
     assert json.loads((out / "unguided/run.json").read_text())["guidance_scale"] == 0.0
 
 
@@ -73,8 +74,8 @@ def test_seed_optimisation_and_evaluate_json(trained, tmp_path):
     scores = json.loads(result.stdout)
     assert set(scores) == {"guided", "unguided"}
     for run_scores in scores.values():
-        for key in ("sr10", "sr30", "sr50", "validity_structure", "validity_composition",
-                    "uniqueness", "novelty"):  # fmt: skip
+        for key in ("sr10", "sr30", "sr50", "novel_sr10", "compound_sr10", "validity_structure",
+                    "validity_composition", "uniqueness", "novelty"):  # fmt: skip
             assert 0.0 <= run_scores[key] <= 1.0
 
 

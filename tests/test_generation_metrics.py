@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
+import pandas as pd
 import pytest
+import smact
 from pymatgen.core import Composition, Lattice, Structure
 from pymatgen.core.operations import SymmOp
+from smact.screening import pauling_test
 
+from supercon3d.generation.candidates import best_per_seed
 from supercon3d.generation.metrics import (
     Fingerprints,
     composition_is_valid,
@@ -85,6 +91,57 @@ def test_fractional_composition_is_scaled_to_integers():
     assert not composition_is_valid(Composition("Na0.25Cl0.5"))
 
 
+def smact_by_every_combination(composition: Composition) -> bool:
+    """CDVAE's check written out: every combination of smact14 oxidation states."""
+    elements = [smact.Element(element.symbol) for element in composition]
+    if all(element.symbol in smact.metals for element in elements):
+        return True
+    counts = [int(composition[element.symbol]) for element in elements]
+    enegs = [element.pauling_eneg for element in elements]
+    return any(
+        sum(state * count for state, count in zip(combination, counts)) == 0
+        and pauling_test(combination, enegs)
+        for combination in itertools.product(*(e.oxidation_states_smact14 for e in elements))
+    )
+
+
+def test_composition_validity_agrees_with_every_combination():
+    rng = np.random.default_rng(0)
+    symbols = [
+        "Li",
+        "Na",
+        "Mg",
+        "Al",
+        "Ti",
+        "Fe",
+        "Cu",
+        "Nb",
+        "Ba",
+        "La",
+        "Bi",
+        "B",
+        "C",
+        "N",
+        "O",
+        "S",
+        "Se",
+        "Cl",
+        "I",
+        "As",
+    ]
+    checked = set()
+    for _ in range(300):
+        picked = rng.choice(symbols, size=rng.integers(2, 5), replace=False)
+        composition = Composition(
+            {symbol: int(rng.integers(1, 5)) for symbol in picked}
+        ).reduced_composition
+        checked.add(composition_is_valid(composition))
+        assert composition_is_valid(composition) is smact_by_every_combination(composition), (
+            composition
+        )
+    assert checked == {True, False}
+
+
 @pytest.mark.parametrize("formula", ["Xx", "XxO"])
 def test_unknown_element_is_invalid(formula):
     assert not composition_is_valid(Composition(formula))
@@ -109,6 +166,24 @@ def test_success_rates():
     novel = np.array([True, False, True, True, True])
     assert success_rates(best, training, novel) == pytest.approx(
         {"sr10": 0.2, "sr30": 0.2, "sr50": 0.4}
+    )
+
+
+def test_best_per_seed_restricts_to_novel_and_to_compounds():
+    table = pd.DataFrame(
+        {
+            "seed": [0, 0, 0, 1, 1],
+            "formula": ["H2", "NbN", "NbN", "Cu", "MgB2"],
+            "ln_tc": [4.0, 2.0, 3.0, 1.0, 0.5],
+            "valid_structure": [True] * 5,
+            "valid_composition": [True, True, True, True, False],
+            "novel": [True, True, False, True, True],
+        }
+    )
+    np.testing.assert_equal(best_per_seed(table), [4.0, 1.0])
+    np.testing.assert_equal(best_per_seed(table, compounds_only=True), [3.0, np.nan])
+    np.testing.assert_equal(
+        best_per_seed(table, novel_only=True, compounds_only=True), [2.0, np.nan]
     )
 
 

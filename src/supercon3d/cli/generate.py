@@ -20,6 +20,7 @@ from supercon3d.generation.candidates import (
     UNGUIDED_FOLDER,
     assess,
     evaluate_run,
+    read_candidates,
     write_run,
 )
 from supercon3d.generation.checkpoint import GeneratorCheckpoint
@@ -38,6 +39,7 @@ from supercon3d.generation.generator import (
     CrystalGenerator,
     shipped_generator_dir,
 )
+from supercon3d.generation.metrics import fingerprints
 from supercon3d.generation.training import (
     GeneratorConfig,
     atom_count_histogram,
@@ -53,11 +55,13 @@ generate_app = typer.Typer(
     help="Generate crystal structures steered toward high Tc (DiffCSP-SC).",
     invoke_without_command=True,
 )
-DEFAULT_GUIDANCE_SCALE = 1.0
-DEFAULT_STEPS = 500
+DEFAULT_GUIDANCE_SCALE = 3.0
+DEFAULT_NOISE_STEPS = 1000
+DEFAULT_SEED_STEPS = 250
 SCORE_COLUMNS = (
     "n", "validity_structure", "validity_composition", "uniqueness", "novelty", "sr10", "sr30",
-    "sr50", "novel_sr10", "novel_sr30", "novel_sr50", "tc_kelvin_median_valid",
+    "sr50", "novel_sr10", "novel_sr30", "novel_sr50", "compound_sr10", "compound_sr30",
+    "compound_sr50", "tc_kelvin_median_valid",
     "coverage_recall", "coverage_precision", "wasserstein_density", "wasserstein_num_elements",
 )  # fmt: skip
 
@@ -104,6 +108,12 @@ def _generate_one(
     return structures, None, None, []
 
 
+def _format_score(value: float | int | None) -> str:
+    if value is None:
+        return "-"
+    return str(value) if isinstance(value, int) else f"{value:.3g}"
+
+
 def _print_scores(title: str, runs: dict[str, dict]) -> None:
     table = Table(title=title)
     table.add_column("metric")
@@ -112,7 +122,7 @@ def _print_scores(title: str, runs: dict[str, dict]) -> None:
     for column in SCORE_COLUMNS:
         if any(column in scores for scores in runs.values()):
             values = [scores.get(column) for scores in runs.values()]
-            table.add_row(column, *("-" if v is None else f"{v:.3g}" for v in values))
+            table.add_row(column, *(_format_score(value) for value in values))
     output.print(table)
 
 
@@ -133,8 +143,10 @@ def generate(
     compare_unguided: bool = typer.Option(
         True, help="Also run with guidance scale 0 (into OUT/unguided) to measure guidance."
     ),
-    steps: int = typer.Option(
-        DEFAULT_STEPS, help="Reverse steps of a full denoising (of T = 1000; fewer is faster)."
+    steps: int | None = typer.Option(
+        None,
+        help=f"Reverse steps of a full denoising (of T = 1000; fewer is faster). Default: "
+        f"{DEFAULT_NOISE_STEPS} from noise, {DEFAULT_SEED_STEPS} from seeds.",
     ),
     checkpoints: Path | None = typer.Option(
         None, help="Folder with denoiser.safetensors and guidance.safetensors (default: shipped)."
@@ -151,6 +163,8 @@ def generate(
     if out is None:
         raise typer.BadParameter("--out DIR is required to generate")
     folder = checkpoints or shipped_generator_dir()
+    if steps is None:
+        steps = DEFAULT_SEED_STEPS if from_seeds else DEFAULT_NOISE_STEPS
     generator = CrystalGenerator.from_dir(folder, steps=steps)
     ensemble = SODNetEnsemble.shipped()
     reference = _novelty_reference(_corpus(data), data)
@@ -188,7 +202,7 @@ def evaluate(
     quality: bool = typer.Option(
         True,
         help="For runs from noise: coverage and Wasserstein distances to the held-out "
-        "corpus (CrystalNN fingerprints, about a minute).",
+        "corpus (CrystalNN fingerprints, a few minutes).",
     ),  # fmt: skip
     json_output: bool = typer.Option(False, "--json", help="Print one JSON object."),
     data: Path | None = typer.Option(
@@ -204,10 +218,17 @@ def evaluate(
     if quality and json.loads((folder / RUN_FILE).read_text()).get("mode") == "noise":
         held_out = _corpus(data).held_out_structures() or None
     scores = {}
+    if held_out is not None:
+        with progress_bar("fingerprints (held-out corpus)", len(held_out)) as advance:
+            held_out_fingerprints = fingerprints(held_out, advance)
     for name, path in runs.items():
         if held_out is not None:
-            with progress_bar(f"fingerprints ({name})", 0) as advance:
-                scores[name] = evaluate_run(path, training_ln_tc, held_out, advance)
+            table = read_candidates(path)
+            valid = int((table["valid_structure"] & table["valid_composition"]).sum())
+            with progress_bar(f"fingerprints ({name})", valid) as advance:
+                scores[name] = evaluate_run(
+                    path, training_ln_tc, held_out, advance, held_out_fingerprints
+                )
         else:
             scores[name] = evaluate_run(path, training_ln_tc)
     if json_output:

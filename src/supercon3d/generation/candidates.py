@@ -14,12 +14,13 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from pymatgen.core import Structure
+from pymatgen.core import Composition, Structure
 from pymatgen.io.cif import CifWriter
 from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
 
 from supercon3d.data.cif import read_cif
 from supercon3d.generation.metrics import (
+    Fingerprints,
     composition_is_valid,
     coverage,
     density_wasserstein,
@@ -109,12 +110,13 @@ def assess(
     ln_tc = np.full(len(structures), np.nan)
     ln_tc_std = np.full(len(structures), np.nan)
     where = np.flatnonzero(valid)
+    novel = np.zeros(len(structures), dtype=bool)
     if len(where):
         ln_tc[where], ln_tc_std[where] = judge_tc([structures[i] for i in where], ensemble)
+        novel[where] = novel_mask([structures[i] for i in where], reference, progress=progress)
     candidates = []
     for index, structure in enumerate(structures):
         valid_structure = valid[index]
-        novel = bool(novel_mask([structure], reference)[0]) if valid_structure else False
         candidates.append(
             Candidate(
                 file=f"{CIF_FOLDER}/{names[index]}.cif",
@@ -124,14 +126,14 @@ def assess(
                 tc_kelvin=math.exp(ln_tc[index]) if np.isfinite(ln_tc[index]) else math.nan,
                 valid_structure=valid_structure,
                 valid_composition=composition_is_valid(structure.composition),
-                novel=novel,
+                novel=bool(novel[index]),
                 ln_tc=float(ln_tc[index]),
                 ln_tc_std=float(ln_tc_std[index]),
                 seed=-1 if seeds is None else int(seeds[index]),
                 level=math.nan if levels is None else float(levels[index]),
             )
         )
-        if progress:
+        if progress and not valid_structure:
             progress(1)
     return candidates
 
@@ -161,13 +163,18 @@ def read_candidates(folder: str | os.PathLike) -> pd.DataFrame:
     return pd.read_csv(path)
 
 
-def best_per_seed(table: pd.DataFrame, novel_only: bool = False) -> np.ndarray:
-    """Per seed, the highest judged ln Tc (ln K) among its valid (and, with ``novel_only``,
-    novel) structures; NaN for a seed with none."""
+def best_per_seed(
+    table: pd.DataFrame, novel_only: bool = False, compounds_only: bool = False
+) -> np.ndarray:
+    """Per seed, the highest judged ln Tc (ln K) among its valid structures (with
+    ``novel_only``, novel ones; with ``compounds_only``, ones of at least two elements);
+    NaN for a seed with none."""
     seeds = sorted(table["seed"].unique())
     ok = table["valid_structure"] & table["valid_composition"] & np.isfinite(table["ln_tc"])
     if novel_only:
         ok &= table["novel"]
+    if compounds_only:
+        ok &= table["formula"].map(lambda formula: len(Composition(formula)) >= 2)
     best = table[ok].groupby("seed")["ln_tc"].max()
     return np.array([best.get(seed, np.nan) for seed in seeds])
 
@@ -176,10 +183,13 @@ def generation_quality(
     generated: Sequence[Structure],
     held_out: Sequence[Structure],
     progress: Callable[[int], None] | None = None,
+    held_out_fingerprints: Fingerprints | None = None,
 ) -> dict:
     """Coverage recall and precision of valid generated structures against held-out corpus
-    structures, and the Wasserstein distances of density (g/cm³) and number of elements."""
-    result = coverage(generated, held_out, progress=progress)
+    structures, and the Wasserstein distances of density (g/cm³) and number of elements.
+    ``held_out_fingerprints`` (of ``held_out``) saves recomputing them for every run."""
+    reference = held_out if held_out_fingerprints is None else held_out_fingerprints
+    result = coverage(generated, reference, progress=progress)
     return {
         "coverage_recall": result["recall"],
         "coverage_precision": result["precision"],
@@ -193,14 +203,18 @@ def evaluate_run(
     training_ln_tc: np.ndarray,
     held_out: Sequence[Structure] | None = None,
     progress: Callable[[int], None] | None = None,
+    held_out_fingerprints: Fingerprints | None = None,
 ) -> dict:
     """Scores of one generation folder (fractions in [0, 1]).
 
     ``validity_*``: over all structures; ``uniqueness``: distinct (StructureMatcher) among
     the valid ones; ``novelty``: novel among the valid ones. For seed runs also ``sr10``,
     ``sr30``, ``sr50`` (best valid structure per seed against percentiles of
-    ``training_ln_tc``) and the same restricted to novel structures (``novel_sr*``). With
-    ``held_out`` structures, also :func:`generation_quality` of the valid ones."""
+    ``training_ln_tc``), the same restricted to novel structures (``novel_sr*``) and to novel
+    structures of at least two elements (``compound_sr*``: an elemental cell, such as the
+    pure hydrogen that Tc guidance drifts toward, is no discovery). With
+    ``held_out`` structures (and optionally their fingerprints), also
+    :func:`generation_quality` of the valid ones."""
     folder = Path(folder)
     table = read_candidates(folder)
     valid = table["valid_structure"] & table["valid_composition"]
@@ -219,6 +233,12 @@ def evaluate_run(
         scores.update(success_rates(best_per_seed(table), training_ln_tc))
         novel = success_rates(best_per_seed(table, novel_only=True), training_ln_tc)
         scores.update({f"novel_{name}": value for name, value in novel.items()})
+        compound = success_rates(
+            best_per_seed(table, novel_only=True, compounds_only=True), training_ln_tc
+        )
+        scores.update({f"compound_{name}": value for name, value in compound.items()})
     if held_out is not None and valid_structures:
-        scores.update(generation_quality(valid_structures, held_out, progress))
+        scores.update(
+            generation_quality(valid_structures, held_out, progress, held_out_fingerprints)
+        )
     return scores

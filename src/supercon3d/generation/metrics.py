@@ -27,7 +27,6 @@ from pymatgen.analysis.structure_matcher import StructureMatcher
 from pymatgen.core import Composition, Structure
 from scipy.spatial.distance import cdist
 from scipy.stats import wasserstein_distance
-from smact.screening import pauling_test
 
 SUCCESS_PERCENTILES = {"sr10": 90.0, "sr30": 70.0, "sr50": 50.0}
 _NEIGHBOUR_CELLS = np.array(
@@ -108,10 +107,28 @@ def composition_is_valid(
     counts = _integer_counts([elements[symbol] for symbol in symbols], max_denominator)
     states = [getattr(e, f"oxidation_states_{oxidation_states}") or [] for e in smact_elements]
     electronegativities = [e.pauling_eneg for e in smact_elements]
+    if any(value is None for value in electronegativities):
+        return _can_be_neutral(states, counts)
     return any(
-        _is_neutral(combination, counts) and _passes_pauling(combination, electronegativities)
-        for combination in itertools.product(*states)
+        _can_be_neutral(pauling_states(states, electronegativities, cut), counts)
+        for cut in sorted(set(electronegativities))
     )
+
+
+def pauling_states(
+    states: Sequence[Sequence[int]], electronegativities: Sequence[float], cut: float
+) -> list[list[int]]:
+    """The oxidation states left to each element when every cation has a Pauling
+    electronegativity at most ``cut`` and every anion one above it.
+
+    SMACT's Pauling test asks each cation to be less electronegative than each anion; an
+    assignment passes it exactly when it fits within one such cut (the largest cation
+    electronegativity), so trying every cut replaces trying every combination of states.
+    """
+    return [
+        [state for state in options if (state >= 0 if value <= cut else state <= 0)]
+        for options, value in zip(states, electronegativities)
+    ]
 
 
 def _integer_counts(amounts: Sequence[float], max_denominator: int) -> list[int]:
@@ -123,18 +140,13 @@ def _integer_counts(amounts: Sequence[float], max_denominator: int) -> list[int]
     return [count // divisor for count in counts]
 
 
-def _is_neutral(oxidation_states: Sequence[int], counts: Sequence[int]) -> bool:
-    """True if the oxidation states sum to zero at these (coprime) counts."""
-    return bool(smact.neutral_ratios(oxidation_states, stoichs=[(count,) for count in counts]))
-
-
-def _passes_pauling(
-    oxidation_states: Sequence[int], electronegativities: Sequence[float | None]
-) -> bool:
-    """SMACT's Pauling test; True when an electronegativity is unknown (as CDVAE)."""
-    if any(value is None for value in electronegativities):
-        return True
-    return pauling_test(oxidation_states, electronegativities)
+def _can_be_neutral(states: Sequence[Sequence[int]], counts: Sequence[int]) -> bool:
+    """True if some choice of one oxidation state per element has zero total charge
+    (the reachable charges, element by element, instead of every combination)."""
+    charges = {0}
+    for options, count in zip(states, counts):
+        charges = {charge + state * count for charge in charges for state in options}
+    return 0 in charges
 
 
 def unique_mask(
@@ -161,26 +173,24 @@ def novel_mask(
     structures: Sequence[Structure],
     reference: Sequence[Structure],
     matcher: StructureMatcher | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> np.ndarray:
     """(n,) bool: True where a structure matches no reference structure.
 
     Only pairs with the same reduced formula are compared. ``matcher`` defaults to
-    ``StructureMatcher()``; it must compare species.
+    ``StructureMatcher()``; it must compare species. ``progress(1)`` after each structure.
     """
     matcher = StructureMatcher() if matcher is None else matcher
     by_formula: dict[str, list[Structure]] = defaultdict(list)
     for known in reference:
         by_formula[known.composition.reduced_formula].append(known)
-    return np.array(
-        [
-            not any(
-                matcher.fit(structure, known)
-                for known in by_formula.get(structure.composition.reduced_formula, [])
-            )
-            for structure in structures
-        ],
-        dtype=bool,
-    )
+    novel = np.ones(len(structures), dtype=bool)
+    for index, structure in enumerate(structures):
+        candidates = by_formula.get(structure.composition.reduced_formula, [])
+        novel[index] = not any(matcher.fit(structure, known) for known in candidates)
+        if progress is not None:
+            progress(1)
+    return novel
 
 
 def success_rates(
