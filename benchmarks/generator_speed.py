@@ -2,13 +2,15 @@
 and the two sampling jobs of `supercon3d generate` (weights do not change the cost, so
 freshly initialised networks are timed).
 
-    python benchmarks/generator_speed.py [--sample 800] [--steps 250]
+    python benchmarks/generator_speed.py [--sample 800] [--noise-steps 1000] [--seed-steps 250]
 
 - epoch time: Adam steps over a fixed random sample of ``sample`` corpus structures (batches
   of 64), scaled to the whole training corpus;
-- from noise: 100 structures, ``steps`` reverse steps (two denoiser passes each);
-- seed optimisation: 100 seeds x 10 levels (t = 0.1T..T), guided (one more gradient pass of
-  the guidance model per step).
+- from noise: 100 structures, guided, ``noise-steps`` reverse steps (two denoiser passes and
+  one gradient pass of the guidance model each);
+- seed optimisation: 100 seeds x 10 levels (t = 0.1T..T), guided, ``seed-steps`` reverse
+  steps for a full denoising.
+Step counts and the guidance scale default to those of ``supercon3d generate``.
 Generation budgets on a 2-core machine: 100 from noise <= 5 minutes; the guided 100 x 10 seed
 run <= 15 minutes (judging by SODNet and validity checks come on top; see the docs).
 """
@@ -22,6 +24,11 @@ import time
 import torch
 from torch_geometric.loader import DataLoader
 
+from supercon3d.cli.generate import (
+    DEFAULT_GUIDANCE_SCALE,
+    DEFAULT_NOISE_STEPS,
+    DEFAULT_SEED_STEPS,
+)
 from supercon3d.generation.checkpoint import GeneratorCheckpoint
 from supercon3d.generation.corpus import load_or_build_corpus, primitive_split
 from supercon3d.generation.diffusion import NoiseSchedule, denoising_loss
@@ -56,7 +63,8 @@ def epoch_seconds(network: NetworkConfig, sample: list, corpus_size: int) -> flo
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sample", type=int, default=800)
-    parser.add_argument("--steps", type=int, default=250)
+    parser.add_argument("--noise-steps", type=int, default=DEFAULT_NOISE_STEPS)
+    parser.add_argument("--seed-steps", type=int, default=DEFAULT_SEED_STEPS)
     args = parser.parse_args()
     print(f"machine: {describe_machine()}, torch threads {torch.get_num_threads()}")
 
@@ -78,16 +86,20 @@ def main() -> None:
     guidance = GeneratorCheckpoint(
         "guidance", TimeDependentTcPredictor(config.guidance_network).eval(), config.diffusion
     )
-    generator = CrystalGenerator(denoiser, guidance, steps=args.steps)
+    scale = DEFAULT_GUIDANCE_SCALE
+    generator = CrystalGenerator(denoiser, guidance, steps=args.noise_steps)
     started = time.perf_counter()
-    generator.from_noise(100, generator=torch.Generator().manual_seed(0))
-    print(f"100 structures from noise, {args.steps} steps: {time.perf_counter() - started:.1f} s")
+    generator.from_noise(100, scale, generator=torch.Generator().manual_seed(0))
+    seconds = time.perf_counter() - started
+    print(f"100 structures from noise, guided, {args.noise_steps} steps: {seconds:.1f} s")
 
     seeds = [structure for _, structure, _ in primitive_split("train")]
     seeds = random.Random(0).sample(seeds, 100)
+    generator = CrystalGenerator(denoiser, guidance, steps=args.seed_steps)
     started = time.perf_counter()
-    generator.from_seeds(seeds, SEED_LEVELS, 1.0, generator=torch.Generator().manual_seed(0))
-    print(f"100 seeds x 10 levels, guided: {time.perf_counter() - started:.1f} s")
+    generator.from_seeds(seeds, SEED_LEVELS, scale, generator=torch.Generator().manual_seed(0))
+    seconds = time.perf_counter() - started
+    print(f"100 seeds x 10 levels, guided, {args.seed_steps} steps: {seconds:.1f} s")
 
 
 if __name__ == "__main__":

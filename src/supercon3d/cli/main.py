@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import typer
 
 from supercon3d.cli.baseline import baseline
@@ -10,6 +12,10 @@ from supercon3d.cli.evaluate import evaluate
 from supercon3d.cli.generate import generate_app
 from supercon3d.cli.predict import predict
 from supercon3d.cli.train import blend, train
+
+# spglib prints a line to stderr for every cell it cannot symmetrize; the commands handle those
+# cells (space group 0), so the lines are noise. SPGLIB_WARNING=ON in the environment keeps them.
+os.environ.setdefault("SPGLIB_WARNING", "OFF")
 
 app = typer.Typer(
     name="supercon3d",
