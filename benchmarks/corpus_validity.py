@@ -16,7 +16,12 @@ from collections.abc import Sequence
 import numpy as np
 from pymatgen.core import Structure
 
-from supercon3d.generation.corpus import CorpusSettings, load_or_build_corpus, primitive_split
+from supercon3d.generation.corpus import (
+    CorpusSettings,
+    draw_seeds,
+    load_or_build_corpus,
+    primitive_split,
+)
 from supercon3d.generation.metrics import composition_is_valid, structure_is_valid
 from supercon3d.machine import describe_machine
 
@@ -34,7 +39,6 @@ def main() -> None:
     print(f"machine: {describe_machine()}\n")
     corpus = load_or_build_corpus(CorpusSettings())
     split = primitive_split("train")
-    order = np.random.default_rng(0).permutation(len(split))[: args.seeds]
     print("| structures | n | valid structure | valid composition (SMACT) |")
     print("|---|---|---|---|")
     print(row("corpus, training part", corpus.train()))
@@ -43,7 +47,8 @@ def main() -> None:
         chosen = [s for s, origin in zip(corpus.structures, corpus.sources) if origin == source]
         print(row(f"corpus from {source}", chosen))
     print(row("SuperCon3D ordered training split (seed pool)", [s for _, s, _ in split]))
-    print(row(f"the {args.seeds} seeds of `generate --from-seeds`", [split[i][1] for i in order]))
+    seeds = [structure for _, structure, _ in draw_seeds(split, args.seeds, seed=0)]
+    print(row(f"the {args.seeds} seeds of `generate --from-seeds`", seeds))
 
 
 if __name__ == "__main__":

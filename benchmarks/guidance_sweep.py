@@ -22,9 +22,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
-from pymatgen.core import Composition
 
-from supercon3d.generation.candidates import assess, best_per_seed
+from supercon3d.generation.candidates import assess, best_per_seed, is_compound
 from supercon3d.generation.corpus import primitive_split
 from supercon3d.generation.generator import SEED_LEVELS, CrystalGenerator
 from supercon3d.generation.metrics import success_rates
@@ -71,7 +70,7 @@ def main() -> None:
         valid = table["valid_structure"] & table["valid_composition"]
         rates = success_rates(best_per_seed(table), training_ln_tc)
         compounds = success_rates(best_per_seed(table, compounds_only=True), training_ln_tc)
-        elemental = table.loc[valid, "formula"].map(lambda f: len(Composition(f)) == 1)
+        elemental = ~table.loc[valid, "formula"].map(is_compound)
         print(
             f"| {scale:g} | {table['valid_structure'].mean():.3f} "
             f"| {table['valid_composition'].mean():.3f} "

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 from pymatgen.core import Composition
 
-from supercon3d.generation.candidates import read_candidates
+from supercon3d.generation.candidates import is_compound, read_candidates
 from supercon3d.generation.corpus import ordered_split
 from supercon3d.generation.metrics import SUCCESS_PERCENTILES
 
@@ -38,8 +38,9 @@ def main() -> None:
             subset=["ln_tc"]
         )
         best = valid.loc[valid.groupby("seed")["ln_tc"].idxmax()]
-        hits = [Composition(f) for f in best.loc[best["ln_tc"] >= threshold, "formula"]]
-        elemental = sum(len(composition) == 1 for composition in hits)
+        formulas = best.loc[best["ln_tc"] >= threshold, "formula"]
+        elemental = sum(not is_compound(formula) for formula in formulas)
+        hits = [Composition(formula) for formula in formulas]
         hydrogen = sum(composition.get_atomic_fraction("H") > 0.5 for composition in hits)
         frequent = Counter(composition.reduced_formula for composition in hits).most_common(10)
         listing = ", ".join(f"{formula} ×{count}" for formula, count in frequent)

@@ -27,6 +27,7 @@ from supercon3d.generation.checkpoint import GeneratorCheckpoint
 from supercon3d.generation.corpus import (
     CorpusSettings,
     StructureCorpus,
+    draw_seeds,
     load_or_build_corpus,
     ordered_split,
     primitive_split,
@@ -92,15 +93,14 @@ def _generate_one(
     """Structures, their seed indices and levels (None from noise) and the seeds' names."""
     torch_generator = torch.Generator().manual_seed(seed)
     if from_seeds:
-        split = primitive_split("train", data=data)
-        order = np.random.default_rng(seed).permutation(len(split))[:n]
-        seeds = [split[i][1] for i in order]
+        drawn = draw_seeds(primitive_split("train", data=data), n, seed)
+        seeds = [structure for _, structure, _ in drawn]
         total = generator.progress_total(len(seeds), SEED_LEVELS)
         with progress_bar(f"denoising {len(seeds)} seeds x 10 levels, scale {scale}", total) as bar:
             made = generator.from_seeds(
                 seeds, SEED_LEVELS, scale, generator=torch_generator, progress=bar
             )
-        names = [split[i][0] for i in order]
+        names = [name for name, _, _ in drawn]
         return [m.structure for m in made], [m.seed for m in made], [m.level for m in made], names
     total = generator.progress_total(n)
     with progress_bar(f"denoising {n} structures from noise, scale {scale}", total) as advance:

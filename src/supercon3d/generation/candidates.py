@@ -163,6 +163,11 @@ def read_candidates(folder: str | os.PathLike) -> pd.DataFrame:
     return pd.read_csv(path)
 
 
+def is_compound(formula: str) -> bool:
+    """True for a formula of at least two elements (an elemental cell is no discovery)."""
+    return len(Composition(formula)) >= 2
+
+
 def best_per_seed(
     table: pd.DataFrame, novel_only: bool = False, compounds_only: bool = False
 ) -> np.ndarray:
@@ -174,7 +179,7 @@ def best_per_seed(
     if novel_only:
         ok &= table["novel"]
     if compounds_only:
-        ok &= table["formula"].map(lambda formula: len(Composition(formula)) >= 2)
+        ok &= table["formula"].map(is_compound)
     best = table[ok].groupby("seed")["ln_tc"].max()
     return np.array([best.get(seed, np.nan) for seed in seeds])
 

@@ -417,3 +417,11 @@ def primitive_split(
         if len(primitive) <= settings.max_atoms:
             reduced.append((name, primitive, ln_tc))
     return reduced
+
+
+def draw_seeds(
+    split: Sequence[tuple[str, Structure, float]], n: int, seed: int
+) -> list[tuple[str, Structure, float]]:
+    """``n`` entries of a :func:`primitive_split` drawn without replacement with ``seed``: the
+    seeds of ``supercon3d generate --from-seeds``."""
+    return [split[i] for i in np.random.default_rng(seed).permutation(len(split))[:n]]
