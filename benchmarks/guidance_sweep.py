@@ -1,7 +1,7 @@
 """How the guidance scale moves the seed optimisation: a small sweep to choose the default.
 
     python benchmarks/guidance_sweep.py [--checkpoints DIR] [--seeds 20] [--steps 100]
-        [--scales 0,1,3,10]
+        [--scales 0,1,3,10] [--type-snr 0.16]
 
 For each scale: the same ``seeds`` structures of the SuperCon3D ordered training split, each
 noised to t = 0.1T..T and denoised with ``steps`` reverse steps for a full run; every result
@@ -25,7 +25,7 @@ import torch
 
 from supercon3d.generation.candidates import assess, best_per_seed, is_compound
 from supercon3d.generation.corpus import primitive_split
-from supercon3d.generation.generator import SEED_LEVELS, CrystalGenerator
+from supercon3d.generation.generator import DEFAULT_TYPE_SNR, SEED_LEVELS, CrystalGenerator
 from supercon3d.generation.metrics import success_rates
 from supercon3d.machine import describe_machine
 from supercon3d.models.sodnet.ensemble import SODNetEnsemble
@@ -37,9 +37,10 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=20)
     parser.add_argument("--steps", type=int, default=100)
     parser.add_argument("--scales", default="0,1,3,10")
+    parser.add_argument("--type-snr", type=float, default=DEFAULT_TYPE_SNR)
     args = parser.parse_args()
     print(f"machine: {describe_machine()}")
-    options = {"steps": args.steps}
+    options = {"steps": args.steps, "type_snr": args.type_snr}
     generator = (
         CrystalGenerator.from_dir(args.checkpoints, **options)
         if args.checkpoints

@@ -210,3 +210,54 @@ def test_interrupted_pretraining_resumes_to_the_same_weights(crystals, tmp_path)
     assert len(summary["history"]) == 3
     for key, value in straight.state_dict().items():
         assert torch.equal(value, resumed.state_dict()[key]), key
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_training_on_cuda_matches_the_cpu(crystals, tmp_path):
+    """The same noise is drawn on both devices, so loss and one epoch of training agree."""
+    schedule = NoiseSchedule(SHORT)
+    torch.manual_seed(0)
+    model = Denoiser(TINY)
+    on_cpu, _ = denoising_loss(model, crystals, schedule, torch.Generator().manual_seed(3))
+    on_cuda, _ = denoising_loss(  # Batch.to moves in place: move a copy
+        model.to("cuda"), crystals.clone().to("cuda"), schedule, torch.Generator().manual_seed(3)
+    )
+    assert on_cuda.device.type == "cuda"
+    assert on_cuda.item() == pytest.approx(on_cpu.item(), rel=1e-4)
+
+    structures = to_structures(crystals.lattice, crystals.frac, crystals.z, crystals.batch)
+    graphs = crystal_dataset(structures * 2)
+    config = GeneratorConfig(
+        network=TINY, diffusion=SHORT, pretrain=OptimizerConfig(epochs=1, batch_size=2)
+    )
+    cpu, _ = train_denoiser(config, graphs, graphs[:2], tmp_path / "cpu.state.pt")
+    cuda, summary = train_denoiser(config, graphs, graphs[:2], tmp_path / "cuda.state.pt",
+                                   device="cuda")  # fmt: skip
+    assert summary["device"] == torch.cuda.get_device_name()
+    for key, value in cpu.state_dict().items():
+        assert cuda.state_dict()[key].device.type == "cpu"
+        assert torch.allclose(value, cuda.state_dict()[key], atol=1e-4), key
+
+
+def test_type_corrector_steps_toward_the_predicted_types_at_the_asked_snr():
+    from supercon3d.generation.diffusion import _type_corrector
+
+    torch.manual_seed(0)
+    types, logits, z = torch.randn(5, 100), 3 * torch.randn(5, 100), torch.randn(5, 100)
+    alpha_bar, snr = 0.4, 0.16
+    assert torch.equal(_type_corrector(types, logits, alpha_bar, snr, 0 * z), types)
+    plus = _type_corrector(types, logits, alpha_bar, snr, z)
+    minus = _type_corrector(types, logits, alpha_bar, snr, -z)
+    drift, diffusion = (plus + minus) / 2 - types, (plus - minus) / 2
+    toward = alpha_bar**0.5 * torch.softmax(logits, dim=-1) - types
+    cosine = torch.nn.functional.cosine_similarity(drift, toward, dim=-1)
+    assert torch.allclose(cosine, torch.ones(5), atol=1e-5)
+    ratio = drift.norm(dim=-1) / diffusion.norm(dim=-1)
+    assert torch.allclose(ratio, torch.full((5,), snr), atol=1e-5)
+
+    steer = torch.randn(5, 100)  # guidance: the drift follows the guided score
+    plus = _type_corrector(types, logits, alpha_bar, snr, z, steer)
+    minus = _type_corrector(types, logits, alpha_bar, snr, -z, steer)
+    guided = toward / (1 - alpha_bar) + steer
+    cosine = torch.nn.functional.cosine_similarity((plus + minus) / 2 - types, guided, dim=-1)
+    assert torch.allclose(cosine, torch.ones(5), atol=1e-5)

@@ -34,6 +34,7 @@ from supercon3d.generation.corpus import (
 )
 from supercon3d.generation.diffusion import NoiseSchedule
 from supercon3d.generation.generator import (
+    DEFAULT_TYPE_SNR,
     DENOISER_FILE,
     GUIDANCE_FILE,
     SEED_LEVELS,
@@ -48,6 +49,7 @@ from supercon3d.generation.training import (
     guidance_mae_by_level,
     train_denoiser,
     train_guidance,
+    training_info,
 )
 from supercon3d.models.sodnet.ensemble import SODNetEnsemble
 from supercon3d.training.sodnet import RunFolderError
@@ -148,6 +150,11 @@ def generate(
         help=f"Reverse steps of a full denoising (of T = 1000; fewer is faster). Default: "
         f"{DEFAULT_NOISE_STEPS} from noise, {DEFAULT_SEED_STEPS} from seeds.",
     ),
+    type_snr: float = typer.Option(
+        DEFAULT_TYPE_SNR,
+        help="Signal-to-noise ratio of the Langevin corrector on the atom "
+        "types at each reverse step (0: none).",
+    ),
     checkpoints: Path | None = typer.Option(
         None, help="Folder with denoiser.safetensors and guidance.safetensors (default: shipped)."
     ),
@@ -165,7 +172,7 @@ def generate(
     folder = checkpoints or shipped_generator_dir()
     if steps is None:
         steps = DEFAULT_SEED_STEPS if from_seeds else DEFAULT_NOISE_STEPS
-    generator = CrystalGenerator.from_dir(folder, steps=steps)
+    generator = CrystalGenerator.from_dir(folder, steps=steps, type_snr=type_snr)
     ensemble = SODNetEnsemble.shipped()
     reference = _novelty_reference(_corpus(data), data)
     training_ln_tc = _training_ln_tc(data)
@@ -185,7 +192,7 @@ def generate(
         target = out if name == "guided" else out / UNGUIDED_FOLDER
         info = {
             "mode": "seeds" if from_seeds else "noise", "n": n, "guidance_scale": scale,
-            "steps": steps, "seed": seed, "checkpoints": str(folder),
+            "steps": steps, "type_snr": type_snr, "seed": seed, "checkpoints": str(folder),
             "generation_seconds": round(seconds, 1), "seed_names": seed_names,
         }  # fmt: skip
         write_run(target, structures, candidates, info)
@@ -270,6 +277,7 @@ def train(
     data: Path | None = typer.Option(
         None, "--data", envvar="SUPERCON3D_DATA", help="Datasets folder."
     ),
+    device: str = typer.Option("cpu", help="Where to train: 'cpu', 'cuda', 'cuda:1', ..."),
 ) -> None:
     """Train the denoiser on the structure corpus or the guidance model on the SuperCon3D
     ordered split; an interrupted run resumes when started again."""
@@ -306,14 +314,14 @@ def train(
                 )
 
         if stage == "pretrain":
-            model, summary = train_denoiser(config, train_set, val_set, state_path, report)
+            model, summary = train_denoiser(config, train_set, val_set, state_path, report, device)
             checkpoint = GeneratorCheckpoint(
                 "denoiser", model, config.diffusion, num_atoms=atom_count_histogram(train_set)
             )
             path = out / DENOISER_FILE
         else:
             model, normalization, summary = train_guidance(
-                config, train_set, val_set, state_path, report
+                config, train_set, val_set, state_path, report, device
             )
             checkpoint = GeneratorCheckpoint(
                 "guidance", model, config.diffusion, normalization=normalization
@@ -326,12 +334,7 @@ def train(
                 "validation MAE (ln K) at step t: "
                 + ", ".join(f"t={t} {mae:.3f}" for t, mae in by_level.items())
             )
-    checkpoint.info = {
-        "epochs": settings.epochs, "best_epoch": summary["best_epoch"],
-        "val_loss": summary["val_loss"], "train_seconds": summary["train_seconds"],
-        "n_train": len(train_set), "n_val": len(val_set),
-        "val_mae_by_step": summary.get("val_mae_by_step"),
-    }  # fmt: skip
+    checkpoint.info = training_info(settings, summary, train_set, val_set)
     checkpoint.save(path)
     (out / f"{stage}.json").write_text(json.dumps(summary, indent=1))
     state_path.unlink(missing_ok=True)

@@ -62,8 +62,9 @@ def all_pairs(batch: torch.Tensor) -> torch.Tensor:
     counts = torch.bincount(batch)
     starts = torch.cumsum(counts, 0) - counts
     per_pair = counts.repeat_interleave(counts)  # for every atom i: N of its crystal
-    source = torch.arange(batch.numel()).repeat_interleave(per_pair)
+    source = torch.arange(batch.numel(), device=batch.device).repeat_interleave(per_pair)
     pair_start = torch.cumsum(per_pair, 0) - per_pair
-    offset = torch.arange(source.numel()) - pair_start.repeat_interleave(per_pair)
+    pair_offset = pair_start.repeat_interleave(per_pair)
+    offset = torch.arange(source.numel(), device=batch.device) - pair_offset
     target = starts[batch].repeat_interleave(per_pair) + offset
     return torch.stack([source, target])

@@ -59,8 +59,8 @@ def cosine_betas(timesteps: int, offset: float = 0.008) -> torch.Tensor:
 def wrapped_normal_score(x: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
     """∂/∂x log Σ_k N(x + k; 0, σ²): the score of a normal wrapped on the unit circle.
     ``sigma`` broadcasts against ``x``."""
-    k = torch.arange(-WRAP_IMAGES, WRAP_IMAGES + 1, dtype=x.dtype)
-    sigma = torch.as_tensor(sigma, dtype=x.dtype)[..., None]
+    k = torch.arange(-WRAP_IMAGES, WRAP_IMAGES + 1, dtype=x.dtype, device=x.device)
+    sigma = torch.as_tensor(sigma, dtype=x.dtype, device=x.device)[..., None]
     shifted = x[..., None] + k
     weights = torch.softmax(-(shifted**2) / (2 * sigma**2), dim=-1)
     return -(weights * shifted).sum(-1) / sigma[..., 0] ** 2
@@ -121,25 +121,34 @@ def add_noise(
     batch: Batch, t: torch.Tensor, schedule: NoiseSchedule, generator: torch.Generator | None
 ) -> NoisyCrystals:
     """Noise each crystal of ``batch`` to its step ``t`` (B,); ``frac_score`` is the score of
-    the coordinate noise divided by sqrt(E[score²]) (the denoiser's target)."""
+    the coordinate noise divided by sqrt(E[score²]) (the denoiser's target). The noise is drawn
+    on the CPU from ``generator`` (the same noise on every device) and moved to the batch's."""
+    device = batch.lattice.device
+    t = t.cpu()
+
+    def noise(shape: torch.Size) -> torch.Tensor:
+        return torch.randn(shape, generator=generator).to(device)
+
+    def per_crystal(values: torch.Tensor) -> torch.Tensor:
+        return values[t].to(device)
+
     atoms = batch.batch
-    alpha_bar = schedule.alpha_bars[t]
-    lattice_noise = torch.randn(batch.lattice.shape, generator=generator)
+    alpha_bar = per_crystal(schedule.alpha_bars)
+    lattice_noise = noise(batch.lattice.shape)
     lattice = (
         alpha_bar.sqrt()[:, None, None] * batch.lattice
         + (1 - alpha_bar).sqrt()[:, None, None] * lattice_noise
     )
-    sigma = schedule.sigmas[t][atoms][:, None]
-    displacement = sigma * torch.randn(batch.frac.shape, generator=generator)
+    sigma = per_crystal(schedule.sigmas)[atoms][:, None]
+    displacement = sigma * noise(batch.frac.shape)
     frac = torch.remainder(batch.frac + displacement, 1.0)
-    frac_score = (
-        wrapped_normal_score(displacement, sigma) / schedule.score_norms[t][atoms][:, None].sqrt()
-    )
+    score_norm = per_crystal(schedule.score_norms)[atoms][:, None]
+    frac_score = wrapped_normal_score(displacement, sigma) / score_norm.sqrt()
     types0 = one_hot_types(batch.z)
-    type_noise = torch.randn(types0.shape, generator=generator)
+    type_noise = noise(types0.shape)
     atom_alpha_bar = alpha_bar[atoms][:, None]
     types = atom_alpha_bar.sqrt() * types0 + (1 - atom_alpha_bar).sqrt() * type_noise
-    return NoisyCrystals(lattice, frac, types, t, lattice_noise, frac_score, type_noise)
+    return NoisyCrystals(lattice, frac, types, t.to(device), lattice_noise, frac_score, type_noise)
 
 
 def denoising_loss(
@@ -153,7 +162,7 @@ def denoising_loss(
     t = torch.randint(1, config.timesteps + 1, (batch.num_graphs,), generator=generator)
     noisy = add_noise(batch, t, schedule, generator)
     lattice, frac, type_logits = denoiser(
-        noisy.types, noisy.frac, noisy.lattice, t / config.timesteps, batch.batch
+        noisy.types, noisy.frac, noisy.lattice, noisy.t / config.timesteps, batch.batch
     )
     parts = {
         "lattice": functional.mse_loss(lattice, batch.lattice),
@@ -237,6 +246,26 @@ def reverse_steps(start: int, steps: int | None) -> list[int]:
     return grid.tolist()
 
 
+def _type_corrector(
+    types: torch.Tensor,
+    logits: torch.Tensor,
+    alpha_bar: float,
+    snr: float,
+    z: torch.Tensor,
+    steer: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """One Langevin step on the type vectors (N, 100) along the score
+    -(x_t - sqrt(ᾱ) x̂_0) / (1 - ᾱ) of the predicted clean types x̂_0, plus ``steer`` (the
+    guidance term, so that the corrector samples the guided distribution), per atom sized so
+    that step x |score| / sqrt(2 step) |z| = snr."""
+    score = -(types - alpha_bar**0.5 * torch.softmax(logits, dim=-1)) / (1 - alpha_bar)
+    if steer is not None:
+        score = score + steer
+    ratio = z.norm(dim=-1, keepdim=True) / score.norm(dim=-1, keepdim=True).clamp_min(1e-12)
+    step = 2 * (snr * ratio) ** 2
+    return types + step * score + (2 * step) ** 0.5 * z
+
+
 @torch.no_grad()
 def sample(
     denoiser: Denoiser,
@@ -247,9 +276,12 @@ def sample(
     guidance: Guidance | None = None,
     generator: torch.Generator | None = None,
     progress: Callable[[int], None] | None = None,
+    type_snr: float = 0.0,
 ) -> CrystalState:
     """Denoise ``state`` from step ``start`` (default T) to the data with a predictor–corrector
-    sampler; ``steps`` < start strides the schedule. ``progress(1)`` after each step."""
+    sampler; ``steps`` < start strides the schedule. ``progress(1)`` after each step.
+    ``type_snr`` > 0 adds a Langevin corrector on the atom types whose step gives that
+    signal-to-noise ratio (Song et al. 2021)."""
     config = schedule.config
     T = config.timesteps
     start = T if start is None else start
@@ -267,10 +299,18 @@ def sample(
         score_scale = float(schedule.score_norms[t]) ** 0.5
 
         # corrector: one Langevin step on the coordinates at noise level σ_t
-        _, frac_out, _ = denoiser(types, frac, lattice, time, atoms)
+        _, frac_out, type_logits = denoiser(types, frac, lattice, time, atoms)
         step = config.langevin_step * (sigma_t / config.sigma_begin) ** 2
         frac = frac + step * score_scale * frac_out + (2 * step) ** 0.5 * noise(frac.shape)
         frac = torch.remainder(frac, 1.0)
+        if type_snr > 0:
+            steer = None
+            if guidance is not None and guidance.scale != 0:
+                steer = guidance.scale * guidance.gradients(types, frac, lattice, time, atoms)[2]
+            types = _type_corrector(
+                types, type_logits, float(schedule.alpha_bars[t]), type_snr, noise(types.shape),
+                steer,
+            )  # fmt: skip
 
         # predictor: ancestral step t -> s for all three
         clean_lattice, frac_out, type_logits = denoiser(types, frac, lattice, time, atoms)

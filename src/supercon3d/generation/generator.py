@@ -32,6 +32,7 @@ SHIPPED_GENERATOR = "diffcsp-sc"
 DENOISER_FILE = "denoiser.safetensors"
 GUIDANCE_FILE = "guidance.safetensors"
 SEED_LEVELS: tuple[float, ...] = tuple(round(0.1 * k, 1) for k in range(1, 11))
+DEFAULT_TYPE_SNR = 0.0
 
 
 def shipped_generator_dir() -> Path:
@@ -52,7 +53,8 @@ class CrystalGenerator:
     """A denoiser and, optionally, a guidance Tc predictor that steers it.
 
     ``steps``: reverse steps for a full denoising from t = T (None: all T); a run from
-    t = r·T takes ceil(r·steps). ``batch_size``: crystals denoised together."""
+    t = r·T takes ceil(r·steps). ``batch_size``: crystals denoised together. ``type_snr``:
+    signal-to-noise ratio of the Langevin corrector on the atom types (0: none)."""
 
     def __init__(
         self,
@@ -60,6 +62,7 @@ class CrystalGenerator:
         guidance: GeneratorCheckpoint | None = None,
         steps: int | None = None,
         batch_size: int = 250,
+        type_snr: float = DEFAULT_TYPE_SNR,
     ):
         if denoiser.kind != "denoiser" or (guidance is not None and guidance.kind != "guidance"):
             raise ValueError("expected a denoiser and a guidance checkpoint")
@@ -70,6 +73,7 @@ class CrystalGenerator:
         self.schedule = NoiseSchedule(denoiser.diffusion)
         self.steps = steps
         self.batch_size = batch_size
+        self.type_snr = type_snr
 
     @classmethod
     def from_dir(cls, folder: str | os.PathLike, **options) -> CrystalGenerator:
@@ -109,6 +113,7 @@ class CrystalGenerator:
         out = sample(
             self.denoiser.model, state, self.schedule, start=start, steps=self._steps_from(start),
             guidance=self._guidance(scale), generator=generator, progress=progress,
+            type_snr=self.type_snr,
         )  # fmt: skip
         return to_structures(out.lattice, out.frac, out.z, out.atoms)
 

@@ -39,7 +39,7 @@ class NetworkConfig:
 
 def fourier_features(delta: torch.Tensor, frequencies: int) -> torch.Tensor:
     """sin and cos of 2πk·Δf for k = 1..frequencies: (E, 3) -> (E, 6 x frequencies)."""
-    k = 2.0 * math.pi * torch.arange(1, frequencies + 1, dtype=delta.dtype)
+    k = 2.0 * math.pi * torch.arange(1, frequencies + 1, dtype=delta.dtype, device=delta.device)
     angles = delta[..., None] * k
     return torch.cat([angles.sin(), angles.cos()], dim=-1).flatten(1)
 
@@ -47,7 +47,7 @@ def fourier_features(delta: torch.Tensor, frequencies: int) -> torch.Tensor:
 def time_features(t: torch.Tensor, size: int) -> torch.Tensor:
     """Sinusoidal embedding of diffusion times t in [0, 1]: (B,) -> (B, size)."""
     half = size // 2
-    rates = torch.exp(-math.log(10_000.0) * torch.arange(half, dtype=torch.float32) / half)
+    rates = torch.exp(-math.log(10_000.0) * torch.arange(half, device=t.device) / half)
     angles = 1000.0 * t[:, None].float() * rates
     return torch.cat([angles.sin(), angles.cos()], dim=-1)
 

@@ -75,6 +75,19 @@ class GeneratorConfig:
         return asdict(self)
 
 
+def training_info(
+    settings: OptimizerConfig, summary: dict, train: Sequence[Data], val: Sequence[Data]
+) -> dict:
+    """What a checkpoint records of how it trained (its ``info``)."""
+    return {
+        "epochs": settings.epochs, "batch_size": settings.batch_size,
+        "learning_rate": settings.learning_rate, "best_epoch": summary["best_epoch"],
+        "val_loss": summary["val_loss"], "train_seconds": summary["train_seconds"],
+        "n_train": len(train), "n_val": len(val),
+        "val_mae_by_step": summary.get("val_mae_by_step"), "device": summary.get("device"),
+    }  # fmt: skip
+
+
 def crystal_dataset(structures: Sequence[Structure], ln_tc: Sequence[float] | None = None):
     """Graphs of ordered structures, with ``y`` = ln Tc (ln K) when given."""
     graphs = []
@@ -102,7 +115,7 @@ def guidance_loss(
         T = schedule.timesteps
         t = torch.randint(1, T + 1, (batch.num_graphs,), generator=generator)
         noisy = add_noise(batch, t, schedule, generator)
-        prediction = predictor(noisy.types, noisy.frac, noisy.lattice, t / T, batch.batch)
+        prediction = predictor(noisy.types, noisy.frac, noisy.lattice, noisy.t / T, batch.batch)
         target = (batch.y - normalization.mean) / normalization.std
         value = functional.l1_loss(prediction, target)
         return value, {"mae": value.item() * normalization.std}
@@ -135,6 +148,12 @@ def guidance_mae_by_level(
     return maes
 
 
+def device_name(device: torch.device | str) -> str:
+    """The processor that ``device`` names, e.g. 'cpu' or 'NVIDIA H200'."""
+    device = torch.device(device)
+    return torch.cuda.get_device_name(device) if device.type == "cuda" else device.type
+
+
 def _denoiser_loss(schedule: NoiseSchedule) -> LossFunction:
     def loss(model: nn.Module, batch: Batch, generator: torch.Generator | None):
         return denoising_loss(model, batch, schedule, generator)
@@ -153,13 +172,19 @@ def _copy_state(model: nn.Module) -> dict[str, torch.Tensor]:
     return {key: value.detach().clone() for key, value in model.state_dict().items()}
 
 
-def validation_loss(model: nn.Module, loss: LossFunction, graphs: Sequence[Data], size: int):
+def validation_loss(
+    model: nn.Module,
+    loss: LossFunction,
+    graphs: Sequence[Data],
+    size: int,
+    device: torch.device | str = "cpu",
+):
     """Mean loss (and parts) over ``graphs`` under fixed noise."""
     generator = torch.Generator().manual_seed(VALIDATION_SEED)
     totals, parts_sum, n = 0.0, {}, 0
     with torch.no_grad():
         for batch in DataLoader(list(graphs), batch_size=size):
-            value, parts = loss(model, batch, generator)
+            value, parts = loss(model, batch.to(device), generator)
             totals += value.item() * batch.num_graphs
             for key, part in parts.items():
                 parts_sum[key] = parts_sum.get(key, 0.0) + part * batch.num_graphs
@@ -176,9 +201,12 @@ def train_network(
     state_path: str | Path,
     name: str,
     report: Callable[[EpochReport], None] | None = None,
+    device: torch.device | str = "cpu",
 ) -> dict:
-    """Train ``model`` in place (it ends with the best EMA weights); returns the summary
-    (history, best epoch, seconds). Resumes from ``state_path`` when it exists."""
+    """Train ``model`` in place on ``device`` (it ends on the CPU with the best EMA weights);
+    returns the summary (history, best epoch, seconds). Resumes from ``state_path`` when it
+    exists, on any device."""
+    model.to(device)
     if not train or not val:
         raise ValueError(f"{name}: needs training and validation structures")
     state_path = Path(state_path)
@@ -197,14 +225,14 @@ def train_network(
     start, history, seconds = 0, [], 0.0
     best = {"val_loss": math.inf, "epoch": -1, "state": _copy_state(ema.module)}
     if state_path.exists():
-        state = torch.load(state_path, weights_only=True)
+        state = torch.load(state_path, map_location=device, weights_only=True)
         model.load_state_dict(state["model"])
         ema.load_state_dict(state["ema"])
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
-        shuffle.set_state(state["shuffle"])
-        noise.set_state(state["noise"])
-        torch.set_rng_state(state["rng"])
+        shuffle.set_state(state["shuffle"].cpu())
+        noise.set_state(state["noise"].cpu())
+        torch.set_rng_state(state["rng"].cpu())
         best, start, history, seconds = (
             state["best"], state["epoch"], state["history"], state["seconds"]
         )  # fmt: skip
@@ -214,7 +242,7 @@ def train_network(
         model.train()
         losses = []
         for batch in loader:
-            value, _ = loss(model, batch, noise)
+            value, _ = loss(model, batch.to(device), noise)
             optimizer.zero_grad()
             value.backward()
             nn.utils.clip_grad_norm_(model.parameters(), settings.gradient_clip)
@@ -223,7 +251,7 @@ def train_network(
             ema.update_parameters(model)
             losses.append(value.item())
         ema.module.eval()
-        val_loss, val_parts = validation_loss(ema.module, loss, val, settings.batch_size)
+        val_loss, val_parts = validation_loss(ema.module, loss, val, settings.batch_size, device)
         if val_loss < best["val_loss"]:
             best = {"val_loss": val_loss, "epoch": epoch, "state": _copy_state(ema.module)}
         seconds += time.perf_counter() - started
@@ -258,11 +286,12 @@ def train_network(
                 }
             )
     model.load_state_dict(best["state"])
-    model.eval()
+    model.cpu().eval()
     return {
         "best_epoch": best["epoch"],
         "val_loss": best["val_loss"],
         "train_seconds": round(seconds, 1),
+        "device": device_name(device),
         "history": history,
     }
 
@@ -273,14 +302,20 @@ def train_denoiser(
     val: Sequence[Data],
     state_path: str | Path,
     report: Callable[[EpochReport], None] | None = None,
+    device: torch.device | str = "cpu",
+    initial: Denoiser | None = None,
 ) -> tuple[Denoiser, dict]:
-    """Pre-train the denoiser on corpus graphs; returns it (best EMA weights) and a summary."""
+    """Pre-train the denoiser on corpus graphs on ``device``, from random weights or on from
+    ``initial``'s (a longer pre-training); returns it (best EMA weights, on the CPU) and a
+    summary."""
     schedule = NoiseSchedule(config.diffusion)
     torch.manual_seed(config.pretrain.seed)
     model = Denoiser(config.network)
+    if initial is not None:
+        model.load_state_dict(initial.state_dict())
     summary = train_network(
         model, _denoiser_loss(schedule), train, val, config.pretrain, state_path, "pretrain",
-        report,
+        report, device,
     )  # fmt: skip
     return model, summary
 
@@ -291,9 +326,11 @@ def train_guidance(
     val: Sequence[Data],
     state_path: str | Path,
     report: Callable[[EpochReport], None] | None = None,
+    device: torch.device | str = "cpu",
 ) -> tuple[TimeDependentTcPredictor, Normalization, dict]:
-    """Train the time-dependent Tc predictor on graphs with ``y`` = ln Tc; returns it, the
-    target normalization and a summary (val ``mae`` in ln K, averaged over noise levels)."""
+    """Train the time-dependent Tc predictor on graphs with ``y`` = ln Tc on ``device``;
+    returns it (on the CPU), the target normalization and a summary (val ``mae`` in ln K,
+    averaged over noise levels)."""
     targets = torch.cat([g.y for g in train])
     normalization = Normalization(float(targets.mean()), float(targets.std()))
     schedule = NoiseSchedule(config.diffusion)
@@ -301,6 +338,6 @@ def train_guidance(
     model = TimeDependentTcPredictor(config.guidance_network)
     summary = train_network(
         model, guidance_loss(schedule, normalization), train, val, config.guidance, state_path,
-        "guidance", report,
+        "guidance", report, device,
     )  # fmt: skip
     return model, normalization, summary
