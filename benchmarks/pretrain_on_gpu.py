@@ -31,10 +31,10 @@ from supercon3d.generation.training import (
     GeneratorConfig,
     atom_count_histogram,
     crystal_dataset,
-    device_name,
     train_denoiser,
     training_info,
 )
+from supercon3d.machine import device_name
 
 CALIBRATION_EPOCHS = 3
 

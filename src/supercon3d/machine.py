@@ -1,10 +1,15 @@
-"""A one-line description of the machine, printed with every benchmark figure."""
+"""A one-line description of the machine, printed with every benchmark figure, and the name
+of the processor a torch device stands for."""
 
 from __future__ import annotations
 
 import os
 import platform
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import torch
 
 
 def describe_machine() -> str:
@@ -24,3 +29,11 @@ def describe_machine() -> str:
 
     device = "CUDA " + torch.cuda.get_device_name(0) if torch.cuda.is_available() else "CPU only"
     return f"{cpu}, {os.cpu_count()} cores{memory}, torch {torch.__version__} ({device})"
+
+
+def device_name(device: torch.device | str) -> str:
+    """The processor that a torch ``device`` names, e.g. 'cpu' or 'NVIDIA H200'."""
+    import torch
+
+    device = torch.device(device)
+    return torch.cuda.get_device_name(device) if device.type == "cuda" else device.type

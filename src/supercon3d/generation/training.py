@@ -35,6 +35,7 @@ from supercon3d.generation.diffusion import (
     denoising_loss,
 )
 from supercon3d.generation.network import Denoiser, NetworkConfig, TimeDependentTcPredictor
+from supercon3d.machine import device_name
 from supercon3d.models.sodnet.checkpoint import Normalization
 
 LossFunction = Callable[[nn.Module, Batch, torch.Generator | None], tuple[torch.Tensor, dict]]
@@ -146,12 +147,6 @@ def guidance_mae_by_level(
             prediction = normalization.to_ln_tc(standardized)
             maes[level] = float((prediction - batch.y).abs().mean())
     return maes
-
-
-def device_name(device: torch.device | str) -> str:
-    """The processor that ``device`` names, e.g. 'cpu' or 'NVIDIA H200'."""
-    device = torch.device(device)
-    return torch.cuda.get_device_name(device) if device.type == "cuda" else device.type
 
 
 def _denoiser_loss(schedule: NoiseSchedule) -> LossFunction:
