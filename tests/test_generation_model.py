@@ -261,3 +261,24 @@ def test_type_corrector_steps_toward_the_predicted_types_at_the_asked_snr():
     guided = toward / (1 - alpha_bar) + steer
     cosine = torch.nn.functional.cosine_similarity((plus + minus) / 2 - types, guided, dim=-1)
     assert torch.allclose(cosine, torch.ones(5), atol=1e-5)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_guided_sampling_on_cuda_matches_the_cpu():
+    """The noise of each reverse step is drawn on the CPU, so both devices denoise alike."""
+    schedule = NoiseSchedule(SHORT)
+    torch.manual_seed(0)
+    denoiser, predictor = Denoiser(TINY).eval(), TimeDependentTcPredictor(TINY).eval()
+    state = noise_state(torch.tensor([2, 3]), torch.Generator().manual_seed(1))
+
+    def run(device: str) -> CrystalState:
+        guidance = Guidance(predictor.to(device), scale=2.0)
+        return sample(denoiser.to(device), state.to(device), schedule, steps=8, guidance=guidance,
+                      generator=torch.Generator().manual_seed(4), type_snr=0.1)  # fmt: skip
+
+    on_cpu, on_cuda = run("cpu"), run("cuda")
+    assert on_cuda.lattice.device.type == "cuda"
+    assert torch.allclose(on_cpu.lattice, on_cuda.lattice.cpu(), atol=1e-3)
+    assert torch.allclose(on_cpu.types, on_cuda.types.cpu(), atol=1e-3)
+    wrapped = torch.remainder(on_cpu.frac - on_cuda.frac.cpu() + 0.5, 1.0) - 0.5
+    assert wrapped.abs().max() < 1e-3

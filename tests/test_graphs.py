@@ -103,6 +103,15 @@ def test_isolated_atom_is_an_error():
         structure_to_graph(cubic(20.0, ["Nb"], [[0, 0, 0]]), name="lonely.cif")
 
 
+def test_a_cell_too_large_to_search_is_an_error_not_a_huge_allocation():
+    """A degenerate generated cell (one Cs atom, edges up to 51,274 Å, one angle 12°) would make
+    the neighbour search ask for hundreds of GB."""
+    sheared = Lattice.from_parameters(920.0, 3804.0, 51274.0, 85.7, 11.9, 87.2)
+    huge = Structure(sheared, ["Cs"], [[0, 0, 0]])
+    with pytest.raises(GraphBuildError, match="huge.cif: cell too large or too skewed"):
+        structure_to_graph(huge, name="huge.cif")
+
+
 def test_batched_edge_vectors_follow_from_positions_lattice_and_shifts():
     cif_dir = dataset_path("supercon3d/cif")
     graphs = graphs_from_cifs([cif_dir / MGB2, cif_dir / CS2RBC60], workers=1).graphs

@@ -51,6 +51,7 @@ from supercon3d.generation.training import (
     train_guidance,
     training_info,
 )
+from supercon3d.machine import device_name
 from supercon3d.models.sodnet.ensemble import SODNetEnsemble
 from supercon3d.training.sodnet import RunFolderError
 
@@ -158,6 +159,9 @@ def generate(
     checkpoints: Path | None = typer.Option(
         None, help="Folder with denoiser.safetensors and guidance.safetensors (default: shipped)."
     ),
+    device: str = typer.Option(
+        "cpu", help="Where the networks run: 'cpu', 'cuda', ... (noise is drawn on the CPU)."
+    ),
     seed: int = typer.Option(0, help="Random seed."),
     out: Path | None = typer.Option(None, help="Output folder: CIFs and candidates.csv."),
     data: Path | None = typer.Option(
@@ -172,7 +176,7 @@ def generate(
     folder = checkpoints or shipped_generator_dir()
     if steps is None:
         steps = DEFAULT_SEED_STEPS if from_seeds else DEFAULT_NOISE_STEPS
-    generator = CrystalGenerator.from_dir(folder, steps=steps, type_snr=type_snr)
+    generator = CrystalGenerator.from_dir(folder, steps=steps, type_snr=type_snr, device=device)
     ensemble = SODNetEnsemble.shipped()
     reference = _novelty_reference(_corpus(data), data)
     training_ln_tc = _training_ln_tc(data)
@@ -193,6 +197,7 @@ def generate(
         info = {
             "mode": "seeds" if from_seeds else "noise", "n": n, "guidance_scale": scale,
             "steps": steps, "type_snr": type_snr, "seed": seed, "checkpoints": str(folder),
+            "device": device_name(device),
             "generation_seconds": round(seconds, 1), "seed_names": seed_names,
         }  # fmt: skip
         write_run(target, structures, candidates, info)

@@ -211,6 +211,9 @@ class CrystalState:
     types: torch.Tensor
     atoms: torch.Tensor
 
+    def to(self, device: torch.device | str) -> CrystalState:
+        return CrystalState(*(x.to(device) for x in vars(self).values()))
+
     @property
     def z(self) -> torch.Tensor:
         """Atomic numbers: the largest entry of each type vector."""
@@ -279,7 +282,9 @@ def sample(
     type_snr: float = 0.0,
 ) -> CrystalState:
     """Denoise ``state`` from step ``start`` (default T) to the data with a predictor–corrector
-    sampler; ``steps`` < start strides the schedule. ``progress(1)`` after each step.
+    sampler, on the device of ``state`` (noise is drawn on the CPU from ``generator``, so every
+    device sees the same); ``steps`` < start strides the schedule. ``progress(1)`` after each
+    step.
     ``type_snr`` > 0 adds a Langevin corrector on the atom types whose step gives that
     signal-to-noise ratio (Song et al. 2021)."""
     config = schedule.config
@@ -287,14 +292,14 @@ def sample(
     start = T if start is None else start
     grid = reverse_steps(start, steps)
     lattice, frac, types, atoms = state.lattice, state.frac, state.types, state.atoms
-    crystals = lattice.shape[0]
+    crystals, device = lattice.shape[0], lattice.device
 
     def noise(shape: torch.Size) -> torch.Tensor:
-        return torch.randn(shape, generator=generator)
+        return torch.randn(shape, generator=generator).to(device)
 
     for index, t in enumerate(grid):
         s = grid[index + 1] if index + 1 < len(grid) else 0
-        time = torch.full((crystals,), t / T)
+        time = torch.full((crystals,), t / T, device=device)
         sigma_t, sigma_s = float(schedule.sigmas[t]), float(schedule.sigmas[s])
         score_scale = float(schedule.score_norms[t]) ** 0.5
 

@@ -54,7 +54,8 @@ class CrystalGenerator:
 
     ``steps``: reverse steps for a full denoising from t = T (None: all T); a run from
     t = r·T takes ceil(r·steps). ``batch_size``: crystals denoised together. ``type_snr``:
-    signal-to-noise ratio of the Langevin corrector on the atom types (0: none)."""
+    signal-to-noise ratio of the Langevin corrector on the atom types (0: none). ``device``:
+    where the networks run."""
 
     def __init__(
         self,
@@ -63,6 +64,7 @@ class CrystalGenerator:
         steps: int | None = None,
         batch_size: int = 250,
         type_snr: float = DEFAULT_TYPE_SNR,
+        device: torch.device | str = "cpu",
     ):
         if denoiser.kind != "denoiser" or (guidance is not None and guidance.kind != "guidance"):
             raise ValueError("expected a denoiser and a guidance checkpoint")
@@ -74,6 +76,10 @@ class CrystalGenerator:
         self.steps = steps
         self.batch_size = batch_size
         self.type_snr = type_snr
+        self.device = torch.device(device)
+        for checkpoint in (denoiser, guidance):
+            if checkpoint is not None:
+                checkpoint.model.to(self.device)
 
     @classmethod
     def from_dir(cls, folder: str | os.PathLike, **options) -> CrystalGenerator:
@@ -111,10 +117,12 @@ class CrystalGenerator:
         progress: Callable[[int], None] | None,
     ) -> list[Structure]:
         out = sample(
-            self.denoiser.model, state, self.schedule, start=start, steps=self._steps_from(start),
+            self.denoiser.model, state.to(self.device), self.schedule, start=start,
+            steps=self._steps_from(start),
             guidance=self._guidance(scale), generator=generator, progress=progress,
             type_snr=self.type_snr,
         )  # fmt: skip
+        out = out.to("cpu")
         return to_structures(out.lattice, out.frac, out.z, out.atoms)
 
     def _reverse_step_count(self, start: int) -> int:

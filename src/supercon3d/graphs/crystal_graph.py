@@ -19,7 +19,7 @@ from pymatgen.core import Composition, Element, Structure
 from torch_geometric.data import Data
 
 from supercon3d.graphs.elements import EMBEDDINGS, element_table, occupancy_row
-from supercon3d.graphs.neighbors import knn_edges
+from supercon3d.graphs.neighbors import MAX_SEARCH_CUBES, knn_edges, search_cubes
 
 GRAPH_FORMAT_VERSION = 1
 
@@ -96,6 +96,12 @@ def graph_arrays(structure: Structure, settings: GraphSettings, name: str) -> di
     occupancy = species.sum(axis=1)
     x = np.concatenate([species @ element_table(settings.embedding), occupancy[:, None]], axis=1)
 
+    cubes = search_cubes(structure, settings.cutoff)
+    if cubes > MAX_SEARCH_CUBES:
+        raise GraphBuildError(
+            name, f"cell too large or too skewed for a neighbour search ({cubes:.2g} cubes of "
+            f"{settings.cutoff:g} Å in its bounding box, at most {MAX_SEARCH_CUBES:,})",
+        )  # fmt: skip
     center, neighbor, image, distance = knn_edges(structure, settings.k, settings.cutoff)
     lonely = np.setdiff1d(np.arange(len(structure)), center)
     if len(lonely):

@@ -2,8 +2,23 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 from pymatgen.core import Structure
+
+MAX_SEARCH_CUBES = 1_000_000
+"""Most cubes :func:`search_cubes` may count: pymatgen's neighbour search allocates memory for
+each (about 80 bytes), so a degenerate cell thousands of Å long would ask for hundreds of GB;
+the largest SuperCon3D cell needs 160 at an 8 Å cutoff."""
+
+
+def search_cubes(structure: Structure, cutoff: float) -> float:
+    """Cubes of edge ``cutoff`` (Å) that tile the cell's bounding box grown by ``cutoff`` on
+    every side: the grid that pymatgen's neighbour search builds."""
+    corners = np.array(list(itertools.product((0, 1), repeat=3))) @ structure.lattice.matrix
+    extent = corners.max(axis=0) - corners.min(axis=0) + 2 * cutoff
+    return float(np.prod(np.ceil(extent / cutoff)))
 
 
 def knn_edges(

@@ -1,0 +1,113 @@
+"""Validity of structures generated from noise, on samples large enough to read the 80 % target:
+guidance scales x type-corrector SNRs, generated on any device.
+
+    python benchmarks/noise_validity.py --n 2000 --configs 3:0,0:0,3:0.16,0:0.16 \
+        --device cuda --no-score --out runs/noise-validity
+    python benchmarks/noise_validity.py --score-only --out runs/noise-validity
+
+Generation writes ``<out>/scale<S>-snr<R>.npz`` per configuration (the structures as arrays;
+random seed 0, all 1,000 reverse steps, the shipped generator) and ``<out>/<name>.json`` with
+its seconds and machine, so a GPU machine without the data folder or SMACT can generate and
+this one score. Scoring prints per configuration: structural and compositional validity (with
+the standard error of a share), the share of compositionally invalid structures that hold
+hydrogen, the mean number of elements and the median Tc of valid structures judged by the
+shipped SODNet ensemble.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from supercon3d.generation.corpus import structure_arrays, structures_from_arrays
+from supercon3d.generation.generator import CrystalGenerator
+from supercon3d.machine import describe_machine
+
+
+def parse_configs(text: str) -> list[tuple[float, float]]:
+    """'3:0,0:0.16' -> [(3.0, 0.0), (0.0, 0.16)]: (guidance scale, type SNR) pairs."""
+    return [tuple(float(x) for x in item.split(":")) for item in text.split(",")]
+
+
+def config_name(scale: float, snr: float) -> str:
+    return f"scale{scale:g}-snr{snr:g}"
+
+
+def generate(args: argparse.Namespace) -> None:
+    for scale, snr in parse_configs(args.configs):
+        generator = CrystalGenerator.shipped(
+            type_snr=snr, batch_size=args.batch_size, device=args.device
+        )
+        started = time.perf_counter()
+        structures = generator.from_noise(args.n, scale, torch.Generator().manual_seed(0))
+        seconds = time.perf_counter() - started
+        name = config_name(scale, snr)
+        np.savez_compressed(args.out / f"{name}.npz", **structure_arrays(structures))
+        info = {"n": args.n, "scale": scale, "type_snr": snr, "seconds": round(seconds, 1),
+                "batch_size": args.batch_size, "machine": describe_machine()}  # fmt: skip
+        (args.out / f"{name}.json").write_text(json.dumps(info, indent=1))
+        print(f"{name}: {args.n} structures in {seconds:.0f} s", flush=True)
+
+
+def share(mask: np.ndarray) -> str:
+    p = mask.mean()
+    return f"{p:.3f} ± {np.sqrt(p * (1 - p) / len(mask)):.3f}"
+
+
+def score(out: Path) -> None:
+    from supercon3d.generation.candidates import assess
+    from supercon3d.models.sodnet.ensemble import SODNetEnsemble
+
+    ensemble = SODNetEnsemble.shipped()
+    print(f"scored on: {describe_machine()}\n")
+    print(
+        "| guidance scale | type SNR | n | valid structure | valid composition "
+        "| invalid compositions with H | elements per cell | median Tc of valid (K) "
+        "| generation (s) |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
+    for path in sorted(out.glob("scale*-snr*.npz")):
+        info = json.loads(path.with_suffix(".json").read_text())
+        with np.load(path) as arrays:
+            structures = structures_from_arrays(**arrays)
+        names = [str(i) for i in range(len(structures))]
+        candidates = assess(structures, ensemble, [], names)
+        structural = np.array([c.valid_structure for c in candidates])
+        compositional = np.array([c.valid_composition for c in candidates])
+        hydrogen = np.array(["H" in s.composition for s in structures])[~compositional]
+        elements = np.mean([len(s.composition) for s in structures])
+        valid_tc = [c.tc_kelvin for c in candidates if c.valid]
+        print(
+            f"| {info['scale']:g} | {info['type_snr']:g} | {len(structures)} "
+            f"| {share(structural)} | {share(compositional)} "
+            f"| {hydrogen.mean() if hydrogen.size else 0:.2f} | {elements:.2f} "
+            f"| {np.nanmedian(valid_tc):.2f} | {info['seconds']:.0f} |"
+        )
+    machines = {json.loads(p.read_text())["machine"] for p in out.glob("scale*-snr*.json")}
+    print("\ngenerated on: " + "; ".join(sorted(machines)))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=2000)
+    parser.add_argument("--configs", default="3:0,0:0,3:0.16,0:0.16")
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--batch-size", type=int, default=250)
+    parser.add_argument("--out", type=Path, default=Path("runs/noise-validity"))
+    parser.add_argument("--no-score", action="store_true", help="generate only")
+    parser.add_argument("--score-only", action="store_true", help="score what --out holds")
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    if not args.score_only:
+        generate(args)
+    if not args.no_score:
+        score(args.out)
+
+
+if __name__ == "__main__":
+    main()
