@@ -5,13 +5,13 @@ guidance scales x type-corrector SNRs, generated on any device.
         --device cuda --no-score --out runs/noise-validity
     python benchmarks/noise_validity.py --score-only --out runs/noise-validity
 
-Generation writes ``<out>/scale<S>-snr<R>.npz`` per configuration (the structures as arrays;
-random seed 0, all 1,000 reverse steps, the shipped generator) and ``<out>/<name>.json`` with
-its seconds and machine, so a GPU machine without the data folder or SMACT can generate and
-this one score. Scoring prints per configuration: structural and compositional validity (with
-the standard error of a share), the share of compositionally invalid structures that hold
-hydrogen, the mean number of elements and the median Tc of valid structures judged by the
-shipped SODNet ensemble.
+Generation writes ``<out>/<tag>scale<S>-snr<R>.npz`` per configuration (the structures as
+arrays; random seed 0, all 1,000 reverse steps, the shipped generator or ``--checkpoints``)
+and ``<out>/<name>.json`` with its seconds and machine, so a GPU machine without the data
+folder or SMACT can generate and this one score. Scoring prints per configuration:
+structural and compositional validity (with the standard error of a share), the share of
+compositionally invalid structures that hold hydrogen, the mean number of elements and the
+median Tc of valid structures judged by the shipped SODNet ensemble.
 """
 
 from __future__ import annotations
@@ -34,21 +34,25 @@ def parse_configs(text: str) -> list[tuple[float, float]]:
     return [tuple(float(x) for x in item.split(":")) for item in text.split(",")]
 
 
-def config_name(scale: float, snr: float) -> str:
-    return f"scale{scale:g}-snr{snr:g}"
+def config_name(tag: str, scale: float, snr: float) -> str:
+    return f"{tag}scale{scale:g}-snr{snr:g}"
 
 
 def generate(args: argparse.Namespace) -> None:
     for scale, snr in parse_configs(args.configs):
-        generator = CrystalGenerator.shipped(
-            type_snr=snr, batch_size=args.batch_size, device=args.device
+        options = {"type_snr": snr, "batch_size": args.batch_size, "device": args.device}
+        generator = (
+            CrystalGenerator.from_dir(args.checkpoints, **options)
+            if args.checkpoints
+            else CrystalGenerator.shipped(**options)
         )
         started = time.perf_counter()
         structures = generator.from_noise(args.n, scale, torch.Generator().manual_seed(0))
         seconds = time.perf_counter() - started
-        name = config_name(scale, snr)
+        name = config_name(args.tag, scale, snr)
         np.savez_compressed(args.out / f"{name}.npz", **structure_arrays(structures))
         info = {"n": args.n, "scale": scale, "type_snr": snr, "seconds": round(seconds, 1),
+                "checkpoints": str(args.checkpoints or "shipped"),
                 "batch_size": args.batch_size, "machine": describe_machine()}  # fmt: skip
         (args.out / f"{name}.json").write_text(json.dumps(info, indent=1))
         print(f"{name}: {args.n} structures in {seconds:.0f} s", flush=True)
@@ -66,12 +70,12 @@ def score(out: Path) -> None:
     ensemble = SODNetEnsemble.shipped()
     print(f"scored on: {describe_machine()}\n")
     print(
-        "| guidance scale | type SNR | n | valid structure | valid composition "
+        "| run | guidance scale | type SNR | n | valid structure | valid composition "
         "| invalid compositions with H | elements per cell | median Tc of valid (K) "
         "| generation (s) |"
     )
-    print("|---|---|---|---|---|---|---|---|---|")
-    for path in sorted(out.glob("scale*-snr*.npz")):
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for path in sorted(out.glob("*scale*-snr*.npz")):
         info = json.loads(path.with_suffix(".json").read_text())
         with np.load(path) as arrays:
             structures = structures_from_arrays(**arrays)
@@ -83,12 +87,12 @@ def score(out: Path) -> None:
         elements = np.mean([len(s.composition) for s in structures])
         valid_tc = [c.tc_kelvin for c in candidates if c.valid]
         print(
-            f"| {info['scale']:g} | {info['type_snr']:g} | {len(structures)} "
+            f"| {path.stem} | {info['scale']:g} | {info['type_snr']:g} | {len(structures)} "
             f"| {share(structural)} | {share(compositional)} "
             f"| {hydrogen.mean() if hydrogen.size else 0:.2f} | {elements:.2f} "
             f"| {np.nanmedian(valid_tc):.2f} | {info['seconds']:.0f} |"
         )
-    machines = {json.loads(p.read_text())["machine"] for p in out.glob("scale*-snr*.json")}
+    machines = {json.loads(p.read_text())["machine"] for p in out.glob("*scale*-snr*.json")}
     print("\ngenerated on: " + "; ".join(sorted(machines)))
 
 
@@ -97,6 +101,8 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=2000)
     parser.add_argument("--configs", default="3:0,0:0,3:0.16,0:0.16")
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--checkpoints", type=Path, help="generator folder (default: shipped)")
+    parser.add_argument("--tag", default="", help="prefix of the file names")
     parser.add_argument("--batch-size", type=int, default=250)
     parser.add_argument("--out", type=Path, default=Path("runs/noise-validity"))
     parser.add_argument("--no-score", action="store_true", help="generate only")

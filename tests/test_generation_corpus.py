@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from pymatgen.core import Lattice, Structure
 
 from fake_datasets import write_fake_datasets
 from supercon3d.generation import corpus as corpus_module
@@ -15,6 +16,7 @@ from supercon3d.generation.corpus import (
     holdout_mask,
     load_or_build_corpus,
     ordered_split,
+    without_elements,
 )
 from supercon3d.settings import DataFolderError, data_dir
 
@@ -127,6 +129,18 @@ def test_ordered_split_reads_names_structures_and_ln_tc(fake_data):
     ((name, structure, ln_tc),) = ordered_split("val", fake_data)
     assert (name, ln_tc) == ("3.cif", 0.5)
     assert structure.composition.reduced_formula == "Fe"
+
+
+def test_without_elements_leaves_out_structures_holding_them():
+    lattice = Lattice.cubic(4.0)
+    entries = [
+        ("lah.cif", Structure(lattice, ["La3+", "H-"], [[0, 0, 0], [0.5, 0.5, 0.5]]), 5.0),
+        ("nb.cif", Structure(lattice, ["Nb"], [[0, 0, 0]]), 2.0),
+        ("mgb.cif", Structure(lattice, ["Mg", "B"], [[0, 0, 0], [0.5, 0.5, 0.5]]), 3.6),
+    ]
+    assert [name for name, _, _ in without_elements(entries, ["H"])] == ["nb.cif", "mgb.cif"]
+    assert [name for name, _, _ in without_elements(entries, ["H", "B"])] == ["nb.cif"]
+    assert without_elements(entries, []) == entries
 
 
 def test_unknown_split_and_bad_settings_are_errors(fake_data):

@@ -31,6 +31,7 @@ from supercon3d.generation.corpus import (
     load_or_build_corpus,
     ordered_split,
     primitive_split,
+    without_elements,
 )
 from supercon3d.generation.diffusion import NoiseSchedule
 from supercon3d.generation.generator import (
@@ -303,8 +304,11 @@ def train(
         train_set = crystal_dataset(corpus.train())
         val_set = crystal_dataset(corpus.held_out_structures())
     else:
-        train_split = primitive_split("train", config.corpus, data)
-        val_split = primitive_split("val", config.corpus, data)
+        excluded = config.guidance_data.excluded
+        train_split = without_elements(primitive_split("train", config.corpus, data), excluded)
+        val_split = without_elements(primitive_split("val", config.corpus, data), excluded)
+        if excluded:
+            console.print(f"left out structures holding {', '.join(excluded)}")
         train_set = crystal_dataset([s for _, s, _ in train_split], [y for _, _, y in train_split])
         val_set = crystal_dataset([s for _, s, _ in val_split], [y for _, _, y in val_split])
     console.print(f"{stage}: {len(train_set)} training and {len(val_set)} validation structures")
@@ -340,6 +344,8 @@ def train(
                 + ", ".join(f"t={t} {mae:.3f}" for t, mae in by_level.items())
             )
     checkpoint.info = training_info(settings, summary, train_set, val_set)
+    if stage == "guidance":
+        checkpoint.info["excluded_elements"] = config.guidance_data.excluded
     checkpoint.save(path)
     (out / f"{stage}.json").write_text(json.dumps(summary, indent=1))
     state_path.unlink(missing_ok=True)

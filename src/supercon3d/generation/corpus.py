@@ -28,7 +28,7 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-from pymatgen.core import Lattice, Structure
+from pymatgen.core import Element, Lattice, Structure
 from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
 
 from supercon3d.data.cif import CifReadError, CifRecord, read_cif, read_cif_text
@@ -417,6 +417,19 @@ def primitive_split(
         if len(primitive) <= settings.max_atoms:
             reduced.append((name, primitive, ln_tc))
     return reduced
+
+
+def without_elements(
+    split: Sequence[tuple[str, Structure, float]], symbols: Sequence[str]
+) -> list[tuple[str, Structure, float]]:
+    """The entries of a split whose structures hold none of the elements ``symbols`` (as
+    elements or as ions: H and H+ alike)."""
+    excluded = {Element(symbol) for symbol in symbols}
+    return [
+        entry
+        for entry in split
+        if excluded.isdisjoint(entry[1].composition.element_composition.elements)
+    ]
 
 
 def draw_seeds(

@@ -57,6 +57,21 @@ class OptimizerConfig:
 
 
 @dataclass(frozen=True)
+class GuidanceData:
+    """Which entries of the SuperCon3D ordered splits the guidance model learns from.
+
+    ``exclude_elements``: comma-separated element symbols whose structures are left out, e.g.
+    "H" for the hydrides (most are superhydrides whose Tc was measured under megabar pressure,
+    and guidance toward them produces compositions that fail SMACT)."""
+
+    exclude_elements: str = ""
+
+    @property
+    def excluded(self) -> list[str]:
+        return [symbol.strip() for symbol in self.exclude_elements.split(",") if symbol.strip()]
+
+
+@dataclass(frozen=True)
 class GeneratorConfig:
     """The generator: its corpus, denoiser and guidance networks, the diffusion, and how each
     trains. Defaults are sized for a 2-core CPU (see ``benchmarks/generator_epoch_time.py``)."""
@@ -71,6 +86,7 @@ class GeneratorConfig:
     guidance: OptimizerConfig = field(
         default_factory=lambda: OptimizerConfig(epochs=300, batch_size=32, weight_decay=1e-4)
     )
+    guidance_data: GuidanceData = field(default_factory=GuidanceData)
 
     def to_dict(self) -> dict:
         return asdict(self)
