@@ -1,8 +1,9 @@
 """Speed of the generator on this machine: a pre-training epoch for candidate network sizes,
-and the two sampling jobs of `supercon3d generate` (weights do not change the cost, so
-freshly initialised networks are timed).
+and the two sampling jobs of `supercon3d generate` with the shipped generator (the
+charge-balance term's cost depends on the compositions the weights produce).
 
     python benchmarks/generator_speed.py [--sample 800] [--noise-steps 1000] [--seed-steps 250]
+        [--charge-balance 300]
 
 - epoch time: Adam steps over a fixed random sample of ``sample`` corpus structures (batches
   of 64), scaled to the whole training corpus;
@@ -10,7 +11,8 @@ freshly initialised networks are timed).
   one gradient pass of the guidance model each);
 - seed optimisation: 100 seeds x 10 levels (t = 0.1T..T), guided, ``seed-steps`` reverse
   steps for a full denoising.
-Step counts and the guidance scale default to those of ``supercon3d generate``.
+Step counts, the guidance scale and the charge-balance scale default to those of
+``supercon3d generate``.
 Generation budgets on a 2-core machine: 100 from noise <= 5 minutes; the guided 100 x 10 seed
 run <= 15 minutes (judging by SODNet and validity checks come on top; see the docs).
 """
@@ -29,12 +31,15 @@ from supercon3d.cli.generate import (
     DEFAULT_NOISE_STEPS,
     DEFAULT_SEED_STEPS,
 )
-from supercon3d.generation.checkpoint import GeneratorCheckpoint
 from supercon3d.generation.corpus import load_or_build_corpus, primitive_split
 from supercon3d.generation.diffusion import NoiseSchedule, denoising_loss
-from supercon3d.generation.generator import SEED_LEVELS, CrystalGenerator
-from supercon3d.generation.network import Denoiser, NetworkConfig, TimeDependentTcPredictor
-from supercon3d.generation.training import GeneratorConfig, atom_count_histogram, crystal_dataset
+from supercon3d.generation.generator import (
+    DEFAULT_CHARGE_BALANCE,
+    SEED_LEVELS,
+    CrystalGenerator,
+)
+from supercon3d.generation.network import Denoiser, NetworkConfig
+from supercon3d.generation.training import GeneratorConfig, crystal_dataset
 from supercon3d.machine import describe_machine
 
 CANDIDATES = {
@@ -65,6 +70,7 @@ def main() -> None:
     parser.add_argument("--sample", type=int, default=800)
     parser.add_argument("--noise-steps", type=int, default=DEFAULT_NOISE_STEPS)
     parser.add_argument("--seed-steps", type=int, default=DEFAULT_SEED_STEPS)
+    parser.add_argument("--charge-balance", type=float, default=DEFAULT_CHARGE_BALANCE)
     args = parser.parse_args()
     print(f"machine: {describe_machine()}, torch threads {torch.get_num_threads()}")
 
@@ -77,17 +83,9 @@ def main() -> None:
         seconds = epoch_seconds(network, sample, len(train))
         print(f"pre-training epoch, {name}: {seconds:.1f} s ({params:,} parameters)")
 
-    config = GeneratorConfig()
-    torch.manual_seed(0)
-    denoiser = GeneratorCheckpoint(
-        "denoiser", Denoiser(config.network).eval(), config.diffusion,
-        num_atoms=atom_count_histogram(train),
-    )  # fmt: skip
-    guidance = GeneratorCheckpoint(
-        "guidance", TimeDependentTcPredictor(config.guidance_network).eval(), config.diffusion
-    )
-    scale = DEFAULT_GUIDANCE_SCALE
-    generator = CrystalGenerator(denoiser, guidance, steps=args.noise_steps)
+    scale, charge = DEFAULT_GUIDANCE_SCALE, args.charge_balance
+    print(f"sampling: guidance scale {scale:g}, charge balance {charge:g}")
+    generator = CrystalGenerator.shipped(steps=args.noise_steps, charge_balance=charge)
     started = time.perf_counter()
     generator.from_noise(100, scale, generator=torch.Generator().manual_seed(0))
     seconds = time.perf_counter() - started
@@ -95,7 +93,7 @@ def main() -> None:
 
     seeds = [structure for _, structure, _ in primitive_split("train")]
     seeds = random.Random(0).sample(seeds, 100)
-    generator = CrystalGenerator(denoiser, guidance, steps=args.seed_steps)
+    generator = CrystalGenerator.shipped(steps=args.seed_steps, charge_balance=charge)
     started = time.perf_counter()
     generator.from_seeds(seeds, SEED_LEVELS, scale, generator=torch.Generator().manual_seed(0))
     seconds = time.perf_counter() - started

@@ -1,7 +1,7 @@
 """How the guidance scale moves the seed optimisation: a small sweep to choose the default.
 
     python benchmarks/guidance_sweep.py [--checkpoints DIR] [--seeds 20] [--steps 100]
-        [--scales 0,1,3,10] [--type-snr 0.16]
+        [--scales 0,1,3,10] [--type-snr 0.16] [--charge-balance 100]
 
 For each scale: the same ``seeds`` structures of the SuperCon3D ordered training split, each
 noised to t = 0.1T..T and denoised with ``steps`` reverse steps for a full run; every result
@@ -25,7 +25,12 @@ import torch
 
 from supercon3d.generation.candidates import assess, best_per_seed, is_compound
 from supercon3d.generation.corpus import primitive_split
-from supercon3d.generation.generator import DEFAULT_TYPE_SNR, SEED_LEVELS, CrystalGenerator
+from supercon3d.generation.generator import (
+    DEFAULT_CHARGE_BALANCE,
+    DEFAULT_TYPE_SNR,
+    SEED_LEVELS,
+    CrystalGenerator,
+)
 from supercon3d.generation.metrics import success_rates
 from supercon3d.machine import describe_machine
 from supercon3d.models.sodnet.ensemble import SODNetEnsemble
@@ -38,9 +43,12 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=100)
     parser.add_argument("--scales", default="0,1,3,10")
     parser.add_argument("--type-snr", type=float, default=DEFAULT_TYPE_SNR)
+    parser.add_argument("--charge-balance", type=float, default=DEFAULT_CHARGE_BALANCE)
     args = parser.parse_args()
     print(f"machine: {describe_machine()}")
-    options = {"steps": args.steps, "type_snr": args.type_snr}
+    options = {
+        "steps": args.steps, "type_snr": args.type_snr, "charge_balance": args.charge_balance
+    }  # fmt: skip
     generator = (
         CrystalGenerator.from_dir(args.checkpoints, **options)
         if args.checkpoints
@@ -50,7 +58,10 @@ def main() -> None:
     split = primitive_split("train")
     training_ln_tc = np.array([ln_tc for _, _, ln_tc in split])
     seeds = [structure for _, structure, _ in random.Random(0).sample(split, args.seeds)]
-    print(f"{len(seeds)} seeds x {len(SEED_LEVELS)} levels, {args.steps} steps for t = T\n")
+    print(
+        f"{len(seeds)} seeds x {len(SEED_LEVELS)} levels, {args.steps} steps for t = T, "
+        f"type SNR {args.type_snr:g}, charge balance {args.charge_balance:g}\n"
+    )
     print(
         "| scale | valid structure | valid composition | median Tc of valid (K) "
         "| elemental | SR10 | SR30 | SR50 | SR10 compounds | seconds |"

@@ -1,17 +1,20 @@
 """Validity of structures generated from noise, on samples large enough to read the 80 % target:
-guidance scales x type-corrector SNRs, generated on any device.
+guidance scales x type-corrector SNRs x charge-balance scales, generated on any device.
 
     python benchmarks/noise_validity.py --n 2000 --configs 3:0,0:0,3:0.16,0:0.16 \
         --device cuda --no-score --out runs/noise-validity
     python benchmarks/noise_validity.py --score-only --out runs/noise-validity
 
-Generation writes ``<out>/<tag>scale<S>-snr<R>.npz`` per configuration (the structures as
+A configuration is ``scale:snr`` or ``scale:snr:charge`` (guidance scale, type-corrector
+SNR, charge-balance scale). Generation writes ``<out>/<tag>scale<S>-snr<R>[-charge<C>].npz``
+per configuration (the structures as
 arrays; random seed 0, all 1,000 reverse steps, the shipped generator or ``--checkpoints``)
 and ``<out>/<name>.json`` with its seconds and machine, so a GPU machine without the data
 folder or SMACT can generate and this one score. Scoring prints per configuration:
 structural and compositional validity (with the standard error of a share), the share of
-compositionally invalid structures that hold hydrogen, the mean number of elements and the
-median Tc of valid structures judged by the shipped SODNet ensemble.
+compositionally invalid structures that hold hydrogen, the share of single-element
+structures, the mean number of elements and the median Tc of valid structures judged by the
+shipped SODNet ensemble.
 """
 
 from __future__ import annotations
@@ -29,18 +32,22 @@ from supercon3d.generation.generator import CrystalGenerator
 from supercon3d.machine import describe_machine
 
 
-def parse_configs(text: str) -> list[tuple[float, float]]:
-    """'3:0,0:0.16' -> [(3.0, 0.0), (0.0, 0.16)]: (guidance scale, type SNR) pairs."""
-    return [tuple(float(x) for x in item.split(":")) for item in text.split(",")]
+def parse_configs(text: str) -> list[tuple[float, float, float]]:
+    """'3:0,0:0.16:300' -> [(3.0, 0.0, 0.0), (0.0, 0.16, 300.0)]: (guidance scale, type SNR,
+    charge-balance scale) triples."""
+    configs = [[float(x) for x in item.split(":")] for item in text.split(",")]
+    return [tuple(values + [0.0] * (3 - len(values))) for values in configs]
 
 
-def config_name(tag: str, scale: float, snr: float) -> str:
-    return f"{tag}scale{scale:g}-snr{snr:g}"
+def config_name(tag: str, scale: float, snr: float, charge: float) -> str:
+    name = f"{tag}scale{scale:g}-snr{snr:g}"
+    return f"{name}-charge{charge:g}" if charge else name
 
 
 def generate(args: argparse.Namespace) -> None:
-    for scale, snr in parse_configs(args.configs):
-        options = {"type_snr": snr, "batch_size": args.batch_size, "device": args.device}
+    for scale, snr, charge in parse_configs(args.configs):
+        options = {"type_snr": snr, "charge_balance": charge, "batch_size": args.batch_size,
+                   "device": args.device}  # fmt: skip
         generator = (
             CrystalGenerator.from_dir(args.checkpoints, **options)
             if args.checkpoints
@@ -49,9 +56,10 @@ def generate(args: argparse.Namespace) -> None:
         started = time.perf_counter()
         structures = generator.from_noise(args.n, scale, torch.Generator().manual_seed(0))
         seconds = time.perf_counter() - started
-        name = config_name(args.tag, scale, snr)
+        name = config_name(args.tag, scale, snr, charge)
         np.savez_compressed(args.out / f"{name}.npz", **structure_arrays(structures))
-        info = {"n": args.n, "scale": scale, "type_snr": snr, "seconds": round(seconds, 1),
+        info = {"n": args.n, "scale": scale, "type_snr": snr, "charge_balance": charge,
+                "seconds": round(seconds, 1),
                 "checkpoints": str(args.checkpoints or "shipped"),
                 "batch_size": args.batch_size, "machine": describe_machine()}  # fmt: skip
         (args.out / f"{name}.json").write_text(json.dumps(info, indent=1))
@@ -70,11 +78,11 @@ def score(out: Path) -> None:
     ensemble = SODNetEnsemble.shipped()
     print(f"scored on: {describe_machine()}\n")
     print(
-        "| run | guidance scale | type SNR | n | valid structure | valid composition "
-        "| invalid compositions with H | elements per cell | median Tc of valid (K) "
-        "| generation (s) |"
+        "| run | guidance scale | type SNR | charge balance | n | valid structure "
+        "| valid composition | invalid compositions with H | single element "
+        "| elements per cell | median Tc of valid (K) | generation (s) |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for path in sorted(out.glob("*scale*-snr*.npz")):
         info = json.loads(path.with_suffix(".json").read_text())
         with np.load(path) as arrays:
@@ -84,12 +92,14 @@ def score(out: Path) -> None:
         structural = np.array([c.valid_structure for c in candidates])
         compositional = np.array([c.valid_composition for c in candidates])
         hydrogen = np.array(["H" in s.composition for s in structures])[~compositional]
-        elements = np.mean([len(s.composition) for s in structures])
+        element_counts = np.array([len(s.composition) for s in structures])
         valid_tc = [c.tc_kelvin for c in candidates if c.valid]
         print(
-            f"| {path.stem} | {info['scale']:g} | {info['type_snr']:g} | {len(structures)} "
+            f"| {path.stem} | {info['scale']:g} | {info['type_snr']:g} "
+            f"| {info.get('charge_balance', 0):g} | {len(structures)} "
             f"| {share(structural)} | {share(compositional)} "
-            f"| {hydrogen.mean() if hydrogen.size else 0:.2f} | {elements:.2f} "
+            f"| {hydrogen.mean() if hydrogen.size else 0:.2f} | {np.mean(element_counts == 1):.2f} "
+            f"| {element_counts.mean():.2f} "
             f"| {np.nanmedian(valid_tc):.2f} | {info['seconds']:.0f} |"
         )
     machines = {json.loads(p.read_text())["machine"] for p in out.glob("*scale*-snr*.json")}

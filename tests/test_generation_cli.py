@@ -66,7 +66,9 @@ def test_seed_optimisation_and_evaluate_json(trained, tmp_path):
     data, run = trained
     out = tmp_path / "seeds"
     invoke("generate", "--from-seeds", "--n", 2, "--steps", 4, "--guidance-scale", 2.0,
-           "--checkpoints", run, "--out", out, "--data", data)  # fmt: skip
+           "--charge-balance", 50, "--checkpoints", run, "--out", out, "--data", data)  # fmt: skip
+    for folder in (out, out / "unguided"):
+        assert json.loads((folder / "run.json").read_text())["charge_balance"] == 50.0
     table = pd.read_csv(out / "candidates.csv")
     assert len(table) == 2 * 10 and sorted(table["seed"].unique()) == [0, 1]
     assert sorted(table["level"].unique()) == pytest.approx([0.1 * k for k in range(1, 11)])

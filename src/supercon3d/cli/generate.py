@@ -35,6 +35,7 @@ from supercon3d.generation.corpus import (
 )
 from supercon3d.generation.diffusion import NoiseSchedule
 from supercon3d.generation.generator import (
+    DEFAULT_CHARGE_BALANCE,
     DEFAULT_TYPE_SNR,
     DENOISER_FILE,
     GUIDANCE_FILE,
@@ -157,6 +158,11 @@ def generate(
         help="Signal-to-noise ratio of the Langevin corrector on the atom "
         "types at each reverse step (0: none).",
     ),
+    charge_balance: float = typer.Option(
+        DEFAULT_CHARGE_BALANCE,
+        help="Scale of the term that steers atom types toward charge-neutral compositions "
+        "(SMACT oxidation states; 0: none).",
+    ),
     checkpoints: Path | None = typer.Option(
         None, help="Folder with denoiser.safetensors and guidance.safetensors (default: shipped)."
     ),
@@ -177,7 +183,9 @@ def generate(
     folder = checkpoints or shipped_generator_dir()
     if steps is None:
         steps = DEFAULT_SEED_STEPS if from_seeds else DEFAULT_NOISE_STEPS
-    generator = CrystalGenerator.from_dir(folder, steps=steps, type_snr=type_snr, device=device)
+    generator = CrystalGenerator.from_dir(
+        folder, steps=steps, type_snr=type_snr, charge_balance=charge_balance, device=device
+    )
     ensemble = SODNetEnsemble.shipped()
     reference = _novelty_reference(_corpus(data), data)
     training_ln_tc = _training_ln_tc(data)
@@ -197,8 +205,8 @@ def generate(
         target = out if name == "guided" else out / UNGUIDED_FOLDER
         info = {
             "mode": "seeds" if from_seeds else "noise", "n": n, "guidance_scale": scale,
-            "steps": steps, "type_snr": type_snr, "seed": seed, "checkpoints": str(folder),
-            "device": device_name(device),
+            "steps": steps, "type_snr": type_snr, "charge_balance": charge_balance,
+            "seed": seed, "checkpoints": str(folder), "device": device_name(device),
             "generation_seconds": round(seconds, 1), "seed_names": seed_names,
         }  # fmt: skip
         write_run(target, structures, candidates, info)

@@ -23,6 +23,7 @@ import torch.nn.functional as functional
 from scipy.stats import norm
 from torch_geometric.data import Batch
 
+from supercon3d.generation.charge import ChargeBalance
 from supercon3d.generation.crystal import MAX_ATOMIC_NUMBER
 from supercon3d.generation.network import Denoiser, TimeDependentTcPredictor
 
@@ -259,7 +260,7 @@ def _type_corrector(
 ) -> torch.Tensor:
     """One Langevin step on the type vectors (N, 100) along the score
     -(x_t - sqrt(ᾱ) x̂_0) / (1 - ᾱ) of the predicted clean types x̂_0, plus ``steer`` (the
-    guidance term, so that the corrector samples the guided distribution), per atom sized so
+    steering terms, so that the corrector samples the steered distribution), per atom sized so
     that step x |score| / sqrt(2 step) |z| = snr."""
     score = -(types - alpha_bar**0.5 * torch.softmax(logits, dim=-1)) / (1 - alpha_bar)
     if steer is not None:
@@ -280,13 +281,15 @@ def sample(
     generator: torch.Generator | None = None,
     progress: Callable[[int], None] | None = None,
     type_snr: float = 0.0,
+    charge_balance: ChargeBalance | None = None,
 ) -> CrystalState:
     """Denoise ``state`` from step ``start`` (default T) to the data with a predictor–corrector
     sampler, on the device of ``state`` (noise is drawn on the CPU from ``generator``, so every
     device sees the same); ``steps`` < start strides the schedule. ``progress(1)`` after each
     step.
     ``type_snr`` > 0 adds a Langevin corrector on the atom types whose step gives that
-    signal-to-noise ratio (Song et al. 2021)."""
+    signal-to-noise ratio (Song et al. 2021). ``charge_balance`` steers the types toward
+    charge-neutral compositions, beside (or without) the Tc ``guidance``."""
     config = schedule.config
     T = config.timesteps
     start = T if start is None else start
@@ -309,9 +312,12 @@ def sample(
         frac = frac + step * score_scale * frac_out + (2 * step) ** 0.5 * noise(frac.shape)
         frac = torch.remainder(frac, 1.0)
         if type_snr > 0:
-            steer = None
+            steer = torch.zeros_like(types)
             if guidance is not None and guidance.scale != 0:
-                steer = guidance.scale * guidance.gradients(types, frac, lattice, time, atoms)[2]
+                steer += guidance.scale * guidance.gradients(types, frac, lattice, time, atoms)[2]
+            if charge_balance is not None:
+                clean_types = torch.softmax(type_logits, dim=-1)
+                steer += charge_balance.scale * charge_balance.direction(clean_types, atoms)
             types = _type_corrector(
                 types, type_logits, float(schedule.alpha_bars[t]), type_snr, noise(types.shape),
                 steer,
@@ -327,7 +333,11 @@ def sample(
         keep_clean = alpha_bar_s**0.5 * beta / (1 - alpha_bar_t)
         keep_noisy = alpha**0.5 * (1 - alpha_bar_s) / (1 - alpha_bar_t)
         lattice_mean = keep_clean * clean_lattice + keep_noisy * lattice
-        types_mean = keep_clean * torch.softmax(type_logits, dim=-1) + keep_noisy * types
+        clean_types = torch.softmax(type_logits, dim=-1)
+        types_mean = keep_clean * clean_types + keep_noisy * types
+        if charge_balance is not None:
+            push = charge_balance.direction(clean_types, atoms)
+            types_mean = types_mean + charge_balance.scale * posterior * push
         variance = sigma_t**2 - sigma_s**2
         frac_mean = frac + variance * frac_score
         if guidance is not None and guidance.scale != 0:

@@ -17,6 +17,7 @@ import torch
 from pymatgen.core import Structure
 from torch_geometric.data import Batch
 
+from supercon3d.generation.charge import ChargeBalance
 from supercon3d.generation.checkpoint import GeneratorCheckpoint
 from supercon3d.generation.crystal import crystal_data, to_structures
 from supercon3d.generation.diffusion import (
@@ -33,6 +34,8 @@ DENOISER_FILE = "denoiser.safetensors"
 GUIDANCE_FILE = "guidance.safetensors"
 SEED_LEVELS: tuple[float, ...] = tuple(round(0.1 * k, 1) for k in range(1, 11))
 DEFAULT_TYPE_SNR = 0.0
+DEFAULT_CHARGE_BALANCE = 300.0
+"""Chosen by ``benchmarks/guidance_sweep.py --charge-balance`` (docs/benchmarks.md)."""
 
 
 def shipped_generator_dir() -> Path:
@@ -54,8 +57,9 @@ class CrystalGenerator:
 
     ``steps``: reverse steps for a full denoising from t = T (None: all T); a run from
     t = r·T takes ceil(r·steps). ``batch_size``: crystals denoised together. ``type_snr``:
-    signal-to-noise ratio of the Langevin corrector on the atom types (0: none). ``device``:
-    where the networks run."""
+    signal-to-noise ratio of the Langevin corrector on the atom types (0: none).
+    ``charge_balance``: scale of the term that steers the types toward charge-neutral
+    compositions (0: none; :class:`ChargeBalance`). ``device``: where the networks run."""
 
     def __init__(
         self,
@@ -64,6 +68,7 @@ class CrystalGenerator:
         steps: int | None = None,
         batch_size: int = 250,
         type_snr: float = DEFAULT_TYPE_SNR,
+        charge_balance: float = DEFAULT_CHARGE_BALANCE,
         device: torch.device | str = "cpu",
     ):
         if denoiser.kind != "denoiser" or (guidance is not None and guidance.kind != "guidance"):
@@ -76,6 +81,7 @@ class CrystalGenerator:
         self.steps = steps
         self.batch_size = batch_size
         self.type_snr = type_snr
+        self.charge_balance = ChargeBalance(charge_balance) if charge_balance > 0 else None
         self.device = torch.device(device)
         for checkpoint in (denoiser, guidance):
             if checkpoint is not None:
@@ -120,7 +126,7 @@ class CrystalGenerator:
             self.denoiser.model, state.to(self.device), self.schedule, start=start,
             steps=self._steps_from(start),
             guidance=self._guidance(scale), generator=generator, progress=progress,
-            type_snr=self.type_snr,
+            type_snr=self.type_snr, charge_balance=self.charge_balance,
         )  # fmt: skip
         out = out.to("cpu")
         return to_structures(out.lattice, out.frac, out.z, out.atoms)

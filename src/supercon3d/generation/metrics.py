@@ -20,13 +20,14 @@ from functools import cache
 from typing import NamedTuple
 
 import numpy as np
-import smact
 from matminer.featurizers.composition import ElementProperty
 from matminer.featurizers.site import CrystalNNFingerprint
 from pymatgen.analysis.structure_matcher import StructureMatcher
 from pymatgen.core import Composition, Structure
 from scipy.spatial.distance import cdist
 from scipy.stats import wasserstein_distance
+
+from supercon3d.generation.charge import OXIDATION_STATES, charge_imbalance
 
 SUCCESS_PERCENTILES = {"sr10": 90.0, "sr30": 70.0, "sr50": 50.0}
 _NEIGHBOUR_CELLS = np.array(
@@ -75,7 +76,9 @@ def structure_is_valid(
 
 
 def composition_is_valid(
-    composition: Composition, oxidation_states: str = "smact14", max_denominator: int = 1000
+    composition: Composition,
+    oxidation_states: str = OXIDATION_STATES,
+    max_denominator: int = 1000,
 ) -> bool:
     """SMACT validity of a composition, as CDVAE's ``smact_validity``.
 
@@ -96,39 +99,12 @@ def composition_is_valid(
     symbols = [element.symbol for element in elements]
     if not symbols:
         return False
+    counts = _integer_counts([elements[symbol] for symbol in symbols], max_denominator)
     try:
-        smact_elements = [smact.Element(symbol) for symbol in symbols]
+        imbalance = charge_imbalance(symbols, counts, oxidation_states)
     except KeyError:
         return False
-    if len(symbols) == 1:
-        return True
-    if all(symbol in smact.metals for symbol in symbols):
-        return True
-    counts = _integer_counts([elements[symbol] for symbol in symbols], max_denominator)
-    states = [getattr(e, f"oxidation_states_{oxidation_states}") or [] for e in smact_elements]
-    electronegativities = [e.pauling_eneg for e in smact_elements]
-    if any(value is None for value in electronegativities):
-        return _can_be_neutral(states, counts)
-    return any(
-        _can_be_neutral(pauling_states(states, electronegativities, cut), counts)
-        for cut in sorted(set(electronegativities))
-    )
-
-
-def pauling_states(
-    states: Sequence[Sequence[int]], electronegativities: Sequence[float], cut: float
-) -> list[list[int]]:
-    """The oxidation states left to each element when every cation has a Pauling
-    electronegativity at most ``cut`` and every anion one above it.
-
-    SMACT's Pauling test asks each cation to be less electronegative than each anion; an
-    assignment passes it exactly when it fits within one such cut (the largest cation
-    electronegativity), so trying every cut replaces trying every combination of states.
-    """
-    return [
-        [state for state in options if (state >= 0 if value <= cut else state <= 0)]
-        for options, value in zip(states, electronegativities)
-    ]
+    return imbalance is not None and imbalance.charge == 0
 
 
 def _integer_counts(amounts: Sequence[float], max_denominator: int) -> list[int]:
@@ -138,15 +114,6 @@ def _integer_counts(amounts: Sequence[float], max_denominator: int) -> list[int]
     counts = [int(fraction * scale) for fraction in fractions]
     divisor = math.gcd(*counts)
     return [count // divisor for count in counts]
-
-
-def _can_be_neutral(states: Sequence[Sequence[int]], counts: Sequence[int]) -> bool:
-    """True if some choice of one oxidation state per element has zero total charge
-    (the reachable charges, element by element, instead of every combination)."""
-    charges = {0}
-    for options, count in zip(states, counts):
-        charges = {charge + state * count for charge in charges for state in options}
-    return 0 in charges
 
 
 def unique_mask(
