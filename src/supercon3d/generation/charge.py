@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from typing import NamedTuple
 
 import smact
@@ -101,10 +101,11 @@ def charge_imbalance(
     return Imbalance(0, ()) if best.charge == 0 else best
 
 
-@cache
+@lru_cache(maxsize=2**16)
 def _imbalance_of(composition: tuple[tuple[int, int], ...]) -> Imbalance | None:
     """:func:`charge_imbalance` of ((Z, count), ...), cached: sampling meets the same
-    compositions at step after step."""
+    compositions at step after step (bounded: the early, noisy steps meet a new one for
+    nearly every crystal)."""
     symbols = [Element.from_Z(z).symbol for z, _ in composition]
     return charge_imbalance(symbols, [count for _, count in composition])
 
