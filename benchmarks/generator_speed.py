@@ -26,18 +26,15 @@ import time
 import torch
 from torch_geometric.loader import DataLoader
 
-from supercon3d.cli.generate import (
+from supercon3d.generation.corpus import load_or_build_corpus, primitive_split
+from supercon3d.generation.defaults import (
+    DEFAULT_CHARGE_BALANCE,
     DEFAULT_GUIDANCE_SCALE,
     DEFAULT_NOISE_STEPS,
     DEFAULT_SEED_STEPS,
 )
-from supercon3d.generation.corpus import load_or_build_corpus, primitive_split
 from supercon3d.generation.diffusion import NoiseSchedule, denoising_loss
-from supercon3d.generation.generator import (
-    DEFAULT_CHARGE_BALANCE,
-    SEED_LEVELS,
-    CrystalGenerator,
-)
+from supercon3d.generation.generator import SEED_LEVELS, CrystalGenerator
 from supercon3d.generation.network import Denoiser, NetworkConfig
 from supercon3d.generation.training import GeneratorConfig, crystal_dataset
 from supercon3d.machine import describe_machine

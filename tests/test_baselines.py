@@ -17,7 +17,8 @@ from supercon3d.cli.baseline import baseline
 from supercon3d.data.composition import composition_key, parse_formula
 from supercon3d.data.supercon3d import load_supercon3d, read_tc_table
 from supercon3d.data.tables import load_supercon_formulas
-from supercon3d.evaluation.folds import FoldAssignment
+from supercon3d.evaluation.folds import FoldAssignment, held_out_keys, split_folds
+from supercon3d.evaluation.splits import chemical_system
 from supercon3d.models.composition import (
     BaselineConfig,
     MagpieFeaturizer,
@@ -57,9 +58,11 @@ def test_extra_training_rows_drop_excluded_keys_and_zero_tc():
     table = pd.DataFrame(
         {"formula": ["Nb3Sn", "Sn2Nb6", "MgB2", "Pb", "Au"], "tc": [18, 17, 39, 7.2, 0.0]}
     )
-    table["key"] = [composition_key(parse_formula(f)) for f in table["formula"]]
+    table["composition"] = [parse_formula(f) for f in table["formula"]]
     rows = extra_training_rows(table, {composition_key(parse_formula("Nb0.75Sn0.25"))})
     assert list(rows["formula"]) == ["MgB2", "Pb"]
+    rows = extra_training_rows(table, {"Nb-Sn", "Pb"}, chemical_system)
+    assert list(rows["formula"]) == ["MgB2"]
 
 
 @pytest.fixture
@@ -116,6 +119,38 @@ def test_no_formula_sharing_a_val_or_test_key_enters_training(
         assert record["n_train"] == sum(i in by_id for i in split.train)
     assert set(predictions["fold"]) == {0, 1}
     assert len(predictions) == sum(r["n_test"] for r in summary["folds"])
+
+
+@pytest.mark.parametrize(
+    ("split_name", "test_folds"), [("chemical-system", (0, 1)), ("family", (0, 3))]
+)
+def test_on_each_split_no_extra_formula_is_the_same_material_as_a_held_out_entry(
+    subset, formulas, recorded_fits, split_name, test_folds
+):
+    """Chemical-system split: no extra formula shares a chemical system with a validation or
+    test entry; family split (folds cuprate and hydride): none shares the test family, nor
+    a composition with a validation entry."""
+    folds = split_folds(split_name, subset)
+    config = BaselineConfig(extra_formulas=True, test_folds=test_folds, disk_cache=False)
+    summary, _ = cross_validate_baseline(subset, folds, config)
+    assert summary["split"] == split_name
+    by_id = {e.id: e for e in subset.entries}
+    val_key, test_key = held_out_keys(split_name)
+    n_random_excluded = []
+    for (compositions, _), record in zip(recorded_fits, summary["folds"]):
+        split = folds.split(record["fold"])
+        val, test = ([by_id[i] for i in ids if i in by_id] for ids in (split.val, split.test))
+        extras = compositions[record["n_train"] :]
+        assert len(extras) == record["n_extra"] > 0
+        for entries, key in ((val, val_key), (test, test_key)):
+            held_out = {key(e.structure.composition) for e in entries} | {
+                key(parse_formula(e.formula)) for e in entries
+            }
+            assert held_out and not {key(c) for c in extras} & held_out
+        same_composition = keys_of(val + test)
+        n_random_excluded.append(sum(key in same_composition for key in formulas["key"]))
+        assert record["n_extra_excluded"] > n_random_excluded[-1]
+    assert [r["fold_name"] for r in summary["folds"]] == [folds.fold_name(f) for f in test_folds]
 
 
 @pytest.mark.parametrize("name", ["lgbm", "rf", "svr"])

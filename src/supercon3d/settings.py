@@ -1,20 +1,27 @@
 """Where supercon3d finds its data and keeps its caches.
 
 The data folder is read in place. Its location comes from, in order: an explicit argument
-(the CLI's ``--data``), the ``SUPERCON3D_DATA`` environment variable, and the default
-``../shared/datasets`` relative to the repository root. Caches go to ``SUPERCON3D_CACHE``
-or ``~/.cache/supercon3d``.
+(the CLI's ``--data``), the ``SUPERCON3D_DATA`` environment variable, the key ``data`` of the
+user's config file (``$XDG_CONFIG_HOME/supercon3d/config.toml``, by default
+``~/.config/supercon3d/config.toml``; a relative path there is relative to the file), and,
+only when the package runs from a source checkout, ``../shared/datasets`` beside the
+repository. Caches go to ``SUPERCON3D_CACHE`` or ``$XDG_CACHE_HOME/supercon3d`` (by default
+``~/.cache/supercon3d``).
 """
 
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 DATA_ENV = "SUPERCON3D_DATA"
 CACHE_ENV = "SUPERCON3D_CACHE"
+CONFIG_DATA_KEY = "data"
 REPOSITORY_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_DATA_DIR = REPOSITORY_ROOT.parent / "shared" / "datasets"
+"""The repository root when the package runs from a source checkout (``src/supercon3d``)."""
+CHECKOUT_DATA_DIR = REPOSITORY_ROOT.parent / "shared" / "datasets"
+"""The data folder of a source checkout: ``shared/datasets`` beside the repository."""
 
 
 class DataFolderError(FileNotFoundError):
@@ -30,11 +37,76 @@ def _configured_path(override: str | os.PathLike | None, env: str, default: Path
     return default
 
 
+def config_file() -> Path:
+    """The user's config file: ``$XDG_CONFIG_HOME/supercon3d/config.toml`` (by default
+    ``~/.config/supercon3d/config.toml``)."""
+    config_home = os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config"
+    return Path(config_home) / "supercon3d" / "config.toml"
+
+
+def _how_to_set() -> str:
+    return (
+        f"pass --data, set {DATA_ENV}=/path/to/datasets or write "
+        f'{CONFIG_DATA_KEY} = "/path/to/datasets" in {config_file()}'
+    )
+
+
+def _read_config_data(path: Path) -> str | None:
+    """The ``data`` string of a config file, None when the key is absent.
+
+    Read with tomllib (Python 3.11+); on Python 3.10, which has no tomllib, only a line
+    ``data = "/path"`` (or single-quoted, without escapes) is understood.
+    """
+    text = path.read_text(encoding="utf-8")
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        match = re.search(rf"""^\s*{CONFIG_DATA_KEY}\s*=\s*(["'])(.*)\1\s*$""", text, re.M)
+        return match.group(2) if match else None
+    try:
+        value = tomllib.loads(text).get(CONFIG_DATA_KEY)
+    except tomllib.TOMLDecodeError as error:
+        raise DataFolderError(f"{path}: not a valid TOML file ({error})") from None
+    if value is not None and not isinstance(value, str):
+        raise DataFolderError(f"{path}: {CONFIG_DATA_KEY!r} must be a string (a folder path)")
+    return value
+
+
+def running_from_checkout() -> bool:
+    """Whether this package is ``src/supercon3d`` of a source checkout: the folder above
+    ``src/`` has a pyproject.toml naming the project supercon3d (not so after a wheel install)."""
+    pyproject = REPOSITORY_ROOT / "pyproject.toml"
+    if Path(__file__).resolve().parent != REPOSITORY_ROOT / "src" / "supercon3d":
+        return False
+    if not pyproject.is_file():
+        return False
+    return re.search(r'^name\s*=\s*"supercon3d"\s*$', pyproject.read_text(), re.M) is not None
+
+
+def _data_location(override: str | os.PathLike | None) -> tuple[Path, str]:
+    """The configured data folder and where the setting came from."""
+    if override is not None:
+        return Path(override).expanduser(), "--data"
+    if os.environ.get(DATA_ENV):
+        return Path(os.environ[DATA_ENV]).expanduser(), DATA_ENV
+    config = config_file()
+    if config.is_file():
+        value = _read_config_data(config)
+        if value is not None:
+            return config.parent / Path(value).expanduser(), str(config)
+    if running_from_checkout():
+        return CHECKOUT_DATA_DIR, "the source checkout's default"
+    raise DataFolderError(f"no data folder set: {_how_to_set()}")
+
+
 def data_dir(override: str | os.PathLike | None = None) -> Path:
-    """The datasets folder (the one holding ``supercon3d/``, ``3dsc_mp/``, ...)."""
-    path = _configured_path(override, DATA_ENV, DEFAULT_DATA_DIR).resolve()
+    """The datasets folder (the one holding ``supercon3d/``, ``3dsc_mp/``, ...): ``override``,
+    else ``SUPERCON3D_DATA``, else the config file's ``data``, else, in a source checkout,
+    ``../shared/datasets``; an error saying how to set it when none applies."""
+    path, source = _data_location(override)
+    path = path.resolve()
     if not path.is_dir():
-        raise DataFolderError(f"{path}: data folder not found; set {DATA_ENV} or pass --data")
+        raise DataFolderError(f"{path}: data folder not found (set by {source}); {_how_to_set()}")
     return path
 
 

@@ -10,17 +10,9 @@ import typer
 from rich.table import Table
 
 from supercon3d.cli.formatting import number, parse_folds, without_nan
-from supercon3d.cli.loading import load_dataset
-from supercon3d.cli.progress import (
-    console,
-    one_line_errors,
-    output,
-    progress_bar,
-)
-from supercon3d.evaluation.folds import FoldAssignment
-from supercon3d.evaluation.report import save_results
-from supercon3d.models.composition import BaselineConfig, RegressorName
-from supercon3d.training.baseline import cross_validate_baseline
+from supercon3d.cli.options import DataOption
+from supercon3d.cli.progress import console, one_line_errors, output, progress_bar
+from supercon3d.defaults import DEFAULT_SPLIT, RegressorName, SplitName
 
 
 def print_summary(summary: dict, saved: dict[str, Path]) -> None:
@@ -39,7 +31,7 @@ def print_summary(summary: dict, saved: dict[str, Path]) -> None:
         folds.add_column(column, justify="right")
     for r in summary["folds"]:
         folds.add_row(
-            str(r["fold"]),
+            str(r.get("fold_name", r["fold"])),
             str(r["n_test"]),
             number(r["mae"]),
             number(r["r2"]),
@@ -67,27 +59,30 @@ def print_summary(summary: dict, saved: dict[str, Path]) -> None:
 def baseline(
     model: RegressorName = typer.Option("lgbm", help="Regressor on the Magpie descriptors."),
     extra_formulas: bool = typer.Option(
-        False, help="Also train on supercon_11949.csv (minus val/test compositions)."
+        False, help="Also train on supercon_11949.csv (minus the split's held-out materials)."
     ),
     train_on_validation: bool = typer.Option(
         False, help="Train on the validation fold too (nine folds instead of eight)."
     ),
     json_output: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
-    data: Path | None = typer.Option(
-        None,
-        "--data",
-        envvar="SUPERCON3D_DATA",
-        help="Datasets folder (default ../shared/datasets).",
-    ),
+    data: Path | None = DataOption,
     out: Path = typer.Option(
         Path("runs/baselines"), help="Folder for the JSON, CSV and parity plot."
     ),
-    folds: str | None = typer.Option(None, help="Test folds to run, e.g. '0,1' (default all 10)."),
+    folds: str | None = typer.Option(None, help="Test folds to run, e.g. '0,1' (default all)."),
+    split: SplitName = typer.Option(
+        DEFAULT_SPLIT, help="Folds: shared random, chemical-system-grouped or leave-one-family-out."
+    ),
 ) -> None:
     """Cross-validate a composition baseline (Magpie descriptors + LightGBM, RF or SVR)."""
+    from supercon3d.cli.loading import load_dataset
+    from supercon3d.evaluation.folds import fold_count, split_folds
+    from supercon3d.evaluation.report import save_results
+    from supercon3d.models.composition import BaselineConfig
+    from supercon3d.training.baseline import cross_validate_baseline
+
     started = time.perf_counter()
-    assignment = FoldAssignment.shipped()
-    test_folds = parse_folds(folds, assignment.n_folds)
+    test_folds = parse_folds(folds, fold_count(split))
     config = BaselineConfig(
         model=model,
         extra_formulas=extra_formulas,
@@ -95,12 +90,13 @@ def baseline(
         test_folds=test_folds,
     )
     dataset = load_dataset(data)
+    assignment = split_folds(split, dataset)
     n_runs = len(config.test_folds) if config.test_folds is not None else assignment.n_folds
     with progress_bar(f"{config.name} folds", n_runs) as advance:
         summary, predictions = cross_validate_baseline(dataset, assignment, config, data, advance)
     summary = without_nan(summary)
     summary["wall_s"] = round(time.perf_counter() - started, 1)
-    stem = config.name
+    stem = config.name if split == DEFAULT_SPLIT else f"{config.name}_{split}"
     if config.test_folds is not None:
         stem += "_folds" + "-".join(map(str, config.test_folds))
     saved = save_results(summary, predictions, out, stem)

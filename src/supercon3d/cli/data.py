@@ -6,45 +6,46 @@ import json
 from dataclasses import asdict
 from pathlib import Path
 
-import numpy as np
 import typer
 from rich.table import Table
 
-from supercon3d.cli.loading import load_dataset
+from supercon3d.cli.options import DataOption
 from supercon3d.cli.progress import one_line_errors, output, progress_bar, report_failures
-from supercon3d.data.cif import expand_cif_paths, read_cifs
-from supercon3d.data.stats import dataset_stats, tc_histogram
-from supercon3d.data.supercon3d import read_tc_table
-from supercon3d.data.tables import load_3dsc_index, load_mp_index, load_supercon_formulas
-from supercon3d.data.taxonomy import DISORDER_CLASSES, DisorderTolerances, classify_disorder
-from supercon3d.graphs import GraphSettings, graphs_from_cifs
-from supercon3d.settings import dataset_path
+from supercon3d.cli.results import EXIT_NONE_DONE, finite_or_none, interruptible
+from supercon3d.defaults import (
+    CONTACT_FACTOR,
+    GRAPH_CUTOFF_ANGSTROM,
+    GRAPH_NEIGHBOURS,
+    OVERFULL_TOLERANCE,
+)
 
 data_app = typer.Typer(help="Inspect the datasets.", no_args_is_help=True)
-
-DataOption = typer.Option(
-    None, "--data", envvar="SUPERCON3D_DATA", help="Datasets folder (default ../shared/datasets)."
-)
 
 
 @data_app.command()
 @one_line_errors
 def stats(
     data: Path | None = DataOption,
-    k: int = typer.Option(GraphSettings.k, help="Neighbours per site in the graphs."),
-    cutoff: float = typer.Option(GraphSettings.cutoff, help="Neighbour cutoff (Å)."),
+    k: int = typer.Option(GRAPH_NEIGHBOURS, help="Neighbours per site in the graphs."),
+    cutoff: float = typer.Option(GRAPH_CUTOFF_ANGSTROM, help="Neighbour cutoff (Å)."),
     contact_factor: float = typer.Option(
-        DisorderTolerances.contact_factor,
-        help="Sites closer than this x radii sum share a position.",
+        CONTACT_FACTOR, help="Sites closer than this x radii sum share a position."
     ),
     overfull_tol: float = typer.Option(
-        DisorderTolerances.overfull_tol,
-        help="Occupancy above 1 + this at one position is interstitial.",
+        OVERFULL_TOLERANCE, help="Occupancy above 1 + this at one position is interstitial."
     ),
     out: Path = typer.Option(Path("runs/data"), help="Folder for the Tc histogram PNG."),
     json_output: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
 ) -> None:
     """SuperCon3D: entries per family and disorder class, Tc range, graph sizes, Tc histogram."""
+    import numpy as np
+
+    from supercon3d.cli.loading import load_dataset
+    from supercon3d.data.stats import dataset_stats, tc_histogram
+    from supercon3d.data.taxonomy import DisorderTolerances
+    from supercon3d.graphs import GraphSettings, graphs_from_cifs
+    from supercon3d.settings import dataset_path
+
     tolerances = DisorderTolerances(contact_factor=contact_factor, overfull_tol=overfull_tol)
     dataset = load_dataset(data, tolerances)
     settings = GraphSettings(k=k, cutoff=cutoff)
@@ -78,6 +79,8 @@ def stats(
 
 
 def _print_stats(summary: dict) -> None:
+    from supercon3d.data.taxonomy import DISORDER_CLASSES
+
     table = Table(title=f"SuperCon3D: {summary['entries']} entries")
     table.add_column("family")
     for c in DISORDER_CLASSES:
@@ -122,6 +125,9 @@ def sources(
     json_output: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
 ) -> None:
     """Every dataset in the data folder: sizes, and how many 3DSC structures have a Tc."""
+    from supercon3d.data.supercon3d import read_tc_table
+    from supercon3d.data.tables import load_3dsc_index, load_mp_index, load_supercon_formulas
+
     tc_table = read_tc_table(data)
     formulas = load_supercon_formulas("supercon_11949", data)
     stanev = load_supercon_formulas("supercon_stanev2018", data)
@@ -161,15 +167,24 @@ def sources(
 
 
 @data_app.command()
+@interruptible
 @one_line_errors
 def inspect(
     paths: list[Path] = typer.Argument(..., help="CIF files and/or folders of CIFs."),
     json_output: bool = typer.Option(False, "--json", help="Print one JSON list on stdout."),
+    strict: bool = typer.Option(
+        False, "--strict", help="Refuse a CIF with warnings (see docs/input_contract.md)."
+    ),
 ) -> None:
-    """Any CIFs: formula, sites, disorder class and the parser's warnings, one row per file."""
+    """Any CIFs: formula, sites, disorder class and every warning of the reader, one row per
+    file; a file that cannot be read or is refused by the input contract is listed with the
+    reason. Exit status 1 when no file could be read."""
+    from supercon3d.data.cif import expand_cif_paths, read_cifs
+    from supercon3d.data.taxonomy import classify_disorder
+
     files = expand_cif_paths(paths)
     with progress_bar("reading CIFs", len(files)) as advance:
-        result = read_cifs(files, progress=advance)
+        result = read_cifs(files, progress=advance, strict=strict)
     rows = []
     for record in result.records:
         report = classify_disorder(
@@ -187,7 +202,8 @@ def inspect(
         )
     if json_output:
         errors = [{"file": f.source, "error": f.reason} for f in result.failures]
-        typer.echo(json.dumps(rows + errors))
+        typer.echo(json.dumps(finite_or_none(rows + errors), allow_nan=False))
+        _exit_if_none_read(result)
         return
     table = Table(title=f"{len(result.records)} structures")
     for column in ("file", "formula", "sites", "class", "mixed", "partial", "warnings"):
@@ -209,3 +225,9 @@ def inspect(
         for warning in row["warnings"]:
             output.print(f"{Path(row['file']).name}: {warning}", highlight=False)
     report_failures(result.failures, "CIFs")
+    _exit_if_none_read(result)
+
+
+def _exit_if_none_read(result) -> None:
+    if not result.records:
+        raise typer.Exit(EXIT_NONE_DONE)

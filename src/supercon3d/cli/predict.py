@@ -1,120 +1,173 @@
-"""``supercon3d predict``: Tc of CIF files or folders with the shipped (or a trained) ensemble."""
+"""``supercon3d predict``: Tc of CIF files or folders with the shipped (or a trained) ensemble.
+
+The work is :func:`supercon3d.api.predict` and :func:`supercon3d.api.explain`; heavy modules
+are imported inside the command. Every input that cannot be read is a failed row; the exit
+status and the ``--out`` file follow :mod:`supercon3d.cli.results`.
+"""
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 
-import pandas as pd
 import typer
-from pymatgen.core.periodic_table import Element
-from rich.table import Table
 
 from supercon3d.cli.progress import console, one_line_errors, output, progress_bar
-from supercon3d.data.cif import expand_cif_paths
-from supercon3d.evaluation.report import site_importance_plot
-from supercon3d.models.sodnet.ensemble import DEFAULT_MODEL, SODNetEnsemble
-from supercon3d.screening.predict import TcPrediction, predict_files
+from supercon3d.cli.results import (
+    EXIT_ALL_DONE,
+    check_output,
+    exit_status,
+    interruptible,
+    write_output,
+)
+from supercon3d.models.shipped import DEFAULT_MODEL
+from supercon3d.progress import no_progress
 
-
-def _site_label(species: dict[str, float]) -> str:
-    return " ".join(
-        f"{element}" if abs(amount - 1) < 1e-6 else f"{element}:{amount:.3g}"
-        for element, amount in species.items()
-    )
+PROGRESS_BAR_FILES = 20
+"""Above this many files, reading them shows a progress bar."""
+HIGH_PRESSURE_MARK = "HP"
+NUMBER_COLUMNS = ("P(SC)", "Tc (K)", "90 % (K)", "warn")
+WARNING_SEPARATOR = " | "
+"""Between a file's warnings in the CSV ``warnings`` column."""
 
 
 def _csv_row(record: dict) -> dict:
-    """A prediction record flattened for CSV: the warnings as a count, no site table."""
+    """A prediction record flattened for CSV: every warning (joined by
+    :data:`WARNING_SEPARATOR`) and their count, no site table."""
     row = {k: v for k, v in record.items() if k not in ("sites", "warnings")}
-    row["warnings"] = len(record.get("warnings", []))
+    row["n_warnings"] = len(record.get("warnings", []))
+    row["warnings"] = WARNING_SEPARATOR.join(record.get("warnings", []))
     return row
 
 
-def _print_predictions(predictions: list[TcPrediction]) -> None:
+def _kelvin(value: float) -> str:
+    """A temperature (K) to a tenth of a kelvin, or to the kelvin from 100 K up."""
+    return f"{value:.1f}" if value < 100 else f"{value:.0f}"
+
+
+def _interval(p) -> str:
+    """The calibrated interval (K), or the ±1σ range of the ensemble without a calibration."""
+    if p.tc_low_kelvin is not None:
+        return f"{_kelvin(p.tc_low_kelvin)}–{_kelvin(p.tc_high_kelvin)}"
+    low, high = math.exp(p.ln_tc - p.ln_tc_std), math.exp(p.ln_tc + p.ln_tc_std)
+    return f"±1σ {_kelvin(low)}–{_kelvin(high)}"
+
+
+def _print_predictions(predictions: list, show_warnings: bool) -> None:
+    """The table of predictions with each file's warning count, every warning
+    (``show_warnings``) or how many files have some, and every failure."""
+    from rich.table import Table
+
     table = Table(title=f"predicted Tc ({len(predictions)} files)")
-    for column in ("file", "formula", "disorder", "Tc (K)", "±1σ range (K)", "σ (ln K)"):
-        left = column in ("file", "formula", "disorder")
-        table.add_column(column, justify="left" if left else "right", overflow="fold")
+    columns = ("file", "formula", "class", "family", "P(SC)", "Tc (K)", "90 % (K)", "warn")
+    for column in columns:
+        folds = column in ("formula", "class", "family")  # the rest stay whole
+        table.add_column(
+            column, justify="right" if column in NUMBER_COLUMNS else "left",
+            overflow="fold", no_wrap=not folds,
+        )  # fmt: skip
     for p in predictions:
         if p.error is not None:
             continue
-        low, high = math.exp(p.ln_tc - p.ln_tc_std), math.exp(p.ln_tc + p.ln_tc_std)
+        family = p.family + (f" ({HIGH_PRESSURE_MARK})" if p.high_pressure_hydride else "")
+        chance = "–" if p.p_superconductor is None else f"{p.p_superconductor:.2f}"
         table.add_row(
-            Path(p.file).name, p.formula, p.disorder_class, f"{p.tc_kelvin:.1f}",
-            f"{low:.1f}–{high:.1f}", f"{p.ln_tc_std:.2f}",
+            Path(p.file).name, p.formula, p.disorder_class, family, chance,
+            _kelvin(p.tc_kelvin), _interval(p), str(len(p.warnings)),
         )  # fmt: skip
+    if any(p.high_pressure_hydride for p in predictions if p.error is None):
+        table.caption = f"{HIGH_PRESSURE_MARK}: looks like a superhydride measured at 100–250 GPa"
     output.print(table)
+    warned = [p for p in predictions if p.warnings and p.error is None]
+    if show_warnings:
+        for p in warned:
+            for warning in p.warnings:
+                console.print(
+                    f"[yellow]warning[/yellow] {p.file}: {warning}", highlight=False, soft_wrap=True
+                )
+    elif warned:
+        console.print(
+            f"[yellow]{len(warned)} file(s) with CIF warnings[/yellow] (see the warn column); "
+            "--show-warnings lists them",
+            soft_wrap=True,
+        )
     for p in predictions:
-        if p.warnings:
-            first = p.warnings[0]
-            console.print(
-                f"[yellow]{len(p.warnings)} CIF warning(s)[/yellow] {p.file}: {first}",
-                highlight=False,
-                soft_wrap=True,
-            )
         if p.error is not None:
             console.print(f"[red]failed[/red] {p.error}", highlight=False, soft_wrap=True)
 
 
-def _explain(prediction: TcPrediction, ensemble: SODNetEnsemble, png_dir: Path | None) -> dict:
-    importance = ensemble.site_importance(prediction.graph)
-    elements = prediction.graph.species.numpy()
-    sites = []
-    for index, (row, share) in enumerate(zip(elements, importance)):
-        species = {Element.from_Z(z + 1).symbol: float(row[z]) for z in row.nonzero()[0]}
-        sites.append({"site": index, "species": species, "occupancy": float(row.sum()),
-                      "importance_percent": float(share)})  # fmt: skip
+def _print_sites(prediction, sites: list) -> None:
+    from rich.table import Table
+
     table = Table(title=f"site importance, {Path(prediction.file).name} ({prediction.formula})")
     for column in ("site", "species", "occupancy", "importance %"):
         table.add_column(column, justify="left" if column == "species" else "right")
-    for site in sorted(sites, key=lambda s: -s["importance_percent"]):
-        table.add_row(str(site["site"]), _site_label(site["species"]), f"{site['occupancy']:.3g}",
-                      f"{site['importance_percent']:.1f}")  # fmt: skip
+    for site in sorted(sites, key=lambda s: -s.importance_percent):
+        table.add_row(str(site.site), site.label, f"{site.occupancy:.3g}",
+                      f"{site.importance_percent:.1f}")  # fmt: skip
     output.print(table)
-    if png_dir is not None:
-        png_dir.mkdir(parents=True, exist_ok=True)
-        path = png_dir / (Path(prediction.file).stem + "_sites.png")
-        labels = [f"{s['site']} {_site_label(s['species'])}" for s in sites]
-        site_importance_plot(labels, importance, path, f"{prediction.formula}: site importance")
-        console.print(f"wrote {path}")
-    return {"sites": sites}
 
 
+@interruptible
 @one_line_errors
 def predict(
     paths: list[Path] = typer.Argument(..., help="CIF files and/or folders of CIFs."),
     checkpoints: Path | None = typer.Option(
         None, help=f"Run folder of fold<k>.safetensors (default: the shipped {DEFAULT_MODEL})."
     ),
-    out: Path | None = typer.Option(None, help="Write the predictions to FILE.json or FILE.csv."),
+    out: Path | None = typer.Option(
+        None, help="Write the predictions to FILE.json (strict JSON) or FILE.csv."
+    ),
+    force: bool = typer.Option(False, "--force", help="Let --out replace an existing file."),
+    strict: bool = typer.Option(
+        False, "--strict", help="Refuse a CIF with warnings (see docs/input_contract.md)."
+    ),
+    show_warnings: bool = typer.Option(
+        False, "--show-warnings", help="Print every CIF warning, not only their count."
+    ),
     explain: bool = typer.Option(False, help="Per-site importance from last-block attention."),
     explain_png: Path | None = typer.Option(None, help="With --explain: folder for bar charts."),
-    workers: int | None = typer.Option(None, help="Processes reading CIFs (default: all cores)."),
+    workers: int | None = typer.Option(
+        None, min=1, help="Processes reading CIFs (default: all cores)."
+    ),
 ) -> None:
-    """Predict Tc (K) for ordered or disordered crystals: ensemble mean of ln Tc and its spread."""
+    """Predict Tc (K) for ordered or disordered crystals: ensemble mean of ln Tc and its spread.
+
+    Every input that cannot be read (missing, unreadable, refused by the input contract, a
+    folder without CIFs, a broken link) is a failed row and the others are still predicted.
+    Exit status: 0 all predicted, 3 some failed, 1 none could run, 2 usage error (an --out
+    that exists without --force, is an input, or is in a missing folder), 130 interrupted.
+    """
+    from supercon3d import api
+    from supercon3d.data.cif import expand_cif_paths
+    from supercon3d.screening.explain import plot_site_importance
+
     files = expand_cif_paths(paths)
-    ensemble = SODNetEnsemble.from_dir(checkpoints) if checkpoints else SODNetEnsemble.shipped()
-    if len(files) > 20:
-        with progress_bar("reading CIFs", len(files)) as advance:
-            predictions = predict_files(files, ensemble, workers, advance)
-    else:
-        predictions = predict_files(files, ensemble, workers)
+    if out is not None:
+        check_output(out, files, force)
+    progress = progress_bar if len(files) > PROGRESS_BAR_FILES else no_progress
+    predictions = api.predict(
+        files, checkpoints=checkpoints, workers=workers, progress=progress, strict=strict
+    )
     records = [p.to_dict() for p in predictions]
-    _print_predictions(predictions)
+    _print_predictions(predictions, show_warnings)
     if explain:
         for prediction, record in zip(predictions, records):
-            if prediction.error is None:
-                record.update(_explain(prediction, ensemble, explain_png))
+            if prediction.error is not None:
+                continue
+            sites = api.explain(prediction, checkpoints)
+            _print_sites(prediction, sites)
+            record["sites"] = [site.to_dict() for site in sites]
+            if explain_png is not None:
+                explain_png.mkdir(parents=True, exist_ok=True)
+                path = explain_png / (Path(prediction.file).stem + "_sites.png")
+                plot_site_importance(sites, path, f"{prediction.formula}: site importance")
+                console.print(f"wrote {path}")
     if out is not None:
-        if out.suffix.lower() == ".csv":
-            pd.DataFrame([_csv_row(r) for r in records]).to_csv(out, index=False)
-        else:
-            out.write_text(json.dumps(records, indent=1))
-        console.print(f"wrote {out}")
+        write_output(out, records, _csv_row)
     failed = sum(p.error is not None for p in predictions)
     if failed:
         console.print(f"[yellow]{failed} of {len(predictions)} files failed[/yellow]")
-    if failed == len(predictions):
-        raise typer.Exit(1)
+    status = exit_status(failed, len(predictions))
+    if status != EXIT_ALL_DONE:
+        raise typer.Exit(status)

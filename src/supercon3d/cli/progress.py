@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -46,24 +47,43 @@ def report_failures(failures: list, what: str) -> None:
         console.print(f"[yellow]{len(failures)} {what} skipped[/yellow]")
 
 
+EXPECTED_ERRORS = (
+    ("supercon3d.settings", "DataFolderError"),
+    ("supercon3d.data.cif", "CifReadError"),
+    ("supercon3d.graphs.crystal_graph", "GraphBuildError"),
+    ("supercon3d.models.weights", "CheckpointError"),
+    ("supercon3d.training.sodnet", "RunFolderError"),
+    ("supercon3d.training.loop", "TrainingStateError"),
+    ("supercon3d.training.loop", "DataParallelError"),
+    ("supercon3d.evaluation.folds", "SplitError"),
+)
+"""The project's errors that a command reports in one line, as (module, class name): named,
+not imported, so that the CLI starts without importing torch or pymatgen."""
+
+
+def _is_expected(error: Exception) -> bool:
+    """Whether ``error`` is an OSError or one of :data:`EXPECTED_ERRORS` (whose module is
+    necessarily imported already when one of them was raised)."""
+    if isinstance(error, OSError):
+        return True
+    return any(
+        isinstance(error, getattr(sys.modules[module], name))
+        for module, name in EXPECTED_ERRORS
+        if module in sys.modules
+    )
+
+
 def one_line_errors(command: Callable) -> Callable:
     """Turn the expected failures of a command (missing data, unreadable input) into one line
     on stderr and exit status 1, instead of a traceback."""
-    from supercon3d.data.cif import CifReadError
-    from supercon3d.graphs.crystal_graph import GraphBuildError
-    from supercon3d.models.weights import CheckpointError
-    from supercon3d.settings import DataFolderError
-    from supercon3d.training.sodnet import RunFolderError
-
-    expected = (
-        DataFolderError, CifReadError, GraphBuildError, CheckpointError, RunFolderError, OSError
-    )  # fmt: skip
 
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
         try:
             return command(*args, **kwargs)
-        except expected as error:
+        except Exception as error:
+            if not _is_expected(error):
+                raise
             console.print(f"[red]error:[/red] {error}", highlight=False, soft_wrap=True)
             raise typer.Exit(1) from None
 

@@ -1,43 +1,59 @@
-"""Reading CIF files into pymatgen structures without losing what the parser said.
+"""Reading CIF files into pymatgen structures under the input contract.
 
-Every reader returns a :class:`CifRecord` that keeps the parser's warnings next to the
-structure. Nothing is dropped silently: an occupancy sum above 1 at one position is rescaled
-by pymatgen but recorded in ``overfull_occupancies``; a CIF without symmetry operations is read
-as P1 and says so in ``warnings``. A file that cannot be read raises :class:`CifReadError`
-whose message is one line naming the file.
+Every reader returns a :class:`CifRecord` that keeps, next to the structure, every warning:
+pymatgen's and the contract's (:mod:`supercon3d.data.contract`): what was changed on reading
+(rescaled, dropped, P1 assumed, a data block skipped) or is doubtful. An occupancy sum above 1
+at one position is rescaled by pymatgen and recorded in ``overfull_occupancies``. A file that
+cannot be read, or breaks the contract, raises :class:`CifReadError` (:class:`InputRefused` for
+the contract) whose message is one line naming the file; ``strict=True`` refuses a file with a
+warning too. The first data block that is accepted is used.
 """
 
 from __future__ import annotations
 
+import errno
 import math
 import os
 import re
+import stat
 import warnings
 from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
+from typing import TypeVar
 
 from pymatgen.core import Structure
 from pymatgen.io.cif import CifParser
 
+from supercon3d.data.contract import (
+    MAX_CIF_BYTES,
+    NO_SYMMETRY_NOTE,
+    RULE_SIZE,
+    CifReadError,
+    InputRefused,
+    NoAtomSites,
+    check_block_names,
+    check_cif_block,
+    check_parsed_structure,
+    refuse_warnings,
+)
+from supercon3d.executor import make_executor
+
 _OVERFULL = re.compile(r"Some occupancies \(\[([^\]]*)\]\) sum to > 1")
 _AGGREGATE_PREFIX = "Issues encountered while parsing CIF"
-_NO_SYMMETRY = "Defaulting to P1"
+_BLOCK_START = re.compile(r"^\s*data_", re.MULTILINE)
+_POWDER_PATTERN = "powder_pattern"
+"""A data block pymatgen skips (diffraction data, no structure)."""
+_TRUNCATED_LOOP = ("is not a multiple of", "zip()", "modulo by zero", "division by zero")
+"""pymatgen's errors for a loop_ whose values do not fill its columns."""
 
-
-class CifReadError(ValueError):
-    """A CIF could not be read; the message is one line that starts with the file name."""
-
-    def __init__(self, source: str, reason: str):
-        self.source = source
-        self.reason = " ".join(str(reason).split())
-        super().__init__(f"{source}: {self.reason}")
+Parsed = TypeVar("Parsed")
 
 
 @dataclass
 class CifRecord:
-    """A parsed CIF: the structure plus everything the parser reported about it."""
+    """A parsed CIF: the structure plus everything the parser and the contract reported."""
 
     source: str
     structure: Structure
@@ -52,50 +68,121 @@ class CifRecord:
     @property
     def assumed_p1(self) -> bool:
         """True when the CIF had no symmetry operations and was read as P1."""
-        return any(_NO_SYMMETRY in message for message in self.warnings)
+        return any(NO_SYMMETRY_NOTE in message for message in self.warnings)
 
 
-def _parse(parser_factory: Callable[[], CifParser], source: str) -> CifRecord:
+def _pymatgen(step: Callable[[], Parsed], source: str) -> Parsed:
+    """``step()``, any error of pymatgen's turned into a one-line :class:`CifReadError`."""
+    try:
+        return step()
+    except Exception as error:  # pymatgen raises many types; all mean "unreadable"
+        cause = error.__cause__ or error
+        text = str(cause).strip("'\"") or type(cause).__name__
+        if isinstance(cause, KeyError):
+            text = f"missing CIF item {text!r}"
+        if any(words in text for words in _TRUNCATED_LOOP):
+            text = "a loop_ whose values do not fill its columns (truncated?)"
+        raise CifReadError(source, text.splitlines()[0]) from None
+
+
+def _read_block(text: str, source: str) -> CifRecord:
+    """One data block read by pymatgen under the contract."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        try:
-            parser = parser_factory()
-            structures = parser.parse_structures(primitive=False, on_error="raise")
-        except Exception as error:  # pymatgen raises many types; all mean "unreadable"
-            reason = str(error).splitlines()[0] if str(error) else type(error).__name__
-            raise CifReadError(source, reason) from None
+        parser = _pymatgen(lambda: CifParser.from_str(text, occupancy_tolerance=math.inf), source)
+        block = next(iter(parser.as_dict().values()), {})
+        rows, notes = check_cif_block(block, source)
+        structure = _pymatgen(
+            lambda: parser.parse_structures(primitive=False, on_error="raise")[0], source
+        )
     others = [str(w.message) for w in caught if not str(w.message).startswith(_AGGREGATE_PREFIX)]
-    kept = list(dict.fromkeys([*parser.warnings, *others]))
-    if len(structures) > 1:
-        kept.append(f"{len(structures)} data blocks; the first one was used")
+    messages = list(dict.fromkeys(" ".join(m.split()) for m in [*parser.warnings, *others]))
     overfull = [
         float(value)
-        for message in kept
+        for message in messages
         for match in _OVERFULL.finditer(message)
         for value in match.group(1).split(",")
         if value.strip()
     ]
-    if len(structures[0]) == 0:
-        raise CifReadError(source, "no atom sites")
-    return CifRecord(source, structures[0], kept, overfull)
+    kept = [message for message in messages if not _OVERFULL.search(message)]
+    notes += check_parsed_structure(structure, block, rows, kept, overfull, source)
+    return CifRecord(source, structure, kept + notes, overfull)
 
 
-def read_cif(path: str | os.PathLike, occupancy_tolerance: float = math.inf) -> CifRecord:
-    """Read one CIF file.
+def _data_blocks(text: str) -> list[tuple[str, str]]:
+    """(name, text) of each data block, split as pymatgen splits them."""
+    blocks = []
+    for body in _BLOCK_START.split(f"x\n{text}")[1:]:
+        header = body.split("\n", 1)[0]
+        if _POWDER_PATTERN not in header:
+            blocks.append((header.strip(), f"data_{body}"))
+    return blocks
 
-    ``occupancy_tolerance``: largest occupancy sum at one position that is accepted (and
-    rescaled to 1, keeping a warning); the default accepts any, so an over-full (interstitial)
-    position never aborts a run. Raises :class:`CifReadError` naming the file.
-    """
+
+def read_cif_text(text: str, source: str, strict: bool = False) -> CifRecord:
+    """Read a CIF given as text; ``source`` names it in errors. The first data block that
+    the contract accepts is used; earlier ones that failed, and later ones, are warnings."""
+    blocks = _data_blocks(text)
+    check_block_names([name for name, _ in blocks], source)
+    failed: list[tuple[str, CifReadError]] = []
+    for index, (name, block) in enumerate(blocks):
+        try:
+            record = _read_block(block, source)
+        except CifReadError as error:
+            failed.append((name, error))
+            continue
+        skipped = [
+            f"data block {n!r} holds no atom sites" if isinstance(error, NoAtomSites)
+            else f"data block {n!r} skipped: {error.reason}"
+            for n, error in failed
+        ]  # fmt: skip
+        if index + 1 < len(blocks):
+            skipped.append(f"{len(blocks)} data blocks; {name!r} was read, the later ones not")
+        record.warnings = skipped + record.warnings
+        if strict:
+            refuse_warnings(source, record.warnings)
+        return record
+    structural = [error for _, error in failed if not isinstance(error, NoAtomSites)]
+    raise (structural or [failed[0][1]])[0]
+
+
+def _os_reason(path: Path, error: OSError) -> str:
+    if error.errno == errno.ELOOP:
+        return "a symbolic link loop"
+    if error.errno == errno.ENOENT and path.is_symlink():
+        return f"a broken symbolic link (to {os.readlink(path)})"
+    if error.errno == errno.ENOENT:
+        return "no such file"
+    return error.strerror or type(error).__name__
+
+
+def _read_text(path: Path) -> str:
+    """The text of a CIF file: a regular file, no larger than ``MAX_CIF_BYTES``, not binary."""
+    source = str(path)
+    try:
+        info = path.stat()
+        if stat.S_ISDIR(info.st_mode):
+            reason = "a folder, not a CIF" if _cif_entries(path) else "no .cif files in this folder"
+            raise CifReadError(source, reason)
+        if not stat.S_ISREG(info.st_mode):
+            raise CifReadError(source, "not a regular file")
+        if info.st_size > MAX_CIF_BYTES:
+            raise InputRefused(
+                source, RULE_SIZE, f"{info.st_size:,} bytes, above {MAX_CIF_BYTES:,} for one CIF"
+            )
+        data = path.read_bytes()
+    except OSError as error:
+        raise CifReadError(source, _os_reason(path, error)) from None
+    if b"\0" in data:
+        raise CifReadError(source, "a binary file, not a CIF")
+    return data.decode("utf-8-sig", errors="replace")
+
+
+def read_cif(path: str | os.PathLike, strict: bool = False) -> CifRecord:
+    """Read one CIF file under the input contract (``strict``: refuse one with warnings).
+    Raises :class:`CifReadError` naming the file."""
     path = Path(path)
-    if not path.is_file():
-        raise CifReadError(str(path), "no such file")
-    return _parse(lambda: CifParser(path, occupancy_tolerance=occupancy_tolerance), str(path))
-
-
-def read_cif_text(text: str, source: str, occupancy_tolerance: float = math.inf) -> CifRecord:
-    """Read a CIF given as text; ``source`` names it in errors."""
-    return _parse(lambda: CifParser.from_str(text, occupancy_tolerance=occupancy_tolerance), source)
+    return read_cif_text(_read_text(path), str(path), strict)
 
 
 @dataclass
@@ -110,11 +197,21 @@ class FolderReadResult:
         return f"{len(self.records)} CIFs read, {len(self.failures)} failed"
 
 
-def _read_or_error(path: str) -> CifRecord | CifReadError:
+def _read_or_error(path: str, strict: bool = False) -> CifRecord | CifReadError:
     try:
-        return read_cif(path)
+        return read_cif(path, strict)
     except CifReadError as error:
         return error
+
+
+def _cif_entries(folder: Path) -> list[Path]:
+    """The ``*.cif`` entries of a folder that are not folders (broken links and loops
+    included, so that reading them reports them), sorted by name."""
+    try:
+        entries = list(folder.iterdir())
+    except OSError as error:
+        raise CifReadError(str(folder), _os_reason(folder, error)) from None
+    return sorted(p for p in entries if p.suffix.lower() == ".cif" and not p.is_dir())
 
 
 def cif_files(folder: str | os.PathLike) -> list[Path]:
@@ -122,44 +219,45 @@ def cif_files(folder: str | os.PathLike) -> list[Path]:
     folder = Path(folder)
     if not folder.is_dir():
         raise CifReadError(str(folder), "not a folder")
-    files = sorted(p for p in folder.iterdir() if p.suffix.lower() == ".cif" and p.is_file())
+    files = _cif_entries(folder)
     if not files:
         raise CifReadError(str(folder), "no .cif files in this folder")
     return files
 
 
 def expand_cif_paths(paths: Iterable[str | os.PathLike]) -> list[Path]:
-    """Files as given, folders replaced by their ``*.cif`` files (see :func:`cif_files`)."""
-    return [f for p in map(Path, paths) for f in (cif_files(p) if p.is_dir() else [p])]
+    """Files as given, folders replaced by their ``*.cif`` entries. A folder with none, or
+    that cannot be listed, stays as itself, so that reading it fails with the reason."""
+    expanded = []
+    for path in map(Path, paths):
+        try:
+            entries = _cif_entries(path) if path.is_dir() else [path]
+        except CifReadError:
+            entries = []
+        expanded += entries or [path]
+    return expanded
 
 
 def read_cifs(
     paths: Iterable[str | os.PathLike],
     workers: int | None = None,
     progress: Callable[[int], None] | None = None,
+    strict: bool = False,
 ) -> FolderReadResult:
-    """Read many CIFs, in parallel over ``workers`` processes (default: all cores).
+    """Read many CIFs, in parallel over ``workers`` processes (default: all cores; see
+    :func:`supercon3d.executor.make_executor`).
 
     A file that fails is counted in ``failures`` and the rest still complete.
     ``progress`` is called with the number of files finished since its last call.
     """
     paths = [str(p) for p in paths]
-    workers = workers or os.cpu_count() or 1
     records: list[CifRecord] = []
     failures: list[CifReadError] = []
-
-    def collect(outcome: CifRecord | CifReadError) -> None:
-        (failures if isinstance(outcome, CifReadError) else records).append(outcome)
-        if progress is not None:
-            progress(1)
-
-    if workers == 1 or len(paths) < 32:
-        for path in paths:
-            collect(_read_or_error(path))
-    else:
-        with ProcessPoolExecutor(workers) as pool:
-            for outcome in pool.map(_read_or_error, paths, chunksize=16):
-                collect(outcome)
+    with make_executor(workers, len(paths)) as executor:
+        for outcome in executor.map(partial(_read_or_error, strict=strict), paths):
+            (failures if isinstance(outcome, CifReadError) else records).append(outcome)
+            if progress is not None:
+                progress(1)
     return FolderReadResult(records, failures)
 
 

@@ -5,15 +5,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import matplotlib
+import numpy as np
+import pandas as pd
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from supercon3d.data.supercon3d import FAMILIES, SuperCon3D  # noqa: E402
-from supercon3d.data.taxonomy import DISORDER_CLASSES  # noqa: E402
+from supercon3d.data.supercon3d import FAMILIES, SuperCon3D
+from supercon3d.data.taxonomy import DISORDER_CLASSES
 
 
 def dataset_stats(dataset: SuperCon3D) -> dict:
@@ -50,13 +46,15 @@ def dataset_stats(dataset: SuperCon3D) -> dict:
 
 
 def tc_histogram(dataset: SuperCon3D, path: str | os.PathLike) -> Path:
-    """Histograms of Tc (K, log-spaced bins) per family, one panel each, written as PNG."""
+    """Histograms of Tc (K, log-spaced bins) per family, one panel each, written as PNG (with
+    matplotlib's ``Figure`` API, which needs no global backend)."""
+    from matplotlib.figure import Figure
+
     table = dataset.table()
     families = [f for f in FAMILIES if f in set(table["family"])]
     bins = np.logspace(np.log10(table["tc"].min()), np.log10(table["tc"].max()), 30)
-    fig, axes = plt.subplots(
-        len(families), 1, figsize=(6, 1.6 * len(families)), sharex=True, dpi=120
-    )
+    fig = Figure(figsize=(6, 1.6 * len(families)), dpi=120)
+    axes = fig.subplots(len(families), 1, sharex=True)
     for ax, family in zip(np.atleast_1d(axes), families):
         values = table.loc[table["family"] == family, "tc"]
         ax.hist(values, bins=bins, color="tab:blue")
@@ -68,5 +66,4 @@ def tc_histogram(dataset: SuperCon3D, path: str | os.PathLike) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path)
-    plt.close(fig)
     return path

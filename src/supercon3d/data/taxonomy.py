@@ -33,6 +33,8 @@ from enum import Enum
 import numpy as np
 from pymatgen.core import Element, Structure
 
+from supercon3d.defaults import CONTACT_FACTOR, OVERFULL_TOLERANCE
+
 _FALLBACK_RADIUS = 1.5  # Å, for the few elements pymatgen has no atomic radius for
 
 
@@ -64,8 +66,8 @@ class DisorderTolerances:
     """
 
     occupancy_tol: float = 1e-3
-    contact_factor: float = 0.5
-    overfull_tol: float = 0.15
+    contact_factor: float = CONTACT_FACTOR
+    overfull_tol: float = OVERFULL_TOLERANCE
 
 
 @dataclass(frozen=True)

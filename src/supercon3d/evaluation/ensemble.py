@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 import pandas as pd
 
 from supercon3d.data.supercon3d import SuperCon3D
@@ -17,17 +19,19 @@ def cross_validate_ensemble(
     dataset: SuperCon3D,
     folds: FoldAssignment,
     name: str,
+    part: Literal["test", "val"] = "test",
 ) -> tuple[dict, pd.DataFrame]:
     """Each member (blended or not) predicts the test fold it was trained for (ids sorted,
-    batches of 64).
+    batches of 64); with ``part="val"``, its validation fold instead (the fold it was
+    selected on, never trained on: the calibration set of the prediction intervals).
 
     Returns the :func:`~supercon3d.evaluation.metrics.summarize` dict and the predictions
-    (id, fold, ln_tc, ln_tc_pred, family, disorder).
+    (id, fold, ln_tc, ln_tc_pred, family, disorder); ``fold`` is the member's fold.
     """
     table = dataset.table().set_index("id")
     frames = []
     for member in sorted(ensemble.members, key=lambda m: m.fold):
-        ids = [i for i in folds.split(member.fold).test if i in graphs]
+        ids = [i for i in getattr(folds.split(member.fold), part) if i in graphs]
         if not ids:
             continue
         predicted = member.predict([graphs[i] for i in ids])

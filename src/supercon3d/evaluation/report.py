@@ -1,23 +1,29 @@
-"""Saving cross-validation results: JSON summary, out-of-fold predictions, parity plot."""
+"""Saving cross-validation results: JSON summary, out-of-fold predictions, parity plot.
+
+Plots use matplotlib's object-oriented ``Figure`` API, which needs no global backend: saving
+a PNG renders with Agg whatever backend the caller's matplotlib is set to.
+"""
 
 from __future__ import annotations
 
 import json
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import matplotlib
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def parity_plot(predictions: pd.DataFrame, path: str | os.PathLike, title: str) -> Path:
     """Predicted against measured ln Tc (ln K), coloured by family; written as PNG."""
+    from matplotlib.figure import Figure
+
     path = Path(path)
-    fig, ax = plt.subplots(figsize=(5.5, 5.5), dpi=120)
+    fig = Figure(figsize=(5.5, 5.5), dpi=120)
+    ax = fig.subplots()
     for family, group in predictions.groupby("family", sort=True):
         ax.scatter(group["ln_tc"], group["ln_tc_pred"], s=8, alpha=0.6, label=family)
     low = float(np.floor(min(predictions["ln_tc"].min(), predictions["ln_tc_pred"].min())))
@@ -31,7 +37,6 @@ def parity_plot(predictions: pd.DataFrame, path: str | os.PathLike, title: str) 
     ax.legend(fontsize=8, loc="upper left")
     fig.tight_layout()
     fig.savefig(path)
-    plt.close(fig)
     return path
 
 
@@ -58,13 +63,15 @@ def site_importance_plot(
     labels: list[str], importance: np.ndarray, path: str | os.PathLike, title: str
 ) -> Path:
     """Horizontal bar chart of per-site importance (%), largest at the top."""
+    from matplotlib.figure import Figure
+
     order = np.argsort(importance)
     height = max(2.5, 0.28 * len(labels) + 1)
-    fig, ax = plt.subplots(figsize=(6, min(height, 30)))
+    fig = Figure(figsize=(6, min(height, 30)))
+    ax = fig.subplots()
     ax.barh([labels[i] for i in order], importance[order], color="tab:blue")
     ax.set_xlabel("importance (%)")
     ax.set_title(title)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
-    plt.close(fig)
     return Path(path)

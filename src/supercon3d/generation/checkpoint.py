@@ -18,15 +18,22 @@ from torch import nn
 
 from supercon3d.generation.diffusion import DiffusionConfig
 from supercon3d.generation.network import Denoiser, NetworkConfig, TimeDependentTcPredictor
-from supercon3d.models.sodnet.checkpoint import Normalization
-from supercon3d.models.weights import CheckpointError, load_weights, read_weights, write_weights
+from supercon3d.models.shipped import shipped_generator_dir
+from supercon3d.models.sodnet.checkpoint import Normalization, check_normalization
+from supercon3d.models.weights import (
+    CheckpointError,
+    load_weights,
+    read_weights,
+    verify_files,
+    write_weights,
+)
 
 FORMAT = "supercon3d-diffcsp-1"
 Kind = Literal["denoiser", "guidance"]
 NETWORKS: dict[str, type[nn.Module]] = {"denoiser": Denoiser, "guidance": TimeDependentTcPredictor}
 
 
-@dataclass
+@dataclass(frozen=True)
 class GeneratorCheckpoint:
     """A trained denoiser or guidance model with what sampling needs besides the weights.
 
@@ -62,7 +69,11 @@ class GeneratorCheckpoint:
     @classmethod
     def load(cls, path: str | os.PathLike, kind: Kind | None = None) -> GeneratorCheckpoint:
         """Read a checkpoint (eval mode); :class:`CheckpointError` naming the file if it is
-        missing, corrupt, of another kind than ``kind``, or does not match its config."""
+        missing, corrupt (or differs from its folder's manifest, which a shipped generator
+        must have), of another kind than ``kind``, or does not match its config."""
+        path = Path(path)
+        shipped = path.parent.resolve() == shipped_generator_dir().resolve()
+        verify_files(path.parent, [], required=shipped)
         metadata, state = read_weights(path, FORMAT)
         found = metadata.get("kind")
         if found not in NETWORKS or (kind is not None and found != kind):
@@ -72,15 +83,18 @@ class GeneratorCheckpoint:
             diffusion = DiffusionConfig(**json.loads(metadata["diffusion"]))
             num_atoms = json.loads(metadata["num_atoms"])
             normalization = json.loads(metadata["normalization"])
+            normalization = None if normalization is None else Normalization(**normalization)
             info = json.loads(metadata["info"])
         except (KeyError, TypeError, ValueError) as error:
             raise CheckpointError(path, f"bad checkpoint metadata ({error})") from None
+        if normalization is not None:
+            check_normalization(normalization, path)
         return cls(
             kind=found,
             model=load_weights(NETWORKS[found](network), state, path),
             diffusion=diffusion,
             num_atoms=num_atoms,
-            normalization=None if normalization is None else Normalization(**normalization),
+            normalization=normalization,
             info=info,
         )
 

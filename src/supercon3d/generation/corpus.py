@@ -16,11 +16,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import multiprocessing
 import os
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from contextlib import ExitStack
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from functools import partial
 from pathlib import Path
@@ -33,6 +30,7 @@ from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
 
 from supercon3d.data.cif import CifReadError, CifRecord, read_cif, read_cif_text
 from supercon3d.data.tables import load_3dsc_index, load_mp_index
+from supercon3d.executor import make_executor
 from supercon3d.settings import cache_dir, data_dir, dataset_path
 
 CORPUS_FORMAT_VERSION = 1
@@ -244,20 +242,14 @@ def _reduce(candidate: _Candidate, settings: CorpusSettings) -> _Reduced:
 def _reduce_all(
     candidates: Sequence[_Candidate],
     settings: CorpusSettings,
-    workers: int,
+    workers: int | None,
     progress: Callable[[int], None] | None,
 ) -> list[_Reduced]:
-    """:func:`_reduce` over all candidates, in order, on ``workers`` spawned processes."""
-    job = partial(_reduce, settings=settings)
+    """:func:`_reduce` over all candidates, in order, on ``workers`` processes (see
+    :func:`supercon3d.executor.make_executor`)."""
     reduced = []
-    with ExitStack() as stack:
-        if workers > 1:
-            context = multiprocessing.get_context("spawn")
-            pool = stack.enter_context(ProcessPoolExecutor(workers, mp_context=context))
-            outcomes: Iterator[_Reduced] = pool.map(job, candidates, chunksize=16)
-        else:
-            outcomes = map(job, candidates)
-        for outcome in outcomes:
+    with make_executor(workers, len(candidates)) as executor:
+        for outcome in executor.map(partial(_reduce, settings=settings), candidates):
             reduced.append(outcome)
             if progress is not None:
                 progress(1)
@@ -336,9 +328,7 @@ def build_corpus(
     """
     candidates = _corpus_candidates(data)
     evaluation = [c for split in EVALUATION_SPLITS for c in _split_candidates(split, data)]
-    reduced = _reduce_all(
-        [*candidates, *evaluation], settings, workers or os.cpu_count() or 1, progress
-    )
+    reduced = _reduce_all([*candidates, *evaluation], settings, workers, progress)
     excluded = {r.key for r in reduced[len(candidates) :] if r.formula}
     kept, counts = _select(candidates, reduced[: len(candidates)], excluded)
     held_out = holdout_mask(len(kept), settings.holdout_fraction, settings.seed)

@@ -2,15 +2,17 @@
 
 Two modes: from noise (N drawn from the training distribution of atoms per cell), and the
 seed optimisation of DiffCSP-SC (each seed noised to t = r·T for several r and denoised).
+Checkpoints are loaded once per process and device (:func:`load_checkpoints`) and shared by
+the generators built on them.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
 import torch
@@ -20,6 +22,7 @@ from torch_geometric.data import Batch
 from supercon3d.generation.charge import ChargeBalance
 from supercon3d.generation.checkpoint import GeneratorCheckpoint
 from supercon3d.generation.crystal import crystal_data, to_structures
+from supercon3d.generation.defaults import DEFAULT_CHARGE_BALANCE, DEFAULT_TYPE_SNR
 from supercon3d.generation.diffusion import (
     CrystalState,
     Guidance,
@@ -28,19 +31,42 @@ from supercon3d.generation.diffusion import (
     noised_state,
     sample,
 )
+from supercon3d.models.file_state import FileState, folder_state
+from supercon3d.models.shipped import shipped_generator_dir
 
-SHIPPED_GENERATOR = "diffcsp-sc"
 DENOISER_FILE = "denoiser.safetensors"
 GUIDANCE_FILE = "guidance.safetensors"
 SEED_LEVELS: tuple[float, ...] = tuple(round(0.1 * k, 1) for k in range(1, 11))
-DEFAULT_TYPE_SNR = 0.0
-DEFAULT_CHARGE_BALANCE = 300.0
-"""Chosen by ``benchmarks/guidance_sweep.py --charge-balance`` (docs/benchmarks.md)."""
+LOADED_GENERATORS = 4
+"""Checkpoint pairs kept loaded per process (folder and device); the oldest one is dropped."""
+
+Checkpoints = tuple[GeneratorCheckpoint, GeneratorCheckpoint | None]
 
 
-def shipped_generator_dir() -> Path:
-    """Folder of the generator shipped inside the package."""
-    return Path(str(resources.files("supercon3d") / "resources" / "models" / SHIPPED_GENERATOR))
+@functools.lru_cache(maxsize=LOADED_GENERATORS)
+def _cached_checkpoints(
+    folder: Path, device: torch.device, state: tuple[FileState, ...]
+) -> Checkpoints:
+    denoiser = GeneratorCheckpoint.load(folder / DENOISER_FILE, "denoiser")
+    guidance_path = folder / GUIDANCE_FILE
+    guidance = (
+        GeneratorCheckpoint.load(guidance_path, "guidance") if guidance_path.exists() else None
+    )
+    for checkpoint in (denoiser, guidance):
+        if checkpoint is not None:
+            checkpoint.model.to(device)
+    return denoiser, guidance
+
+
+def load_checkpoints(
+    folder: str | os.PathLike | None = None, device: torch.device | str = "cpu"
+) -> Checkpoints:
+    """``denoiser.safetensors`` and, if present, ``guidance.safetensors`` of a folder (default:
+    the shipped generator) with their networks on ``device``, loaded once per process: a later
+    call returns the same checkpoints while the folder's files are unchanged. They are shared:
+    read-only (the checkpoints are frozen, the networks in eval mode)."""
+    folder = Path(folder or shipped_generator_dir()).resolve()
+    return _cached_checkpoints(folder, torch.device(device), folder_state(folder))
 
 
 @dataclass
@@ -89,17 +115,14 @@ class CrystalGenerator:
 
     @classmethod
     def from_dir(cls, folder: str | os.PathLike, **options) -> CrystalGenerator:
-        """``denoiser.safetensors`` and, if present, ``guidance.safetensors`` of a folder."""
-        folder = Path(folder)
-        denoiser = GeneratorCheckpoint.load(folder / DENOISER_FILE, "denoiser")
-        guidance_path = folder / GUIDANCE_FILE
-        guidance = (
-            GeneratorCheckpoint.load(guidance_path, "guidance") if guidance_path.exists() else None
-        )
+        """A generator on the checkpoints of a folder (:func:`load_checkpoints`, cached);
+        ``options`` as for the constructor."""
+        denoiser, guidance = load_checkpoints(folder, options.get("device", "cpu"))
         return cls(denoiser, guidance, **options)
 
     @classmethod
     def shipped(cls, **options) -> CrystalGenerator:
+        """A generator on the shipped checkpoints (cached); ``options`` as for the constructor."""
         return cls.from_dir(shipped_generator_dir(), **options)
 
     def _guidance(self, scale: float) -> Guidance | None:

@@ -1,18 +1,17 @@
 """Training the denoiser (pre-training on the structure corpus) and the time-dependent Tc
 predictor (guidance, on the SuperCon3D ordered training split).
 
-Both use one resumable loop: Adam with cosine decay, gradient clipping, an exponential moving
-average (EMA) of the weights, and a validation loss under fixed noise after every epoch; the
-EMA weights of the best validation epoch are kept. The full training state is saved after
-every epoch to ``<name>.state.pt`` (tensors only, loaded with ``weights_only=True``), so an
-interrupted run resumes where it stopped.
+Both train in the package's one loop (:mod:`supercon3d.training.loop`): Adam with cosine
+decay, gradient clipping, an exponential moving average (EMA) of the weights, and a validation
+loss under fixed noise after every epoch; the EMA weights of the best validation epoch are
+kept. The full training state is saved atomically after every epoch to ``<name>.state.pt``
+(tensors only, loaded with ``weights_only=True``), so an interrupted run resumes where it
+stopped; under torchrun the network trains data-parallel.
 """
 
 from __future__ import annotations
 
 import math
-import os
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -22,7 +21,6 @@ import torch
 import torch.nn.functional as functional
 from pymatgen.core import Structure
 from torch import nn
-from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from torch_geometric.data import Batch, Data
 from torch_geometric.loader import DataLoader
 
@@ -37,6 +35,7 @@ from supercon3d.generation.diffusion import (
 from supercon3d.generation.network import Denoiser, NetworkConfig, TimeDependentTcPredictor
 from supercon3d.machine import device_name
 from supercon3d.models.sodnet.checkpoint import Normalization
+from supercon3d.training.loop import TrainingSpec, World, batches_per_epoch, fit
 
 LossFunction = Callable[[nn.Module, Batch, torch.Generator | None], tuple[torch.Tensor, dict]]
 EpochReport = dict  # {"name", "epoch", "epochs", "loss", "val_loss", "best_val_loss"}
@@ -172,17 +171,6 @@ def _denoiser_loss(schedule: NoiseSchedule) -> LossFunction:
     return loss
 
 
-def _save_state(state: dict, path: Path) -> None:
-    """Write the training state atomically: an interruption never leaves a broken file."""
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    torch.save(state, tmp)
-    os.replace(tmp, path)
-
-
-def _copy_state(model: nn.Module) -> dict[str, torch.Tensor]:
-    return {key: value.detach().clone() for key, value in model.state_dict().items()}
-
-
 def validation_loss(
     model: nn.Module,
     loss: LossFunction,
@@ -213,97 +201,42 @@ def train_network(
     name: str,
     report: Callable[[EpochReport], None] | None = None,
     device: torch.device | str = "cpu",
+    world: World | None = None,
 ) -> dict:
     """Train ``model`` in place on ``device`` (it ends on the CPU with the best EMA weights);
     returns the summary (history, best epoch, seconds). Resumes from ``state_path`` when it
-    exists, on any device."""
-    model.to(device)
+    exists, on any device. ``world``: the data-parallel processes (default: torchrun's
+    environment); each trains on ``device``, 'cuda' meaning its GPU LOCAL_RANK."""
     if not train or not val:
         raise ValueError(f"{name}: needs training and validation structures")
-    state_path = Path(state_path)
     torch.manual_seed(settings.seed)
     optimizer = torch.optim.Adam(
         model.parameters(), lr=settings.learning_rate, weight_decay=settings.weight_decay
     )
-    shuffle = torch.Generator().manual_seed(settings.seed)
-    noise = torch.Generator().manual_seed(settings.seed + 1)
-    loader = DataLoader(list(train), settings.batch_size, shuffle=True, generator=shuffle)
-    total_steps = max(1, settings.epochs * len(loader))
+    total_steps = max(1, settings.epochs * batches_per_epoch(len(train), settings.batch_size))
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda step: 0.5 * (1 + math.cos(math.pi * min(step, total_steps) / total_steps))
     )
-    ema = AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(settings.ema_decay))
-    start, history, seconds = 0, [], 0.0
-    best = {"val_loss": math.inf, "epoch": -1, "state": _copy_state(ema.module)}
-    if state_path.exists():
-        state = torch.load(state_path, map_location=device, weights_only=True)
-        model.load_state_dict(state["model"])
-        ema.load_state_dict(state["ema"])
-        optimizer.load_state_dict(state["optimizer"])
-        scheduler.load_state_dict(state["scheduler"])
-        shuffle.set_state(state["shuffle"].cpu())
-        noise.set_state(state["noise"].cpu())
-        torch.set_rng_state(state["rng"].cpu())
-        best, start, history, seconds = (
-            state["best"], state["epoch"], state["history"], state["seconds"]
-        )  # fmt: skip
 
-    for epoch in range(start, settings.epochs):
-        started = time.perf_counter()
-        model.train()
-        losses = []
-        for batch in loader:
-            value, _ = loss(model, batch.to(device), noise)
-            optimizer.zero_grad()
-            value.backward()
-            nn.utils.clip_grad_norm_(model.parameters(), settings.gradient_clip)
-            optimizer.step()
-            scheduler.step()
-            ema.update_parameters(model)
-            losses.append(value.item())
-        ema.module.eval()
-        val_loss, val_parts = validation_loss(ema.module, loss, val, settings.batch_size, device)
-        if val_loss < best["val_loss"]:
-            best = {"val_loss": val_loss, "epoch": epoch, "state": _copy_state(ema.module)}
-        seconds += time.perf_counter() - started
-        history.append(
-            {"epoch": epoch, "loss": float(np.mean(losses)), "val_loss": val_loss, **val_parts}
-        )
-        _save_state(
-            {
-                "model": model.state_dict(),
-                "ema": ema.state_dict(),
-                "optimizer": optimizer.state_dict(),
-                "scheduler": scheduler.state_dict(),
-                "shuffle": shuffle.get_state(),
-                "noise": noise.get_state(),
-                "rng": torch.get_rng_state(),
-                "best": best,
-                "epoch": epoch + 1,
-                "history": history,
-                "seconds": seconds,
-            },
-            state_path,
-        )
-        if report:
-            report(
-                {
-                    "name": name,
-                    "epoch": epoch + 1,
-                    "epochs": settings.epochs,
-                    "loss": history[-1]["loss"],
-                    "val_loss": val_loss,
-                    "best_val_loss": best["val_loss"],
-                }
-            )
-    model.load_state_dict(best["state"])
-    model.cpu().eval()
+    def batch_loss(network: nn.Module, batch: Batch, noise: torch.Generator | None):
+        return loss(network, batch, noise)[0]
+
+    def validate(network: nn.Module, on: torch.device) -> tuple[float, dict]:
+        return validation_loss(network, loss, val, settings.batch_size, on)
+
+    spec = TrainingSpec(
+        model, optimizer, scheduler, batch_loss, validate, metric="val_loss",
+        epochs=settings.epochs, batch_size=settings.batch_size,
+        gradient_clip=settings.gradient_clip, shuffle_seed=settings.seed,
+        noise_seed=settings.seed + 1, ema_decay=settings.ema_decay,
+    )  # fmt: skip
+    outcome = fit(spec, list(train), state_path, report, {"name": name}, world, device)
     return {
-        "best_epoch": best["epoch"],
-        "val_loss": best["val_loss"],
-        "train_seconds": round(seconds, 1),
-        "device": device_name(device),
-        "history": history,
+        "best_epoch": outcome.best_epoch,
+        "val_loss": outcome.best_metric,
+        "train_seconds": round(outcome.seconds, 1),
+        "device": device_name(outcome.device),
+        "history": outcome.history,
     }
 
 
@@ -315,10 +248,11 @@ def train_denoiser(
     report: Callable[[EpochReport], None] | None = None,
     device: torch.device | str = "cpu",
     initial: Denoiser | None = None,
+    world: World | None = None,
 ) -> tuple[Denoiser, dict]:
     """Pre-train the denoiser on corpus graphs on ``device``, from random weights or on from
     ``initial``'s (a longer pre-training); returns it (best EMA weights, on the CPU) and a
-    summary."""
+    summary. ``world``: see :func:`train_network`."""
     schedule = NoiseSchedule(config.diffusion)
     torch.manual_seed(config.pretrain.seed)
     model = Denoiser(config.network)
@@ -326,7 +260,7 @@ def train_denoiser(
         model.load_state_dict(initial.state_dict())
     summary = train_network(
         model, _denoiser_loss(schedule), train, val, config.pretrain, state_path, "pretrain",
-        report, device,
+        report, device, world,
     )  # fmt: skip
     return model, summary
 
@@ -338,10 +272,11 @@ def train_guidance(
     state_path: str | Path,
     report: Callable[[EpochReport], None] | None = None,
     device: torch.device | str = "cpu",
+    world: World | None = None,
 ) -> tuple[TimeDependentTcPredictor, Normalization, dict]:
     """Train the time-dependent Tc predictor on graphs with ``y`` = ln Tc on ``device``;
     returns it (on the CPU), the target normalization and a summary (val ``mae`` in ln K,
-    averaged over noise levels)."""
+    averaged over noise levels). ``world``: see :func:`train_network`."""
     targets = torch.cat([g.y for g in train])
     normalization = Normalization(float(targets.mean()), float(targets.std()))
     schedule = NoiseSchedule(config.diffusion)
@@ -349,6 +284,6 @@ def train_guidance(
     model = TimeDependentTcPredictor(config.guidance_network)
     summary = train_network(
         model, guidance_loss(schedule, normalization), train, val, config.guidance, state_path,
-        "guidance", report, device,
+        "guidance", report, device, world,
     )  # fmt: skip
     return model, normalization, summary

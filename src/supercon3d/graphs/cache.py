@@ -10,13 +10,13 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
 from supercon3d.data.cif import CifReadError, read_cif
+from supercon3d.executor import make_executor
 from supercon3d.graphs.crystal_graph import (
     CrystalGraph,
     GraphBuildError,
@@ -79,7 +79,11 @@ def graphs_from_cifs(
     workers: int | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> GraphSet:
-    """Graphs of CIF files; unreadable files or structures are returned in ``failures``."""
+    """Graphs of CIF files; unreadable files or structures are returned in ``failures``.
+
+    Graphs not in the cache are built on ``workers`` processes (default: all cores; see
+    :func:`supercon3d.executor.make_executor`).
+    """
     paths = [Path(p) for p in paths]
     folder = graph_cache_dir(settings, cache_root) if use_cache else None
     results: list[CrystalGraph | ValueError | None] = [None] * len(paths)
@@ -99,23 +103,13 @@ def graphs_from_cifs(
             jobs.append((str(path), settings, str(cache_file) if cache_file else None))
             job_index.append(i)
 
-    workers = workers or os.cpu_count() or 1
-    if workers == 1 or len(jobs) < 16:
-        outcomes = map(_build_and_store, jobs)
-        pool = None
-    else:
-        pool = ProcessPoolExecutor(workers)
-        outcomes = pool.map(_build_and_store, jobs, chunksize=8)
-    try:
-        for i, outcome in zip(job_index, outcomes):
+    with make_executor(workers, len(jobs)) as executor:
+        for i, outcome in zip(job_index, executor.map(_build_and_store, jobs)):
             results[i] = (
                 outcome if isinstance(outcome, ValueError) else CrystalGraph.from_arrays(outcome)
             )
             if progress:
                 progress(1)
-    finally:
-        if pool is not None:
-            pool.shutdown()
     graphs = [r for r in results if isinstance(r, CrystalGraph)]
     failures = [r for r in results if isinstance(r, ValueError)]
     return GraphSet(graphs, failures)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -18,18 +19,24 @@ import torch
 from pymatgen.core import Composition, Element, Structure
 from torch_geometric.data import Data
 
+from supercon3d.defaults import GRAPH_CUTOFF_ANGSTROM, GRAPH_NEIGHBOURS
 from supercon3d.graphs.elements import EMBEDDINGS, element_table, occupancy_row
 from supercon3d.graphs.neighbors import MAX_SEARCH_CUBES, knn_edges, search_cubes
 
 GRAPH_FORMAT_VERSION = 1
+MAX_NEIGHBOUR_PAIRS = 2_000_000
+"""Most site pairs within the cutoff that a graph's neighbour search may list, estimated before
+it runs (:func:`expected_neighbour_pairs`): pymatgen holds about 100 bytes per pair, so about
+200 MB at the limit. SuperCon3D's densest cell (Li1P2H14) has 1.5 million at 8 Å; one Nb atom in
+a 0.1 Å cell would have 2.1 million and took 1.2 GB."""
 
 
 @dataclass(frozen=True)
 class GraphSettings:
     """How graphs are built: ``k`` neighbours per site within ``cutoff`` (Å)."""
 
-    k: int = 16
-    cutoff: float = 8.0
+    k: int = GRAPH_NEIGHBOURS
+    cutoff: float = GRAPH_CUTOFF_ANGSTROM
     embedding: str = "magpie"
 
     def __post_init__(self) -> None:
@@ -51,6 +58,9 @@ class GraphBuildError(ValueError):
         self.source = source
         self.reason = reason
         super().__init__(f"{source}: {reason}")
+
+    def __reduce__(self) -> tuple:
+        return type(self), (self.source, self.reason)
 
 
 class CrystalGraph(Data):
@@ -87,6 +97,12 @@ class CrystalGraph(Data):
         return cls(name=arrays["name"], num_nodes=tensors["pos"].shape[0], **tensors)
 
 
+def expected_neighbour_pairs(structure: Structure, cutoff: float) -> float:
+    """Site pairs within ``cutoff`` (Å) if the sites were spread evenly over the cell: each site
+    sees the site density times the sphere's volume, n² (4/3 π cutoff³) / V."""
+    return len(structure) ** 2 * (4 / 3) * math.pi * cutoff**3 / structure.volume
+
+
 def graph_arrays(structure: Structure, settings: GraphSettings, name: str) -> dict:
     """The arrays of a structure's graph (numpy), see :class:`CrystalGraph`."""
     try:
@@ -96,6 +112,15 @@ def graph_arrays(structure: Structure, settings: GraphSettings, name: str) -> di
     occupancy = species.sum(axis=1)
     x = np.concatenate([species @ element_table(settings.embedding), occupancy[:, None]], axis=1)
 
+    if not np.isfinite(structure.lattice.matrix).all() or not structure.volume > 0:
+        raise GraphBuildError(name, "the lattice is not finite or has no volume")
+    pairs = expected_neighbour_pairs(structure, settings.cutoff)
+    if pairs > MAX_NEIGHBOUR_PAIRS:
+        raise GraphBuildError(
+            name, f"too dense for a neighbour search: about {pairs:.2g} site pairs within "
+            f"{settings.cutoff:g} Å ({len(structure)} sites in {structure.volume:.3g} Å³), at most "
+            f"{MAX_NEIGHBOUR_PAIRS:,}",
+        )  # fmt: skip
     cubes = search_cubes(structure, settings.cutoff)
     if cubes > MAX_SEARCH_CUBES:
         raise GraphBuildError(

@@ -2,8 +2,9 @@
 
 Magpie descriptors are matminer's ``ElementProperty.from_preset("magpie")`` (132 statistics
 of elemental properties; matminer ships the element data). Featurized compositions are cached
-in process and, optionally, on disk as CSV under :func:`~supercon3d.settings.cache_dir`, in a
-file whose name carries a hash of the featurizer settings and versions.
+in process (the most recently used :data:`MAX_CACHED_COMPOSITIONS`) and, optionally, on disk
+in an append-only CSV under :func:`~supercon3d.settings.cache_dir`, in a file whose name
+carries a hash of the featurizer settings and versions.
 """
 
 from __future__ import annotations
@@ -15,12 +16,11 @@ import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, get_args
+from typing import get_args
 
 import lightgbm
 import matminer
 import numpy as np
-import pandas as pd
 from lightgbm import LGBMRegressor
 from matminer.featurizers.composition import ElementProperty
 from pymatgen.core import Composition
@@ -32,13 +32,17 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVR
 
 from supercon3d.data.composition import composition_key
+from supercon3d.defaults import RegressorName
+from supercon3d.models.feature_cache import AppendOnlyCsv, LruCache
 
-RegressorName = Literal["lgbm", "rf", "svr"]
 REGRESSORS: tuple[str, ...] = get_args(RegressorName)
 MAGPIE_PRESET = "magpie"
 FEATURIZER_VERSION = 1
+MAX_CACHED_COMPOSITIONS = 50_000
+"""Descriptor vectors kept in process (about 1.3 kB each, 65 MB in all): every SuperCon
+formula table and 3DSC together fit."""
 _CACHE_DECIMALS = 9
-_MEMORY: dict[str, np.ndarray] = {}
+_MEMORY = LruCache(MAX_CACHED_COMPOSITIONS)
 
 
 def _cache_id(composition: Composition) -> str:
@@ -49,7 +53,8 @@ def _cache_id(composition: Composition) -> str:
 class MagpieFeaturizer:
     """Magpie descriptors of compositions, cached by fractional composition.
 
-    ``cache_folder``: where the on-disk CSV cache lives; None keeps the cache in process only.
+    ``cache_folder``: where the on-disk CSV cache lives (new compositions are appended to it,
+    one line each); None keeps the cache in process only.
     ``canonical``: describe each composition by its cache key (fractions rounded to 9
     decimals) in a cache of its own, so that a prediction never depends on which nearly equal
     composition (e.g. occupancies stored as float32) was seen first; used for predicting.
@@ -57,7 +62,7 @@ class MagpieFeaturizer:
 
     def __init__(self, cache_folder: str | os.PathLike | None = None, canonical: bool = False):
         self.canonical = canonical
-        self._memory = {} if canonical else _MEMORY
+        self._memory = LruCache(MAX_CACHED_COMPOSITIONS) if canonical else _MEMORY
         self._featurizer = ElementProperty.from_preset(MAGPIE_PRESET)
         self.labels: list[str] = list(self._featurizer.feature_labels())
         self.settings_hash = hashlib.sha256(
@@ -68,28 +73,9 @@ class MagpieFeaturizer:
         self.cache_file = (
             Path(cache_folder) / f"magpie-{self.settings_hash}.csv" if cache_folder else None
         )
-        self._disk_loaded = False
-
-    def _load_disk(self) -> None:
-        if self._disk_loaded or self.cache_file is None:
-            return
-        self._disk_loaded = True
-        if not self.cache_file.is_file():
-            return
-        table = pd.read_csv(self.cache_file, index_col=0, float_precision="round_trip")
-        if list(table.columns) != self.labels:
-            return
-        for cache_id, values in zip(table.index, table.to_numpy(dtype=float)):
-            self._memory.setdefault(str(cache_id), values)
-
-    def _save_disk(self) -> None:
-        if self.cache_file is None:
-            return
-        table = pd.DataFrame.from_dict(self._memory, orient="index", columns=self.labels)
-        table.index.name = "composition"
-        partial = self.cache_file.with_suffix(f".{os.getpid()}.tmp")
-        table.to_csv(partial)
-        os.replace(partial, self.cache_file)
+        self._disk = (
+            AppendOnlyCsv(self.cache_file, self.labels, "composition") if self.cache_file else None
+        )
 
     def transform(
         self,
@@ -100,22 +86,28 @@ class MagpieFeaturizer:
 
         ``progress`` is called with the number of compositions featurized (not cached).
         """
-        self._load_disk()
         ids = [_cache_id(c) for c in compositions]
-        missing = {i: c for i, c in zip(ids, compositions) if i not in self._memory}
-        for cache_id, composition in missing.items():
-            if self.canonical:
-                composition = Composition(dict(composition_key(composition, _CACHE_DECIMALS)))
-            self._memory[cache_id] = np.asarray(
-                self._featurizer.featurize(composition.element_composition), dtype=float
-            )
-            if progress is not None:
-                progress(1)
-        if missing:
-            self._save_disk()
         if not ids:
             return np.empty((0, len(self.labels)))
-        return np.vstack([self._memory[i] for i in ids])
+        found = {i: self._memory[i] for i in dict.fromkeys(ids) if i in self._memory}
+        missing = {i: c for i, c in zip(ids, compositions) if i not in found}
+        if self._disk is not None:
+            found.update(self._disk.get_many(missing))
+        for cache_id, composition in missing.items():
+            if cache_id in found:
+                continue
+            if self.canonical:
+                composition = Composition(dict(composition_key(composition, _CACHE_DECIMALS)))
+            found[cache_id] = np.asarray(
+                self._featurizer.featurize(composition.element_composition), dtype=float
+            )
+            if self._disk is not None:
+                self._disk.append(cache_id, found[cache_id])
+            if progress is not None:
+                progress(1)
+        for cache_id in missing:
+            self._memory[cache_id] = found[cache_id]
+        return np.vstack([found[i] for i in ids])
 
 
 def make_regressor(name: RegressorName, seed: int = 0, n_jobs: int = 2) -> BaseEstimator:

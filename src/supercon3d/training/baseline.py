@@ -1,45 +1,62 @@
-"""Cross-validating the composition baselines on the shared 10-fold protocol.
+"""Cross-validating the composition baselines on a split of the 10-fold protocol.
 
 An entry's composition is its structure's (element-level, occupancies included). With
 ``extra_formulas`` each fold's training set also gets the SuperCon formula table, minus every
-formula whose composition key equals that of a validation or test entry of the fold, taken
-both from the entry's structure and from its ``formula`` column.
+formula that counts as the same material as a validation or test entry of the fold, by the
+split's keys (:func:`~supercon3d.evaluation.folds.held_out_keys`: the composition key on the
+random split, the chemical system on the chemical-system split, the family for the test
+entries of the leave-one-family-out split), taken both from the entry's structure and from
+its ``formula`` column.
 """
 
 from __future__ import annotations
 
 import math
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 
 import numpy as np
 import pandas as pd
 
-from supercon3d.data.composition import CompositionKey, composition_key, parse_formula
+from supercon3d.data.composition import composition_key, parse_formula
 from supercon3d.data.supercon3d import Entry, SuperCon3D
 from supercon3d.data.tables import load_supercon_formulas
-from supercon3d.evaluation.folds import FoldAssignment, FoldSplit
+from supercon3d.evaluation.folds import FoldAssignment, FoldSplit, MaterialKey, held_out_keys
 from supercon3d.evaluation.metrics import summarize
 from supercon3d.models.composition import BaselineConfig, MagpieFeaturizer, MagpieRegressor
 from supercon3d.settings import cache_dir
 
 
-def entry_keys(entries: Iterable[Entry]) -> set[CompositionKey]:
-    """Composition keys of entries, from their structures and from their formula column."""
+def entry_keys(entries: Iterable[Entry], key: MaterialKey = composition_key) -> set[Hashable]:
+    """Material keys (default: composition keys) of entries, from their structures and from
+    their formula column."""
     keys = set()
     for entry in entries:
-        keys.add(composition_key(entry.structure.composition))
+        keys.add(key(entry.structure.composition))
         formula = parse_formula(entry.formula)
         if formula is not None:
-            keys.add(composition_key(formula))
+            keys.add(key(formula))
     return keys
 
 
-def extra_training_rows(formulas: pd.DataFrame, excluded_keys: set[CompositionKey]) -> pd.DataFrame:
-    """The formula-table rows that may join training: ``tc`` > 0 K and key not excluded."""
-    allowed = [key not in excluded_keys for key in formulas["key"]]
+def extra_training_rows(
+    formulas: pd.DataFrame, excluded_keys: set[Hashable], key: MaterialKey = composition_key
+) -> pd.DataFrame:
+    """The formula-table rows that may join training: ``tc`` > 0 K and the ``key`` of their
+    ``composition`` not in ``excluded_keys``."""
+    allowed = [key(composition) not in excluded_keys for composition in formulas["composition"]]
     rows = formulas[np.asarray(allowed, dtype=bool) & (formulas["tc"] > 0).to_numpy()]
     return rows.reset_index(drop=True)
+
+
+def fold_extra_rows(
+    formulas: pd.DataFrame, val: list[Entry], test: list[Entry], split: str
+) -> pd.DataFrame:
+    """The formula-table rows that may join a fold's training on ``split``: none shares the
+    split's validation key with a validation entry or its test key with a test entry."""
+    val_key, test_key = held_out_keys(split)
+    rows = extra_training_rows(formulas, entry_keys(test, test_key), test_key)
+    return extra_training_rows(rows, entry_keys(val, val_key), val_key)
 
 
 def fit_fold_baseline(
@@ -48,10 +65,11 @@ def fit_fold_baseline(
     config: BaselineConfig,
     formulas: pd.DataFrame | None,
     featurizer: MagpieFeaturizer,
+    split_name: str = "random",
 ) -> tuple[MagpieRegressor, dict]:
     """Fit one fold's composition model on its training entries (and validation entries
-    with ``train_on_validation``) plus the allowed extra formulas; returns the model and the
-    counts ``n_train``, ``n_extra``, ``n_extra_excluded``."""
+    with ``train_on_validation``) plus the extra formulas allowed on ``split_name``; returns
+    the model and the counts ``n_train``, ``n_extra``, ``n_extra_excluded``."""
     train, val, test = (
         [by_id[i] for i in ids if i in by_id] for ids in (split.train, split.val, split.test)
     )
@@ -61,7 +79,7 @@ def fit_fold_baseline(
     targets = [entry.ln_tc for entry in train]
     n_extra = n_excluded = 0
     if formulas is not None:
-        extra = extra_training_rows(formulas, entry_keys(val + test))
+        extra = fold_extra_rows(formulas, val, test, split_name)
         compositions += list(extra["composition"])
         targets += [math.log(tc) for tc in extra["tc"]]
         n_extra = len(extra)
@@ -78,12 +96,14 @@ def cross_validate_baseline(
     data: str | os.PathLike | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> tuple[dict, pd.DataFrame]:
-    """Train on each fold's training ids, predict its test ids; target ln Tc (ln K).
+    """Train on each fold's training ids, predict its test ids; target ln Tc (ln K). The
+    extra formulas are excluded by the keys of ``folds.split_name``.
 
-    Fold ids missing from ``dataset`` (a subset, or unreadable CIFs) are skipped.
+    Fold ids missing from ``dataset`` (a subset, or unreadable CIFs) are skipped, and so is a
+    fold left without test entries.
     Returns the :func:`~supercon3d.evaluation.metrics.summarize` dict, whose ``folds`` records
-    also hold ``n_train`` (structures), ``n_extra`` (formulas added) and ``n_extra_excluded``
-    (formulas kept out for sharing a key with a validation or test entry), and the
+    also hold ``fold_name``, ``n_train`` (structures), ``n_extra`` (formulas added) and
+    ``n_extra_excluded`` (formulas kept out for sharing a key with a held-out entry), and the
     out-of-fold predictions. ``progress`` is called with 1 after each fold.
     """
     by_id = {entry.id: entry for entry in dataset.entries}
@@ -97,7 +117,13 @@ def cross_validate_baseline(
     for fold in test_folds:
         split = folds.split(fold)
         test = [by_id[i] for i in split.test if i in by_id]
-        model, counts = fit_fold_baseline(by_id, split, config, formulas, featurizer)
+        if not test:  # a family the data does not hold
+            if progress is not None:
+                progress(1)
+            continue
+        model, counts = fit_fold_baseline(
+            by_id, split, config, formulas, featurizer, folds.split_name
+        )
         predicted = model.predict([entry.structure.composition for entry in test])
         predictions.append(
             pd.DataFrame(
@@ -120,7 +146,8 @@ def cross_validate_baseline(
     table = pd.concat(predictions, ignore_index=True)
     summary = summarize(table, config.name)
     for record in summary["folds"]:
-        record.update(fold_counts[record["fold"]])
+        record.update(fold_counts[record["fold"]], fold_name=folds.fold_name(record["fold"]))
+    summary["split"] = folds.split_name
     summary["config"] = {
         "model": config.model,
         "extra_formulas": config.extra_formulas,

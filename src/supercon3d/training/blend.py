@@ -3,8 +3,9 @@
 On 1,578 structures, element knowledge and the 16k composition-only SuperCon formulas carry
 information a structure model cannot learn from the structures alone. For every fold the
 composition model is the ``magpie-lgbm+formulas`` baseline of that fold (training entries
-plus the SuperCon formulas, minus every formula sharing a composition with the fold's
-validation or test entries), and the blend weight w in ln K,
+plus the SuperCon formulas, minus every formula counting as the same material as one of the
+fold's validation or test entries by the split's keys, see
+:func:`~supercon3d.evaluation.folds.held_out_keys`), and the blend weight w in ln K,
 ``w * SODNet + (1 - w) * composition``, is the grid value (step 0.05) with the lowest MAE on
 the fold's validation entries. The test fold is never looked at.
 """
@@ -51,7 +52,8 @@ def fit_blend(
     progress: Callable[[int], None] | None = None,
 ) -> dict:
     """Fit every fold's composition model, choose its blend weight on the validation fold and
-    write ``composition/fold<k>.txt.xz`` and ``blend.json`` into ``run_dir``."""
+    write ``composition/fold<k>.txt.xz`` and ``blend.json`` (which records ``folds``'s split)
+    into ``run_dir``."""
     run_dir = Path(run_dir)
     ensemble = SODNetEnsemble.from_dir(run_dir, blend=False)
     by_id = {entry.id: entry for entry in dataset.entries}
@@ -60,7 +62,9 @@ def fit_blend(
     records = {}
     for member in ensemble.members:
         split = folds.split(member.fold)
-        regressor, counts = fit_fold_baseline(by_id, split, COMPOSITION_MODEL, formulas, featurizer)
+        regressor, counts = fit_fold_baseline(
+            by_id, split, COMPOSITION_MODEL, formulas, featurizer, folds.split_name
+        )
         booster = MagpieBooster.from_regressor(regressor)
         booster.save(run_dir / composition_model_file(member.fold))
         val = [i for i in split.val if i in data.graphs]
@@ -80,6 +84,10 @@ def fit_blend(
         }
         if progress:
             progress(1)
-    blend = {"composition_model": COMPOSITION_MODEL.name, "folds": records}
+    blend = {
+        "composition_model": COMPOSITION_MODEL.name,
+        "split": folds.split_name,
+        "folds": records,
+    }
     (run_dir / BLEND_FILE).write_text(json.dumps(blend, indent=1))
     return blend

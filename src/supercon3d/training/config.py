@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 import dataclasses
+import json
+import os
 from dataclasses import dataclass, field
+from pathlib import Path
 
+from supercon3d.defaults import DEFAULT_SPLIT
 from supercon3d.models.sodnet import SODNetConfig
+
+RUN_CONFIG_FILE = "config.json"
+"""A run folder's configuration, written by its first training call."""
 
 
 @dataclass(frozen=True)
@@ -25,12 +32,14 @@ class TrainConfig:
 @dataclass(frozen=True)
 class RunConfig:
     """A named configuration; ``train_disorder`` lists the disorder classes kept in training
-    (all when empty), for the ordered-only and ordered + SD experiments."""
+    (all when empty), for the ordered-only and ordered + SD experiments; ``split`` is the
+    cross-validation split whose folds the run trains (``evaluation.folds.SPLITS``)."""
 
     name: str
     model: SODNetConfig = field(default_factory=SODNetConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     train_disorder: tuple[str, ...] = ()
+    split: str = DEFAULT_SPLIT
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -42,11 +51,12 @@ class RunConfig:
             model=SODNetConfig.from_dict(values["model"]),
             train=TrainConfig(**values["train"]),
             train_disorder=tuple(values.get("train_disorder", ())),
+            split=values.get("split", DEFAULT_SPLIT),
         )
 
     def replace(self, **changes) -> RunConfig:
-        """A copy with fields of the run (``name``, ``train_disorder``), the model or the
-        training schedule changed, e.g. ``replace(lmax=0, epochs=5)``."""
+        """A copy with fields of the run (``name``, ``train_disorder``, ``split``), the model or
+        the training schedule changed, e.g. ``replace(lmax=0, epochs=5)``."""
         model_fields = {f.name for f in dataclasses.fields(SODNetConfig)}
         train_fields = {f.name for f in dataclasses.fields(TrainConfig)}
         model = {k: v for k, v in changes.items() if k in model_fields}
@@ -58,6 +68,18 @@ class RunConfig:
             train=dataclasses.replace(self.train, **train),
             **run,
         )
+
+
+def run_split(run_dir: str | os.PathLike) -> str:
+    """The split a run folder was trained on: its ``config.json``'s ``split``, ``random``
+    when it names none or the folder has no ``config.json`` (the shipped model)."""
+    path = Path(run_dir) / RUN_CONFIG_FILE
+    if not path.is_file():
+        return DEFAULT_SPLIT
+    try:
+        return str(json.loads(path.read_text()).get("split", DEFAULT_SPLIT))
+    except (json.JSONDecodeError, AttributeError) as error:
+        raise ValueError(f"{path}: not a readable run configuration ({error})") from None
 
 
 CONFIGS: dict[str, RunConfig] = {

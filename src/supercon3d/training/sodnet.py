@@ -3,8 +3,9 @@
 Per fold: the target ln Tc is standardized on the training ids, the epoch with the lowest
 validation MAE is kept, and ``fold<k>.safetensors`` (weights, config, normalization) plus
 ``fold<k>.json`` (history, timings) are written to the run folder. Training state is saved
-after every epoch to ``fold<k>.state.pt``, so an interrupted fold resumes where it stopped;
-a fold whose checkpoint exists is not trained again.
+atomically after every epoch to ``fold<k>.state.pt``, so an interrupted fold resumes where it
+stopped; a fold whose checkpoint exists is not trained again. One fold trains on one process
+or data-parallel under torchrun (:mod:`supercon3d.training.loop`).
 """
 
 from __future__ import annotations
@@ -12,20 +13,17 @@ from __future__ import annotations
 import copy
 import json
 import math
-import multiprocessing
 import os
-import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
-from torch_geometric.loader import DataLoader
 
 from supercon3d.data.supercon3d import SuperCon3D
 from supercon3d.evaluation.folds import FoldAssignment
+from supercon3d.executor import make_executor, send_report, shared_object
 from supercon3d.graphs import CrystalGraph, GraphSettings, graphs_from_cifs
 from supercon3d.models.composition import MagpieBooster
 from supercon3d.models.sodnet import SODNet
@@ -33,6 +31,13 @@ from supercon3d.models.sodnet.checkpoint import Normalization, save_checkpoint
 from supercon3d.models.sodnet.ensemble import predict_ln_tc
 from supercon3d.settings import dataset_path
 from supercon3d.training.config import RunConfig
+from supercon3d.training.loop import (
+    TrainingSpec,
+    World,
+    batches_per_epoch,
+    fit,
+    write_text_atomically,
+)
 
 EpochReport = dict  # {"fold", "epoch", "epochs", "loss", "val_mae", "best_val_mae"}
 
@@ -41,17 +46,25 @@ class RunFolderError(ValueError):
     """A run folder already holds training of another configuration; names the folder."""
 
     def __init__(self, folder: str | os.PathLike, reason: str):
+        self.folder = str(folder)
+        self.reason = reason
         super().__init__(f"{folder}: {reason}")
+
+    def __reduce__(self) -> tuple:
+        return type(self), (self.folder, self.reason)
 
 
 def check_run_folder(run: RunConfig, run_dir: Path) -> None:
-    """Write ``config.json`` into a new run folder; refuse one trained with another config."""
+    """Write ``config.json`` into a new run folder; refuse one trained with another config.
+
+    Of data-parallel processes only rank 0 writes (atomically: the others may be reading)."""
     path = run_dir / "config.json"
     if path.is_file() and json.loads(path.read_text()) != json.loads(json.dumps(run.to_dict())):
         raise RunFolderError(
             run_dir, "holds a run of a different configuration; choose another --out"
         )
-    path.write_text(json.dumps(run.to_dict(), indent=1))
+    if World.from_environment().is_main:
+        write_text_atomically(path, json.dumps(run.to_dict(), indent=1))
 
 
 @dataclass
@@ -118,8 +131,13 @@ def train_fold(
     folds: FoldAssignment,
     run_dir: str | os.PathLike,
     report: Callable[[EpochReport], None] | None = None,
+    world: World | None = None,
 ) -> dict:
-    """Train (or resume) one fold; returns the fold summary (also written to ``fold<k>.json``)."""
+    """Train (or resume) one fold; returns the fold summary (also written to ``fold<k>.json``).
+
+    ``world``: the data-parallel processes training this fold together (default: torchrun's
+    environment, else this process alone); rank 0 writes the files."""
+    world = world or World.from_environment()
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     paths = fold_paths(run_dir, fold)
@@ -148,104 +166,57 @@ def train_fold(
     optimizer = torch.optim.AdamW(
         model.parameters(), lr=settings.learning_rate, weight_decay=settings.weight_decay
     )
-    shuffle = torch.Generator().manual_seed(settings.seed + fold)
-    loader = DataLoader(train, batch_size=settings.batch_size, shuffle=True, generator=shuffle)
-    total_steps = settings.epochs * len(loader)
-    warmup_steps = settings.warmup_epochs * len(loader)
+    steps = batches_per_epoch(len(train), settings.batch_size)
+    total_steps, warmup_steps = settings.epochs * steps, settings.warmup_epochs * steps
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda step: learning_rate_factor(step, warmup_steps, total_steps)
     )
-    start_epoch, history, seconds = 0, [], 0.0
-    best = {"val_mae": math.inf, "epoch": -1, "state": copy.deepcopy(model.state_dict())}
-    if paths["state"].exists():
-        state = torch.load(paths["state"], weights_only=True)
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        scheduler.load_state_dict(state["scheduler"])
-        shuffle.set_state(state["shuffle"])
-        torch.set_rng_state(state["rng"])
-        best = state["best"]
-        start_epoch, history, seconds = state["epoch"], state["history"], state["seconds"]
+
+    def loss(network: torch.nn.Module, batch, _noise) -> torch.Tensor:
+        """L1 loss on the standardized target."""
+        target = (target_of(batch) - normalization.mean) / normalization.std
+        return torch.nn.functional.l1_loss(network(batch), target)
 
     val_targets = torch.cat([g.y for g in val]).numpy()
     val_prior = torch.cat([g.prior for g in val]).double().numpy() if uses_prior else None
-    for epoch in range(start_epoch, settings.epochs):
-        started = time.perf_counter()
-        model.train()
-        losses = []
-        for batch in loader:
-            target = (target_of(batch) - normalization.mean) / normalization.std
-            loss = torch.nn.functional.l1_loss(model(batch), target)
-            optimizer.zero_grad()
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), settings.gradient_clip)
-            optimizer.step()
-            scheduler.step()
-            losses.append(loss.item())
-        model.eval()
-        val_pred = predict_ln_tc(model, normalization, val, prior=val_prior)
-        val_mae = float(np.abs(val_pred - val_targets).mean())
-        if val_mae < best["val_mae"]:
-            best = {"val_mae": val_mae, "epoch": epoch, "state": copy.deepcopy(model.state_dict())}
-        seconds += time.perf_counter() - started
-        history.append({"epoch": epoch, "loss": float(np.mean(losses)), "val_mae": val_mae})
-        torch.save(
-            {
-                "model": model.state_dict(),
-                "optimizer": optimizer.state_dict(),
-                "scheduler": scheduler.state_dict(),
-                "shuffle": shuffle.get_state(),
-                "rng": torch.get_rng_state(),
-                "best": best,
-                "epoch": epoch + 1,
-                "history": history,
-                "seconds": seconds,
-            },  # fmt: skip
-            paths["state"],
-        )
-        if report:
-            report(
-                {
-                    "fold": fold,
-                    "epoch": epoch + 1,
-                    "epochs": settings.epochs,
-                    "loss": history[-1]["loss"],
-                    "val_mae": val_mae,
-                    "best_val_mae": best["val_mae"],
-                }  # fmt: skip
-            )
 
-    model.load_state_dict(best["state"])
+    def validation_mae(network: SODNet, device: torch.device) -> tuple[float, dict]:
+        """MAE of ln Tc (ln K) on the validation fold, predicted on the CPU."""
+        on_cpu = network if device.type == "cpu" else copy.deepcopy(network).cpu()
+        val_pred = predict_ln_tc(on_cpu, normalization, val, prior=val_prior)
+        return float(np.abs(val_pred - val_targets).mean()), {}
+
+    spec = TrainingSpec(
+        model, optimizer, scheduler, loss, validation_mae, metric="val_mae",
+        epochs=settings.epochs, batch_size=settings.batch_size,
+        gradient_clip=settings.gradient_clip, shuffle_seed=settings.seed + fold,
+    )  # fmt: skip
+    outcome = fit(spec, train, paths["state"], report, {"fold": fold}, world)
     summary = {
         "fold": fold,
         "config": run.to_dict(),
-        "best_epoch": best["epoch"],
-        "val_mae": best["val_mae"],
+        "best_epoch": outcome.best_epoch,
+        "val_mae": outcome.best_metric,
         "n_train": len(train),
         "n_val": len(val),
-        "train_seconds": round(seconds, 1),
-        "history": history,
+        "train_seconds": round(outcome.seconds, 1),
+        "history": outcome.history,
     }
-    save_checkpoint(model, normalization, paths["checkpoint"], info={
-        "fold": fold, "run": run.name, "best_epoch": best["epoch"], "val_mae": best["val_mae"],
-    })  # fmt: skip
-    paths["summary"].write_text(json.dumps(summary, indent=1))
-    paths["state"].unlink(missing_ok=True)
+    if world.is_main:
+        save_checkpoint(model, normalization, paths["checkpoint"], info={
+            "fold": fold, "run": run.name, "best_epoch": outcome.best_epoch,
+            "val_mae": outcome.best_metric,
+        })  # fmt: skip
+        write_text_atomically(paths["summary"], json.dumps(summary, indent=1))
+        paths["state"].unlink(missing_ok=True)
+    world.barrier()
     return summary
 
 
-_worker_data: TrainingSet | None = None
-_worker_queue = None
-
-
-def _init_worker(data: TrainingSet, queue, threads: int) -> None:
-    global _worker_data, _worker_queue
-    torch.set_num_threads(threads)
-    _worker_data, _worker_queue = data, queue
-
-
-def _train_in_worker(run: RunConfig, fold: int, folds: FoldAssignment, run_dir: str) -> dict:
-    return train_fold(run, fold, _worker_data, folds, run_dir, report=_worker_queue.put)
+def _train_in_worker(job: tuple[RunConfig, int, FoldAssignment, str]) -> dict:
+    """Train one fold on the executor's shared training set, epoch reports sent to the caller."""
+    run, fold, folds, run_dir = job
+    return train_fold(run, fold, shared_object(), folds, run_dir, report=send_report)
 
 
 def train_folds(
@@ -259,30 +230,13 @@ def train_folds(
 ) -> list[dict]:
     """Train several folds, ``workers`` at a time (each on one thread); summaries by fold.
 
-    With one worker the folds run in this process on all of torch's threads.
+    With one worker (or one fold) the folds run in this process on all of torch's threads.
     """
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     check_run_folder(run, run_dir)
-    if workers <= 1 or len(fold_ids) == 1:
-        return [train_fold(run, f, data, folds, run_dir, report) for f in fold_ids]
-    context = multiprocessing.get_context("spawn")
-    with context.Manager() as manager:
-        queue = manager.Queue()
-        with ProcessPoolExecutor(
-            workers, mp_context=context, initializer=_init_worker, initargs=(data, queue, 1)
-        ) as pool:
-            futures = [pool.submit(_train_in_worker, run, f, folds, str(run_dir)) for f in fold_ids]
-
-            def forward_reports() -> None:
-                while not queue.empty():
-                    message = queue.get()
-                    if report:
-                        report(message)
-
-            while not all(future.done() for future in futures):
-                forward_reports()
-                time.sleep(0.2)
-            forward_reports()
-            summaries = [future.result() for future in as_completed(futures)]
+    jobs = [(run, fold, folds, str(run_dir)) for fold in fold_ids]
+    # a fold trains for minutes: one is worth a worker
+    with make_executor(workers, len(jobs), min_items_per_worker=1, shared=data) as executor:
+        summaries = list(executor.map_unordered(_train_in_worker, jobs, report))
     return sorted(summaries, key=lambda s: s["fold"])

@@ -6,6 +6,7 @@ Nothing is unpickled when loading, so a checkpoint from anywhere is safe to open
 from __future__ import annotations
 
 import json
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,7 +70,16 @@ def read_checkpoint(path: str | os.PathLike) -> Checkpoint:
         info = json.loads(metadata.get("info", "{}"))
     except (KeyError, TypeError, ValueError) as error:
         raise CheckpointError(path, f"bad checkpoint metadata ({error})") from None
+    check_normalization(normalization, path)
     return Checkpoint(path, config, weights, normalization, info)
+
+
+def check_normalization(normalization: Normalization, path: str | os.PathLike) -> None:
+    """:class:`CheckpointError` naming ``path`` unless the mean is finite and the standard
+    deviation finite and positive (ln K)."""
+    mean, std = normalization.mean, normalization.std
+    if not (math.isfinite(mean) and math.isfinite(std) and std > 0):
+        raise CheckpointError(path, f"bad normalization (mean {mean}, std {std} ln K)")
 
 
 def load_checkpoint(path: str | os.PathLike) -> tuple[SODNet, Normalization, dict]:

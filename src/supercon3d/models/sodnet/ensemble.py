@@ -1,13 +1,17 @@
-"""Predicting with one or several SODNet checkpoints (the fold models of a run)."""
+"""Predicting with one or several SODNet checkpoints (the fold models of a run).
+
+:func:`load_ensemble` (and :meth:`SODNetEnsemble.shipped`) load a folder once per process;
+the ensemble and its members are read-only, so that callers can share it.
+"""
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -18,14 +22,15 @@ from torch_geometric.data import Batch
 
 from supercon3d.graphs import CrystalGraph, GraphSettings
 from supercon3d.models.composition import MagpieBooster, MagpieFeaturizer
+from supercon3d.models.file_state import FileState, folder_state
+from supercon3d.models.intervals import INTERVALS_FILE, IntervalCalibration, read_calibration
+from supercon3d.models.shipped import DEFAULT_MODEL, SHIPPED_MODELS, shipped_model_dir
 from supercon3d.models.sodnet.checkpoint import Normalization, read_checkpoint
 from supercon3d.models.sodnet.model import SODNet
-from supercon3d.models.weights import CheckpointError
+from supercon3d.models.weights import CheckpointError, verify_files
 
-SHIPPED_MODELS: dict[str, str] = {
-    "sodnet-cpu": "10 fold models of the `cpu` configuration trained on SuperCon3D",
-}
-DEFAULT_MODEL = "sodnet-cpu"
+LOADED_ENSEMBLES = 8
+"""Ensembles kept loaded per process (folder and blend setting); the oldest one is dropped."""
 FOLD_FILE = re.compile(r"fold(\d+)\.safetensors$")
 BLEND_FILE = "blend.json"
 PRIOR_FILE = "prior.txt.xz"
@@ -66,7 +71,7 @@ def predict_ln_tc(
     return ln_tc + prior if model.config.composition_prior else ln_tc
 
 
-@dataclass
+@dataclass(frozen=True)
 class Member:
     """One fold model: a SODNet checkpoint, optionally blended with a composition model as
     ``sodnet_weight`` x SODNet + (1 - ``sodnet_weight``) x composition, in ln K.
@@ -109,39 +114,48 @@ def fold_checkpoints(folder: str | os.PathLike) -> dict[int, Path]:
     return found
 
 
-def shipped_model_dir(name: str = DEFAULT_MODEL) -> Path:
-    """Folder of a model shipped inside the package."""
-    if name not in SHIPPED_MODELS:
-        raise KeyError(f"unknown shipped model {name!r}; available: {', '.join(SHIPPED_MODELS)}")
-    return Path(str(resources.files("supercon3d") / "resources" / "models" / name))
+def is_shipped_model(folder: str | os.PathLike) -> bool:
+    """Whether ``folder`` is one of the models shipped inside the package."""
+    shipped = {shipped_model_dir(name).resolve() for name in SHIPPED_MODELS}
+    return Path(folder).resolve() in shipped
 
 
 class SODNetEnsemble:
-    """The fold models of a run, averaged in ln Tc; their spread is the uncertainty."""
+    """The fold models of a run, averaged in ln Tc; their spread is the uncertainty.
 
-    def __init__(self, members: list[Member]):
+    ``intervals``: the run's conformal calibration (``intervals.json``), if it has one."""
+
+    def __init__(self, members: Sequence[Member], intervals: IntervalCalibration | None = None):
+        self.intervals = intervals
         if not members:
             raise ValueError("an ensemble needs at least one checkpoint")
         configs = {m.model.config for m in members}
         graph_keys = {(c.k, c.cutoff, c.embedding) for c in configs}
         if len(graph_keys) > 1:
             raise ValueError("ensemble members were trained on different graph settings")
-        self.members = members
+        self.members = tuple(members)
 
     @classmethod
     def from_dir(cls, folder: str | os.PathLike, blend: bool = True) -> SODNetEnsemble:
-        """The fold models of a run folder; with ``blend`` and a ``blend.json`` there, each
-        is blended with its fold's composition model (see :mod:`supercon3d.training.blend`)."""
+        """The fold models of a run folder, read from disk (see :func:`load_ensemble` for the
+        cached load); with ``blend`` and a ``blend.json`` there, each is blended with its
+        fold's composition model (see :mod:`supercon3d.training.blend`). Each file read is
+        checked against the folder's manifest (:func:`~supercon3d.models.weights.verify_files`),
+        which a shipped model must have."""
         folder = Path(folder)
+        verify_files(folder, [], required=is_shipped_model(folder))
         paths = fold_checkpoints(folder)
         if not paths:
             raise CheckpointError(folder, "no fold<k>.safetensors checkpoints in this folder")
         weights = {}
         if blend and (folder / BLEND_FILE).is_file():
+            verify_files(folder, [folder / BLEND_FILE])
             try:
                 weights = {int(k): v["sodnet_weight"] for k, v in read_blend(folder).items()}
             except (KeyError, TypeError, ValueError) as error:
                 raise CheckpointError(folder / BLEND_FILE, f"unreadable blend ({error})") from None
+            if not all(0 <= float(w) <= 1 for w in weights.values()):
+                raise CheckpointError(folder / BLEND_FILE, "a sodnet_weight outside [0, 1]")
         featurizer = MagpieFeaturizer(canonical=True)
         members, prior, networks = [], None, {}
         for fold, path in paths.items():
@@ -150,31 +164,41 @@ class SODNetEnsemble:
             if config not in networks:  # building a network compiles e3nn code: do it once
                 networks[config] = SODNet(config)
             model = checkpoint.load_into(networks[config])
-            member = Member(
-                fold, model, checkpoint.weights, checkpoint.normalization, checkpoint.info
-            )
-            if config.composition_prior:
-                if prior is None:
-                    try:
-                        prior = MagpieBooster.load(folder / PRIOR_FILE, featurizer)
-                    except ValueError:
-                        raise CheckpointError(
-                            folder / PRIOR_FILE, "missing or unreadable composition prior"
-                        ) from None
-                member.prior = prior
+            if config.composition_prior and prior is None:
+                verify_files(folder, [folder / PRIOR_FILE])
+                try:
+                    prior = MagpieBooster.load(folder / PRIOR_FILE, featurizer)
+                except ValueError:
+                    raise CheckpointError(
+                        folder / PRIOR_FILE, "missing or unreadable composition prior"
+                    ) from None
+            composition = None
             if fold in weights:
                 booster_path = folder / composition_model_file(fold)
+                verify_files(folder, [booster_path])
                 try:
-                    member.composition = MagpieBooster.load(booster_path, featurizer)
+                    composition = MagpieBooster.load(booster_path, featurizer)
                 except ValueError:
                     raise CheckpointError(booster_path, "unreadable composition model") from None
-                member.sodnet_weight = float(weights[fold])
+            member = Member(
+                fold, model, checkpoint.weights, checkpoint.normalization, checkpoint.info,
+                composition=composition,
+                sodnet_weight=float(weights.get(fold, 1.0)),
+                prior=prior if config.composition_prior else None,
+            )  # fmt: skip
             members.append(member)
-        return cls(members)
+        if (folder / INTERVALS_FILE).is_file():
+            verify_files(folder, [folder / INTERVALS_FILE])
+        try:
+            intervals = read_calibration(folder)
+        except ValueError as error:
+            raise CheckpointError(folder / INTERVALS_FILE, str(error).split(": ", 1)[-1]) from None
+        return cls(members, intervals)
 
     @classmethod
     def shipped(cls, name: str = DEFAULT_MODEL, blend: bool = True) -> SODNetEnsemble:
-        return cls.from_dir(shipped_model_dir(name), blend)
+        """A model shipped inside the package, loaded once per process (shared: read-only)."""
+        return load_ensemble(shipped_model_dir(name), blend)
 
     @property
     def blended(self) -> bool:
@@ -211,3 +235,16 @@ class SODNetEnsemble:
                 per_site = torch.zeros(graph.num_nodes).index_add_(0, source, alpha.mean(dim=1))
                 received += per_site.numpy()
         return 100.0 * received / received.sum()
+
+
+@functools.lru_cache(maxsize=LOADED_ENSEMBLES)
+def _cached_ensemble(folder: Path, blend: bool, state: tuple[FileState, ...]) -> SODNetEnsemble:
+    return SODNetEnsemble.from_dir(folder, blend)
+
+
+def load_ensemble(folder: str | os.PathLike | None = None, blend: bool = True) -> SODNetEnsemble:
+    """The ensemble of a run folder (default: the shipped model), loaded once per process: a
+    later call with the same folder and ``blend`` returns the same object while the folder's
+    files are unchanged. The ensemble is shared, so it is read-only (members are frozen)."""
+    folder = Path(folder or shipped_model_dir()).resolve()
+    return _cached_ensemble(folder, blend, folder_state(folder))

@@ -1,0 +1,421 @@
+"""The library behind each command, for pipelines and services: plain records in, plain records
+and dataclasses out, no printing.
+
+    from supercon3d import api
+    predictions = api.predict(["671985.cif", "cifs/", structure])   # list of TcPrediction
+    print(predictions[0].tc_kelvin)
+
+Models load once per process (the shipped SODNet ensemble and generator are cached), so
+repeated calls pay only for the work. Importing this module is cheap: the heavy modules load
+on the first call. Long calls take optional ``progress`` (a factory of progress bars) and
+``log`` callbacks, see :mod:`supercon3d.progress`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Union
+
+from supercon3d.generation.defaults import (
+    DEFAULT_CHARGE_BALANCE,
+    DEFAULT_GUIDANCE_SCALE,
+    DEFAULT_STRUCTURES,
+    DEFAULT_TYPE_SNR,
+)
+from supercon3d.progress import Log, ProgressFactory, no_log, no_progress
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from pymatgen.core import Structure
+
+    from supercon3d.data.supercon3d import SuperCon3D
+    from supercon3d.generation.training import GeneratorConfig
+    from supercon3d.generation.training_run import TrainedStage
+    from supercon3d.generation.workflow import GenerationRun
+    from supercon3d.graphs import GraphSettings
+    from supercon3d.models.composition import MagpieBooster
+    from supercon3d.models.sodnet.ensemble import SODNetEnsemble
+    from supercon3d.screening.explain import SiteImportance
+    from supercon3d.screening.predict import TcPrediction
+    from supercon3d.training.config import RunConfig
+    from supercon3d.training.sodnet import TrainingSet
+
+StructureInput = Union[str, os.PathLike, "Structure"]
+"""A CIF file, a folder of CIFs, or a pymatgen Structure."""
+STRUCTURE_NAME = "structure[{}]"
+"""How an unnamed Structure is named in the records: its position among the inputs."""
+DEFAULT_TRAIN_CONFIG = "cpu"
+DEFAULT_TRAIN_WORKERS = 2
+WALL_TIMES_FILE = "wall_times.jsonl"
+"""One line per training call in a run folder: folds, workers and wall time (s)."""
+
+
+def ensemble(checkpoints: str | os.PathLike | None = None) -> SODNetEnsemble:
+    """The SODNet ensemble of a run folder (default: the shipped model), loaded once per
+    process and shared: read-only."""
+    from supercon3d.models.sodnet.ensemble import load_ensemble
+
+    return load_ensemble(checkpoints)
+
+
+def _is_structure(item: object) -> bool:
+    from pymatgen.core import Structure
+
+    return isinstance(item, Structure)
+
+
+def predict(
+    inputs: StructureInput | Iterable[StructureInput],
+    names: Sequence[str] | None = None,
+    checkpoints: str | os.PathLike | None = None,
+    workers: int | None = None,
+    progress: ProgressFactory = no_progress,
+    strict: bool = False,
+) -> list[TcPrediction]:
+    """Tc of each structure: ensemble mean of ln Tc (ln K), its spread and exp(mean) (K),
+    the calibrated interval (K) where the model has one, P(superconductor) from the shipped
+    classifier, and the chemical family with the high-pressure-hydride flag.
+
+    ``inputs``: CIF files, folders of CIFs (replaced by their ``*.cif`` files, sorted) and
+    pymatgen Structures, mixed; one record per structure, in input order. A Structure's graph
+    is built directly (no file); its record is named ``names[i]`` if given (one name per
+    Structure, in order) else ``structure[i]`` (i: its position in ``inputs``). A structure
+    that fails (unreadable CIF, no neighbour within the cutoff) gets an ``error`` record and
+    the others are still predicted. ``workers``: processes reading CIFs (default: all cores);
+    ``strict``: a CIF with a warning fails too (see :mod:`supercon3d.data.contract`)."""
+    from supercon3d.data.cif import expand_cif_paths
+    from supercon3d.models.superconductor import SuperconductorClassifier
+    from supercon3d.screening.predict import predict_prepared, prepare_files, prepare_structure
+
+    items = [inputs] if isinstance(inputs, (str, os.PathLike)) or _is_structure(inputs) else inputs
+    items = list(items)
+    at = [i for i, item in enumerate(items) if _is_structure(item)]
+    if names is not None and len(names) != len(at):
+        raise ValueError(f"{len(names)} names for {len(at)} structures")
+    name_of = dict(zip(at, names if names is not None else map(STRUCTURE_NAME.format, at)))
+    model = ensemble(checkpoints)
+    settings = model.graph_settings
+    files = {i: expand_cif_paths([item]) for i, item in enumerate(items) if i not in name_of}
+    paths = [path for group in files.values() for path in group]
+    with progress("reading CIFs", len(paths)) as advance:
+        prepared = iter(prepare_files(paths, settings, workers, advance, strict))
+    outcomes = []
+    for i, item in enumerate(items):
+        if i in files:
+            outcomes += [next(prepared) for _ in files[i]]
+        else:
+            outcomes.append(prepare_structure(item, name_of[i], settings))
+    return predict_prepared(outcomes, model, SuperconductorClassifier.shipped())
+
+
+def explain(
+    prediction: TcPrediction, checkpoints: str | os.PathLike | None = None
+) -> list[SiteImportance]:
+    """Each site's share (%) of the attention received in the last block, for a prediction of
+    :func:`predict` (made with the same ``checkpoints``)."""
+    from supercon3d.screening.explain import site_importance
+
+    if prediction.graph is None:
+        raise ValueError(f"{prediction.file}: no graph to explain ({prediction.error})")
+    return site_importance(prediction.graph, ensemble(checkpoints))
+
+
+def _load_dataset(data: str | os.PathLike | None, progress: ProgressFactory) -> SuperCon3D:
+    """All SuperCon3D entries, with a progress bar over the CIFs."""
+    from supercon3d.data.supercon3d import load_supercon3d, read_tc_table
+
+    with progress("reading CIFs", len(read_tc_table(data))) as advance:
+        return load_supercon3d(data, progress=advance)
+
+
+def _load_graphs(
+    dataset: SuperCon3D,
+    settings: GraphSettings,
+    data: str | os.PathLike | None,
+    progress: ProgressFactory,
+    prior: MagpieBooster | None = None,
+) -> tuple[TrainingSet, list[ValueError]]:
+    """The entries' graphs (cached on disk) and the entries that failed."""
+    from supercon3d.training.sodnet import training_set
+
+    with progress("building graphs", len(dataset)) as advance:
+        return training_set(dataset, settings, data, advance, prior)
+
+
+def train_command(split: str) -> str:
+    """The command that trains the ``cpu`` configuration's fold models on ``split``."""
+    from supercon3d.training.prior import PRIOR_SPLITS
+
+    ablation = "" if split in PRIOR_SPLITS else " --ablation no-prior"
+    return f"supercon3d train --config cpu{ablation} --split {split} --fold all"
+
+
+def _check_evaluation_split(folder: Path, shipped: bool, trained_on: str, split: str) -> None:
+    """Refuse to score a run on a split it was not trained on: its fold models saw the other
+    split's test folds in training."""
+    from supercon3d.evaluation.folds import SplitError
+    from supercon3d.models.shipped import DEFAULT_MODEL
+
+    if split == trained_on:
+        return
+    what = f"the shipped model ({DEFAULT_MODEL})" if shipped else str(folder)
+    raise SplitError(
+        f"{what} was trained on the {trained_on} split, so its fold models saw the {split} "
+        f"split's test folds; train fold models on that split (`{train_command(split)}`, then "
+        f"`supercon3d blend RUN`), then `supercon3d evaluate RUN --split {split}`"
+    )
+
+
+@dataclass
+class Evaluation:
+    """Cross-validation of an ensemble on its own test folds: ``summary`` (per fold, by family
+    and by disorder class, MAE and R² in ln K, the ``split``, interval coverage, the
+    superconductor classifier's AUC, the models ``compared`` on the same folds and
+    ``baseline_mae_mean``, ``wall_s``), the per-entry ``predictions``, the ``files`` written
+    (empty without ``out``) and the entries ``skipped`` (one line each: unreadable CIF or
+    graph)."""
+
+    summary: dict
+    predictions: pd.DataFrame
+    files: dict[str, Path]
+    skipped: list[str]
+
+
+def evaluate(
+    run_dir: str | os.PathLike | None = None,
+    baselines: bool = True,
+    out: str | os.PathLike | None = None,
+    data: str | os.PathLike | None = None,
+    progress: ProgressFactory = no_progress,
+    split: str | None = None,
+) -> Evaluation:
+    """Score every fold model of ``run_dir`` (default: the shipped model) on its held-out test
+    fold of ``split`` (default: the split the run was trained on; another split is refused
+    with a ``SplitError``, since its test folds were seen in training).
+
+    A blended ensemble is also scored without its composition blend; with ``baselines`` the
+    LightGBM composition baselines (with and without the extra formulas) run on the same
+    folds, and ``baseline_mae_mean`` is the one with the formulas (None without baselines).
+    The summary also holds ``interval_coverage`` (± ``interval_coverage_std``, at
+    ``interval_level``) of the conformal intervals calibrated on the validation folds, and
+    ``auc_superconductor`` with ``auc_superconductor_source`` (see
+    :mod:`supercon3d.evaluation.run_figures`). With ``out`` the JSON, CSV and parity plot are
+    written there."""
+    from supercon3d.evaluation.ensemble import cross_validate_ensemble
+    from supercon3d.evaluation.folds import check_split, split_folds
+    from supercon3d.evaluation.report import save_results
+    from supercon3d.evaluation.run_figures import interval_coverage, superconductor_auc
+    from supercon3d.models.composition import BaselineConfig
+    from supercon3d.models.shipped import DEFAULT_MODEL, shipped_model_dir
+    from supercon3d.models.sodnet.ensemble import SODNetEnsemble
+    from supercon3d.training.baseline import cross_validate_baseline
+    from supercon3d.training.config import run_split
+
+    started = time.perf_counter()
+    folder = Path(run_dir) if run_dir is not None else shipped_model_dir()
+    trained_on = run_split(folder)
+    split = trained_on if split is None else check_split(split)
+    _check_evaluation_split(folder, run_dir is None, trained_on, split)
+    model = SODNetEnsemble.from_dir(folder)
+    name = folder.name if run_dir is not None else DEFAULT_MODEL
+    dataset = _load_dataset(data, progress)
+    assignment = split_folds(split, dataset)
+    graphs, failures = _load_graphs(dataset, model.graph_settings, data, progress)
+    keys = ("model", "mae_mean", "mae_std", "r2_mean", "r2_std")
+    compared = []
+    if model.blended:
+        sodnet_only = SODNetEnsemble.from_dir(folder, blend=False)
+        result, _ = cross_validate_ensemble(sodnet_only, graphs.graphs, dataset, assignment, name)
+        compared.append({k: result[k] for k in keys})
+        name += "+composition-blend"
+    summary, predictions = cross_validate_ensemble(model, graphs.graphs, dataset, assignment, name)
+    for record in summary["folds"]:
+        record["fold_name"] = assignment.fold_name(record["fold"])
+    summary["split"] = split
+    summary.update(interval_coverage(model, graphs.graphs, dataset, assignment, predictions))
+    summary["auc_superconductor"], summary["auc_superconductor_source"] = superconductor_auc(split)
+    summary["baseline_mae_mean"] = None
+    if baselines:
+        test_folds = tuple(sorted(m.fold for m in model.members))
+        for extra in (False, True):
+            config = BaselineConfig(model="lgbm", extra_formulas=extra, test_folds=test_folds)
+            with progress(f"{config.name} baseline", len(test_folds)) as advance:
+                result, _ = cross_validate_baseline(dataset, assignment, config, data, advance)
+            compared.append({k: result[k] for k in keys})
+        summary["baseline_mae_mean"] = result["mae_mean"]
+    summary["compared"] = compared
+    summary["wall_s"] = round(time.perf_counter() - started, 1)
+    files = save_results(summary, predictions, out, "evaluation") if out is not None else {}
+    skipped = [str(failure) for failure in [*dataset.failures, *failures]]
+    return Evaluation(summary, predictions, files, skipped)
+
+
+@dataclass
+class Training:
+    """Trained fold models in ``run_dir``: one summary per fold (best epoch, validation MAE
+    in ln K, seconds), the wall time (s) and the entries ``skipped`` (one line each)."""
+
+    run_dir: Path
+    folds: list[dict]
+    wall_seconds: float
+    skipped: list[str]
+
+
+def train(
+    run_dir: str | os.PathLike,
+    config: str | RunConfig = DEFAULT_TRAIN_CONFIG,
+    folds: Sequence[int] | None = None,
+    overrides: Mapping[str, object] | None = None,
+    workers: int = DEFAULT_TRAIN_WORKERS,
+    data: str | os.PathLike | None = None,
+    report: Callable[[dict], None] | None = None,
+    progress: ProgressFactory = no_progress,
+    split: str | None = None,
+) -> Training:
+    """Train SODNet fold models into ``run_dir`` (resumable: a run started again goes on).
+
+    ``config``: a named configuration (``cpu``, ``paper``; the run is named after its folder)
+    or a RunConfig; ``overrides``: fields of the model, the schedule or the run, e.g.
+    ``{"epochs": 5, "lmax": 0, "train_disorder": ("O",)}``; ``split``: the cross-validation
+    split whose folds are trained (default: the configuration's, ``random``), recorded in the
+    run's ``config.json``; a folder trained on another split is refused, and so is
+    ``family`` for a configuration with a composition prior; ``folds``: default all of the
+    split's; ``workers``: folds trained at once; ``report``: called with each epoch's
+    report."""
+    from supercon3d.evaluation.folds import check_split, split_folds
+    from supercon3d.graphs import GraphSettings
+    from supercon3d.models.sodnet.ensemble import PRIOR_FILE
+    from supercon3d.training.config import CONFIGS, RUN_CONFIG_FILE, run_split
+    from supercon3d.training.prior import check_prior_split, load_or_fit_prior
+    from supercon3d.training.sodnet import RunFolderError, train_folds
+
+    run_dir = Path(run_dir)
+    run = CONFIGS[config].replace(name=run_dir.name) if isinstance(config, str) else config
+    run = run.replace(**(overrides or {}))
+    run = run.replace(split=check_split(split if split is not None else run.split))
+    model = run.model
+    if model.composition_prior:
+        check_prior_split(run.split)
+    trained_on = run_split(run_dir)
+    if (run_dir / RUN_CONFIG_FILE).is_file() and trained_on != run.split:
+        raise RunFolderError(
+            run_dir, f"holds a run on the {trained_on} split, not {run.split}; choose another --out"
+        )
+    started = time.perf_counter()
+    dataset = _load_dataset(data, progress)
+    assignment = split_folds(run.split, dataset)
+    fold_ids = tuple(folds) if folds is not None else tuple(range(assignment.n_folds))
+    settings = GraphSettings(k=model.k, cutoff=model.cutoff, embedding=model.embedding)
+    prior = None
+    if model.composition_prior:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        with progress("composition prior", 1) as advance:
+            prior = load_or_fit_prior(run_dir / PRIOR_FILE, dataset, data, run.split)
+            advance(1)
+    graphs, failures = _load_graphs(dataset, settings, data, progress, prior)
+    summaries = train_folds(run, fold_ids, graphs, assignment, run_dir, workers, report)
+    wall = time.perf_counter() - started
+    with open(run_dir / WALL_TIMES_FILE, "a") as log:
+        log.write(json.dumps({"folds": list(fold_ids), "workers": workers, "wall_s": wall}) + "\n")
+    skipped = [str(failure) for failure in [*dataset.failures, *failures]]
+    return Training(run_dir, summaries, wall, skipped)
+
+
+@dataclass
+class Blend:
+    """A run's blend with its folds' composition models: ``result`` (what ``blend.json``
+    holds: per fold the SODNet weight and the validation MAEs in ln K) and the entries
+    ``skipped`` (one line each)."""
+
+    result: dict
+    skipped: list[str]
+
+
+def blend(
+    run_dir: str | os.PathLike,
+    data: str | os.PathLike | None = None,
+    progress: ProgressFactory = no_progress,
+) -> Blend:
+    """Blend each fold model of ``run_dir`` with its fold's composition model (Magpie +
+    LightGBM with the extra formulas allowed on the run's split); the weight is chosen on
+    the validation fold. Writes ``composition/fold<k>.txt.xz`` and ``blend.json``."""
+    from supercon3d.evaluation.folds import split_folds
+    from supercon3d.models.sodnet.ensemble import SODNetEnsemble
+    from supercon3d.training.blend import fit_blend
+    from supercon3d.training.config import run_split
+
+    split = run_split(run_dir)
+    sodnet = SODNetEnsemble.from_dir(run_dir, blend=False)
+    dataset = _load_dataset(data, progress)
+    graphs, failures = _load_graphs(dataset, sodnet.graph_settings, data, progress)
+    assignment = split_folds(split, dataset)
+    with progress("composition models", len(sodnet.members)) as advance:
+        result = fit_blend(run_dir, dataset, graphs, assignment, data, advance)
+    return Blend(result, [str(failure) for failure in [*dataset.failures, *failures]])
+
+
+def generate(
+    out: str | os.PathLike,
+    n: int = DEFAULT_STRUCTURES,
+    from_seeds: bool = False,
+    guidance_scale: float = DEFAULT_GUIDANCE_SCALE,
+    compare_unguided: bool = True,
+    steps: int | None = None,
+    type_snr: float = DEFAULT_TYPE_SNR,
+    charge_balance: float = DEFAULT_CHARGE_BALANCE,
+    checkpoints: str | os.PathLike | None = None,
+    device: str = "cpu",
+    seed: int = 0,
+    data: str | os.PathLike | None = None,
+    progress: ProgressFactory = no_progress,
+    log: Log = no_log,
+) -> dict[str, GenerationRun]:
+    """Generate ``n`` structures from noise (or optimise ``n`` seeds with ``from_seeds``)
+    with the generator of ``checkpoints`` (default: shipped), judge each with the shipped
+    SODNet ensemble and write them to ``out`` (the unguided comparison to ``out/unguided``).
+    Returns the runs by name (``guided``, ``unguided``): structures, candidate records
+    (validity, novelty, Tc in K) and scores (validity, novelty, SR10/30/50 for seeds)."""
+    from supercon3d.generation.workflow import GenerationSettings, run_generation
+
+    settings = GenerationSettings(
+        n=n, guidance_scale=guidance_scale, from_seeds=from_seeds,
+        compare_unguided=compare_unguided, steps=steps, type_snr=type_snr,
+        charge_balance=charge_balance, device=device, seed=seed,
+    )  # fmt: skip
+    return run_generation(out, settings, checkpoints, data, progress, log)
+
+
+def evaluate_generation(
+    folder: str | os.PathLike,
+    quality: bool = True,
+    data: str | os.PathLike | None = None,
+    progress: ProgressFactory = no_progress,
+) -> dict[str, dict]:
+    """Scores of each run of a :func:`generate` folder, by name (``guided``, ``unguided``);
+    with ``quality``, runs from noise also get coverage and Wasserstein distances to the
+    held-out corpus (a few minutes)."""
+    from supercon3d.generation.workflow import evaluate_generation as scores_of
+
+    return scores_of(folder, quality, data, progress)
+
+
+def train_generator(
+    stage: str,
+    out: str | os.PathLike,
+    config: GeneratorConfig | None = None,
+    data: str | os.PathLike | None = None,
+    device: str = "cpu",
+    progress: ProgressFactory = no_progress,
+    log: Log = no_log,
+) -> TrainedStage:
+    """Train the generator's ``pretrain`` (denoiser) or ``guidance`` (Tc predictor) stage into
+    run folder ``out`` (default configuration unless ``config``); resumable."""
+    from supercon3d.generation.training import GeneratorConfig
+    from supercon3d.generation.training_run import train_stage
+
+    return train_stage(stage, out, config or GeneratorConfig(), data, device, progress, log)

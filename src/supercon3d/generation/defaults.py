@@ -1,0 +1,21 @@
+"""Defaults of generation and the names of the generator's training stages.
+
+Light on purpose (no torch): the command-line option defaults read these.
+"""
+
+from __future__ import annotations
+
+DEFAULT_STRUCTURES = 100
+"""Structures from noise, or seeds with the seed optimisation."""
+DEFAULT_GUIDANCE_SCALE = 3.0
+DEFAULT_NOISE_STEPS = 1000
+"""Reverse steps of a full denoising from noise (of T = 1000)."""
+DEFAULT_SEED_STEPS = 250
+"""Reverse steps of a full denoising in the seed optimisation (a seed noised to t = r·T
+takes ceil(r x 250))."""
+DEFAULT_TYPE_SNR = 0.0
+DEFAULT_CHARGE_BALANCE = 300.0
+"""Chosen by ``benchmarks/guidance_sweep.py --charge-balance`` (docs/benchmarks.md)."""
+TRAINING_STAGES = ("pretrain", "guidance")
+"""``pretrain``: the denoiser on the structure corpus; ``guidance``: the time-dependent Tc
+predictor on the SuperCon3D ordered split."""

@@ -1,0 +1,143 @@
+"""P(superconductor): a LightGBM binary classifier over Magpie composition descriptors plus,
+where a structure is given, the cheap structure descriptors of
+:mod:`supercon3d.models.structure_features` (NaN otherwise, which LightGBM routes as missing).
+
+A saved classifier is a folder with ``classifier.txt.xz`` (xz-compressed LightGBM text) and
+``classifier.json`` (feature names, the probability calibration as plain numbers, and the
+training figures); loading it runs no pickle. The shipped one lives in
+``resources/models/superconductor`` (see its MODEL_CARD.md).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import lzma
+import os
+from collections.abc import Sequence
+from importlib import resources
+from pathlib import Path
+
+import lightgbm
+import numpy as np
+from pymatgen.core import Composition, Structure
+
+from supercon3d.models.calibration import ProbabilityCalibration
+from supercon3d.models.composition import MagpieFeaturizer
+from supercon3d.models.structure_features import STRUCTURE_FEATURES, structure_descriptors
+from supercon3d.models.weights import verify_files
+
+MODEL_FILE = "classifier.txt.xz"
+METADATA_FILE = "classifier.json"
+SHIPPED_FOLDER = "models/superconductor"
+FORMAT = "supercon3d-superconductor-classifier-1"
+
+
+def structure_feature_matrix(structures: Sequence[Structure | None]) -> np.ndarray:
+    """The (n, len(STRUCTURE_FEATURES)) descriptor matrix; a NaN row where a structure is None."""
+    rows = [
+        structure_descriptors(s) if s is not None else np.full(len(STRUCTURE_FEATURES), np.nan)
+        for s in structures
+    ]
+    return np.vstack(rows) if rows else np.empty((0, len(STRUCTURE_FEATURES)))
+
+
+def feature_names(featurizer: MagpieFeaturizer) -> list[str]:
+    """The classifier's feature columns: the Magpie labels, then the structure descriptors."""
+    return [*featurizer.labels, *STRUCTURE_FEATURES]
+
+
+class SuperconductorClassifier:
+    """A fitted LightGBM booster predicting P(superconductor), with its calibration."""
+
+    def __init__(
+        self,
+        booster: lightgbm.Booster,
+        calibration: ProbabilityCalibration,
+        metadata: dict | None = None,
+        featurizer: MagpieFeaturizer | None = None,
+    ):
+        self.booster = booster
+        self.calibration = calibration
+        self.metadata = dict(metadata or {})
+        self.featurizer = featurizer or MagpieFeaturizer(canonical=True)
+        expected = len(feature_names(self.featurizer))
+        if booster.num_feature() != expected:
+            raise ValueError(
+                f"the booster has {booster.num_feature()} features, the featurizer {expected}"
+            )
+
+    @classmethod
+    def shipped(cls) -> SuperconductorClassifier:
+        """The classifier that ships with the package (loaded once per process)."""
+        return _shipped()
+
+    @classmethod
+    def load(cls, folder: str | os.PathLike, shipped: bool = False) -> SuperconductorClassifier:
+        """The classifier saved in ``folder``; ValueError naming the file that is unreadable
+        or does not match the folder's manifest (required for the ``shipped`` model)."""
+        folder = Path(folder)
+        metadata_path, model_path = folder / METADATA_FILE, folder / MODEL_FILE
+        verify_files(folder, [metadata_path, model_path], required=shipped)
+        try:
+            metadata = json.loads(metadata_path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as error:
+            raise ValueError(f"{metadata_path}: not a readable classifier file ({error})") from None
+        if metadata.get("format") != FORMAT:
+            raise ValueError(f"{metadata_path}: not a {FORMAT} file")
+        featurizer = MagpieFeaturizer(canonical=True)
+        if metadata.get("features") != feature_names(featurizer):
+            raise ValueError(f"{metadata_path}: trained on other features than this version's")
+        try:
+            with lzma.open(model_path, "rt", encoding="utf-8") as handle:
+                booster = lightgbm.Booster(model_str=handle.read())
+        except (OSError, EOFError, lzma.LZMAError, lightgbm.basic.LightGBMError) as error:
+            raise ValueError(f"{model_path}: not a readable LightGBM model ({error})") from None
+        calibration = ProbabilityCalibration.from_dict(metadata["calibration"])
+        return cls(booster, calibration, metadata, featurizer)
+
+    def save(self, folder: str | os.PathLike) -> Path:
+        """Write the model and its metadata into ``folder`` (created if needed)."""
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        with lzma.open(folder / MODEL_FILE, "wt", encoding="utf-8", preset=9) as handle:
+            handle.write(self.booster.model_to_string())
+        metadata = {
+            **self.metadata,
+            "format": FORMAT,
+            "features": feature_names(self.featurizer),
+            "calibration": self.calibration.to_dict(),
+        }
+        (folder / METADATA_FILE).write_text(json.dumps(metadata, indent=1) + "\n", encoding="utf-8")
+        return folder
+
+    def predict_proba(
+        self,
+        compositions: Sequence[Composition],
+        structures: Sequence[Structure | None] | None = None,
+    ) -> np.ndarray:
+        """Calibrated P(superconductor) in (0, 1) per composition; a structure, where given,
+        adds its descriptors (``structures`` may be None or hold None per row)."""
+        if structures is None:
+            structures = [None] * len(compositions)
+        return self.predict_proba_described(compositions, structure_feature_matrix(structures))
+
+    def predict_proba_described(
+        self, compositions: Sequence[Composition], descriptors: np.ndarray
+    ) -> np.ndarray:
+        """:meth:`predict_proba` with the structures already described: ``descriptors`` are
+        the rows of :func:`structure_feature_matrix` (a NaN row: no structure), e.g. computed
+        where the structure was read."""
+        if len(descriptors) != len(compositions):
+            raise ValueError(f"{len(compositions)} compositions but {len(descriptors)} structures")
+        if len(compositions) == 0:
+            return np.empty(0)
+        features = np.hstack([self.featurizer.transform(compositions), descriptors])
+        return self.calibration.apply(self.booster.predict(features))
+
+
+@functools.lru_cache(maxsize=1)
+def _shipped() -> SuperconductorClassifier:
+    folder = resources.files("supercon3d.resources") / SHIPPED_FOLDER
+    with resources.as_file(folder) as path:
+        return SuperconductorClassifier.load(path, shipped=True)

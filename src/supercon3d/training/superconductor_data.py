@@ -1,0 +1,190 @@
+"""The labelled table the P(superconductor) classifier learns from.
+
+Rows, one per structure or per distinct formula:
+
+- ``supercon3d``: the 1,578 SuperCon3D structures, all superconductors;
+- ``3dsc``: the 3DSC structures, labelled by the SuperCon entries whose composition key
+  equals their name's formula (median Tc over ``supercon_stanev2018`` and ``supercon_11949``
+  together: > 0 K superconductor, 0 K not; structures without a match are left out);
+- ``formula``: every other composition key of the two SuperCon tables, labelled the same way;
+  a key that a structure row already has (by its formula or by its structure's composition)
+  is left to the structure.
+
+Curation: single-element entries are labelled by their ambient-pressure behaviour, from
+pymatgen's element data (``Element.superconduction_temperature``, WebElements: 33 elements
+with a transition temperature, e.g. Nb 9.25 K, Al 1.175 K), not by SuperCon. SuperCon lists
+an element as a superconductor when it superconducts at any pressure (Fe at 15–30 GPa, Si
+above 12 GPa, S, O, P, Se and B only at tens to hundreds of GPa) and has no pressure column,
+so its element labels do not describe the ambient structures a user gives (3DSC alone holds
+56 carbon and 35 silicon structures labelled superconducting). No other row is relabelled.
+
+A structure row's features come from its structure (composition with occupancies, and the
+descriptors of :mod:`supercon3d.models.structure_features`); those descriptors are cached as
+CSV in :func:`~supercon3d.settings.cache_dir`, keyed by the file's path inside the data folder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import warnings
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from pymatgen.core import Composition
+
+from supercon3d.data.cif import read_cifs
+from supercon3d.data.composition import composition_key, parse_formula
+from supercon3d.data.family import chemical_family
+from supercon3d.data.supercon3d import read_tc_table
+from supercon3d.data.tables import load_3dsc_index, load_supercon_formulas, tc_by_key
+from supercon3d.evaluation.splits import chemical_system
+from supercon3d.models import structure_features
+from supercon3d.models.structure_features import STRUCTURE_FEATURES, structure_descriptors
+from supercon3d.settings import cache_dir, data_dir, dataset_path
+
+SOURCES: tuple[str, ...] = ("supercon3d", "3dsc", "formula")
+FORMULA_TABLES: tuple[str, ...] = ("supercon_stanev2018", "supercon_11949")
+_DESCRIPTOR_VERSION = 1
+
+
+def _descriptor_cache_file(cache: Path) -> Path:
+    settings = [
+        _DESCRIPTOR_VERSION,
+        STRUCTURE_FEATURES,
+        structure_features.SYMPREC,
+        structure_features.FALLBACK_SYMPREC,
+        structure_features.ANGLE_TOLERANCE,
+        structure_features.NN_CUTOFF,
+    ]
+    digest = hashlib.sha256(json.dumps(settings).encode()).hexdigest()[:12]
+    return cache / f"structure-descriptors-{digest}.csv"
+
+
+def _composition_json(composition: Composition) -> str:
+    return json.dumps({str(el): float(x) for el, x in composition.element_composition.items()})
+
+
+def structure_table(
+    files: Sequence[str | os.PathLike],
+    data: str | os.PathLike | None = None,
+    workers: int | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> pd.DataFrame:
+    """Per readable file (index: path inside the data folder): ``composition`` (JSON element
+    amounts) and the :data:`STRUCTURE_FEATURES`. Files not in the cache are read in parallel
+    and described; ``progress`` is called per file read. Unreadable files are left out."""
+    root = data_dir(data)
+    names = [str(Path(f).resolve().relative_to(root)) for f in files]
+    cache_file = _descriptor_cache_file(cache_dir())
+    cached = pd.DataFrame(columns=["composition", *STRUCTURE_FEATURES])
+    if cache_file.is_file():
+        cached = pd.read_csv(cache_file, index_col=0, float_precision="round_trip")
+    missing = [n for n in dict.fromkeys(names) if n not in cached.index]
+    if missing:
+        result = read_cifs([root / n for n in missing], workers, progress)
+        rows = {
+            str(Path(r.source).resolve().relative_to(root)): [
+                _composition_json(r.structure.composition),
+                *structure_descriptors(r.structure),
+            ]
+            for r in result.records
+        }
+        fresh = pd.DataFrame.from_dict(
+            rows, orient="index", columns=["composition", *STRUCTURE_FEATURES]
+        )
+        cached = pd.concat([cached, fresh]) if len(cached) else fresh
+        cached.index.name = "file"
+        partial = cache_file.with_suffix(f".{os.getpid()}.tmp")
+        cached.to_csv(partial)
+        os.replace(partial, cache_file)
+    return cached.loc[[n for n in names if n in cached.index]]
+
+
+def ambient_elemental_label(composition: Composition) -> int:
+    """1 if the composition's single element superconducts at ambient pressure according to
+    pymatgen's element data, else 0."""
+    (element,) = composition.element_composition.elements
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # pymatgen warns for every element without a value
+        return int(bool(element.superconduction_temperature))
+
+
+def _structure_rows(
+    table: pd.DataFrame, source: str, labels: Sequence[int], label_keys: Sequence[tuple]
+) -> pd.DataFrame:
+    compositions = [Composition(json.loads(c)) for c in table["composition"]]
+    rows = pd.DataFrame(
+        {
+            "source": source,
+            "name": [Path(f).name for f in table.index],
+            "label": np.asarray(labels, dtype=int),
+            "label_key": list(label_keys),
+            "composition": compositions,
+        }
+    )
+    return pd.concat([rows, table[list(STRUCTURE_FEATURES)].reset_index(drop=True)], axis=1)
+
+
+def build_training_table(
+    data: str | os.PathLike | None = None,
+    workers: int | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> pd.DataFrame:
+    """The labelled table (see the module docstring): ``source``, ``name``, ``label`` (1
+    superconductor, 0 not), ``label_key``, ``composition``, ``system`` (chemical system),
+    ``family``, ``has_structure`` and the :data:`STRUCTURE_FEATURES` (NaN for formula rows)."""
+    formulas = pd.concat(
+        [load_supercon_formulas(name, data) for name in FORMULA_TABLES], ignore_index=True
+    )
+    tc_of_key = tc_by_key(formulas)
+
+    supercon = read_tc_table(data)
+    cif_folder = dataset_path("supercon3d/cif", data)
+    supercon_table = structure_table(
+        [cif_folder / n for n in supercon.index], data, workers, progress
+    )
+    formula_of = supercon["cf"].to_dict()
+    supercon_keys = [
+        composition_key(parse_formula(formula_of[Path(f).name])) for f in supercon_table.index
+    ]
+    supercon_rows = _structure_rows(
+        supercon_table, "supercon3d", [1] * len(supercon_table), supercon_keys
+    )
+
+    index = load_3dsc_index(data, tc_table=formulas).dropna(subset=["tc"])
+    dsc_table = structure_table(index["file"], data, workers, progress)
+    by_name = index.assign(name=[Path(f).name for f in index["file"]]).set_index("name")
+    dsc_names = [Path(f).name for f in dsc_table.index]
+    dsc_rows = _structure_rows(
+        dsc_table,
+        "3dsc",
+        (by_name.loc[dsc_names, "tc"] > 0).astype(int),
+        [composition_key(parse_formula(by_name.loc[n, "formula"])) for n in dsc_names],
+    )
+
+    structures = pd.concat([supercon_rows, dsc_rows], ignore_index=True)
+    taken = set(structures["label_key"]) | {composition_key(c) for c in structures["composition"]}
+    first = formulas.drop_duplicates("key")
+    first = first[[key not in taken for key in first["key"]]]
+    formula_rows = pd.DataFrame(
+        {
+            "source": "formula",
+            "name": first["formula"].to_numpy(),
+            "label": [int(tc_of_key[key][0] > 0) for key in first["key"]],
+            "label_key": list(first["key"]),
+            "composition": list(first["composition"]),
+        }
+    )
+    table = pd.concat([structures, formula_rows], ignore_index=True)
+    elemental = np.array([len(c.elements) == 1 for c in table["composition"]])
+    table.loc[elemental, "label"] = [
+        ambient_elemental_label(c) for c in table.loc[elemental, "composition"]
+    ]
+    table["system"] = [chemical_system(c) for c in table["composition"]]
+    table["family"] = [chemical_family(c) for c in table["composition"]]
+    table["has_structure"] = table["source"] != "formula"
+    return table

@@ -1,0 +1,183 @@
+"""The executor behind every parallel stage: order, the serial threshold, errors, reports.
+
+Spawning a worker costs 1-2 s, so the tests that need processes share one pool of two.
+The project's error types are imported inside the tests that need them: the workers import
+this module, and should not pay for torch before the test that asks for it.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from supercon3d import executor as executor_module
+from supercon3d.executor import (
+    MIN_ITEMS_PER_WORKER,
+    LocalExecutor,
+    SerialExecutor,
+    WorkerError,
+    make_executor,
+    send_report,
+    shared_object,
+    worker_count,
+    worker_resource,
+)
+
+SOURCE = Path(__file__).resolve().parents[1] / "src" / "supercon3d"
+CIF_DIR = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "supercon3d" / "cif"
+SMALL_CIFS = ("671985.cif", "97102.cif")
+SHARED = {"offset": 100}
+RESOURCE_KEY = "test-resource"
+factory_calls = 0
+
+
+class NeedsTwoArguments(ValueError):
+    """Pickles as its message only, so it cannot be re-created (the issue-16 failure)."""
+
+    def __init__(self, source: str, reason: str):
+        super().__init__(f"{source}: {reason}")
+
+
+def square(x: int) -> int:
+    return x * x
+
+
+def fail_unpicklably(x: int) -> int:
+    raise NeedsTwoArguments(f"item{x}.cif", "an unreadable file\nwith a second line")
+
+
+def torch_threads(_: int) -> int:
+    import torch
+
+    return torch.get_num_threads()
+
+
+def count_resource_loads(_: int) -> tuple[int, int]:
+    """This process's id and how often it has made the resource so far."""
+
+    def load() -> object:
+        global factory_calls
+        factory_calls += 1
+        return object()
+
+    worker_resource(RESOURCE_KEY, load)
+    return os.getpid(), factory_calls
+
+
+def report_twice_then_offset(x: int) -> int:
+    send_report((x, "started"))
+    send_report((x, "finished"))
+    return x + shared_object()["offset"]
+
+
+@pytest.fixture(scope="module")
+def pool():
+    with LocalExecutor(2, shared=SHARED) as executor:
+        yield executor
+
+
+def project_errors() -> list[Exception]:
+    from supercon3d.data.cif import CifReadError
+    from supercon3d.evaluation.folds import SplitError
+    from supercon3d.graphs.crystal_graph import GraphBuildError
+    from supercon3d.graphs.elements import UnknownElementError
+    from supercon3d.models.weights import CheckpointError
+    from supercon3d.settings import DataFolderError
+    from supercon3d.training.loop import DataParallelError, TrainingStateError
+    from supercon3d.training.sodnet import RunFolderError
+
+    return [
+        CifReadError("a.cif", "no atom sites"),
+        GraphBuildError("b.cif", "site 0 has no neighbour within 8 Å"),
+        UnknownElementError("element Xx is outside the embedding (Z 1..103)"),
+        CheckpointError("fold0.safetensors", "no such checkpoint file"),
+        DataFolderError("/data: data folder not found; set SUPERCON3D_DATA or pass --data"),
+        RunFolderError("runs/x", "holds a run of a different configuration"),
+        TrainingStateError("fold0.state.pt", "saved by another configuration"),
+        DataParallelError("a pool worker cannot join data-parallel training; use --workers 1"),
+        SplitError("runs/x was trained on the random split, not chemical-system"),
+        WorkerError("NeedsTwoArguments: a.cif: unreadable"),
+    ]
+
+
+def test_every_project_error_type_pickles_with_its_message():
+    errors = project_errors()
+    declared = {
+        name
+        for path in SOURCE.rglob("*.py")
+        for name in re.findall(r"^class (\w+Error)\(", path.read_text(), re.MULTILINE)
+    }
+    assert declared == {type(error).__name__ for error in errors}
+    for error in errors:
+        copy = pickle.loads(pickle.dumps(error))
+        assert type(copy) is type(error)
+        assert str(copy) == str(error)
+        assert copy.__dict__ == error.__dict__
+
+
+def test_serial_below_the_threshold_and_workers_checked():
+    assert worker_count(2 * MIN_ITEMS_PER_WORKER - 1, 2) == 1
+    assert worker_count(2 * MIN_ITEMS_PER_WORKER, 2) == 2
+    assert worker_count(2, 4, min_items_per_worker=1) == 2
+    assert worker_count(10**6, None) == (os.cpu_count() or 1)
+    with make_executor(2, MIN_ITEMS_PER_WORKER) as executor:
+        assert isinstance(executor, SerialExecutor)
+    with pytest.raises(ValueError, match="workers must be at least 1, got 0"):
+        make_executor(0, 100)
+
+
+def test_serial_executor_reports_and_shares_like_the_pool():
+    reports = []
+    with SerialExecutor(shared=SHARED) as executor:
+        results = list(executor.map_unordered(report_twice_then_offset, [1, 2], reports.append))
+        assert list(executor.map(square, range(5))) == [0, 1, 4, 9, 16]
+    assert results == [101, 102]
+    assert reports == [(1, "started"), (1, "finished"), (2, "started"), (2, "finished")]
+    assert shared_object() is None
+
+
+def test_pool_map_keeps_input_order(pool):
+    items = list(range(101))
+    assert list(pool.map(square, items, chunksize=3)) == list(map(square, items))
+
+
+def test_an_unpicklable_worker_error_is_one_line_and_the_pool_survives(pool):
+    with pytest.raises(WorkerError) as raised:
+        list(pool.map(fail_unpicklably, [7]))
+    assert str(raised.value) == "NeedsTwoArguments: item7.cif: an unreadable file"
+    assert list(pool.map(square, [3, 4])) == [9, 16]
+
+
+def test_workers_run_torch_on_one_thread_and_load_resources_once(pool):
+    assert set(pool.map(torch_threads, range(4), chunksize=1)) == {1}
+    loads = list(pool.map(count_resource_loads, range(16), chunksize=1))
+    assert {count for _, count in loads} == {1}
+
+
+def test_unordered_map_forwards_every_report_before_its_result(pool):
+    events = []
+    for result in pool.map_unordered(report_twice_then_offset, [1, 2, 3], events.append):
+        events.append(result)
+    assert sorted(e for e in events if isinstance(e, int)) == [101, 102, 103]
+    for x in (1, 2, 3):
+        assert events.index((x, "started")) < events.index((x, "finished")) < events.index(100 + x)
+
+
+def test_read_cifs_in_workers_reports_an_empty_file_among_40(tmp_path, monkeypatch):
+    from supercon3d.data.cif import CifReadError, read_cifs
+
+    for i in range(39):
+        shutil.copy(CIF_DIR / SMALL_CIFS[i % len(SMALL_CIFS)], tmp_path / f"{i:02d}.cif")
+    (tmp_path / "empty.cif").write_text("")
+    monkeypatch.setattr(executor_module, "MIN_ITEMS_PER_WORKER", 16)
+    assert worker_count(40, 2) == 2
+    result = read_cifs(sorted(tmp_path.glob("*.cif")), workers=2)
+    assert len(result.records) == 39
+    assert len(result.failures) == 1
+    assert isinstance(result.failures[0], CifReadError)
+    assert str(result.failures[0]).startswith(str(tmp_path / "empty.cif"))

@@ -1,0 +1,51 @@
+"""The shipped models' outputs pinned to numbers: a change of weights or numerics fails here.
+
+The pinned values were computed with the shipped weights on the 2-core AMD EPYC (torch 2.13.0
+CPU); a deliberate change of the shipped models updates them together with the model card.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from supercon3d.generation.generator import CrystalGenerator
+from supercon3d.models.sodnet.ensemble import SODNetEnsemble
+from supercon3d.screening import predict_files
+from supercon3d.settings import dataset_path
+
+PINNED_LN_TC = {
+    # file: (ensemble mean ln Tc, ensemble spread) in ln K
+    "671985.cif": (3.4149082880844923, 0.0809772671560704),  # MgB2, ordered
+    "97102.cif": (4.831179004020857, 0.02358905325296159),  # Hg-1223, positional disorder
+    "H9Y1.cif": (5.247223331348663, 0.18300142855588333),  # YH9
+}
+LN_TC_TOLERANCE = 1e-4
+
+
+def test_shipped_sodnet_ensemble_predicts_the_pinned_ln_tc():
+    folder = dataset_path("supercon3d/cif")
+    files = [folder / name for name in PINNED_LN_TC]
+    predictions = predict_files(files, SODNetEnsemble.shipped(), workers=1)
+    for prediction in predictions:
+        mean, spread = PINNED_LN_TC[prediction.file.split("/")[-1]]
+        assert prediction.ln_tc == pytest.approx(mean, abs=LN_TC_TOLERANCE)
+        assert prediction.ln_tc_std == pytest.approx(spread, abs=LN_TC_TOLERANCE)
+
+
+def test_shipped_generator_first_reverse_steps_are_pinned():
+    """Three guided reverse steps from noise with seed 0: lattice (Å, degrees), coordinates."""
+    generator = CrystalGenerator.shipped(steps=3)
+    made = generator.from_noise(2, guidance_scale=3.0, generator=torch.Generator().manual_seed(0))
+    expected = [
+        ("H20", [3.060689, 0.822562, 2.227904], [131.909604, 107.055602, 109.504354],
+         [[0.621174, 0.797047, 0.291075], [0.082088, 0.059332, 0.198594]]),
+        ("H12", [2.787717, 0.890008, 2.878929], [114.351015, 97.531092, 25.004227],
+         [[0.628415, 0.543215, 0.660789], [0.936273, 0.798121, 0.280367]]),
+    ]  # fmt: skip
+    for structure, (formula, lengths, angles, coords) in zip(made, expected):
+        assert structure.composition.formula == formula
+        np.testing.assert_allclose(structure.lattice.abc, lengths, rtol=1e-4)
+        np.testing.assert_allclose(structure.lattice.angles, angles, rtol=1e-4)
+        np.testing.assert_allclose(structure.frac_coords[:2], coords, atol=1e-4)

@@ -1,0 +1,191 @@
+"""P(superconductor): the shipped classifier, its structure descriptors, calibration, saving
+and loading, and the pieces of its training."""
+
+from __future__ import annotations
+
+import json
+
+import lightgbm
+import numpy as np
+import pytest
+from pymatgen.core import Composition, Lattice, Structure
+
+from supercon3d.data.cif import read_cif
+from supercon3d.evaluation.reference_materials import textbook_non_superconductors
+from supercon3d.models.calibration import ProbabilityCalibration
+from supercon3d.models.composition import MagpieFeaturizer
+from supercon3d.models.structure_features import STRUCTURE_FEATURES, structure_descriptors
+from supercon3d.models.superconductor import (
+    METADATA_FILE,
+    MODEL_FILE,
+    SuperconductorClassifier,
+    feature_names,
+)
+from supercon3d.settings import dataset_path
+from supercon3d.training.superconductor import cross_fitted_calibration, random_folds
+from supercon3d.training.superconductor_data import structure_table
+
+MGB2, HG1223 = "671985.cif", "97102.cif"  # MgB2 (39 K) and HgBa2Ca2Cu3O8+x (134 K)
+# The shipped model's output on fixed inputs, to 1e-6: a change of weights, features or
+# calibration shows here.
+PINNED = {"MgB2 (671985.cif)": None, "NaCl": None, "Nb3Sn (composition)": None}
+
+
+@pytest.fixture(scope="module")
+def shipped() -> SuperconductorClassifier:
+    return SuperconductorClassifier.shipped()
+
+
+@pytest.fixture(scope="module")
+def superconductors() -> dict[str, Structure]:
+    folder = dataset_path("supercon3d/cif")
+    return {name: read_cif(folder / name).structure for name in (MGB2, HG1223)}
+
+
+def _predict(classifier: SuperconductorClassifier, structures: list[Structure]) -> np.ndarray:
+    return classifier.predict_proba([s.composition for s in structures], structures)
+
+
+def test_shipped_classifier_gives_probabilities(shipped):
+    compositions = [Composition(f) for f in ("Nb3Sn", "NaCl", "YBa2Cu3O7", "LaH10")]
+    p = shipped.predict_proba(compositions, [None] * len(compositions))
+    assert p.shape == (4,)
+    assert ((p > 0) & (p < 1)).all()
+    assert np.array_equal(p, shipped.predict_proba(compositions))
+    assert shipped.predict_proba([]).shape == (0,)
+
+
+def test_shipped_classifier_is_loaded_once(shipped):
+    assert SuperconductorClassifier.shipped() is shipped
+
+
+@pytest.mark.parametrize("name", ["NaCl", "MgO", "Si", "diamond"])
+def test_textbook_non_superconductors_are_unlikely(shipped, name):
+    structure = textbook_non_superconductors()[name]
+    assert _predict(shipped, [structure])[0] < 0.5
+
+
+def test_known_superconductors_are_likely(shipped, superconductors):
+    p = _predict(shipped, list(superconductors.values()))
+    assert (p > 0.5).all(), dict(zip(superconductors, p))
+
+
+def test_shipped_output_is_pinned(shipped, superconductors):
+    inputs = {
+        "MgB2 (671985.cif)": ([superconductors[MGB2].composition], [superconductors[MGB2]]),
+        "NaCl": (
+            [textbook_non_superconductors()["NaCl"].composition],
+            [textbook_non_superconductors()["NaCl"]],
+        ),
+        "Nb3Sn (composition)": ([Composition("Nb3Sn")], None),
+    }
+    for name, (compositions, structures) in inputs.items():
+        assert shipped.predict_proba(compositions, structures)[0] == pytest.approx(
+            PINNED[name], abs=1e-6
+        ), name
+
+
+def test_structures_must_match_compositions(shipped):
+    with pytest.raises(ValueError, match="2 compositions but 1 structures"):
+        shipped.predict_proba([Composition("NaCl"), Composition("MgO")], [None])
+
+
+def test_structure_descriptors_of_rock_salt(rocksalt):
+    values = dict(zip(STRUCTURE_FEATURES, structure_descriptors(rocksalt)))
+    assert values["volume_per_atom"] == pytest.approx(5.64**3 / 8)
+    assert values["density"] == pytest.approx(rocksalt.density)
+    assert values["space_group"] == 225
+    assert values["n_distinct_sites"] == 2
+    assert values["mean_nn_distance"] == pytest.approx(5.64 / 2)
+    assert values["partial_site_fraction"] == 0
+
+
+def test_structure_descriptors_count_partial_sites():
+    structure = Structure(
+        Lattice.cubic(3.0), [{"Nb": 0.5, "Ti": 0.5}, {"O": 0.8}], [[0, 0, 0], [0.5, 0.5, 0.5]]
+    )
+    values = dict(zip(STRUCTURE_FEATURES, structure_descriptors(structure)))
+    assert values["partial_site_fraction"] == 1
+    assert values["volume_per_atom"] == pytest.approx(27.0 / 1.8)
+
+
+def _tiny_classifier() -> SuperconductorClassifier:
+    featurizer = MagpieFeaturizer(canonical=True)
+    rng = np.random.default_rng(0)
+    features = rng.normal(size=(60, len(feature_names(featurizer))))
+    labels = (features[:, 0] > 0).astype(int)
+    model = lightgbm.LGBMClassifier(n_estimators=5, min_child_samples=5, verbose=-1)
+    model.fit(features, labels)
+    calibration = ProbabilityCalibration("platt", {"a": [0.5], "b": [0.1]})
+    return SuperconductorClassifier(model.booster_, calibration, {"note": "tiny"}, featurizer)
+
+
+def test_save_and_load_round_trip(tmp_path):
+    classifier = _tiny_classifier()
+    classifier.save(tmp_path)
+    loaded = SuperconductorClassifier.load(tmp_path)
+    compositions = [Composition("Nb3Sn"), Composition("NaCl")]
+    assert np.array_equal(
+        loaded.predict_proba(compositions), classifier.predict_proba(compositions)
+    )
+    assert loaded.metadata["note"] == "tiny"
+    assert loaded.calibration == classifier.calibration
+
+
+def test_load_names_the_unreadable_file(tmp_path):
+    _tiny_classifier().save(tmp_path)
+    (tmp_path / MODEL_FILE).write_bytes(b"not xz")
+    with pytest.raises(ValueError, match=MODEL_FILE):
+        SuperconductorClassifier.load(tmp_path)
+    metadata = json.loads((tmp_path / METADATA_FILE).read_text())
+    (tmp_path / METADATA_FILE).write_text(json.dumps({**metadata, "features": ["x"]}))
+    with pytest.raises(ValueError, match="other features"):
+        SuperconductorClassifier.load(tmp_path)
+
+
+@pytest.mark.parametrize("method", ["identity", "platt", "isotonic"])
+def test_calibration_is_monotone_and_round_trips(method):
+    rng = np.random.default_rng(0)
+    raw = rng.uniform(size=500)
+    labels = (rng.uniform(size=500) < raw**2).astype(int)  # over-confident raw scores
+    fitted = ProbabilityCalibration.fit(method, raw, labels)
+    grid = np.linspace(0, 1, 101)
+    calibrated = fitted.apply(grid)
+    assert (np.diff(calibrated) >= 0).all()
+    assert ((calibrated > 0) & (calibrated < 1)).all()
+    assert ProbabilityCalibration.from_dict(json.loads(json.dumps(fitted.to_dict()))) == fitted
+    if method != "identity":
+        assert fitted.apply(np.array([0.5]))[0] < 0.4  # learnt that 0.5 means about 0.25
+
+
+def test_cross_fitted_calibration_uses_other_folds_only():
+    raw = np.array([0.2, 0.8, 0.2, 0.8])
+    labels = np.array([0, 1, 1, 0])
+    folds = np.array([0, 0, 1, 1])
+    calibrated = cross_fitted_calibration(raw, labels, folds, "isotonic")
+    # fold 0 is calibrated on fold 1, where 0.2 → 1 and 0.8 → 0 (isotonic: flat 0.5)
+    assert calibrated[:2] == pytest.approx([0.5, 0.5])
+
+
+def test_random_folds_are_balanced_and_seeded():
+    folds = random_folds(103, 5)
+    assert np.bincount(folds).tolist() == [21, 21, 21, 20, 20]
+    assert not np.array_equal(folds, random_folds(103, 5, seed=1))
+
+
+def test_structure_table_is_cached(monkeypatch):
+    folder = dataset_path("supercon3d/cif")
+    files = [folder / MGB2, folder / HG1223]
+    first = structure_table(files, workers=1)
+    assert list(first.columns) == ["composition", *STRUCTURE_FEATURES]
+    assert json.loads(first.iloc[0]["composition"]) == {"Mg": 1.0, "B": 2.0}
+    monkeypatch.setattr(
+        "supercon3d.training.superconductor_data.read_cifs",
+        lambda *args: pytest.fail("cached files were read again"),
+    )
+    again = structure_table(files, workers=1)
+    assert np.allclose(
+        again[list(STRUCTURE_FEATURES)].to_numpy(float),
+        first[list(STRUCTURE_FEATURES)].to_numpy(float),
+        equal_nan=True,
+    )
