@@ -18,7 +18,7 @@ from pymatgen.core import Composition, Structure
 from pymatgen.io.cif import CifWriter
 from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
 
-from supercon3d.data.cif import read_cif
+from supercon3d.data.cif import CifReadError, read_cif
 from supercon3d.generation.metrics import (
     Fingerprints,
     composition_is_valid,
@@ -210,7 +210,8 @@ def evaluate_run(
     progress: Callable[[int], None] | None = None,
     held_out_fingerprints: Fingerprints | None = None,
 ) -> dict:
-    """Scores of one generation folder (fractions in [0, 1]).
+    """Scores of one generation folder (fractions in [0, 1]); a structure whose CIF the input
+    contract refuses (:mod:`supercon3d.data.contract`) counts as structurally invalid.
 
     ``validity_*``: over all structures; ``uniqueness``: distinct (StructureMatcher) among
     the valid ones; ``novelty``: novel among the valid ones. For seed runs also ``sr10``,
@@ -222,8 +223,15 @@ def evaluate_run(
     :func:`generation_quality` of the valid ones."""
     folder = Path(folder)
     table = read_candidates(folder)
+    readable = {}
+    for name in table.loc[table["valid_structure"], "file"]:
+        try:
+            readable[name] = read_cif(folder / name).structure
+        except CifReadError:  # refused by the input contract: not a valid structure
+            continue
+    table["valid_structure"] &= table["file"].isin(readable)
     valid = table["valid_structure"] & table["valid_composition"]
-    valid_structures = [read_cif(folder / name).structure for name in table.loc[valid, "file"]]
+    valid_structures = [readable[name] for name in table.loc[valid, "file"]]
     scores = {
         "n": len(table),
         "validity_structure": float(table["valid_structure"].mean()),
