@@ -7,8 +7,8 @@ Prints the rows per source, the out-of-fold ROC-AUC on chemical-system-grouped 5
 structure descriptors; the Brier score of each calibration; P(superconductor) of the textbook
 non-superconductors (with their structure and from the composition alone); and the wall
 time. ``--ship`` writes the model fitted on every row into the package
-(``src/supercon3d/resources/models/superconductor``). The structure descriptors and Magpie
-descriptors are cached under the cache folder, so a rerun skips reading the CIFs.
+(``src/supercon3d/resources/models/superconductor``) with its SHA-256 manifest. The structure
+and Magpie descriptors are cached under the cache folder, so a rerun reads no CIF.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from pathlib import Path
 
 from supercon3d.evaluation.reference_materials import textbook_non_superconductors
 from supercon3d.machine import describe_machine
+from supercon3d.models.weights import write_manifest
 from supercon3d.training.superconductor import N_FOLDS, train_superconductor_classifier
 
 SHIPPED = Path(__file__).resolve().parents[1] / "src/supercon3d/resources/models/superconductor"
@@ -66,6 +67,7 @@ def main() -> None:
 
     if args.ship:
         classifier.save(SHIPPED)
+        write_manifest(SHIPPED)
         sizes = ", ".join(f"{p.name} {p.stat().st_size / 1e6:.2f} MB" for p in SHIPPED.iterdir())
         print(f"\nshipped to {SHIPPED}: {sizes}")
     print(f"\nwall time: {time.perf_counter() - start:.0f} s")

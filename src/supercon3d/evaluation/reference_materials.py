@@ -8,44 +8,48 @@ temperatures measured (Fe, Ni, Co, Cu, Au).
 
 from __future__ import annotations
 
+import numpy as np
 from pymatgen.core import Lattice, Structure
 
-_ORIGIN, _BODY_CENTRE, _QUARTER = [0, 0, 0], [0.5, 0.5, 0.5], [0.25, 0.25, 0.25]
+# Conventional cubic cells, written out: Structure.from_spacegroup takes up to a second each.
+_FCC = np.array([[0, 0, 0], [0, 0.5, 0.5], [0.5, 0, 0.5], [0.5, 0.5, 0]])
+_QUARTER = np.array([0.25, 0.25, 0.25])
+_OCTANT = np.array([[x, y, z] for x in (0.25, 0.75) for y in (0.25, 0.75) for z in (0.25, 0.75)])
+
+
+def _cubic(a: float, sublattices: list[tuple[str, np.ndarray]]) -> Structure:
+    species = [element for element, sites in sublattices for _ in sites]
+    coords = np.vstack([sites for _, sites in sublattices])
+    return Structure(Lattice.cubic(a), species, coords)
 
 
 def rocksalt(cation: str, anion: str, a: float) -> Structure:
-    return Structure.from_spacegroup(
-        "Fm-3m", Lattice.cubic(a), [cation, anion], [_ORIGIN, _BODY_CENTRE]
-    )
+    return _cubic(a, [(cation, _FCC), (anion, (_FCC + [0.5, 0, 0]) % 1)])
 
 
 def diamond(element: str, a: float) -> Structure:
-    return Structure.from_spacegroup("Fd-3m", Lattice.cubic(a), [element], [_ORIGIN])
+    return _cubic(a, [(element, _FCC), (element, _FCC + _QUARTER)])
 
 
 def zincblende(cation: str, anion: str, a: float) -> Structure:
-    return Structure.from_spacegroup(
-        "F-43m", Lattice.cubic(a), [cation, anion], [_ORIGIN, _QUARTER]
-    )
+    return _cubic(a, [(cation, _FCC), (anion, _FCC + _QUARTER)])
 
 
 def fluorite(cation: str, anion: str, a: float) -> Structure:
-    return Structure.from_spacegroup(
-        "Fm-3m", Lattice.cubic(a), [cation, anion], [_ORIGIN, _QUARTER]
-    )
+    return _cubic(a, [(cation, _FCC), (anion, _OCTANT)])
 
 
 def bcc(element: str, a: float) -> Structure:
-    return Structure.from_spacegroup("Im-3m", Lattice.cubic(a), [element], [_ORIGIN])
+    return _cubic(a, [(element, np.array([[0, 0, 0], [0.5, 0.5, 0.5]]))])
 
 
 def fcc(element: str, a: float) -> Structure:
-    return Structure.from_spacegroup("Fm-3m", Lattice.cubic(a), [element], [_ORIGIN])
+    return _cubic(a, [(element, _FCC)])
 
 
 def hcp(element: str, a: float, c: float) -> Structure:
-    lattice = Lattice.hexagonal(a, c)
-    return Structure.from_spacegroup("P6_3/mmc", lattice, [element], [[1 / 3, 2 / 3, 0.25]])
+    coords = [[1 / 3, 2 / 3, 0.25], [2 / 3, 1 / 3, 0.75]]
+    return Structure(Lattice.hexagonal(a, c), [element, element], coords)
 
 
 def textbook_non_superconductors() -> dict[str, Structure]:

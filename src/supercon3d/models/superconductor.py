@@ -4,7 +4,8 @@ where a structure is given, the cheap structure descriptors of
 
 A saved classifier is a folder with ``classifier.txt.xz`` (xz-compressed LightGBM text) and
 ``classifier.json`` (feature names, the probability calibration as plain numbers, and the
-training figures); loading it runs no pickle. The shipped one lives in
+training figures); loading it runs no pickle, and checks both files against the folder's
+``MANIFEST.sha256`` when it has one (the shipped folder must). The shipped one lives in
 ``resources/models/superconductor`` (see its MODEL_CARD.md).
 """
 
