@@ -21,8 +21,8 @@ import time
 from pathlib import Path
 
 from supercon3d import api
-from supercon3d.data.supercon3d import load_supercon3d
-from supercon3d.evaluation.folds import SPLITS, check_split, split_folds
+from supercon3d.data.supercon3d import SuperCon3D, load_supercon3d
+from supercon3d.evaluation.folds import SPLITS, FoldAssignment, check_split, split_folds
 from supercon3d.machine import describe_machine
 from supercon3d.models.composition import BaselineConfig
 from supercon3d.training.baseline import cross_validate_baseline
@@ -50,24 +50,32 @@ def parse_runs(pairs: list[str], shipped: bool) -> dict[str, str]:
     return runs
 
 
-def row(name: str, summary: dict, wall_s: float) -> dict:
+def row(name: str, summary: dict, wall_s: float, folds: FoldAssignment) -> dict:
+    """A table row: MAE and R² mean ± std over the test folds, each fold's MAE by its name
+    (the family on the family split), and the wall time (s)."""
     keys = ("mae_mean", "mae_std", "r2_mean", "r2_std")
-    return {"model": name, **{k: summary[k] for k in keys}, "wall_s": round(wall_s, 1)}
+    fold_mae = {folds.fold_name(f["fold"]): f["mae"] for f in summary.get("folds", [])}
+    return {
+        "model": name,
+        **{k: summary[k] for k in keys},
+        "fold_mae": fold_mae,
+        "wall_s": round(wall_s, 1),
+    }
 
 
-def baseline_rows(dataset, split: str, models: list[str]) -> list[dict]:
-    folds = split_folds(split, dataset)
+def baseline_rows(dataset: SuperCon3D, folds: FoldAssignment, models: list[str]) -> list[dict]:
+    split = folds.split_name
     rows = []
     for model in models:
         started = time.perf_counter()
         config = BASELINES[model]
         summary, _ = cross_validate_baseline(dataset, folds, config)
-        rows.append(row(config.name, summary, time.perf_counter() - started))
+        rows.append(row(config.name, summary, time.perf_counter() - started, folds))
         print(f"{split}: {config.name} MAE {summary['mae_mean']:.3f}", flush=True)
     return rows
 
 
-def run_rows(split: str, folder: str) -> list[dict]:
+def run_rows(split: str, folder: str, folds: FoldAssignment) -> list[dict]:
     """The run as it predicts (``SODNet + composition blend`` when blended) and SODNet alone,
     from one evaluation; the rows name the model, not the folder, so that runs trained on
     different splits share a row."""
@@ -76,8 +84,8 @@ def run_rows(split: str, folder: str) -> list[dict]:
     wall = time.perf_counter() - started
     summary = evaluation.summary
     blended = bool(summary["compared"])  # without baselines: only the unblended ensemble
-    rows = [row(BLEND_ROW if blended else SODNET_ROW, summary, wall)]
-    rows += [row(SODNET_ROW, r, wall) for r in summary["compared"]]
+    rows = [row(BLEND_ROW if blended else SODNET_ROW, summary, wall, folds)]
+    rows += [row(SODNET_ROW, r, wall, folds) for r in summary["compared"]]
     coverage = f"{summary['interval_coverage']:.3f} ± {summary['interval_coverage_std']:.3f}"
     print(f"{split}: {summary['model']} MAE {summary['mae_mean']:.3f}, "
           f"{summary['interval_level']:.0%} interval coverage {coverage}", flush=True)  # fmt: skip
@@ -105,6 +113,16 @@ def markdown(results: dict[str, list[dict]], splits: list[str]) -> str:
     return "\n".join(lines)
 
 
+def fold_table(rows: list[dict]) -> str:
+    """Models as rows, test folds (by name) as columns; cells: that fold's MAE (ln K)."""
+    names = list(rows[0]["fold_mae"])
+    lines = ["| model | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
+    for r in rows:
+        cells = [f"{r['fold_mae'][name]:.3f}" if name in r["fold_mae"] else "–" for name in names]
+        lines.append(f"| {r['model']} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--split", action="append", choices=SPLITS, help="default: all three")
@@ -124,13 +142,17 @@ def main() -> None:
     dataset = load_supercon3d()
     results = {}
     for split in splits:
-        results[split] = baseline_rows(dataset, split, models)
+        folds = split_folds(split, dataset)
+        results[split] = baseline_rows(dataset, folds, models)
         if split in runs:
-            results[split] += run_rows(split, runs[split])
+            results[split] += run_rows(split, runs[split], folds)
     wall = time.perf_counter() - started
     print("\nMAE ± std over test folds (mean R²), ln Tc in ln K\n")
     print(markdown(results, splits))
     print("\nSODNet runs: " + ", ".join(f"{split}: {folder}" for split, folder in runs.items()))
+    if "family" in results:
+        print("\nleave-one-family-out, MAE (ln K) per test family:\n")
+        print(fold_table(results["family"]))
     print("\nwall time per model (s):")
     for split in splits:
         print(f"  {split}: " + ", ".join(f"{r['model']} {r['wall_s']:.0f}" for r in results[split]))

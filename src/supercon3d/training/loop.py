@@ -40,20 +40,14 @@ from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from torch.utils.data import DataLoader
 from torch_geometric.data import Batch, Data
 
+from supercon3d.models.weights import CheckpointError
+
 BatchLoss = Callable[[nn.Module, Batch, torch.Generator | None], torch.Tensor]
 Validation = Callable[[nn.Module, torch.device], tuple[float, dict[str, float]]]
 
 
-class TrainingStateError(ValueError):
+class TrainingStateError(CheckpointError):
     """A training state file that cannot be resumed; names the file and the reason."""
-
-    def __init__(self, path: str | os.PathLike, reason: str):
-        self.path = str(path)
-        self.reason = reason
-        super().__init__(f"{path}: {reason}")
-
-    def __reduce__(self) -> tuple:
-        return type(self), (self.path, self.reason)
 
 
 class DataParallelError(ValueError):

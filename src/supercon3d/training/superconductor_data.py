@@ -46,8 +46,7 @@ from supercon3d.models import structure_features
 from supercon3d.models.structure_features import STRUCTURE_FEATURES, structure_descriptors
 from supercon3d.settings import cache_dir, data_dir, dataset_path
 
-SOURCES: tuple[str, ...] = ("supercon3d", "3dsc", "formula")
-FORMULA_TABLES: tuple[str, ...] = ("supercon_stanev2018", "supercon_11949")
+LABEL_TABLES: tuple[str, ...] = ("supercon_stanev2018", "supercon_11949")
 _DESCRIPTOR_VERSION = 1
 
 
@@ -138,7 +137,7 @@ def build_training_table(
     superconductor, 0 not), ``label_key``, ``composition``, ``system`` (chemical system),
     ``family``, ``has_structure`` and the :data:`STRUCTURE_FEATURES` (NaN for formula rows)."""
     formulas = pd.concat(
-        [load_supercon_formulas(name, data) for name in FORMULA_TABLES], ignore_index=True
+        [load_supercon_formulas(name, data) for name in LABEL_TABLES], ignore_index=True
     )
     tc_of_key = tc_by_key(formulas)
 
