@@ -9,7 +9,10 @@ An error raised by the function in a worker is raised again here; one that canno
 is raised as :class:`WorkerError` with its one-line message instead of breaking the pool.
 A worker keeps what it loads (a model ensemble) for its later tasks with
 :func:`worker_resource`. :func:`make_executor` picks the engine: :class:`LocalExecutor` or
-:class:`SerialExecutor` today, behind the :class:`Executor` interface a Dask engine will share.
+:class:`SerialExecutor`; :class:`DaskExecutor` runs the same functions on a Dask cluster
+(a scheduler's address, or a ``LocalCluster`` it starts). :meth:`Executor.submit` starts one
+task and returns its future (``done()``, ``result()``), for callers that keep only a bounded
+number of tasks in flight over a stream.
 """
 
 from __future__ import annotations
@@ -136,15 +139,20 @@ def _leave_on_interrupt(signum: int, frame: Any) -> None:
     os._exit(128 + signum)
 
 
+def _one_thread() -> None:
+    """Run torch, and the BLAS libraries torch loads later, on one thread in this process."""
+    for name in THREAD_VARIABLES:
+        os.environ[name] = "1"
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(1)
+
+
 def _start_worker(messages: Any, shared: Any) -> None:
     """Worker initializer: Ctrl-C ends the worker quietly, one torch thread, the report queue
     and the shared object."""
     global _messages, _shared
     signal.signal(signal.SIGINT, _leave_on_interrupt)
-    for name in THREAD_VARIABLES:
-        os.environ[name] = "1"
-    if "torch" in sys.modules:
-        sys.modules["torch"].set_num_threads(1)
+    _one_thread()
     _messages, _shared = messages, shared
 
 
@@ -192,6 +200,11 @@ class Executor(ABC):
         function passes to :func:`send_report` reaches ``report`` here meanwhile."""
 
     @abstractmethod
+    def submit(self, function: Callable[[Item], Result], item: Item) -> Any:
+        """Start ``function(item)`` as one task; its future has ``done()`` and ``result()``
+        (which raises the task's error)."""
+
+    @abstractmethod
     def close(self) -> None:
         """Release the workers (waiting for running tasks)."""
 
@@ -233,6 +246,14 @@ class SerialExecutor(Executor):
             finally:
                 _report = previous
             yield result
+
+    def submit(self, function: Callable[[Item], Result], item: Item) -> Future:
+        future: Future = Future()
+        try:
+            future.set_result(function(item))
+        except Exception as error:
+            future.set_exception(error)
+        return future
 
     def close(self) -> None:
         global _shared
@@ -290,10 +311,68 @@ class LocalExecutor(Executor):
                 waiting.discard(payload)
                 yield futures[payload].result()
 
+    def submit(self, function: Callable[[Item], Result], item: Item) -> Future:
+        return self._pool.submit(_run, function, item)
+
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
         self._messages.close()
         self._messages.join_thread()
+
+
+def _run_on_one_thread(function: Callable[[Item], Result], item: Item) -> Result:
+    """``function(item)`` in a Dask worker, on one thread like a :class:`LocalExecutor`'s."""
+    _one_thread()
+    return _run(function, item)
+
+
+class DaskExecutor(Executor):
+    """Tasks on a Dask cluster: the scheduler at ``address``, or a ``LocalCluster`` of
+    ``workers`` processes (one thread each) started here and stopped on :meth:`close`. Each
+    Dask worker is a separate process, so :func:`worker_resource` keeps one model per worker
+    as in a :class:`LocalExecutor`; ``shared`` and the reports of :meth:`map_unordered` are
+    not supported."""
+
+    def __init__(self, address: str | None = None, workers: int | None = None):
+        from distributed import Client, LocalCluster
+
+        self._cluster = None
+        if address is None:
+            self._cluster = LocalCluster(
+                n_workers=resolve_workers(workers), threads_per_worker=1, processes=True,
+                dashboard_address=None,
+            )  # fmt: skip
+            address = self._cluster.scheduler_address
+        self._client = Client(address)
+        self.workers = max(1, len(self._client.scheduler_info().get("workers", {})))
+
+    def map(
+        self,
+        function: Callable[[Item], Result],
+        items: Iterable[Item],
+        chunksize: int = DEFAULT_CHUNKSIZE,
+    ) -> Iterator[Result]:
+        futures = [self.submit(function, item) for item in items]
+        return (future.result() for future in futures)
+
+    def map_unordered(
+        self,
+        function: Callable[[Item], Result],
+        items: Iterable[Item],
+        report: Report | None = None,
+    ) -> Iterator[Result]:
+        from distributed import as_completed
+
+        return (future.result() for future in as_completed(
+            [self.submit(function, item) for item in items]))  # fmt: skip
+
+    def submit(self, function: Callable[[Item], Result], item: Item) -> Any:
+        return self._client.submit(_run_on_one_thread, function, item, pure=False)
+
+    def close(self) -> None:
+        self._client.close()
+        if self._cluster is not None:
+            self._cluster.close()
 
 
 def _raise_if_broken(futures: Iterable[Future]) -> None:

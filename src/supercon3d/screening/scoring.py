@@ -1,0 +1,226 @@
+"""The two stages of the screening funnel, run on a shard of items in a worker.
+
+Stage 1 (:func:`score_shard`), for every structure: read it under the input contract, its
+disorder class, chemical family and number of sites, P(superconductor) from the shipped
+classifier (composition + cheap structure descriptors), ln Tc (ln K) as the mean and spread
+of the model's composition models (Magpie + LightGBM, one per fold; the composition prior
+for a run without them), and what the literature reports about its composition
+(:class:`~supercon3d.data.known.KnownSuperconductors`). Magpie descriptors, composition
+ln Tc and look-ups are cached per composition in the worker, so a formula seen again costs
+nothing. Torch is not imported.
+
+Stage 2 (:func:`rescore_shard`), for the rows the funnel selects: the structural ensemble
+``predict`` uses (:func:`~supercon3d.screening.predict.predict_prepared`): ln Tc, its spread
+and the calibrated interval. Each worker loads its models once (:func:`worker_resource`).
+
+Both return plain row dicts (columns of :mod:`supercon3d.screening.database`): only results
+travel back to the coordinator.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from supercon3d.data.cif import CifReadError, read_cif_text
+from supercon3d.data.contract import check_structure
+from supercon3d.data.family import chemical_family, is_high_pressure_hydride
+from supercon3d.data.known import KnownSuperconductors
+from supercon3d.data.taxonomy import classify_disorder
+from supercon3d.executor import worker_resource
+from supercon3d.models.composition import MagpieBooster
+from supercon3d.models.feature_cache import LruCache
+from supercon3d.models.shipped import shipped_model_dir
+from supercon3d.models.structure_features import structure_descriptors
+from supercon3d.models.superconductor import SuperconductorClassifier
+from supercon3d.screening.database import STAGE_COMPOSITION, STAGE_FAILED, STAGE_STRUCTURE
+from supercon3d.screening.sources import KIND_ATOMS, KIND_ERROR, StructureItem
+
+COMPOSITION_MODELS_FOLDER = "composition"
+PRIOR_FILE = "prior.txt.xz"
+MAX_CACHED_FORMULAS = 50_000
+"""Compositions whose ln Tc and literature look-up a worker keeps (a few hundred bytes each)."""
+
+
+@dataclass(frozen=True)
+class Shard:
+    """The task unit: items to score, the model folder (None: shipped) and the data folder
+    (None: the configured one) of the known-superconductor tables."""
+
+    items: tuple[StructureItem, ...]
+    checkpoints: str | None = None
+    data: str | None = None
+
+
+def model_folder(checkpoints: str | os.PathLike | None) -> Path:
+    """The run folder of the structural ensemble (default: the shipped one)."""
+    return Path(checkpoints) if checkpoints is not None else shipped_model_dir()
+
+
+def composition_model_files(folder: Path) -> list[Path]:
+    """The composition models of a run folder: one per fold, else its composition prior."""
+    folds = sorted((folder / COMPOSITION_MODELS_FOLDER).glob("fold*.txt.xz"))
+    if folds:
+        return folds
+    prior = folder / PRIOR_FILE
+    return [prior] if prior.is_file() else []
+
+
+class CompositionStage:
+    """The stage-1 models of one worker and their per-composition caches."""
+
+    def __init__(self, checkpoints: str | None, data: str | None):
+        self.classifier = SuperconductorClassifier.shipped()
+        featurizer = self.classifier.featurizer
+        self.boosters = [MagpieBooster.load(path, featurizer) for path in
+                         composition_model_files(model_folder(checkpoints))]  # fmt: skip
+        self.known = KnownSuperconductors.load(data)
+        self._ln_tc = LruCache(MAX_CACHED_FORMULAS)
+        self._matches = LruCache(MAX_CACHED_FORMULAS)
+
+    def ln_tc(self, compositions: Sequence) -> tuple[np.ndarray, np.ndarray]:
+        """Mean and spread over the composition models of ln Tc (ln K), per composition."""
+        keys = [c.reduced_composition.formula for c in compositions]
+        missing = {k: c for k, c in zip(keys, compositions) if k not in self._ln_tc}
+        if missing and self.boosters:
+            each = np.stack([b.predict(list(missing.values())) for b in self.boosters])
+            for key, mean, spread in zip(missing, each.mean(axis=0), each.std(axis=0)):
+                self._ln_tc[key] = (float(mean), float(spread))
+        elif missing:
+            for key in missing:
+                self._ln_tc[key] = (np.nan, np.nan)
+        values = np.array([self._ln_tc[k] for k in keys], dtype=float).reshape(len(keys), 2)
+        return values[:, 0], values[:, 1]
+
+    def lookup(self, composition) -> dict:
+        key = composition.reduced_composition.formula
+        if key not in self._matches:
+            match = self.known.lookup(composition)
+            self._matches[key] = {
+                "known_superconductor": match.known_superconductor,
+                "reported_tc_kelvin": match.reported_tc_kelvin,
+                "reported_non_superconductor": match.reported_non_superconductor,
+                "related_superconductors": match.related_superconductors,
+                "related_count": match.related_count,
+                "related_best_tc_kelvin": match.related_best_tc_kelvin,
+                "in_supercon3d": match.in_supercon3d,
+            }
+        return self._matches[key]
+
+
+def _identity(item: StructureItem) -> dict:
+    return {"id": item.id, "source": item.source, "name": item.name, "sha256": item.sha256}
+
+
+def failed_row(item: StructureItem, error: str) -> dict:
+    """The row of an item that could not be read."""
+    return {**_identity(item), "stage": STAGE_FAILED, "error": error}
+
+
+def _atoms_structure(item: StructureItem):
+    """A pymatgen Structure from an ASE item's arrays, under the contract's structure rules."""
+    from pymatgen.core import Lattice, Structure
+
+    content = item.content
+    try:
+        structure = Structure(Lattice(content["cell"]), content["numbers"], content["positions"],
+                              coords_are_cartesian=True)  # fmt: skip
+    except Exception as error:  # pymatgen raises several types for a bad cell or element
+        raise CifReadError(item.id, f"not a valid structure ({error})") from None
+    return structure, check_structure(structure, item.id), []
+
+
+def read_item(item: StructureItem):
+    """(structure, warnings, overfull occupancies) of an item; :class:`CifReadError` naming
+    the item if it cannot be read."""
+    if item.kind == KIND_ERROR:
+        raise CifReadError(item.id, item.error or "unreadable")
+    if item.kind == KIND_ATOMS:
+        return _atoms_structure(item)
+    record = read_cif_text(item.content, item.id)
+    return record.structure, record.warnings, record.overfull_occupancies
+
+
+def _describe(item: StructureItem) -> tuple[dict, object, np.ndarray] | dict:
+    """The stage-1 fields that need the structure, its composition and its descriptors; or
+    the failed row."""
+    if item.kind == KIND_ERROR:
+        return failed_row(item, item.error)
+    try:
+        structure, warnings, overfull = read_item(item)
+    except CifReadError as error:
+        return failed_row(item, str(error))
+    composition = structure.composition
+    report = classify_disorder(structure, overfull_occupancies=overfull)
+    row = {
+        **_identity(item),
+        "formula": composition.formula,
+        "reduced_formula": composition.reduced_formula,
+        "disorder_class": report.disorder_class.value,
+        "family": chemical_family(composition),
+        "high_pressure_hydride": is_high_pressure_hydride(composition),
+        "n_sites": len(structure),
+        "n_warnings": len(warnings),
+        "stage": STAGE_COMPOSITION,
+    }
+    return row, composition, structure_descriptors(structure)
+
+
+def score_shard(shard: Shard) -> list[dict]:
+    """Stage 1 for every item of ``shard``: one row each, in order."""
+    stage = worker_resource(("screen-composition", shard.checkpoints, shard.data),
+                            lambda: CompositionStage(shard.checkpoints, shard.data))  # fmt: skip
+    described = [_describe(item) for item in shard.items]
+    ready = [entry for entry in described if isinstance(entry, tuple)]
+    if ready:
+        compositions = [composition for _, composition, _ in ready]
+        chances = stage.classifier.predict_proba_described(
+            compositions, np.vstack([descriptors for _, _, descriptors in ready])
+        )
+        means, spreads = stage.ln_tc(compositions)
+        for (row, composition, _), chance, mean, spread in zip(ready, chances, means, spreads):
+            row.update(stage.lookup(composition))
+            row.update(p_superconductor=float(chance), ln_tc=float(mean), ln_tc_std=float(spread),
+                       ln_tc_composition=float(mean), ln_tc_composition_std=float(spread),
+                       tc_kelvin=float(np.exp(mean)))  # fmt: skip
+    return [entry[0] if isinstance(entry, tuple) else entry for entry in described]
+
+
+def rescore_shard(shard: Shard) -> list[dict]:
+    """Stage 2 for every item of ``shard``: one row each with the
+    :data:`~supercon3d.screening.database.STRUCTURE_COLUMNS`, in order. A structure the
+    ensemble cannot take stays at stage 1 with ``structure_error`` set."""
+    from supercon3d.models.sodnet.ensemble import load_ensemble
+    from supercon3d.screening.predict import predict_prepared, prepare_structure
+
+    ensemble = worker_resource(("screen-structure", shard.checkpoints),
+                               lambda: load_ensemble(shard.checkpoints))  # fmt: skip
+    prepared = []
+    for item in shard.items:
+        try:
+            structure, _, _ = read_item(item)
+        except CifReadError as error:
+            prepared.append(_unread(item.id, str(error)))
+            continue
+        prepared.append(prepare_structure(structure, item.id, ensemble.graph_settings))
+    rows = []
+    for item, outcome in zip(shard.items, predict_prepared(prepared, ensemble)):
+        row = _identity(item)
+        if outcome.error is not None:
+            row.update(stage=STAGE_COMPOSITION, structure_error=outcome.error)
+        else:
+            row.update(stage=STAGE_STRUCTURE, ln_tc=outcome.ln_tc, ln_tc_std=outcome.ln_tc_std,
+                       tc_kelvin=outcome.tc_kelvin, tc_low_kelvin=outcome.tc_low_kelvin,
+                       tc_high_kelvin=outcome.tc_high_kelvin)  # fmt: skip
+        rows.append(row)
+    return rows
+
+
+def _unread(name: str, error: str):
+    from supercon3d.screening.predict import TcPrediction
+
+    return TcPrediction(file=name, error=error)
