@@ -1,0 +1,142 @@
+"""``supercon3d discover``: the whole chain into one folder (candidate tables, run.json,
+report.html). The work is :func:`supercon3d.api.discover`; this module parses and prints."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from supercon3d.cli.options import DataOption
+from supercon3d.cli.progress import console, one_line_errors, output, progress_bar
+from supercon3d.cli.results import interruptible, usage_error
+from supercon3d.discovery.settings import (
+    DEFAULT_E_HULL,
+    DEFAULT_GENERATE,
+    DEFAULT_RELAX_STEPS,
+    DEFAULT_SEEDS,
+    DEFAULT_TOP_DISORDERED,
+    DEFAULT_TOP_ORDERED,
+    QUICK,
+)
+
+SHOWN_ROWS = 10
+"""Candidates printed per table (all are in the CSV files)."""
+
+
+def _print_stages(record: dict) -> None:
+    from rich.table import Table
+
+    table = Table(title="discovery funnel")
+    for column in ("stage", "in", "kept", "seconds", "dropped"):
+        table.add_column(column, justify="left" if column in ("stage", "dropped") else "right")
+    for stage in record["stages"]:
+        dropped = ", ".join(f"{reason}: {n}" for reason, n in stage["dropped"].items())
+        table.add_row(
+            stage["name"],
+            str(stage["n_in"]),
+            str(stage["n_out"]),
+            f"{stage['seconds']:.0f}",
+            dropped,
+        )
+    output.print(table)
+
+
+def _print_candidates(title: str, candidates) -> None:
+    from rich.table import Table
+
+    table = Table(title=title)
+    columns = (
+        "rank",
+        "formula",
+        "disorder_class",
+        "family",
+        "tc_kelvin",
+        "p_superconductor",
+        "e_above_hull",
+        "novel",
+        "known_superconductor",
+    )
+    for column in columns:
+        table.add_column(column)
+    for row in candidates.head(SHOWN_ROWS).to_dict("records"):
+        table.add_row(
+            *(f"{v:.3g}" if isinstance(v, float) else str(v) for v in map(row.get, columns))
+        )
+    output.print(table)
+
+
+@one_line_errors
+@interruptible
+def discover(
+    cifs: list[Path] = typer.Argument(None, help="CIF files or folders to add as sources."),
+    out: Path = typer.Option(..., "--out", help="Run folder (resumed when run again)."),
+    generate: int | None = typer.Option(
+        None,
+        help=f"Structures generated from noise (default {DEFAULT_GENERATE}, "
+        f"{QUICK.generate} with --quick, when no other source is given; else 0).",
+    ),
+    from_seeds: bool = typer.Option(
+        False, "--from-seeds", help="Also optimise seeds from the ordered training split."
+    ),
+    seeds: int | None = typer.Option(
+        None, help=f"Seeds for --from-seeds, 10 structures each (default {DEFAULT_SEEDS})."
+    ),
+    screen: Path | None = typer.Option(
+        None, help="A `supercon3d screen` database: its best rows join the sources."
+    ),
+    e_hull: float | None = typer.Option(
+        None, help=f"Stability window above the hull, eV/atom (default {DEFAULT_E_HULL})."
+    ),
+    top_ordered: int | None = typer.Option(
+        None, help=f"Ordered candidates kept (default {DEFAULT_TOP_ORDERED})."
+    ),
+    top_disordered: int | None = typer.Option(
+        None, help=f"Disordered (doped) candidates kept (default {DEFAULT_TOP_DISORDERED})."
+    ),
+    relax_steps: int | None = typer.Option(
+        None, help=f"FIRE steps per relaxation (default {DEFAULT_RELAX_STEPS})."
+    ),
+    potential: str | None = typer.Option(
+        None, help="Interatomic potential: chgnet or sevennet (default: the stability default)."
+    ),
+    include_known: bool = typer.Option(
+        False, "--include-known", help="Keep structures that match a known one (not novel)."
+    ),
+    quick: bool = typer.Option(False, "--quick", help="A small run: a few minutes on 2 cores."),
+    force: bool = typer.Option(
+        False, "--force", help="Start again in a folder that holds another run or other files."
+    ),
+    data: Path | None = DataOption,
+) -> None:
+    """Generate and/or screen, predict Tc and P(SC), keep stable, unique, novel candidates,
+    dope the best, and write the ordered and disordered candidate tables and report.html."""
+    from supercon3d import api
+    from supercon3d.discovery.run_record import DiscoveryFolderError
+
+    try:
+        run = api.discover(
+            out,
+            generate=generate,
+            from_seeds=from_seeds,
+            seeds=seeds,
+            screen=screen,
+            cifs=cifs or [],
+            e_hull=e_hull,
+            top_ordered=top_ordered,
+            top_disordered=top_disordered,
+            relax_steps=relax_steps,
+            potential=potential,
+            include_known=include_known,
+            quick=quick,
+            force=force,
+            data=data,
+            progress=progress_bar,
+            log=console.print,
+        )
+    except DiscoveryFolderError as error:
+        raise usage_error(str(error)) from None
+    _print_stages(run.record)
+    _print_candidates("ordered candidates", run.ordered)
+    _print_candidates("disordered candidates", run.disordered)
+    console.print(f"report: {run.folder / 'report.html'}", highlight=False)

@@ -1,0 +1,124 @@
+"""What a discovery run does: its sources, thresholds and sizes, with the default and the
+``--quick`` presets. Light on purpose (no torch, no pymatgen): the CLI reads the defaults."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass
+
+DEFAULT_E_HULL = 0.1
+"""Largest energy above the convex hull (eV/atom) that counts as stable (the 0.1 eV/atom
+window of MatterGen's SUN rate)."""
+LIKELY_SUPERCONDUCTOR = 0.5
+"""P(superconductor) from which a candidate counts as a likely superconductor; the ranking
+puts these first (see :mod:`supercon3d.discovery.ranking`)."""
+DEFAULT_GENERATE = 100
+"""Structures generated from noise when no other source is given."""
+DEFAULT_SEEDS = 20
+"""Seeds optimised with ``--from-seeds`` (each noised to 10 levels: 10 structures a seed)."""
+DEFAULT_TOP_ORDERED = 30
+DEFAULT_TOP_DISORDERED = 30
+DEFAULT_RELAX_STEPS = 150
+"""FIRE steps of one relaxation; a run that has not converged by then is flagged."""
+DEFAULT_SCREEN_ROWS = 50
+"""Rows read from a ``supercon3d screen`` database (its best, by its own ranking)."""
+DISORDERED_SHORTLIST = 2
+"""Doped variants relaxed per disordered slot: the ``top_disordered`` x this best-ranked
+ones get the stability estimate, the stable ones fill the table."""
+
+QUICK_GENERATE = 12
+QUICK_SEEDS = 2
+QUICK_TOP_ORDERED = 4
+QUICK_TOP_DISORDERED = 4
+QUICK_RELAX_STEPS = 40
+QUICK_GENERATION_STEPS = 250
+"""Reverse steps of a full denoising in ``--quick`` (of T = 1000: four times faster)."""
+
+
+@dataclass(frozen=True)
+class DiscoverySettings:
+    """A discovery run's settings; a run folder keeps them in ``run.json`` and refuses other
+    settings unless forced.
+
+    Sources: ``generate`` structures from noise, ``seeds`` seeds optimised when
+    ``from_seeds`` (10 noise levels each), the ``screen_rows`` best rows of the ``screen``
+    database, and the CIF files and folders ``cifs``. ``e_hull``: stability window (eV/atom);
+    ``top_ordered``, ``top_disordered``: size of each final table; ``relax_steps``: FIRE
+    steps per relaxation; ``potential``: the interatomic potential (None: the stability
+    module's default); ``include_known``: keep structures that match a known one (novelty is
+    then reported, not required); ``generation_steps``: reverse steps of the generator (None:
+    its default); ``seed``: random seed of the generator."""
+
+    generate: int = DEFAULT_GENERATE
+    from_seeds: bool = False
+    seeds: int = DEFAULT_SEEDS
+    screen: str | None = None
+    screen_rows: int = DEFAULT_SCREEN_ROWS
+    cifs: tuple[str, ...] = ()
+    e_hull: float = DEFAULT_E_HULL
+    top_ordered: int = DEFAULT_TOP_ORDERED
+    top_disordered: int = DEFAULT_TOP_DISORDERED
+    relax_steps: int = DEFAULT_RELAX_STEPS
+    potential: str | None = None
+    include_known: bool = False
+    generation_steps: int | None = None
+    seed: int = 0
+
+    def replace(self, **changes: object) -> DiscoverySettings:
+        """A copy with ``changes``; CIF paths are kept as absolute text."""
+        if "cifs" in changes:
+            changes["cifs"] = tuple(os.path.abspath(path) for path in changes["cifs"])
+        if changes.get("screen") is not None:
+            changes["screen"] = os.path.abspath(changes["screen"])
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict:
+        """The JSON record (lists for tuples)."""
+        record = dataclasses.asdict(self)
+        record["cifs"] = list(self.cifs)
+        return record
+
+    @classmethod
+    def from_dict(cls, record: dict) -> DiscoverySettings:
+        fields = {field.name for field in dataclasses.fields(cls)}
+        known = {key: value for key, value in record.items() if key in fields}
+        known["cifs"] = tuple(known.get("cifs", ()))
+        return cls(**known)
+
+    def changes_from(self, other: DiscoverySettings) -> list[str]:
+        """The settings that differ, as ``name: old → new``."""
+        mine, theirs = self.to_dict(), other.to_dict()
+        return [f"{key}: {theirs[key]} → {mine[key]}" for key in mine if mine[key] != theirs[key]]
+
+
+QUICK = DiscoverySettings(
+    generate=QUICK_GENERATE,
+    seeds=QUICK_SEEDS,
+    top_ordered=QUICK_TOP_ORDERED,
+    top_disordered=QUICK_TOP_DISORDERED,
+    relax_steps=QUICK_RELAX_STEPS,
+    generation_steps=QUICK_GENERATION_STEPS,
+)
+"""The ``--quick`` preset: a few minutes on two cores."""
+DEFAULT = DiscoverySettings()
+
+
+def resolve_settings(
+    quick: bool = False,
+    generate: int | None = None,
+    cifs: tuple[str, ...] | list[str] = (),
+    screen: str | os.PathLike | None = None,
+    **given: object,
+) -> DiscoverySettings:
+    """The preset (``quick`` or default) with the ``given`` options (None: the preset's).
+    Without ``generate``, the preset's structures are generated only when neither CIFs, a
+    screen database nor seeds are given."""
+    base = QUICK if quick else DEFAULT
+    other_source = bool(cifs) or screen is not None or bool(given.get("from_seeds"))
+    if generate is None:
+        generate = 0 if other_source else base.generate
+    changes = {key: value for key, value in given.items() if value is not None}
+    screen_path = None if screen is None else str(screen)
+    return base.replace(generate=generate, cifs=tuple(map(str, cifs)), screen=screen_path,
+                        **changes)  # fmt: skip

@@ -1,0 +1,316 @@
+"""The stages of a discovery run, one function each: take the earlier stages' results, return
+this stage's :class:`~supercon3d.discovery.stages.StageResult` (kept candidates, dropped ones
+with the reason). Order and names: :data:`STAGES`."""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from pymatgen.core import Structure
+
+from supercon3d.data.known import KnownSuperconductors
+from supercon3d.discovery import sources
+from supercon3d.discovery.candidates import STABILITY_COLUMNS, ranked, with_known, with_predictions
+from supercon3d.discovery.settings import DISORDERED_SHORTLIST, DiscoverySettings
+from supercon3d.discovery.stages import Dropped, StageResult
+from supercon3d.progress import Log, ProgressFactory
+
+ORDERED_CLASS = "O"
+NO_PREDICTION = "no Tc prediction (graph not built)"
+OUTSIDE_POTENTIAL = "element outside the potential"
+OUTSIDE_POTENTIAL_MARK = "training set"
+"""How the stability record's error says an element is outside the potential."""
+RELAXATION_FAILED = "relaxation failed"
+NO_HULL = "no reference hull for its elements"
+HULL_INCOMPLETE = "hull incomplete (no competing phase in the reference)"
+ABOVE_HULL = "above the hull"
+DUPLICATE = "duplicate of another candidate (StructureMatcher)"
+KNOWN_STRUCTURE = "matches a known structure (not novel)"
+HYDRIDE = "high-pressure hydride (reported separately)"
+BELOW_TOP = "below the top-k"
+NOT_SHORTLISTED = "below the stability shortlist"
+NO_VARIANT = "no doped variant"
+
+
+@dataclass
+class RunContext:
+    """What every stage reads: the run folder, settings, data folder and callbacks. The
+    novelty reference and the literature look-up load on first use."""
+
+    out: Path
+    settings: DiscoverySettings
+    data: str | os.PathLike | None
+    progress: ProgressFactory
+    log: Log
+    potential: str = ""
+    results: dict[str, StageResult] = field(default_factory=dict)
+
+    @cached_property
+    def novelty_reference(self) -> list[Structure]:
+        """The structures a novel candidate must differ from (as ``supercon3d generate``
+        judges novelty: the corpus's training part and the SuperCon3D ordered training
+        split)."""
+        from supercon3d.generation.workflow import load_corpus, novelty_reference
+
+        return novelty_reference(load_corpus(self.data, progress=self.progress), self.data)
+
+    @cached_property
+    def known(self) -> KnownSuperconductors:
+        return KnownSuperconductors.load(self.data)
+
+
+def _result(name: str, table: pd.DataFrame, structures: dict, dropped: list, n_in: int):
+    kept = {candidate: structures[candidate] for candidate in table["id"]}
+    return StageResult(name, table.reset_index(drop=True), kept, dropped, n_in)
+
+
+def _where(table: pd.DataFrame, mask: Sequence[bool]) -> pd.DataFrame:
+    """The rows of ``table`` where ``mask`` is True (columns kept when it is empty)."""
+    return table.loc[np.asarray(mask, dtype=bool)]
+
+
+def _dropped(table: pd.DataFrame, reason: str) -> list[Dropped]:
+    """Every row of ``table`` as dropped for ``reason``."""
+    return [Dropped(c, f, reason) for c, f in zip(table["id"], table["formula"])]
+
+
+def _novel(context: RunContext, structures: Sequence[Structure]) -> list[bool]:
+    """Novelty of each structure against :attr:`RunContext.novelty_reference`."""
+    from supercon3d.generation.metrics import novel_mask
+
+    return list(novel_mask(structures, context.novelty_reference)) if structures else []
+
+
+def gather_sources(context: RunContext) -> StageResult:
+    """Generate and read the structures (``sources``); n_in counts every structure made or
+    named, including the invalid ones dropped here."""
+    settings = context.settings
+    made, dropped, n_in = sources.generated(
+        context.out, settings, context.data, context.progress, context.log
+    )
+    if settings.screen is not None:
+        found, failed = sources.from_screen(settings.screen, settings.screen_rows)
+        made, dropped, n_in = made + found, dropped + failed, n_in + len(found) + len(failed)
+    if settings.cifs:
+        found, failed = sources.from_cifs(settings.cifs)
+        made, dropped, n_in = made + found, dropped + failed, n_in + len(found) + len(failed)
+    table = pd.DataFrame(
+        [(s.id, s.source, s.origin, s.structure.composition.reduced_formula) for s in made],
+        columns=["id", "source", "origin", "formula"],
+    )
+    return _result("sources", table, {s.id: s.structure for s in made}, dropped, n_in)
+
+
+def _predicted(
+    table: pd.DataFrame, structures: Sequence[Structure]
+) -> tuple[pd.DataFrame, list[Dropped]]:
+    """``table`` re-scored (Tc, P(SC)) on ``structures``; rows without a prediction dropped."""
+    from supercon3d import api
+
+    if table.empty:
+        return table, []
+    predictions = api.predict(list(structures), names=list(table["id"]))
+    failed = [p.error is not None for p in predictions]
+    dropped = [
+        Dropped(candidate, formula, NO_PREDICTION, prediction.error)
+        for candidate, formula, prediction, bad in zip(
+            table["id"], table["formula"], predictions, failed
+        )
+        if bad
+    ]
+    keep = [not bad for bad in failed]
+    good = [p for p, ok in zip(predictions, keep) if ok]
+    return with_predictions(_where(table, keep), good), dropped
+
+
+def score(context: RunContext) -> StageResult:
+    """Tc and P(SC) of every source structure (``scored``)."""
+    previous = context.results["sources"]
+    structures = [previous.structures[candidate] for candidate in previous.table["id"]]
+    table, dropped = _predicted(previous.table, structures)
+    return _result("scored", table, previous.structures, dropped, previous.n_out)
+
+
+def _stability_reason(record, e_hull: float) -> tuple[str, str] | None:
+    """Why a stability record falls out (reason, detail), or None when it is stable."""
+    if record.error is not None:
+        outside = OUTSIDE_POTENTIAL_MARK in record.error
+        return (OUTSIDE_POTENTIAL if outside else RELAXATION_FAILED), record.error
+    if record.e_above_hull is None:
+        return NO_HULL, "; ".join(record.warnings)
+    if record.hull_incomplete:
+        return HULL_INCOMPLETE, f"{record.e_above_hull:.3f} eV/atom against an incomplete hull"
+    if record.e_above_hull > e_hull:
+        return f"{ABOVE_HULL} (> {e_hull:g} eV/atom)", f"{record.e_above_hull:.3f} eV/atom"
+    return None
+
+
+def stability_filter(
+    context: RunContext, table: pd.DataFrame, structures: Sequence[Structure], name: str
+) -> tuple[pd.DataFrame, dict[str, Structure], list[Dropped]]:
+    """Relax ``structures`` (rows of ``table``) and keep those within the stability window:
+    the table with the stability columns, the relaxed structures by id, the dropped.
+    A relaxation that did not converge within the step limit is kept when within the window
+    (its energy is above the minimum's, so the test is conservative) and flagged in
+    ``converged``."""
+    from supercon3d.stability import assess_stability
+
+    settings = context.settings
+    records = assess_stability(
+        list(structures), list(table["id"]), context.potential, settings.relax_steps,
+        context.progress,
+    )  # fmt: skip
+    rows, relaxed, dropped = [], {}, []
+    for row, record in zip(table.to_dict("records"), records):
+        why = _stability_reason(record, settings.e_hull)
+        if why is not None:
+            energy = math.nan if record.e_above_hull is None else record.e_above_hull
+            dropped.append(Dropped(row["id"], row["formula"], *why, e_above_hull=energy))
+            continue
+        row.update(
+            energy_per_atom=record.energy_per_atom, e_above_hull=record.e_above_hull,
+            hull_incomplete=record.hull_incomplete, converged=record.converged,
+            volume_change=record.volume_change, relax_steps=record.steps,
+        )  # fmt: skip
+        rows.append(row)
+        relaxed[row["id"]] = record.structure
+    columns = [*table.columns, *[c for c in STABILITY_COLUMNS if c not in table]]
+    context.log(f"{name}: {len(rows)} of {len(table)} within {settings.e_hull:g} eV/atom")
+    return pd.DataFrame(rows, columns=columns), relaxed, dropped
+
+
+def stable(context: RunContext) -> StageResult:
+    """Relax every scored structure and keep the stable ones (``stable``)."""
+    previous = context.results["scored"]
+    structures = [previous.structures[candidate] for candidate in previous.table["id"]]
+    table, relaxed, dropped = stability_filter(context, previous.table, structures, "stable")
+    return _result("stable", table, relaxed, dropped, previous.n_out)
+
+
+def unique(context: RunContext) -> StageResult:
+    """Keep the first of each group of matching relaxed structures, judge novelty (and drop
+    known structures unless ``include_known``), re-score Tc and P(SC) on the relaxed cell and
+    look the formula up in the literature (``unique``)."""
+    from supercon3d.generation.metrics import unique_mask
+
+    previous = context.results["stable"]
+    ids = list(previous.table["id"])
+    structures = [previous.structures[candidate] for candidate in ids]
+    first = list(unique_mask(structures))
+    dropped = _dropped(_where(previous.table, [not keep for keep in first]), DUPLICATE)
+    table = _where(previous.table, first)
+    structures = [s for s, keep in zip(structures, first) if keep]
+    novel = _novel(context, structures)
+    table = table.assign(novel=novel)
+    if not context.settings.include_known:
+        dropped += _dropped(_where(table, [not n for n in novel]), KNOWN_STRUCTURE)
+        structures = [s for s, is_novel in zip(structures, novel) if is_novel]
+        table = _where(table, novel)
+    table, failed = _predicted(table, structures)
+    table = with_known(table, context.known) if not table.empty else table
+    return _result("unique", table, previous.structures, dropped + failed, previous.n_out)
+
+
+def _is_ordered(table: pd.DataFrame) -> pd.Series:
+    return table["disorder_class"] == ORDERED_CLASS
+
+
+def _is_hydride(table: pd.DataFrame) -> pd.Series:
+    return table["high_pressure_hydride"].astype(bool)
+
+
+def hydrides(table: pd.DataFrame) -> pd.DataFrame:
+    """The high-pressure hydrides among the candidates, ranked (reported, never in the
+    candidate tables: ambient-pressure stability says little about them)."""
+    return ranked(table[_is_hydride(table)]) if not table.empty else table
+
+
+def top_ordered(context: RunContext) -> StageResult:
+    """The ``top_ordered`` best ordered candidates that are not high-pressure hydrides
+    (``ordered``). Disordered candidates go on to the doping stage's pool."""
+    previous = context.results["unique"]
+    table = previous.table
+    if table.empty:
+        return _result("ordered", table, {}, [], 0)
+    ordered = table[_is_ordered(table)]
+    pool = ranked(ordered[~_is_hydride(ordered)])
+    k = context.settings.top_ordered
+    dropped = _dropped(ordered[_is_hydride(ordered)], HYDRIDE) + _dropped(pool.iloc[k:], BELOW_TOP)
+    return _result("ordered", pool.iloc[:k], previous.structures, dropped, len(ordered))
+
+
+def _variants(structure: Structure, parent: str):
+    from supercon3d.doping import doped_variants
+
+    return doped_variants(structure, parent)
+
+
+def dope(context: RunContext) -> StageResult:
+    """Doped variants (substitutions, anion vacancies; partially occupied) of each top
+    ordered candidate, with the disordered candidates of the ``unique`` stage, all scored
+    (``doped``)."""
+    parents = context.results["ordered"]
+    pool = context.results["unique"].table
+    disordered = pool[~_is_ordered(pool) & ~_is_hydride(pool)] if not pool.empty else pool
+    rows, structures, dropped = [], {}, []
+    for parent in parents.table.to_dict("records"):
+        variants = _variants(parents.structures[parent["id"]], parent["id"])
+        if not variants:
+            dropped.append(Dropped(parent["id"], parent["formula"], NO_VARIANT))
+        for variant in variants:
+            rows.append({
+                "id": variant.name, "source": "doped", "origin": parent["file"],
+                "formula": variant.formula, "parent": parent["id"], "dopant": variant.dopant,
+                "host": variant.host, "fraction": variant.fraction, "doping": variant.kind,
+            })  # fmt: skip
+            structures[variant.name] = variant.structure
+    n_in = len(parents.table) + len(disordered)
+    variants = pd.DataFrame(rows, columns=["id", "source", "origin", "formula", "parent",
+                                           "dopant", "host", "fraction", "doping"])  # fmt: skip
+    scored, failed = _predicted(variants, [structures[c] for c in variants["id"]])
+    carried = disordered.drop(columns=[c for c in STABILITY_COLUMNS if c in disordered])
+    for candidate in carried["id"]:
+        structures[candidate] = context.results["unique"].structures[candidate]
+    table = pd.concat([carried, scored], ignore_index=True) if len(carried) else scored
+    return _result("doped", table, structures, dropped + failed, n_in)
+
+
+def top_disordered(context: RunContext) -> StageResult:
+    """Rank the disordered pool, estimate the stability of the best ``top_disordered`` x
+    :data:`DISORDERED_SHORTLIST` (ordered approximants), keep the best ``top_disordered``
+    stable ones (``disordered``)."""
+    previous = context.results["doped"]
+    table = previous.table
+    if table.empty:
+        return _result("disordered", table, {}, [], 0)
+    pool = ranked(table[~_is_hydride(table)])
+    k = context.settings.top_disordered
+    shortlist = pool.iloc[: k * DISORDERED_SHORTLIST]
+    dropped = _dropped(table[_is_hydride(table)], HYDRIDE)
+    dropped += _dropped(pool.iloc[len(shortlist) :], NOT_SHORTLISTED)
+    structures = [previous.structures[c] for c in shortlist["id"]]
+    kept, _, unstable = stability_filter(context, shortlist, structures, "disordered")
+    structures = [previous.structures[c] for c in kept["id"]]
+    kept = kept.assign(novel=_novel(context, structures))
+    kept = ranked(with_known(kept, context.known)) if len(kept) else kept
+    dropped += unstable + _dropped(kept.iloc[k:], BELOW_TOP)
+    return _result("disordered", kept.iloc[:k], previous.structures, dropped, len(table))
+
+
+STAGES: tuple[tuple[str, Callable[[RunContext], StageResult]], ...] = (
+    ("sources", gather_sources),
+    ("scored", score),
+    ("stable", stable),
+    ("unique", unique),
+    ("ordered", top_ordered),
+    ("doped", dope),
+    ("disordered", top_disordered),
+)
+"""The stages in order, by name."""
