@@ -419,3 +419,51 @@ def train_generator(
     from supercon3d.generation.training_run import train_stage
 
     return train_stage(stage, out, config or GeneratorConfig(), data, device, progress, log)
+
+
+# --- Discovery: generate, screen, stability, doping, report (issue 18) --------------------
+
+if TYPE_CHECKING:
+    from supercon3d.discovery.pipeline import DiscoveryRun
+
+
+def discover(
+    out: str | os.PathLike,
+    generate: int | None = None,
+    from_seeds: bool = False,
+    seeds: int | None = None,
+    screen: str | os.PathLike | None = None,
+    cifs: Sequence[str | os.PathLike] = (),
+    e_hull: float | None = None,
+    top_ordered: int | None = None,
+    top_disordered: int | None = None,
+    relax_steps: int | None = None,
+    potential: str | None = None,
+    include_known: bool = False,
+    quick: bool = False,
+    force: bool = False,
+    data: str | os.PathLike | None = None,
+    progress: ProgressFactory = no_progress,
+    log: Log = no_log,
+) -> DiscoveryRun:
+    """Run (or resume) the discovery pipeline into the folder ``out``: sources (``generate``
+    structures from noise, ``seeds`` seeds with ``from_seeds``, the best rows of a ``screen``
+    database, CIF files and folders ``cifs``) → Tc and P(SC) → stability (relaxed with
+    ``potential``, at most ``relax_steps`` FIRE steps; kept within ``e_hull`` eV/atom of the
+    hull) → unique and novel (known structures too with ``include_known``) → the
+    ``top_ordered`` ordered candidates → doped variants → the ``top_disordered`` disordered
+    candidates; writes the candidate tables, ``run.json`` and ``report.html``. None takes the
+    preset's value (``quick``: a few minutes; see :mod:`supercon3d.discovery.settings`);
+    without ``generate``, the preset generates only when no other source is given. Finished
+    stages of an earlier run with the same settings are read back; other settings are
+    refused (``DiscoveryFolderError``) unless ``force``. Returns the
+    :class:`~supercon3d.discovery.pipeline.DiscoveryRun`."""
+    from supercon3d.discovery.pipeline import run_discovery
+    from supercon3d.discovery.settings import resolve_settings
+
+    settings = resolve_settings(
+        quick, generate, [os.fspath(path) for path in cifs], screen, from_seeds=from_seeds,
+        seeds=seeds, e_hull=e_hull, top_ordered=top_ordered, top_disordered=top_disordered,
+        relax_steps=relax_steps, potential=potential, include_known=include_known,
+    )  # fmt: skip
+    return run_discovery(out, settings, data, force, progress, log)

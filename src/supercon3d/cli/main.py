@@ -41,6 +41,10 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
         "supercon3d.cli.generate:generate_app",
         "Generate crystal structures steered toward high Tc (DiffCSP-SC).",
     ),
+    "discover": (
+        "supercon3d.cli.discover:discover",
+        "Generate/screen → Tc → stability → unique, novel → doping → candidate tables and report.",
+    ),
 }
 """Name -> ("module:attribute" of a command function or a Typer app, summary for the list)."""
 
