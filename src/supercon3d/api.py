@@ -467,3 +467,118 @@ def discover(
         relax_steps=relax_steps, potential=potential, include_known=include_known,
     )  # fmt: skip
     return run_discovery(out, settings, data, force, progress, log)
+
+
+# ---------------------------------------------------------------------------------------------
+# Stability filter and doping (issue 18, parts 1-2)
+# ---------------------------------------------------------------------------------------------
+
+if TYPE_CHECKING:
+    from supercon3d.doping import DopingResult
+    from supercon3d.stability import StabilityRecord
+
+
+def _read_structures(
+    inputs: StructureInput | Iterable[StructureInput], names: Sequence[str] | None
+) -> list[tuple[str, Structure | None, str | None]]:
+    """(name, structure, error) per structure of ``inputs`` (CIF files, folders, Structures,
+    named as in :func:`predict`); an unreadable CIF has no structure and a one-line error."""
+    from supercon3d.data.cif import CifReadError, expand_cif_paths, read_cif
+
+    items = [inputs] if isinstance(inputs, (str, os.PathLike)) or _is_structure(inputs) else inputs
+    items = list(items)
+    at = [i for i, item in enumerate(items) if _is_structure(item)]
+    if names is not None and len(names) != len(at):
+        raise ValueError(f"{len(names)} names for {len(at)} structures")
+    name_of = dict(zip(at, names if names is not None else map(STRUCTURE_NAME.format, at)))
+    read: list[tuple[str, Structure | None, str | None]] = []
+    for i, item in enumerate(items):
+        if i in name_of:
+            read.append((name_of[i], item, None))
+            continue
+        for path in expand_cif_paths([item]):
+            try:
+                read.append((str(path), read_cif(path).structure, None))
+            except (CifReadError, OSError) as error:
+                read.append((str(path), None, str(error)))
+    return read
+
+
+def stability(
+    inputs: StructureInput | Iterable[StructureInput],
+    names: Sequence[str] | None = None,
+    potential: str | None = None,
+    max_steps: int | None = None,
+    progress: ProgressFactory = no_progress,
+) -> list[StabilityRecord]:
+    """Relax each structure with a machine-learned potential (default CHGNet; ``max_steps``
+    FIRE steps at most) and place it on that potential's reference hull: energy (eV/atom),
+    e_above_hull (eV/atom), hull coverage, convergence. ``inputs`` as for :func:`predict`;
+    one record per structure, in order, failures in ``error``. Needs the ``stability`` extra
+    (``PotentialUnavailableError`` otherwise)."""
+    from supercon3d.stability import DEFAULT_MAX_STEPS, DEFAULT_POTENTIAL, assess_stability
+    from supercon3d.stability.assess import StabilityRecord
+    from supercon3d.stability.potentials import check_potential
+
+    potential = check_potential(potential or DEFAULT_POTENTIAL)
+    steps = DEFAULT_MAX_STEPS if max_steps is None else max_steps
+    read = _read_structures(inputs, names)
+    good = [(name, structure) for name, structure, error in read if error is None]
+    assessed = iter(
+        assess_stability([s for _, s in good], [n for n, _ in good], potential, steps, progress)
+    )
+    return [
+        next(assessed) if error is None else StabilityRecord(name, error=error, potential=potential)
+        for name, _, error in read
+    ]
+
+
+def dope(
+    inputs: StructureInput | Iterable[StructureInput],
+    top: int | None = 10,
+    fractions: Sequence[float] | None = None,
+    with_stability: bool = False,
+    names: Sequence[str] | None = None,
+    max_dopants_per_host: int | None = None,
+    potential: str | None = None,
+    max_steps: int | None = None,
+    progress: ProgressFactory = no_progress,
+) -> list[DopingResult]:
+    """Doped variants of each structure (substitutions with ICSD-probable dopants and anion
+    vacancies at each of ``fractions`` of the host sites, default 0.05/0.1/0.2/0.3), scored
+    by the shipped Tc model as partially occupied structures; per parent the ``top`` variants
+    (all with None) by predicted Tc (K), with ΔTc against the parent. ``with_stability``
+    relaxes the kept variants' ordered approximants (:func:`stability`). ``inputs`` as for
+    :func:`predict`; a parent that cannot be read is one result with its ``error``."""
+    from supercon3d.doping import DEFAULT_FRACTIONS, DopingResult, doped_variants, rank_variants
+    from supercon3d.doping.dopants import DEFAULT_MAX_DOPANTS_PER_HOST
+    from supercon3d.doping.variants import safe_name
+    from supercon3d.screening.predict import TcPrediction
+
+    fractions = tuple(fractions) if fractions is not None else DEFAULT_FRACTIONS
+    per_host = max_dopants_per_host or DEFAULT_MAX_DOPANTS_PER_HOST
+    read = _read_structures(inputs, names)
+    good = [(name, structure) for name, structure, error in read if error is None]
+    parent_predictions = iter(predict([s for _, s in good], names=[n for n, _ in good]))
+    results: list[DopingResult] = []
+    with progress("doping", len(read)) as advance:
+        for name, structure, error in read:
+            if error is not None:
+                results.append(DopingResult(None, None, TcPrediction(name, error=error), error=error))
+                advance(1)
+                continue
+            parent = next(parent_predictions)
+            label = safe_name(Path(name).stem if not name.startswith("structure[") else name)
+            variants = doped_variants(structure, label, fractions, per_host)
+            scored = predict([v.structure for v in variants], names=[v.name for v in variants])
+            results += rank_variants(variants, scored, parent, top)
+            advance(1)
+    if with_stability:
+        kept = [r for r in results if r.variant is not None]
+        records = stability(
+            [r.variant.structure for r in kept], names=[r.variant.name for r in kept],
+            potential=potential, max_steps=max_steps, progress=progress,
+        )  # fmt: skip
+        for result, record in zip(kept, records):
+            result.stability = record
+    return results

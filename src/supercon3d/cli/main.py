@@ -45,6 +45,14 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
         "supercon3d.cli.discover:discover",
         "Generate/screen → Tc → stability → unique, novel → doping → candidate tables and report.",
     ),
+    "stability": (
+        "supercon3d.cli.stability:stability",
+        "Relax crystals with CHGNet or SevenNet-0 and give their energy above the convex hull.",
+    ),
+    "dope": (
+        "supercon3d.cli.dope:dope",
+        "Doped variants (substitutions, anion vacancies) of crystals ranked by predicted Tc.",
+    ),
 }
 """Name -> ("module:attribute" of a command function or a Typer app, summary for the list)."""
 

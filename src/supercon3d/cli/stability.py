@@ -1,0 +1,121 @@
+"""``supercon3d stability``: relax CIFs with a machine-learned potential and report their
+energy above the convex hull.
+
+The work is :func:`supercon3d.api.stability`; heavy modules are imported inside the command.
+Every input that fails is a row with its error; exit status and ``--out`` follow
+:mod:`supercon3d.cli.results`.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+from supercon3d.cli.progress import console, one_line_errors, output, progress_bar
+from supercon3d.cli.results import (
+    EXIT_ALL_DONE,
+    check_output,
+    exit_status,
+    finite_or_none,
+    interruptible,
+    write_output,
+)
+
+POTENTIAL_NAMES = ("chgnet", "sevennet")
+"""The choices of --potential (supercon3d.stability.POTENTIALS, named here so that the CLI
+starts without importing the package)."""
+NUMBER_COLUMNS = ("E (eV/atom)", "E_hull (eV/atom)", "steps", "ΔV")
+
+
+def _csv_row(record: dict) -> dict:
+    row = dict(record)
+    row["warnings"] = " | ".join(record.get("warnings", []))
+    return row
+
+
+def _number(value: float | None, digits: int = 3) -> str:
+    return "–" if value is None else f"{value:.{digits}f}"
+
+
+def _print_records(records: list) -> None:
+    from rich.table import Table
+
+    table = Table(
+        title=f"stability ({len(records)} files, {records[0].potential if records else ''})"
+    )
+    for column in (
+        "file",
+        "formula",
+        *NUMBER_COLUMNS[:2],
+        "hull",
+        "converged",
+        *NUMBER_COLUMNS[2:],
+    ):
+        table.add_column(column, justify="right" if column in NUMBER_COLUMNS else "left")
+    for r in records:
+        if r.error is not None:
+            continue
+        hull = "incomplete" if r.hull_incomplete else "complete"
+        change = "–" if r.volume_change is None else f"{r.volume_change:+.0%}"
+        table.add_row(
+            Path(r.file).name, r.formula, _number(r.energy_per_atom), _number(r.e_above_hull),
+            hull, "yes" if r.converged else "no", str(r.steps), change,
+        )  # fmt: skip
+    output.print(table)
+    for r in records:
+        for warning in r.warnings:
+            console.print(
+                f"[yellow]note[/yellow] {r.file}: {warning}", highlight=False, soft_wrap=True
+            )
+        if r.error is not None:
+            console.print(f"[red]failed[/red] {r.error}", highlight=False, soft_wrap=True)
+
+
+@interruptible
+@one_line_errors
+def stability(
+    paths: list[Path] = typer.Argument(..., help="CIF files and/or folders of CIFs."),
+    potential: str = typer.Option(
+        "chgnet", help=f"Machine-learned potential: {' or '.join(POTENTIAL_NAMES)}."
+    ),
+    max_steps: int | None = typer.Option(
+        None, min=0, help="FIRE steps per relaxation (default 100; 0: static energy)."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print the records as JSON on stdout."),
+    out: Path | None = typer.Option(None, help="Write the records to FILE.json or FILE.csv."),
+    force: bool = typer.Option(False, "--force", help="Let --out replace an existing file."),
+) -> None:
+    """Relax crystals with a machine-learned potential (CHGNet or SevenNet-0) and give their
+    energy above the convex hull (eV/atom) against reference energies of the same potential.
+
+    A disordered CIF is scored through its lowest-energy ordered approximant. hull
+    "incomplete": the chemical system lacks an elemental reference or any compound on the
+    reference hull, so a low e_above_hull does not mean stable. Needs the optional extra:
+    pip install -e ".\\[stability]". Exit status: 0 all done, 3 some failed, 1 none, 2 usage.
+    """
+    from supercon3d import api
+    from supercon3d.data.cif import expand_cif_paths
+    from supercon3d.progress import no_progress
+
+    if potential not in POTENTIAL_NAMES:
+        raise typer.BadParameter(
+            f"choose one of {', '.join(POTENTIAL_NAMES)}", param_hint="--potential"
+        )
+    files = expand_cif_paths(paths)
+    if out is not None:
+        check_output(out, files, force)
+    progress = no_progress if as_json else progress_bar
+    records = api.stability(files, potential=potential, max_steps=max_steps, progress=progress)
+    rows = [record.to_json() for record in records]
+    if as_json:
+        print(json.dumps(finite_or_none(rows), indent=1))
+    else:
+        _print_records(records)
+    if out is not None:
+        write_output(out, rows, _csv_row)
+    failed = sum(record.error is not None for record in records)
+    status = exit_status(failed, len(records))
+    if status != EXIT_ALL_DONE:
+        raise typer.Exit(status)

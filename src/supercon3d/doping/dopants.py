@@ -1,0 +1,154 @@
+"""Which element may replace which in a structure, with plausible oxidation states.
+
+The host's oxidation states are those the CIF declares, else pymatgen's first guess for the
+composition (charge-balanced, ICSD-frequency ranked). Dopants for a host ion X^q are the
+species of pymatgen's ICSD-derived substitution table (:class:`SubstitutionProbability`,
+Hautier et al. 2011) that replace X^q most often, keeping only ions of the same sign (a
+cation for a cation) whose charge is within :data:`MAX_CHARGE_DIFFERENCE` of q, of elements
+that are not already in the structure and are not radioactive. When no charge-balanced guess
+exists (an intermetallic), the host is looked up as its highest common oxidation state and
+the variant's carriers are unknown. A dopant of another charge is aliovalent: a lower charge
+than the host's adds holes (Sr²⁺ for La³⁺), a higher one electrons (F⁻ for O²⁻).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+from pymatgen.core import Composition, Element, Species, Structure
+
+DEFAULT_MAX_DOPANTS_PER_HOST = 4
+"""Dopants kept per host element, the most probable substitutions first."""
+MAX_CHARGE_DIFFERENCE = 1
+"""A dopant's oxidation state differs from the host's by at most this much."""
+RADIOACTIVE = frozenset({"Tc", "Pm"} | {Element.from_Z(z).symbol for z in range(84, 104)})
+"""Elements without a stable isotope: never proposed as dopants."""
+MAX_SCALE = 20
+"""Formula units tried to make a fractional composition whole for the oxidation-state guess."""
+INTEGER_TOLERANCE = 1e-3
+VACANCY_ANIONS = ("O", "S", "Se", "As")
+"""Anions whose sites may be left partly empty (vacancy doping)."""
+
+
+@dataclass(frozen=True)
+class Dopant:
+    """A substitution ``dopant`` (element) for ``host`` (element): their oxidation states
+    (None when the composition has no charge-balanced guess), the substitution probability
+    from the ICSD table and the carriers it adds (``"hole"``, ``"electron"``, ``"isovalent"``
+    or ``"unknown"``)."""
+
+    host: str
+    dopant: str
+    host_oxidation: int | None
+    dopant_oxidation: int
+    probability: float
+    carriers: str
+
+
+@cache
+def _table():
+    from pymatgen.analysis.structure_prediction.substitution_probability import (
+        SubstitutionProbability,
+    )
+
+    return SubstitutionProbability()
+
+
+def integer_composition(composition: Composition) -> Composition | None:
+    """The smallest multiple (up to :data:`MAX_SCALE`) of a composition with fractional
+    amounts (a disordered cell) whose amounts are whole, or None."""
+    for scale in range(1, MAX_SCALE + 1):
+        scaled = composition * scale
+        if all(abs(amount - round(amount)) < INTEGER_TOLERANCE for amount in scaled.values()):
+            return Composition({element: round(amount) for element, amount in scaled.items()})
+    return None
+
+
+def oxidation_states(composition: Composition) -> dict[str, float] | None:
+    """pymatgen's most likely charge-balanced oxidation states by element, or None (none
+    balances, or the amounts are not whole within :data:`MAX_SCALE` formula units)."""
+    whole = integer_composition(composition.reduced_composition)
+    if whole is None:
+        return None
+    guesses = whole.oxi_state_guesses(max_sites=-1)
+    return dict(guesses[0]) if guesses else None
+
+
+def declared_oxidation_states(structure: Structure) -> dict[str, float] | None:
+    """The oxidation states a structure's file declares (occupancy-weighted mean per
+    element), or None unless every species has one."""
+    totals: dict[str, list[float]] = {}
+    for site in structure:
+        for species, amount in site.species.items():
+            charge = getattr(species, "oxi_state", None)
+            if charge is None:
+                return None
+            weight, total = totals.setdefault(species.symbol, [0.0, 0.0])
+            totals[species.symbol] = [weight + amount, total + amount * charge]
+    return {element: total / weight for element, (weight, total) in totals.items()}
+
+
+def carriers(host_oxidation: int | None, dopant_oxidation: int) -> str:
+    """What a dopant of ``dopant_oxidation`` on a host site of ``host_oxidation`` adds."""
+    if host_oxidation is None:
+        return "unknown"
+    if dopant_oxidation == host_oxidation:
+        return "isovalent"
+    return "hole" if dopant_oxidation < host_oxidation else "electron"
+
+
+def _host_species(
+    element: str, states: dict[str, float] | None
+) -> tuple[Species, int | None] | None:
+    """The species the host is looked up as and its oxidation state (None: a guess)."""
+    if states is not None:
+        charge = round(states[element])
+        return Species(element, charge), charge
+    common = Element(element).common_oxidation_states
+    return (Species(element, max(common)), None) if common else None
+
+
+def dopants_for(
+    composition: Composition,
+    states: dict[str, float] | None,
+    max_per_host: int = DEFAULT_MAX_DOPANTS_PER_HOST,
+) -> list[Dopant]:
+    """The most probable dopants of each element of ``composition`` whose oxidation states
+    are ``states`` (None: unknown; see the module docstring), at most ``max_per_host`` per
+    host."""
+    table = _table()
+    present = {str(element) for element in composition.elements}
+    found = []
+    for host in sorted(present):
+        looked_up = _host_species(host, states)
+        if looked_up is None:
+            continue
+        species, host_charge = looked_up
+        if species not in table.species:
+            continue
+        options = sorted(
+            (
+                (table.prob(candidate, species), candidate)
+                for candidate in table.species
+                if candidate.symbol not in present
+                and candidate.symbol not in RADIOACTIVE
+                and candidate.oxi_state is not None
+                and candidate.oxi_state * species.oxi_state > 0
+                and abs(candidate.oxi_state - species.oxi_state) <= MAX_CHARGE_DIFFERENCE
+            ),
+            key=lambda option: -option[0],
+        )
+        chosen: dict[str, Dopant] = {}
+        for probability, candidate in options:
+            if candidate.symbol in chosen:
+                continue
+            charge = int(candidate.oxi_state)
+            chosen[candidate.symbol] = Dopant(
+                host, candidate.symbol, host_charge, charge, float(probability),
+                carriers(host_charge, charge),
+            )  # fmt: skip
+            if len(chosen) == max_per_host:
+                break
+        found += chosen.values()
+    return found

@@ -1,0 +1,153 @@
+"""Stability of candidate structures: relax each with a potential and place it on the
+reference hull of the same potential (:mod:`supercon3d.stability.hull`).
+
+A disordered structure is scored through its ordered approximants
+(:mod:`supercon3d.stability.approximants`): each ordering's static energy is computed, the
+lowest is relaxed. A structure that fails (an element the potential was not trained on, an
+energy that diverges) gets a record with ``error`` and the others go on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from supercon3d.progress import ProgressFactory, no_progress
+from supercon3d.stability.potentials import DEFAULT_POTENTIAL
+from supercon3d.stability.relax import DEFAULT_MAX_STEPS
+
+if TYPE_CHECKING:
+    from pymatgen.core import Structure
+
+    from supercon3d.stability.potentials import Potential
+
+
+@dataclass
+class StabilityRecord:
+    """One structure's stability: ``energy_per_atom`` (eV/atom, relaxed with ``potential``),
+    ``e_above_hull`` (eV/atom; None without a hull for its system), ``hull_incomplete``
+    (see :mod:`supercon3d.stability.hull`), whether it was ``relaxed`` and ``converged``
+    within the step limit, ``steps`` taken, ``volume_change`` (relative), a ``warning``
+    (volume collapse, approximant used) and ``error`` (one line) when it failed.
+    ``structure`` is the relaxed structure (not serialized)."""
+
+    file: str
+    formula: str | None = None
+    energy_per_atom: float | None = None
+    e_above_hull: float | None = None
+    hull_incomplete: bool = True
+    relaxed: bool = False
+    converged: bool = False
+    error: str | None = None
+    volume_change: float | None = None
+    steps: int = 0
+    potential: str = DEFAULT_POTENTIAL
+    warnings: list[str] = field(default_factory=list)
+    structure: Structure | None = field(default=None, repr=False)
+
+    def to_json(self) -> dict:
+        """The JSON record (every field but ``structure``)."""
+        return {
+            "file": self.file,
+            "formula": self.formula,
+            "energy_per_atom": self.energy_per_atom,
+            "e_above_hull": self.e_above_hull,
+            "hull_incomplete": self.hull_incomplete,
+            "relaxed": self.relaxed,
+            "converged": self.converged,
+            "error": self.error,
+            "volume_change": self.volume_change,
+            "steps": self.steps,
+            "potential": self.potential,
+            "warnings": list(self.warnings),
+        }
+
+
+def _unsupported_elements(structure: Structure, potential: Potential) -> list[str]:
+    return sorted(
+        str(element) for element in structure.composition.elements
+        if element.Z not in potential.atomic_numbers
+    )  # fmt: skip
+
+
+def _lowest_ordering(structure: Structure, potential: Potential) -> tuple[Structure, str | None]:
+    """``structure`` if ordered, else its approximant ordering of lowest static energy and a
+    note saying so."""
+    from supercon3d.stability.approximants import ordered_approximants
+    from supercon3d.stability.relax import static_energy_per_atom
+
+    if structure.is_ordered:
+        return structure, None
+    orderings = ordered_approximants(structure)
+    energies = [static_energy_per_atom(ordering, potential) for ordering in orderings]
+    best = orderings[energies.index(min(energies))]
+    note = (
+        f"disordered: scored as the lowest of {len(orderings)} random orderings "
+        f"({best.composition.reduced_formula}, {len(best)} sites)"
+    )
+    return best, note
+
+
+def assess_one(
+    structure: Structure, name: str, potential: Potential, max_steps: int
+) -> StabilityRecord:
+    """The stability record of one structure (errors recorded, not raised)."""
+    from supercon3d.stability.hull import HullUnavailableError, reference_hull
+    from supercon3d.stability.relax import RelaxationError, relax
+
+    record = StabilityRecord(name, structure.composition.reduced_formula, potential=potential.name)
+    outside = _unsupported_elements(structure, potential)
+    if outside:
+        record.error = (
+            f"{name}: element {', '.join(outside)} outside the {potential.name} training set"
+        )
+        return record
+    try:
+        ordered, note = _lowest_ordering(structure, potential)
+        relaxation = relax(ordered, potential, max_steps)
+    except (RelaxationError, ValueError, RuntimeError) as error:
+        record.error = (
+            f"{name}: {str(error).splitlines()[0] if str(error) else type(error).__name__}"
+        )
+        return record
+    record.warnings += [text for text in (note, relaxation.warning) if text]
+    record.formula = relaxation.structure.composition.reduced_formula
+    record.energy_per_atom = relaxation.energy_per_atom
+    record.relaxed = max_steps > 0
+    record.converged = relaxation.converged
+    record.steps = relaxation.steps
+    record.volume_change = relaxation.volume_change
+    record.structure = relaxation.structure
+    try:
+        hull = reference_hull(potential.name)
+        position = hull.position(relaxation.structure.composition, relaxation.energy_per_atom)
+    except HullUnavailableError as error:
+        record.warnings.append(str(error))
+        return record
+    record.e_above_hull = position.e_above_hull
+    record.hull_incomplete = position.hull_incomplete
+    return record
+
+
+def assess_stability(
+    structures: Sequence[Structure],
+    names: Sequence[str],
+    potential: str = DEFAULT_POTENTIAL,
+    max_steps: int = DEFAULT_MAX_STEPS,
+    progress: ProgressFactory = no_progress,
+) -> list[StabilityRecord]:
+    """One :class:`StabilityRecord` per structure, in order: relaxed with ``potential``
+    (at most ``max_steps`` FIRE steps) and placed on that potential's reference hull. Raises
+    only when the potential itself is unavailable (:class:`PotentialUnavailableError`)."""
+    from supercon3d.stability.potentials import load_potential, potential_threads
+
+    if len(structures) != len(names):
+        raise ValueError(f"{len(names)} names for {len(structures)} structures")
+    loaded = load_potential(potential)
+    records = []
+    with potential_threads(), progress(f"relaxing ({potential})", len(structures)) as advance:
+        for structure, name in zip(structures, names):
+            records.append(assess_one(structure, name, loaded, max_steps))
+            advance(1)
+    return records

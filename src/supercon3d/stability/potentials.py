@@ -1,0 +1,106 @@
+"""The machine-learned interatomic potentials that stand in for DFT, loaded once per process.
+
+Both ship their weights inside their wheels (no download at run time) and are an optional
+extra: ``pip install -e ".[stability]"``. Without it, :func:`load_potential` raises
+:class:`PotentialUnavailableError` with one line saying what to install.
+
+- ``chgnet``: CHGNet 0.3.0 (MPtrj, 412k parameters), elements H–Pu (Z 1–94).
+- ``sevennet``: SevenNet-0 (``7net-0``, MPtrj, equivariant), the elements of its type map.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from supercon3d.executor import worker_resource
+
+if TYPE_CHECKING:
+    from ase.calculators.calculator import Calculator
+
+POTENTIALS = ("chgnet", "sevennet")
+"""The potentials :func:`load_potential` knows, by name."""
+DEFAULT_POTENTIAL = "chgnet"
+"""Chosen by measurement (docs/benchmarks.md, "Stability filter and doping"): as fast as
+SevenNet-0 per step on 2 cores and loads in a third of the time."""
+INSTALL_HINT = 'pip install -e ".[stability]"'
+_PACKAGES = {"chgnet": "chgnet", "sevennet": "sevenn"}
+CHGNET_MAX_ATOMIC_NUMBER = 94
+"""CHGNet embeds elements H (1) to Pu (94)."""
+SEVENNET_MODEL = "7net-0"
+TORCH_THREADS = 1
+"""Threads torch uses while a potential runs. The models are small: on the shared 2-core
+machine one thread took 0.13 s per force call on a 24-atom cell, two threads 0.97 s."""
+
+
+class PotentialUnavailableError(ImportError):
+    """A potential's package is not installed, or the name is not one of :data:`POTENTIALS`;
+    the message is one line saying what to do."""
+
+
+@dataclass(frozen=True)
+class Potential:
+    """A loaded potential: its ``name``, an ASE ``calculator`` (energies in eV, forces in
+    eV/Å, stress in eV/Å³) and the atomic numbers it was trained on."""
+
+    name: str
+    calculator: Calculator
+    atomic_numbers: frozenset[int]
+
+
+def check_potential(name: str) -> str:
+    """``name`` if it is a known potential whose package is installed, else
+    :class:`PotentialUnavailableError` with one line saying what to install."""
+    if name not in POTENTIALS:
+        raise PotentialUnavailableError(
+            f"unknown potential {name!r}; choose one of {', '.join(POTENTIALS)}"
+        )
+    package = _PACKAGES[name]
+    if importlib.util.find_spec(package) is None:
+        raise PotentialUnavailableError(
+            f"the {name} potential needs the package {package!r}: {INSTALL_HINT}"
+        )
+    return name
+
+
+def _load_chgnet() -> Potential:
+    from chgnet.model import CHGNet
+    from chgnet.model.dynamics import CHGNetCalculator
+
+    model = CHGNet.load(verbose=False, use_device="cpu")
+    calculator = CHGNetCalculator(model, use_device="cpu")
+    return Potential("chgnet", calculator, frozenset(range(1, CHGNET_MAX_ATOMIC_NUMBER + 1)))
+
+
+def _load_sevennet() -> Potential:
+    from sevenn.calculator import SevenNetCalculator
+
+    calculator = SevenNetCalculator(SEVENNET_MODEL, device="cpu")
+    return Potential("sevennet", calculator, frozenset(int(z) for z in calculator.type_map))
+
+
+_LOADERS = {"chgnet": _load_chgnet, "sevennet": _load_sevennet}
+
+
+def load_potential(name: str) -> Potential:
+    """The potential ``name`` (one of :data:`POTENTIALS`), loaded once per process on CPU."""
+    check_potential(name)
+    with contextlib.redirect_stdout(io.StringIO()):  # the packages print on loading
+        return worker_resource(("stability-potential", name), _LOADERS[name])
+
+
+@contextlib.contextmanager
+def potential_threads() -> Iterator[None]:
+    """Run torch on :data:`TORCH_THREADS` threads inside the block, then restore."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(TORCH_THREADS)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)

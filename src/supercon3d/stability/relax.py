@@ -1,0 +1,115 @@
+"""Relaxing one ordered structure with a potential: ASE FIRE on positions and cell
+(``FrechetCellFilter``), a bounded number of steps.
+
+A run that ends at the step limit is returned with ``converged=False`` (its energy is an upper
+bound of the relaxed one); a run whose energy stops being finite or whose volume changes by
+more than :data:`VOLUME_CHANGE_LIMIT` is flagged in ``warning``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import math
+from dataclasses import dataclass
+
+from pymatgen.core import Structure
+
+from supercon3d.stability.potentials import Potential
+
+DEFAULT_MAX_STEPS = 100
+"""FIRE steps per relaxation (positions and cell together)."""
+FORCE_TOLERANCE = 0.1
+"""eV/Å: converged when every force (and the cell stress times the volume per atom) is below
+it. Energies are then within a few meV/atom of the minimum, well inside the 0.1 eV/atom
+stability window."""
+NEIGHBOUR_CUTOFF = 6.0
+"""Å: an atom without a neighbour this close is isolated (CHGNet's graph cutoff), and its
+energy would come from the potential's per-element offsets alone."""
+STATIC_BATCH = 16
+"""Structures per CHGNet call in :func:`static_energies`."""
+VOLUME_CHANGE_LIMIT = 0.3
+"""A relative volume change beyond ±30 % is flagged as a collapse (or blow-up)."""
+
+
+class RelaxationError(ValueError):
+    """The potential gave no finite energy for a structure; one line."""
+
+
+@dataclass
+class Relaxation:
+    """A relaxed structure, its energy (eV/atom), whether the forces fell below
+    :data:`FORCE_TOLERANCE`, the FIRE steps taken, the relative volume change and a warning
+    (volume collapse) or None."""
+
+    structure: Structure
+    energy_per_atom: float
+    converged: bool
+    steps: int
+    volume_change: float
+    warning: str | None = None
+
+
+def isolated_atoms(structure: Structure) -> int:
+    """How many atoms have no neighbour within :data:`NEIGHBOUR_CUTOFF`."""
+    centres = structure.get_neighbor_list(r=NEIGHBOUR_CUTOFF, exclude_self=True)[0]
+    return len(structure) - len(set(centres.tolist()))
+
+
+def static_energy_per_atom(structure: Structure, potential: Potential) -> float:
+    """The energy (eV/atom) of ``structure`` as it is, without relaxing."""
+    from pymatgen.io.ase import AseAtomsAdaptor
+
+    atoms = AseAtomsAdaptor.get_atoms(structure)
+    atoms.calc = potential.calculator
+    energy = float(atoms.get_potential_energy()) / len(atoms)
+    if not math.isfinite(energy):
+        raise RelaxationError(f"the {potential.name} energy is not finite")
+    return energy
+
+
+def relax(
+    structure: Structure,
+    potential: Potential,
+    max_steps: int = DEFAULT_MAX_STEPS,
+    relax_cell: bool = True,
+) -> Relaxation:
+    """Relax an ordered ``structure`` (positions, and the cell with ``relax_cell``) with at
+    most ``max_steps`` FIRE steps; ``max_steps=0`` gives the static energy."""
+    from ase.filters import FrechetCellFilter
+    from ase.optimize import FIRE
+    from pymatgen.io.ase import AseAtomsAdaptor
+
+    atoms = AseAtomsAdaptor.get_atoms(structure)
+    atoms.calc = potential.calculator
+    volume = atoms.get_volume()
+    converged = False
+    steps = 0
+    if max_steps > 0:
+        with contextlib.redirect_stdout(io.StringIO()):
+            optimizer = FIRE(FrechetCellFilter(atoms) if relax_cell else atoms, logfile=None)
+            converged = bool(optimizer.run(fmax=FORCE_TOLERANCE, steps=max_steps))
+        steps = int(optimizer.nsteps)
+    energy = float(atoms.get_potential_energy()) / len(atoms)
+    if not math.isfinite(energy):
+        raise RelaxationError(f"the {potential.name} energy diverged during relaxation")
+    change = atoms.get_volume() / volume - 1.0
+    warning = None
+    if abs(change) > VOLUME_CHANGE_LIMIT:
+        what = "collapsed" if change < 0 else "expanded"
+        warning = f"volume {what} by {abs(change):.0%} during relaxation"
+    relaxed = AseAtomsAdaptor.get_structure(atoms)
+    return Relaxation(relaxed, energy, converged, steps, float(change), warning)
+
+
+def static_energies(structures: list[Structure], potential: Potential) -> list[float]:
+    """Energies (eV/atom) of ``structures`` as they are: CHGNet in batches without forces,
+    other potentials one by one through their calculator."""
+    if potential.name != "chgnet":
+        return [static_energy_per_atom(structure, potential) for structure in structures]
+    predictions = potential.calculator.model.predict_structure(
+        structures, task="e", batch_size=STATIC_BATCH
+    )
+    if isinstance(predictions, dict):
+        predictions = [predictions]
+    return [float(prediction["e"]) for prediction in predictions]
