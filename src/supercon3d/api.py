@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Union
 
+from supercon3d.defaults import DEFAULT_CIF_COLUMN, DEFAULT_RESCORE_TOP, DEFAULT_SHARD_SIZE
 from supercon3d.generation.defaults import (
     DEFAULT_CHARGE_BALANCE,
     DEFAULT_GUIDANCE_SCALE,
@@ -41,6 +42,7 @@ if TYPE_CHECKING:
     from supercon3d.models.composition import MagpieBooster
     from supercon3d.models.sodnet.ensemble import SODNetEnsemble
     from supercon3d.screening.explain import SiteImportance
+    from supercon3d.screening.funnel import ScreenRun
     from supercon3d.screening.predict import TcPrediction
     from supercon3d.training.config import RunConfig
     from supercon3d.training.sodnet import TrainingSet
@@ -291,6 +293,7 @@ def train(
     from supercon3d.graphs import GraphSettings
     from supercon3d.models.sodnet.ensemble import PRIOR_FILE
     from supercon3d.training.config import CONFIGS, RUN_CONFIG_FILE, run_split
+    from supercon3d.training.loop import World
     from supercon3d.training.prior import check_prior_split, load_or_fit_prior
     from supercon3d.training.sodnet import RunFolderError, train_folds
 
@@ -320,8 +323,10 @@ def train(
     graphs, failures = _load_graphs(dataset, settings, data, progress, prior)
     summaries = train_folds(run, fold_ids, graphs, assignment, run_dir, workers, report)
     wall = time.perf_counter() - started
-    with open(run_dir / WALL_TIMES_FILE, "a") as log:
-        log.write(json.dumps({"folds": list(fold_ids), "workers": workers, "wall_s": wall}) + "\n")
+    if World.from_environment().is_main:
+        with open(run_dir / WALL_TIMES_FILE, "a") as log:
+            record = {"folds": list(fold_ids), "workers": workers, "wall_s": wall}
+            log.write(json.dumps(record) + "\n")
     skipped = [str(failure) for failure in [*dataset.failures, *failures]]
     return Training(run_dir, summaries, wall, skipped)
 
@@ -419,6 +424,59 @@ def train_generator(
     from supercon3d.generation.training_run import train_stage
 
     return train_stage(stage, out, config or GeneratorConfig(), data, device, progress, log)
+
+
+# --- Screening structure databases (issue 17) ---------------------------------------------
+
+
+def screen(
+    sources: Sequence[str | os.PathLike],
+    db: str | os.PathLike,
+    rescore_top: float | None = DEFAULT_RESCORE_TOP,
+    rescore_above: float | None = None,
+    cif_column: str = DEFAULT_CIF_COLUMN,
+    id_column: str | None = None,
+    engine: str = "local",
+    scheduler: str | None = None,
+    workers: int | None = None,
+    shard_size: int = DEFAULT_SHARD_SIZE,
+    checkpoints: str | os.PathLike | None = None,
+    data: str | os.PathLike | None = None,
+    force_new: bool = False,
+    on_shard: Callable | None = None,
+) -> ScreenRun:
+    """Screen structure sources into the SQLite database ``db`` and return the
+    :class:`~supercon3d.screening.funnel.ScreenRun` (rows, stage timings in s).
+
+    ``sources``: CIF files, folders (recursive), ``.zip``/``.tar(.gz)`` archives, CSV files
+    with a ``cif_column`` of CIF text (ids from ``id_column``), or files ``ase.io`` reads.
+    Stage 1 (read, disorder class, family, P(superconductor), composition ln Tc, known
+    superconductors) runs for every structure; stage 2 (the structural ensemble of
+    ``checkpoints``, default shipped) for the ``rescore_top`` fraction by P(superconductor),
+    or those with P ≥ ``rescore_above``. Resumable: what the database holds (by content hash)
+    is not redone. ``engine``: ``local`` (``workers`` processes, default all cores) or
+    ``dask`` (``scheduler`` address, else a LocalCluster of ``workers``). A database from
+    another version or model raises ``ScreenDatabaseError`` unless ``force_new``. See
+    :mod:`supercon3d.screening.funnel`."""
+    from supercon3d.screening.funnel import make_screen_executor, run_screen
+
+    with make_screen_executor(engine, workers, scheduler) as executor:
+        return run_screen(
+            sources, db, rescore_top, rescore_above, cif_column, id_column, executor,
+            shard_size, checkpoints, data, force_new, on_shard,
+        )  # fmt: skip
+
+
+def screen_report(
+    db: str | os.PathLike, top: int = 20, disordered_only: bool = False
+) -> list[dict]:
+    """The screening table of database ``db``: its ``top`` rows (every column of the
+    ``results`` table), rescored rows first, then by predicted Tc (K) and P(superconductor);
+    ``disordered_only`` leaves out ordered structures."""
+    from supercon3d.screening.database import open_readonly
+
+    with open_readonly(db) as database:
+        return database.top(top, disordered_only)
 
 
 # --- Discovery: generate, screen, stability, doping, report (issue 18) --------------------

@@ -183,7 +183,11 @@ def train(
     if stage not in TRAINING_STAGES:
         raise typer.BadParameter(f"{stage!r}: choose {' or '.join(map(repr, TRAINING_STAGES))}")
     from supercon3d import api
+    from supercon3d.training.loop import World
 
+    if not World.from_environment().is_main:  # under torchrun rank 0 alone shows progress
+        api.train_generator(stage, out, _config(set_), data, device)
+        return
     trained = api.train_generator(
         stage, out, _config(set_), data, device, progress_bar, console.print
     )

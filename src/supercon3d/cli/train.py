@@ -106,6 +106,7 @@ def train(
     from supercon3d.evaluation.folds import fold_count
     from supercon3d.models.sodnet import SODNetConfig
     from supercon3d.training.config import ABLATIONS, CONFIGS, TRAIN_SUBSETS, TrainConfig
+    from supercon3d.training.loop import World
 
     name = run_name(config, ablation, train_subset, split)
     run = CONFIGS[config].replace(
@@ -117,6 +118,9 @@ def train(
     )
     run_dir = out or Path("runs") / name
     fold_ids = parse_folds(fold, fold_count(split))
+    if not World.from_environment().is_main:  # under torchrun rank 0 alone shows progress
+        api.train(run_dir, run, fold_ids, workers=workers, data=data)
+        return
     with fold_bars(run.train.epochs) as report:
         training = api.train(
             run_dir, run, fold_ids, workers=workers, data=data, report=report,

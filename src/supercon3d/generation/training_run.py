@@ -30,6 +30,7 @@ from supercon3d.generation.training import (
 )
 from supercon3d.generation.workflow import load_corpus
 from supercon3d.progress import Log, ProgressFactory, no_log, no_progress
+from supercon3d.training.loop import World, write_text_atomically
 from supercon3d.training.sodnet import RunFolderError
 
 EPOCH_LOG_INTERVAL = 10
@@ -94,14 +95,21 @@ def train_stage(
     log: Log = no_log,
 ) -> TrainedStage:
     """Train ``stage`` (``pretrain`` or ``guidance``) into run folder ``out`` on ``device``
-    and write its checkpoint; resumes an interrupted run of the same configuration."""
+    and write its checkpoint; resumes an interrupted run of the same configuration.
+
+    Under ``torchrun`` every process trains its share of each batch and only rank 0 writes
+    files and logs; the others wait for its writes and return the same checkpoint."""
     if stage not in TRAINING_STAGES:
         raise ValueError(f"{stage!r}: choose one of {', '.join(TRAINING_STAGES)}")
+    world = World.from_environment()
+    if not world.is_main:
+        progress, log = no_progress, no_log
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     check_stage_config(out, stage, config)
     config_path, state_path = stage_files(out, stage)
-    config_path.write_text(json.dumps(config.to_dict(), indent=1))
+    if world.is_main:
+        write_text_atomically(config_path, json.dumps(config.to_dict(), indent=1))
     settings = config.pretrain if stage == "pretrain" else config.guidance
     train_set, val_set = _datasets(stage, config, data, progress, log)
     log(f"{stage}: {len(train_set)} training and {len(val_set)} validation structures")
@@ -116,10 +124,12 @@ def train_stage(
                 )
 
         if stage == "pretrain":
-            model, summary = train_denoiser(config, train_set, val_set, state_path, report, device)
+            model, summary = train_denoiser(
+                config, train_set, val_set, state_path, report, device, world=world
+            )
         else:
             model, normalization, summary = train_guidance(
-                config, train_set, val_set, state_path, report, device
+                config, train_set, val_set, state_path, report, device, world=world
             )
     if stage == "pretrain":
         info = training_info(settings, summary, train_set, val_set)
@@ -145,7 +155,9 @@ def train_stage(
             "guidance", model, config.diffusion, normalization=normalization, info=info
         )
         path = out / GUIDANCE_FILE
-    checkpoint.save(path)
-    (out / f"{stage}.json").write_text(json.dumps(summary, indent=1))
-    state_path.unlink(missing_ok=True)
+    if world.is_main:
+        checkpoint.save(path)
+        write_text_atomically(out / f"{stage}.json", json.dumps(summary, indent=1))
+        state_path.unlink(missing_ok=True)
+    world.barrier()
     return TrainedStage(stage, path, checkpoint, summary)

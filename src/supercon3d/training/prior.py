@@ -23,6 +23,7 @@ from supercon3d.evaluation.folds import SplitError, held_out_keys
 from supercon3d.models.composition import MagpieBooster, MagpieFeaturizer, MagpieRegressor
 from supercon3d.settings import cache_dir
 from supercon3d.training.baseline import entry_keys, extra_training_rows
+from supercon3d.training.loop import World
 
 PRIOR_TABLE = "supercon_11949"
 PRIOR_SPLITS = ("random", "chemical-system")
@@ -67,5 +68,7 @@ def load_or_fit_prior(
     if path.is_file():
         return MagpieBooster.load(path)
     prior, _ = fit_composition_prior(dataset, data, split=split)
-    prior.save(path)
+    if World.from_environment().is_main:  # data-parallel ranks fit the same prior; one writes
+        written = prior.save(path.with_name(path.name + ".tmp"))
+        os.replace(written, path)
     return prior
