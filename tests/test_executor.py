@@ -87,7 +87,11 @@ def project_errors() -> list[Exception]:
     from supercon3d.graphs.crystal_graph import GraphBuildError
     from supercon3d.graphs.elements import UnknownElementError
     from supercon3d.models.weights import CheckpointError
+    from supercon3d.screening.database import ScreenDatabaseError
     from supercon3d.settings import DataFolderError
+    from supercon3d.stability.hull import HullUnavailableError
+    from supercon3d.stability.potentials import PotentialUnavailableError
+    from supercon3d.stability.relax import RelaxationError
     from supercon3d.training.loop import DataParallelError, TrainingStateError
     from supercon3d.training.sodnet import RunFolderError
 
@@ -102,6 +106,10 @@ def project_errors() -> list[Exception]:
         DataParallelError("a pool worker cannot join data-parallel training; use --workers 1"),
         SplitError("runs/x was trained on the random split, not chemical-system"),
         WorkerError("NeedsTwoArguments: a.cif: unreadable"),
+        PotentialUnavailableError('the chgnet potential needs chgnet: pip install -e ".[stability]"'),
+        HullUnavailableError("no elemental reference for Og"),
+        RelaxationError("the chgnet energy diverged during relaxation"),
+        ScreenDatabaseError("screen.sqlite", "written with model 'x', this run has 'y'"),
     ]
 
 

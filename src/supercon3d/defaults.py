@@ -36,3 +36,14 @@ SplitName = Literal["random", "chemical-system", "family"]
 chemical-system-grouped 10 folds, leave-one-family-out."""
 DEFAULT_SPLIT = "random"
 """The split of the shared protocol, and of a run whose configuration names none."""
+
+ScreenEngine = Literal["local", "dask"]
+"""The engines of ``supercon3d screen``: a process pool here, or a Dask cluster."""
+DEFAULT_RESCORE_TOP = 0.1
+"""Fraction of the readable structures, by P(superconductor), that screening rescores with
+the structural ensemble (stage 2)."""
+DEFAULT_SHARD_SIZE = 1000
+"""Structures per screening task: big enough that a task's overhead (sending it, one database
+transaction) is small, small enough that a kill loses little."""
+DEFAULT_CIF_COLUMN = "cif"
+"""The column of CIF text in a CSV source (the MP-20 / DiffCSP layout)."""

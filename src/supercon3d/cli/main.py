@@ -41,6 +41,10 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
         "supercon3d.cli.generate:generate_app",
         "Generate crystal structures steered toward high Tc (DiffCSP-SC).",
     ),
+    "screen": (
+        "supercon3d.cli.screen:screen_app",
+        "Screen structure databases (resumable SQLite; local or Dask); `screen report` tables.",
+    ),
     "discover": (
         "supercon3d.cli.discover:discover",
         "Generate/screen → Tc → stability → unique, novel → doping → candidate tables and report.",

@@ -56,6 +56,7 @@ EXPECTED_ERRORS = (
     ("supercon3d.training.loop", "TrainingStateError"),
     ("supercon3d.training.loop", "DataParallelError"),
     ("supercon3d.evaluation.folds", "SplitError"),
+    ("supercon3d.screening.database", "ScreenDatabaseError"),
     ("supercon3d.stability.potentials", "PotentialUnavailableError"),
 )
 """The project's errors that a command reports in one line, as (module, class name): named,

@@ -59,10 +59,21 @@ structural ensemble's at stage 2, which also fills the interval); ``ln_tc_compos
 the stage-1 value. ``structure_error`` says why stage 2 could not run for a row kept at
 stage 1 (e.g. a site with no neighbour within the graph cutoff)."""
 COLUMNS: tuple[str, ...] = tuple(COLUMN_TYPES)
-BOOLEAN_COLUMNS = ("high_pressure_hydride", "known_superconductor",
-                   "reported_non_superconductor", "in_supercon3d")  # fmt: skip
-STRUCTURE_COLUMNS = ("stage", "ln_tc", "tc_kelvin", "tc_low_kelvin", "tc_high_kelvin",
-                     "ln_tc_std", "structure_error")  # fmt: skip
+BOOLEAN_COLUMNS = (
+    "high_pressure_hydride",
+    "known_superconductor",
+    "reported_non_superconductor",
+    "in_supercon3d",
+)
+STRUCTURE_COLUMNS = (
+    "stage",
+    "ln_tc",
+    "tc_kelvin",
+    "tc_low_kelvin",
+    "tc_high_kelvin",
+    "ln_tc_std",
+    "structure_error",
+)
 """What stage 2 writes over a stage-1 row."""
 IDENTITY_KEYS = ("schema", "package_version", "model")
 SCHEMA = "supercon3d-screen-1"
@@ -129,8 +140,10 @@ class ScreenDatabase:
         tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         if "metadata" not in tables:
             if tables:
-                raise ScreenDatabaseError(str(self.path), "an SQLite file that is not a "
-                                          "screening database; choose another --db")  # fmt: skip
+                raise ScreenDatabaseError(
+                    str(self.path),
+                    "an SQLite file that is not a screening database; choose another --db",
+                )
             columns = ", ".join(f"{name} {kind}" for name, kind in COLUMN_TYPES.items())
             with self.transaction():
                 db.execute("CREATE TABLE metadata (key TEXT PRIMARY KEY, value TEXT)")
@@ -186,18 +199,20 @@ class ScreenDatabase:
             self._db.executemany(f"UPDATE results SET {sets} WHERE id = ? AND sha256 = ?", values)
 
     def count(self, where: str = "1", parameters: Sequence = ()) -> int:
-        return self._db.execute(f"SELECT COUNT(*) FROM results WHERE {where}", parameters).fetchone()[0]
+        return self._db.execute(
+            f"SELECT COUNT(*) FROM results WHERE {where}", parameters
+        ).fetchone()[0]
 
-    def rescore_selection(
-        self, top_fraction: float | None, above: float | None
-    ) -> dict[str, str]:
+    def rescore_selection(self, top_fraction: float | None, above: float | None) -> dict[str, str]:
         """id -> sha256 of the rows chosen for stage 2 that are still at stage 1 with no
         ``structure_error``: the ``top_fraction`` of the readable rows by P(superconductor)
         (ties by id), or those with P(superconductor) ≥ ``above``."""
         pending = f"stage = {STAGE_COMPOSITION} AND structure_error IS NULL"
         if above is not None:
-            query = f"SELECT id, sha256, stage, structure_error FROM results WHERE {pending} " \
-                    "AND p_superconductor >= ?"  # fmt: skip
+            query = (
+                f"SELECT id, sha256, stage, structure_error FROM results WHERE {pending} "
+                "AND p_superconductor >= ?"
+            )
             return {row[0]: row[1] for row in self._db.execute(query, (above,))}
         readable = self.count(f"stage >= {STAGE_COMPOSITION}")
         wanted = math.ceil((top_fraction or 0.0) * readable)
@@ -222,6 +237,11 @@ class ScreenDatabase:
             "ORDER BY stage DESC, tc_kelvin DESC, p_superconductor DESC, id LIMIT ?"
         )
         return self._rows(query, (n,))
+
+    def errors(self, limit: int) -> list[str]:
+        """The ``error`` of at most ``limit`` failed rows, by id."""
+        query = "SELECT error FROM results WHERE error IS NOT NULL ORDER BY id LIMIT ?"
+        return [row[0] for row in self._db.execute(query, (limit,))]
 
     def all_rows(self) -> list[dict]:
         """Every row, ordered by id."""

@@ -33,8 +33,15 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import get_args
 
 from supercon3d import __version__
+from supercon3d.defaults import (
+    DEFAULT_CIF_COLUMN,
+    DEFAULT_RESCORE_TOP,
+    DEFAULT_SHARD_SIZE,
+    ScreenEngine,
+)
 from supercon3d.executor import DaskExecutor, Executor, LocalExecutor, SerialExecutor
 from supercon3d.screening.database import (
     SCHEMA,
@@ -44,18 +51,13 @@ from supercon3d.screening.database import (
     ScreenDatabase,
 )
 from supercon3d.screening.scoring import Shard, model_folder, rescore_shard, score_shard
-from supercon3d.screening.sources import DEFAULT_CIF_COLUMN, StructureItem, iter_sources
+from supercon3d.screening.sources import StructureItem, iter_sources
 
-DEFAULT_RESCORE_TOP = 0.1
-"""Fraction of the readable structures, by P(superconductor), that reach stage 2."""
-DEFAULT_SHARD_SIZE = 1000
-"""Structures per task: big enough that a task's overhead (sending it, a transaction) is
-small, small enough that a kill loses little."""
 IN_FLIGHT_PER_WORKER = 2
 """Shards sent out per worker at once: one running, one waiting."""
 POLL_SECONDS = 0.05
 """How often the coordinator checks for a finished shard or a stop request."""
-ENGINES = ("local", "dask")
+ENGINES: tuple[str, ...] = get_args(ScreenEngine)
 COPIED_COLUMNS_EXCLUDED = ("id", "source", "name")
 """What a row copied for the same content does not take from the stored row."""
 
@@ -80,12 +82,13 @@ class StageTiming:
 @dataclass
 class ScreenRun:
     """What :func:`run_screen` did: the database, the stage-1 and stage-2 timings, the rows
-    the database holds now and the wall time (s) of the whole run."""
+    the database holds now (and how many of them failed) and the wall time (s) of the run."""
 
     database: Path
     composition: StageTiming = field(default_factory=StageTiming)
     structure: StageTiming = field(default_factory=StageTiming)
     rows: int = 0
+    failed_rows: int = 0
     wall_s: float = 0.0
 
 
@@ -102,7 +105,9 @@ def _folder_digest(folder: Path) -> str:
     every file (name and content), in sorted order."""
     manifest = folder / "MANIFEST.sha256"
     digest = hashlib.sha256()
-    files = [manifest] if manifest.is_file() else sorted(p for p in folder.rglob("*") if p.is_file())
+    files = (
+        [manifest] if manifest.is_file() else sorted(p for p in folder.rglob("*") if p.is_file())
+    )
     for path in files:
         digest.update(path.relative_to(folder).as_posix().encode())
         digest.update(path.read_bytes())
@@ -238,8 +243,9 @@ def _stage_two_shards(
     size: int,
     checkpoints: str | None,
 ) -> Iterator[Shard]:
-    chosen = (item for item in items
-              if item.sha256 is not None and selected.get(item.id) == item.sha256)  # fmt: skip
+    chosen = (
+        item for item in items if item.sha256 is not None and selected.get(item.id) == item.sha256
+    )
     for group in _shards(chosen, size):
         yield Shard(group, checkpoints)
 
@@ -273,25 +279,48 @@ def run_screen(
     identity = run_identity(checkpoints)
     own_executor = executor is None
     run = ScreenRun(Path(database_path))
-    with ScreenDatabase.open(database_path, identity, force_new) as database, _StopRequest() as stop:
+    with (
+        ScreenDatabase.open(database_path, identity, force_new) as database,
+        _StopRequest() as stop,
+    ):
         executor = executor or make_screen_executor()
         try:
             in_flight = IN_FLIGHT_PER_WORKER * executor.workers
             items = iter_sources(sources, cif_column, id_column)
-            shards = _stage_one_shards(database, items, shard_size, checkpoints, data,
-                                       run.composition)  # fmt: skip
-            _run_stage(run.composition, executor, score_shard, shards, in_flight, stop,
-                       database.write, STAGE_COMPOSITION, on_shard)  # fmt: skip
+            shards = _stage_one_shards(
+                database, items, shard_size, checkpoints, data, run.composition
+            )
+            _run_stage(
+                run.composition,
+                executor,
+                score_shard,
+                shards,
+                in_flight,
+                stop,
+                database.write,
+                STAGE_COMPOSITION,
+                on_shard,
+            )
             selected = database.rescore_selection(rescore_top, rescore_above)
             if selected:
                 items = iter_sources(sources, cif_column, id_column)
                 shards = _stage_two_shards(items, selected, shard_size, checkpoints)
-                _run_stage(run.structure, executor, rescore_shard, shards, in_flight, stop,
-                           database.write_structure_stage, STAGE_STRUCTURE, on_shard)  # fmt: skip
+                _run_stage(
+                    run.structure,
+                    executor,
+                    rescore_shard,
+                    shards,
+                    in_flight,
+                    stop,
+                    database.write_structure_stage,
+                    STAGE_STRUCTURE,
+                    on_shard,
+                )
         finally:
             if own_executor:
                 executor.close()
         run.rows = database.count()
+        run.failed_rows = database.count("error IS NOT NULL")
     run.wall_s = time.perf_counter() - started
     return run
 
@@ -319,4 +348,3 @@ def _run_stage(
                 on_shard(ShardDone(stage, len(rows)))
     finally:
         timing.wall_s += time.perf_counter() - started
-

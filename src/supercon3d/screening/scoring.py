@@ -76,8 +76,10 @@ class CompositionStage:
     def __init__(self, checkpoints: str | None, data: str | None):
         self.classifier = SuperconductorClassifier.shipped()
         featurizer = self.classifier.featurizer
-        self.boosters = [MagpieBooster.load(path, featurizer) for path in
-                         composition_model_files(model_folder(checkpoints))]  # fmt: skip
+        self.boosters = [
+            MagpieBooster.load(path, featurizer)
+            for path in composition_model_files(model_folder(checkpoints))
+        ]
         self.known = KnownSuperconductors.load(data)
         self._ln_tc = LruCache(MAX_CACHED_FORMULAS)
         self._matches = LruCache(MAX_CACHED_FORMULAS)
@@ -127,8 +129,12 @@ def _atoms_structure(item: StructureItem):
 
     content = item.content
     try:
-        structure = Structure(Lattice(content["cell"]), content["numbers"], content["positions"],
-                              coords_are_cartesian=True)  # fmt: skip
+        structure = Structure(
+            Lattice(content["cell"]),
+            content["numbers"],
+            content["positions"],
+            coords_are_cartesian=True,
+        )
     except Exception as error:  # pymatgen raises several types for a bad cell or element
         raise CifReadError(item.id, f"not a valid structure ({error})") from None
     return structure, check_structure(structure, item.id), []
@@ -172,8 +178,10 @@ def _describe(item: StructureItem) -> tuple[dict, object, np.ndarray] | dict:
 
 def score_shard(shard: Shard) -> list[dict]:
     """Stage 1 for every item of ``shard``: one row each, in order."""
-    stage = worker_resource(("screen-composition", shard.checkpoints, shard.data),
-                            lambda: CompositionStage(shard.checkpoints, shard.data))  # fmt: skip
+    stage = worker_resource(
+        ("screen-composition", shard.checkpoints, shard.data),
+        lambda: CompositionStage(shard.checkpoints, shard.data),
+    )
     described = [_describe(item) for item in shard.items]
     ready = [entry for entry in described if isinstance(entry, tuple)]
     if ready:
@@ -184,9 +192,14 @@ def score_shard(shard: Shard) -> list[dict]:
         means, spreads = stage.ln_tc(compositions)
         for (row, composition, _), chance, mean, spread in zip(ready, chances, means, spreads):
             row.update(stage.lookup(composition))
-            row.update(p_superconductor=float(chance), ln_tc=float(mean), ln_tc_std=float(spread),
-                       ln_tc_composition=float(mean), ln_tc_composition_std=float(spread),
-                       tc_kelvin=float(np.exp(mean)))  # fmt: skip
+            row.update(
+                p_superconductor=float(chance),
+                ln_tc=float(mean),
+                ln_tc_std=float(spread),
+                ln_tc_composition=float(mean),
+                ln_tc_composition_std=float(spread),
+                tc_kelvin=float(np.exp(mean)),
+            )
     return [entry[0] if isinstance(entry, tuple) else entry for entry in described]
 
 
@@ -197,8 +210,9 @@ def rescore_shard(shard: Shard) -> list[dict]:
     from supercon3d.models.sodnet.ensemble import load_ensemble
     from supercon3d.screening.predict import predict_prepared, prepare_structure
 
-    ensemble = worker_resource(("screen-structure", shard.checkpoints),
-                               lambda: load_ensemble(shard.checkpoints))  # fmt: skip
+    ensemble = worker_resource(
+        ("screen-structure", shard.checkpoints), lambda: load_ensemble(shard.checkpoints)
+    )
     prepared = []
     for item in shard.items:
         try:
@@ -213,9 +227,14 @@ def rescore_shard(shard: Shard) -> list[dict]:
         if outcome.error is not None:
             row.update(stage=STAGE_COMPOSITION, structure_error=outcome.error)
         else:
-            row.update(stage=STAGE_STRUCTURE, ln_tc=outcome.ln_tc, ln_tc_std=outcome.ln_tc_std,
-                       tc_kelvin=outcome.tc_kelvin, tc_low_kelvin=outcome.tc_low_kelvin,
-                       tc_high_kelvin=outcome.tc_high_kelvin)  # fmt: skip
+            row.update(
+                stage=STAGE_STRUCTURE,
+                ln_tc=outcome.ln_tc,
+                ln_tc_std=outcome.ln_tc_std,
+                tc_kelvin=outcome.tc_kelvin,
+                tc_low_kelvin=outcome.tc_low_kelvin,
+                tc_high_kelvin=outcome.tc_high_kelvin,
+            )
         rows.append(row)
     return rows
 

@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from supercon3d.data.contract import MAX_CIF_BYTES
+from supercon3d.defaults import DEFAULT_CIF_COLUMN
 
 ID_SEPARATOR = "::"
 """Between a source and the name of an item inside it."""
@@ -36,7 +37,6 @@ CIF_SUFFIX = ".cif"
 ZIP_SUFFIXES = (".zip",)
 TAR_SUFFIXES = (".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz")
 CSV_SUFFIX = ".csv"
-DEFAULT_CIF_COLUMN = "cif"
 ID_COLUMN_GUESSES = ("material_id", "id", "name")
 """Columns tried, in order, as a CSV's id column when none is given."""
 KIND_CIF, KIND_ATOMS, KIND_ERROR = "cif", "atoms", "error"
@@ -66,8 +66,15 @@ def _item_id(source: str, name: str | None) -> str:
 
 def _error(source: str, name: str | None, reason: str) -> StructureItem:
     item_id = _item_id(source, name)
-    return StructureItem(item_id, source, name or Path(source).name, KIND_ERROR, None, None,
-                         f"{item_id}: {' '.join(reason.split())}")  # fmt: skip
+    return StructureItem(
+        item_id,
+        source,
+        name or Path(source).name,
+        KIND_ERROR,
+        None,
+        None,
+        f"{item_id}: {' '.join(reason.split())}",
+    )
 
 
 def _text_item(source: str, name: str | None, data: bytes) -> StructureItem:
@@ -78,8 +85,9 @@ def _text_item(source: str, name: str | None, data: bytes) -> StructureItem:
         return _error(source, name, "a binary file, not a CIF")
     digest = hashlib.sha256(data).hexdigest()
     text = data.decode("utf-8-sig", errors="replace")
-    return StructureItem(_item_id(source, name), source, name or Path(source).name, KIND_CIF,
-                         text, digest)  # fmt: skip
+    return StructureItem(
+        _item_id(source, name), source, name or Path(source).name, KIND_CIF, text, digest
+    )
 
 
 def _too_large(source: str, name: str | None, size: int) -> StructureItem:
@@ -140,7 +148,9 @@ def _tar(path: Path, source: str) -> Iterator[StructureItem]:
                 yield _text_item(source, member.name, archive.extractfile(member).read())
 
 
-def _csv(path: Path, source: str, cif_column: str, id_column: str | None) -> Iterator[StructureItem]:
+def _csv(
+    path: Path, source: str, cif_column: str, id_column: str | None
+) -> Iterator[StructureItem]:
     """One item per data row; the name is the row's id (``id_column``, else the first of
     :data:`ID_COLUMN_GUESSES` the file has, else ``row<n>``, n counted from 1)."""
     csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
@@ -148,8 +158,12 @@ def _csv(path: Path, source: str, cif_column: str, id_column: str | None) -> Ite
         reader = csv.DictReader(handle)
         columns = reader.fieldnames or []
         if cif_column not in columns:
-            yield _error(source, None, f"no column {cif_column!r} of CIF text (columns: "
-                         f"{', '.join(columns) or 'none'}); choose one with --cif-column")  # fmt: skip
+            yield _error(
+                source,
+                None,
+                f"no column {cif_column!r} of CIF text (columns: "
+                f"{', '.join(columns) or 'none'}); choose one with --cif-column",
+            )
             return
         if id_column is not None and id_column not in columns:
             yield _error(source, None, f"no id column {id_column!r}")
@@ -161,7 +175,9 @@ def _csv(path: Path, source: str, cif_column: str, id_column: str | None) -> Ite
             name = identifier.strip() if identifier and identifier.strip() else f"row{number}"
             text = row.get(cif_column)
             if None in row or not text or not text.strip():
-                what = "more fields than columns" if None in row else f"no CIF text in {cif_column!r}"
+                what = (
+                    "more fields than columns" if None in row else f"no CIF text in {cif_column!r}"
+                )
                 yield _error(source, name, f"CSV row {number}: {what}")
                 continue
             yield _text_item(source, name, text.encode())
@@ -196,8 +212,9 @@ def _ase(path: Path, source: str) -> Iterator[StructureItem]:
                 yield _error(source, name, "not a periodic crystal (ASE frame without a 3D cell)")
                 continue
             content = atoms_content(atoms)
-            yield StructureItem(_item_id(source, name), source, name, KIND_ATOMS, content,
-                                _atoms_hash(content))  # fmt: skip
+            yield StructureItem(
+                _item_id(source, name), source, name, KIND_ATOMS, content, _atoms_hash(content)
+            )
     except Exception as error:  # ASE raises many types; all mean "cannot read this file"
         reason = str(error).splitlines()[0] if str(error) else type(error).__name__
         yield _error(source, None, f"not readable by ase.io ({reason})")

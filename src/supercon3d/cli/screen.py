@@ -1,0 +1,291 @@
+"""``supercon3d screen``: score structure databases into a resumable SQLite file, and
+``supercon3d screen report``: the screening table of such a file.
+
+``screen SOURCE... --db FILE`` runs :func:`supercon3d.api.screen` (the word ``run`` may be
+given first: ``screen run SOURCE...``, needed only for a source named ``report``);
+``screen report FILE`` reads :func:`supercon3d.api.screen_report`. Heavy modules are
+imported inside the commands.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+from typer.core import TyperGroup
+
+from supercon3d.cli.options import DataOption
+from supercon3d.cli.progress import console, one_line_errors, output
+from supercon3d.cli.results import (
+    EXIT_ALL_DONE,
+    check_output,
+    exit_status,
+    finite_or_none,
+    interruptible,
+    usage_error,
+    write_output,
+)
+from supercon3d.defaults import DEFAULT_CIF_COLUMN, DEFAULT_RESCORE_TOP, DEFAULT_SHARD_SIZE
+
+RUN_COMMAND = "run"
+HELP_OPTIONS = ("--help", "-h")
+DEFAULT_REPORT_ROWS = 20
+PRINTED_ERRORS = 20
+"""Failed rows listed at the end of a screen; the rest are counted."""
+ENGINE_HELP = "local: a process pool here; dask: a Dask cluster (--scheduler or --dask-workers)."
+TABLE_COLUMNS = (
+    "name",
+    "formula",
+    "class",
+    "family",
+    "stage",
+    "P(SC)",
+    "Tc (K)",
+    "90 % (K)",
+    "known (K)",
+    "related",
+)
+NUMBER_COLUMNS = ("stage", "P(SC)", "Tc (K)", "90 % (K)", "known (K)")
+
+
+class ScreenGroup(TyperGroup):
+    """``screen`` with a default subcommand: arguments that do not start with a subcommand's
+    name are those of ``screen run``."""
+
+    def parse_args(self, context: typer.Context, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] not in HELP_OPTIONS:
+            args = [RUN_COMMAND, *args]
+        return super().parse_args(context, args)
+
+
+screen_app = typer.Typer(
+    cls=ScreenGroup,
+    help="Screen structure databases for superconductors: `supercon3d screen SOURCE... --db "
+    "FILE` scores (resumable; local or Dask), `supercon3d screen report FILE` tables.",
+    no_args_is_help=True,
+)
+
+
+def _kelvin(value: float | None) -> str:
+    """A temperature (K): two decimals below 1 K, one below 100 K, none above."""
+    if value is None:
+        return "–"
+    if value < 1:
+        return f"{value:.2f}"
+    return f"{value:.1f}" if value < 100 else f"{value:.0f}"
+
+
+def _cells(row: dict) -> list[str]:
+    """One row of the printed table."""
+    interval = (
+        f"{_kelvin(row['tc_low_kelvin'])}–{_kelvin(row['tc_high_kelvin'])}"
+        if row["tc_low_kelvin"] is not None
+        else "–"
+    )
+    chance = "–" if row["p_superconductor"] is None else f"{row['p_superconductor']:.2f}"
+    return [
+        row["name"],
+        row["reduced_formula"],
+        row["disorder_class"],
+        row["family"],
+        str(row["stage"]),
+        chance,
+        _kelvin(row["tc_kelvin"]),
+        interval,
+        _kelvin(row["reported_tc_kelvin"]),
+        row["related_superconductors"] or "–",
+    ]
+
+
+def _print_table(rows: list[dict], title: str) -> None:
+    from rich.table import Table
+
+    table = Table(title=title)
+    for column in TABLE_COLUMNS:
+        numeric = column in NUMBER_COLUMNS
+        table.add_column(
+            column, justify="right" if numeric else "left", overflow="fold", no_wrap=numeric
+        )
+    for row in rows:
+        table.add_row(*_cells(row))
+    table.caption = (
+        "stage 2: structural ensemble, with its 90 % interval; stage 1: composition models. "
+        "known: reported Tc of the same composition; related: superconductors of the same "
+        "elements (count, best Tc)"
+    )
+    output.print(table)
+
+
+def _markdown(rows: list[dict]) -> str:
+    lines = [
+        "| " + " | ".join(TABLE_COLUMNS) + " |",
+        "|" + "|".join("---:" if c in NUMBER_COLUMNS else "---" for c in TABLE_COLUMNS) + "|",
+    ]
+    lines += [
+        "| " + " | ".join(cell.replace("|", "\\|") for cell in _cells(row)) + " |" for row in rows
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _write_report(out: Path, rows: list[dict]) -> None:
+    if out.suffix.lower() == ".md":
+        out.write_text(_markdown(rows), encoding="utf-8")
+        console.print(f"wrote {out}", highlight=False)
+    else:
+        write_output(out, rows, dict)
+
+
+def _check_report_out(out: Path | None, db: Path, force: bool) -> None:
+    if out is None:
+        return
+    if out.suffix.lower() not in (".csv", ".md", ".json"):
+        raise usage_error(f"{out}: --out takes a .csv, .md or .json file")
+    check_output(out, [db], force)
+
+
+def _print_errors(db: Path, failed: int) -> None:
+    """The first :data:`PRINTED_ERRORS` failed rows of the database, and their count."""
+    from supercon3d.screening.database import open_readonly
+
+    if not failed:
+        return
+    with open_readonly(db) as database:
+        errors = database.errors(PRINTED_ERRORS)
+    for error in errors:
+        console.print(f"[red]failed[/red] {error}", highlight=False, soft_wrap=True)
+    more = f" (the first {len(errors)} above)" if failed > len(errors) else ""
+    console.print(f"[yellow]{failed:,} rows failed{more}: their error column says why[/yellow]")
+
+
+@screen_app.command(RUN_COMMAND)
+@interruptible
+@one_line_errors
+def run(
+    sources: list[Path] = typer.Argument(
+        ...,
+        help="CIF files, folders (recursive), .zip/.tar(.gz) of CIFs, CSV with CIF text, "
+        "or files ase.io reads (extxyz, ASE .db).",
+    ),
+    db: Path = typer.Option(
+        ..., "--db", help="The results database (SQLite); resumed if it exists."
+    ),
+    rescore_top: float | None = typer.Option(
+        None,
+        min=0.0,
+        max=1.0,
+        help=f"Fraction of structures, by P(SC), rescored by the structural ensemble "
+        f"[default: {DEFAULT_RESCORE_TOP}].",
+    ),
+    rescore_above: float | None = typer.Option(
+        None, min=0.0, max=1.0, help="Rescore every structure with P(SC) at least this instead."
+    ),
+    cif_column: str = typer.Option(DEFAULT_CIF_COLUMN, help="CSV sources: the column of CIF text."),
+    id_column: str | None = typer.Option(
+        None, help="CSV sources: the id column [default: material_id, id or name, else the row]."
+    ),
+    engine: str = typer.Option("local", help=ENGINE_HELP),
+    workers: int | None = typer.Option(
+        None, min=1, help="--engine local: processes [default: all cores]."
+    ),
+    scheduler: str | None = typer.Option(None, help="--engine dask: the scheduler's address."),
+    dask_workers: int | None = typer.Option(
+        None, min=1, help="--engine dask without --scheduler: workers of a LocalCluster."
+    ),
+    shard_size: int = typer.Option(DEFAULT_SHARD_SIZE, min=1, help="Structures per task."),
+    checkpoints: Path | None = typer.Option(
+        None, help="Run folder of the structural ensemble [default: the shipped model]."
+    ),
+    data: Path | None = DataOption,
+    force_new: bool = typer.Option(
+        False, "--force-new", help="Start the database anew if another version or model wrote it."
+    ),
+    top: int = typer.Option(
+        DEFAULT_REPORT_ROWS, min=0, help="Rows of the table printed at the end."
+    ),
+) -> None:
+    """Score every structure of SOURCES into --db (the default command).
+
+    Stage 1 (composition models, P(SC), known superconductors) for all, stage 2 (the
+    structural ensemble) for the top by P(SC). Started again, it skips what the database
+    holds (by content hash) and finishes the rest; Ctrl-C keeps every finished batch.
+    Exit status: 0 all read, 3 some failed (rows with an
+    error), 1 none could be read, 2 usage error, 130 interrupted.
+    """
+    from supercon3d import api
+
+    if rescore_top is not None and rescore_above is not None:
+        raise usage_error("give --rescore-top or --rescore-above, not both")
+    if engine == "local" and (scheduler is not None or dask_workers is not None):
+        raise usage_error("--scheduler and --dask-workers need --engine dask")
+    if engine == "dask" and workers is not None:
+        raise usage_error("--engine dask takes --dask-workers, not --workers")
+    if engine not in ("local", "dask"):
+        raise usage_error(f"--engine {engine!r}: choose local or dask")
+
+    def report_shard(done) -> None:
+        console.print(f"stage {done.stage}: wrote {done.rows:,} rows", highlight=False)
+
+    result = api.screen(
+        sources,
+        db,
+        DEFAULT_RESCORE_TOP if rescore_top is None else rescore_top,
+        rescore_above,
+        cif_column,
+        id_column,
+        engine,
+        scheduler,
+        dask_workers if engine == "dask" else workers,
+        shard_size,
+        checkpoints,
+        data,
+        force_new,
+        report_shard,
+    )
+    stage1, stage2 = result.composition, result.structure
+    console.print(
+        f"stage 1: {stage1.scored:,} scored ({stage1.failed:,} unreadable), {stage1.reused:,} "
+        f"already in {db}, {stage1.wall_s:.1f} s; stage 2: {stage2.scored:,} rescored, "
+        f"{stage2.wall_s:.1f} s; {result.rows:,} rows in all",
+        highlight=False,
+    )
+    rows = api.screen_report(db, top)
+    if rows:
+        _print_table(rows, f"top {len(rows)} of {db}")
+    _print_errors(db, result.failed_rows)
+    status = exit_status(result.failed_rows, result.rows)
+    if status != EXIT_ALL_DONE:
+        raise typer.Exit(status)
+
+
+@screen_app.command("report")
+@one_line_errors
+def report(
+    db: Path = typer.Argument(..., help="A database written by `supercon3d screen`."),
+    top: int = typer.Option(DEFAULT_REPORT_ROWS, min=0, help="Rows of the table."),
+    disordered_only: bool = typer.Option(
+        False, "--disordered-only", help="Leave out ordered structures."
+    ),
+    out: Path | None = typer.Option(None, help="Also write the rows to FILE.csv, .md or .json."),
+    force: bool = typer.Option(False, "--force", help="Let --out replace an existing file."),
+    as_json: bool = typer.Option(
+        False, "--json", help="Print one JSON list of row objects (every column) instead."
+    ),
+) -> None:
+    """The screening table of a database: its best rows.
+
+    Rescored rows first, by predicted Tc then P(SC); each with its formula, disorder class,
+    family, P(SC), Tc with interval and what is reported (a known superconductor's Tc, related
+    superconductors)."""
+    from supercon3d import api
+
+    _check_report_out(out, db, force)
+    rows = api.screen_report(db, top, disordered_only)
+    if as_json:
+        typer.echo(json.dumps(finite_or_none(rows), indent=1))
+    else:
+        _print_table(
+            rows, f"top {len(rows)} of {db}" + (" (disordered)" if disordered_only else "")
+        )
+    if out is not None:
+        _write_report(out, rows)

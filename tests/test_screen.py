@@ -1,0 +1,205 @@
+"""Screening: every source kind, error rows, resume after an interruption, refused databases."""
+
+from __future__ import annotations
+
+import csv
+import tarfile
+import zipfile
+from pathlib import Path
+
+import pytest
+from ase.io import write as ase_write
+from pymatgen.io.ase import AseAtomsAdaptor
+
+from supercon3d.data.cif import read_cif
+from supercon3d.executor import SerialExecutor
+from supercon3d.screening.database import (
+    COLUMNS,
+    STAGE_COMPOSITION,
+    STAGE_FAILED,
+    STAGE_STRUCTURE,
+    ScreenDatabase,
+    ScreenDatabaseError,
+    open_readonly,
+)
+from supercon3d.screening.funnel import ShardDone, run_identity, run_screen
+from supercon3d.screening.sources import KIND_ERROR, iter_sources
+from supercon3d.settings import dataset_path
+
+BAD = Path(__file__).parent / "cifs" / "bad"
+N_CIFS = 24
+RESCORE_TOP = 0.25
+SHARD = 5
+NUMBER_TOLERANCE = 1e-6
+"""Relative: ensemble outputs may differ in the last bits with the batch they ran in."""
+REQUIRED_COLUMNS = (
+    "id source name sha256 formula reduced_formula disorder_class family n_sites stage "
+    "p_superconductor ln_tc tc_kelvin tc_low_kelvin tc_high_kelvin ln_tc_std "
+    "known_superconductor reported_tc_kelvin related_superconductors in_supercon3d error"
+).split()
+
+
+@pytest.fixture(scope="module")
+def cifs() -> list[Path]:
+    return sorted(dataset_path("supercon3d").joinpath("cif").glob("*.cif"))[:N_CIFS]
+
+
+@pytest.fixture(scope="module")
+def sources(tmp_path_factory, cifs) -> list[str]:
+    """A folder with a subfolder, a zip with a non-CIF member, a tar.gz, a CSV with a broken
+    row, an extxyz, a missing file and an unreadable CIF."""
+    root = tmp_path_factory.mktemp("sources")
+    folder = root / "folder" / "deeper"
+    folder.mkdir(parents=True)
+    for path in cifs[:6]:
+        (folder / path.name).write_bytes(path.read_bytes())
+    with zipfile.ZipFile(root / "cifs.zip", "w") as archive:
+        for path in cifs[6:10]:
+            archive.write(path, f"zipped/{path.name}")
+        archive.writestr("README.txt", "not a structure")
+    with tarfile.open(root / "cifs.tar.gz", "w:gz") as archive:
+        for path in cifs[10:14]:
+            archive.add(path, f"tarred/{path.name}")
+    with open(root / "table.csv", "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["material_id", "cif"])
+        for path in cifs[14:18]:
+            writer.writerow([path.stem, path.read_text()])
+        writer.writerow(["broken-row", "data_broken\n_cell_length_a 3\n"])
+        writer.writerow(["empty-row", ""])
+    ordered = [s for s in (read_cif(path).structure for path in cifs[18:]) if s.is_ordered]
+    atoms = [AseAtomsAdaptor.get_atoms(structure) for structure in ordered[:2]]
+    ase_write(root / "frames.extxyz", atoms, format="extxyz")
+    singles = [str(path) for path in cifs[20:]]
+    return [
+        str(root / "folder"),
+        str(root / "cifs.zip"),
+        str(root / "cifs.tar.gz"),
+        str(root / "table.csv"),
+        str(root / "frames.extxyz"),
+        *singles,
+        str(root / "missing.cif"),
+        str(BAD / "garbage.cif"),
+        str(BAD / "element_beyond_lr.cif"),
+    ]
+
+
+def test_every_source_kind_streams_items_with_stable_ids_and_hashes(sources):
+    items = list(iter_sources(sources))
+    ids = [item.id for item in items]
+    assert len(ids) == len(set(ids))
+    assert any(i.endswith("::deeper/" + Path(i).name) for i in ids)  # recursive folder
+    assert any("cifs.zip::zipped/" in i for i in ids) and any("::tarred/" in i for i in ids)
+    by_id = {item.id: item for item in items}
+    readme = by_id[f"{sources[1]}::README.txt"]
+    assert readme.kind == KIND_ERROR and "not a CIF" in readme.error
+    assert "README.txt" in readme.error
+    assert by_id[f"{sources[3]}::empty-row"].kind == KIND_ERROR
+    assert by_id[f"{sources[3]}::broken-row"].sha256 is not None  # read, fails when parsed
+    assert by_id[f"{sources[4]}::0"].kind == "atoms"
+    assert "no such file" in by_id[f"{sources[-3]}"].error
+    again = list(iter_sources(sources))
+    assert [(i.id, i.sha256) for i in again] == [(i.id, i.sha256) for i in items]
+
+
+def _table(path: Path) -> list[dict]:
+    with open_readonly(path) as database:
+        return database.all_rows()
+
+
+def _assert_same_tables(first: list[dict], second: list[dict]) -> None:
+    assert [row["id"] for row in first] == [row["id"] for row in second]
+    for a, b in zip(first, second):
+        for column in COLUMNS:
+            if isinstance(a[column], float):
+                assert b[column] == pytest.approx(a[column], rel=NUMBER_TOLERANCE), column
+            else:
+                assert a[column] == b[column], (a["id"], column)
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(tmp_path_factory, sources) -> Path:
+    path = tmp_path_factory.mktemp("db") / "screen.sqlite"
+    run_screen(sources, path, RESCORE_TOP, executor=SerialExecutor(), shard_size=SHARD)
+    return path
+
+
+def test_a_screen_writes_one_row_per_item_with_errors_and_stages(uninterrupted, sources):
+    rows = {row["id"]: row for row in _table(uninterrupted)}
+    assert set(rows) == {item.id for item in iter_sources(sources)}
+    assert set(REQUIRED_COLUMNS) <= set(COLUMNS)
+    failed = [row for row in rows.values() if row["stage"] == STAGE_FAILED]
+    assert all(row["error"] and row["error"].startswith(row["id"]) for row in failed)
+    for bad in ("README.txt", "broken-row", "empty-row", "missing.cif", "garbage.cif"):
+        assert any(bad in row["id"] for row in failed), bad
+    beyond = next(row for row in failed if "element_beyond_lr" in row["id"])
+    assert "Z = 118" in beyond["error"]
+    readable = [row for row in rows.values() if row["stage"] >= STAGE_COMPOSITION]
+    rescored = [row for row in readable if row["stage"] == STAGE_STRUCTURE]
+    assert len(rescored) == -(-len(readable) * RESCORE_TOP // 1)
+    lowest_rescored = min(row["p_superconductor"] for row in rescored)
+    assert all(
+        row["p_superconductor"] <= lowest_rescored
+        for row in readable
+        if row["stage"] == STAGE_COMPOSITION
+    )
+    for row in rescored:
+        assert row["tc_low_kelvin"] < row["tc_kelvin"] < row["tc_high_kelvin"]
+        assert row["ln_tc_composition"] is not None and row["ln_tc_std"] >= 0
+    assert all(row["tc_low_kelvin"] is None for row in readable if row["stage"] == 1)
+    assert any(row["known_superconductor"] for row in readable)  # SuperCon3D entries
+    assert all(row["in_supercon3d"] is not None for row in readable)
+
+
+def test_an_interrupted_screen_resumed_gives_the_same_table(tmp_path, sources, uninterrupted):
+    path = tmp_path / "resumed.sqlite"
+    written = []
+
+    def stop_after_two(done: ShardDone) -> None:
+        written.append(done)
+        if len(written) == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_screen(
+            sources,
+            path,
+            RESCORE_TOP,
+            executor=SerialExecutor(),
+            shard_size=SHARD,
+            on_shard=stop_after_two,
+        )
+    kept = _table(path)
+    assert len(kept) == 2 * SHARD
+    resumed = run_screen(sources, path, RESCORE_TOP, executor=SerialExecutor(), shard_size=SHARD)
+    assert resumed.composition.reused == sum(row["sha256"] is not None for row in kept)
+    _assert_same_tables(_table(uninterrupted), _table(path))
+    again = run_screen(sources, path, RESCORE_TOP, executor=SerialExecutor(), shard_size=SHARD)
+    assert again.structure.scored == 0
+    assert again.composition.scored == sum(1 for row in _table(path) if row["sha256"] is None)
+
+
+def test_a_database_of_another_model_or_version_is_refused_unless_started_anew(tmp_path):
+    path = tmp_path / "other.sqlite"
+    identity = run_identity()
+    ScreenDatabase.open(path, {**identity, "model": "another-model"}).close()
+    with pytest.raises(ScreenDatabaseError, match="another-model.*--force-new"):
+        ScreenDatabase.open(path, identity)
+    ScreenDatabase.open(path, {**identity, "package_version": "0.0.1"}, force_new=True).close()
+    with pytest.raises(ScreenDatabaseError, match="package_version"):
+        ScreenDatabase.open(path, identity)
+    with ScreenDatabase.open(path, identity, force_new=True) as database:
+        assert database.metadata()["model"] == identity["model"]
+
+
+def test_an_sqlite_file_of_something_else_is_refused(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "foreign.sqlite"
+    with sqlite3.connect(path) as connection:
+        connection.execute("CREATE TABLE users (name TEXT)")
+    with pytest.raises(ScreenDatabaseError, match="not a screening database"):
+        ScreenDatabase.open(path, run_identity())
+    (tmp_path / "text.sqlite").write_text("hello")
+    with pytest.raises(ScreenDatabaseError):
+        open_readonly(tmp_path / "text.sqlite")

@@ -1,0 +1,98 @@
+"""``supercon3d screen`` and ``supercon3d screen report``: parsing, exit status, JSON keys."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from supercon3d.cli.main import app
+from supercon3d.cli.results import EXIT_SOME_FAILED, EXIT_USAGE
+from supercon3d.screening.database import COLUMNS
+from supercon3d.settings import dataset_path
+
+BAD = Path(__file__).parent / "cifs" / "bad"
+N_CIFS = 8
+
+
+@pytest.fixture(scope="module")
+def screened(tmp_path_factory) -> Path:
+    """A database of eight SuperCon3D CIFs and one garbage file, none rescored."""
+    cifs = sorted(dataset_path("supercon3d").joinpath("cif").glob("*.cif"))[:N_CIFS]
+    path = tmp_path_factory.mktemp("cli") / "screen.sqlite"
+    arguments = [
+        "screen",
+        *map(str, cifs),
+        str(BAD / "garbage.cif"),
+        "--db",
+        str(path),
+        "--workers",
+        "1",
+        "--rescore-top",
+        "0",
+    ]
+    result = CliRunner().invoke(app, arguments)
+    assert result.exit_code == EXIT_SOME_FAILED, result.output
+    assert "garbage.cif" in result.output
+    return path
+
+
+def test_report_json_is_a_list_of_rows_with_every_column(screened):
+    result = CliRunner().invoke(app, ["screen", "report", str(screened), "--json", "--top", "3"])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    assert len(rows) == 3 and all(list(row) == list(COLUMNS) for row in rows)
+    tcs = [row["tc_kelvin"] for row in rows]
+    assert tcs == sorted(tcs, reverse=True)
+
+
+def test_report_disordered_only_and_markdown_out(screened, tmp_path):
+    out = tmp_path / "table.md"
+    arguments = [
+        "screen",
+        "report",
+        str(screened),
+        "--disordered-only",
+        "--json",
+        "--out",
+        str(out),
+    ]
+    result = CliRunner().invoke(app, arguments)
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    assert rows and all(row["disorder_class"] != "O" for row in rows)
+    lines = out.read_text().splitlines()
+    assert lines[0].startswith("| name | formula") and len(lines) == 2 + len(rows)
+    again = CliRunner().invoke(app, ["screen", "report", str(screened), "--out", str(out)])
+    assert again.exit_code == EXIT_USAGE and "--force" in again.output
+
+
+def test_the_run_word_is_optional_and_conflicting_options_are_usage_errors(screened):
+    explicit = CliRunner().invoke(app, ["screen", "run", "--help"])
+    implicit = CliRunner().invoke(app, ["screen", "--db", str(screened), "--help"])
+    assert explicit.exit_code == 0 and "--rescore-top" in explicit.output
+    assert implicit.exit_code == 0 and "--rescore-top" in implicit.output
+    arguments = [
+        "screen",
+        "x.cif",
+        "--db",
+        str(screened),
+        "--rescore-top",
+        "0.1",
+        "--rescore-above",
+        "0.5",
+    ]
+    both = CliRunner().invoke(app, arguments)
+    assert both.exit_code == EXIT_USAGE and "not both" in both.output
+    local = CliRunner().invoke(
+        app, ["screen", "x.cif", "--db", str(screened), "--dask-workers", "2"]
+    )
+    assert local.exit_code == EXIT_USAGE
+
+
+def test_a_missing_database_is_one_line(tmp_path):
+    result = CliRunner().invoke(app, ["screen", "report", str(tmp_path / "none.sqlite")])
+    assert result.exit_code == 1
+    assert "none.sqlite: no such database file" in result.output
