@@ -13,7 +13,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from pymatgen.core import Composition, Element, Structure
+from pymatgen.core import Element, Structure
 
 from supercon3d.doping.dopants import (
     DEFAULT_MAX_DOPANTS_PER_HOST,
@@ -64,13 +64,21 @@ def safe_name(text: str) -> str:
     return _UNSAFE.sub("_", text).strip("_") or "structure"
 
 
-def _formula(structure: Structure, parent: Structure) -> str:
-    """The variant's formula per formula unit of the parent, e.g. ``La1.85Sr0.15CuO4``."""
-    units = parent.composition.get_reduced_composition_and_factor()[1]
-    amounts = (structure.composition / units).as_dict()
-    return Composition({e: round(a, FORMULA_DECIMALS) for e, a in amounts.items()}).formula.replace(
-        " ", ""
-    )
+def _amount(value: float) -> str:
+    """An amount in a formula: nothing for 1, else at most :data:`FORMULA_DECIMALS` decimals."""
+    rounded = round(value, FORMULA_DECIMALS)
+    return "" if rounded == 1 else f"{rounded:g}"
+
+
+def _formula(structure: Structure, parent: Structure, host: str, dopant: str | None) -> str:
+    """The variant's formula per formula unit of the parent, in the parent's element order
+    with the dopant after its host, e.g. ``La1.8Sr0.2CuO4``."""
+    reduced, units = parent.composition.element_composition.get_reduced_composition_and_factor()
+    order = [str(element) for element in reduced.elements]
+    if dopant is not None:
+        order.insert(order.index(host) + 1, dopant)
+    amounts = structure.composition.element_composition / units
+    return "".join(f"{element}{_amount(amounts[element])}" for element in order)
 
 
 def _replace(structure: Structure, host: str, dopant: str | None, fraction: float) -> Structure:
@@ -94,12 +102,13 @@ def _substitution(
     parent_name: str, parent: Structure, dopant: Dopant, fraction: float
 ) -> DopedVariant:
     structure = _replace(parent, dopant.host, dopant.dopant, fraction)
+    formula = _formula(structure, parent, dopant.host, dopant.dopant)
     name = safe_name(
         f"{parent_name}__{dopant.dopant}-for-{dopant.host}_{round(fraction * 100):02d}"
     )
     return DopedVariant(
         name, parent_name, "substitution", dopant.host, dopant.dopant, fraction,
-        _formula(structure, parent), dopant.carriers, dopant.probability, structure,
+        formula, dopant.carriers, dopant.probability, structure,
     )  # fmt: skip
 
 
@@ -107,9 +116,10 @@ def _vacancy(
     parent_name: str, parent: Structure, anion: str, fraction: float, known: bool
 ) -> DopedVariant:
     structure = _replace(parent, anion, None, fraction)
+    formula = _formula(structure, parent, anion, None)
     name = safe_name(f"{parent_name}__vacancy-{anion}_{round(fraction * 100):02d}")
     return DopedVariant(
-        name, parent_name, "vacancy", anion, None, fraction, _formula(structure, parent),
+        name, parent_name, "vacancy", anion, None, fraction, formula,
         "electron" if known else "unknown", None, structure,
     )  # fmt: skip
 

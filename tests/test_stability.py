@@ -1,0 +1,122 @@
+"""Stability filter: reference hull and its coverage, ordered approximants, prototypes, the
+potentials' loading (a missing package is one line), one real relaxation and the command."""
+
+from __future__ import annotations
+
+import json
+import pickle
+
+import pytest
+from pymatgen.core import Composition, Lattice, Structure
+from typer.testing import CliRunner
+
+from supercon3d.cli.main import app
+from supercon3d.stability import potentials
+from supercon3d.stability.approximants import MAX_APPROXIMANT_SITES, ordered_approximants
+from supercon3d.stability.hull import HullUnavailableError, ReferenceHull, write_reference_table
+from supercon3d.stability.potentials import PotentialUnavailableError, check_potential
+from supercon3d.stability.prototypes import elemental_prototypes
+
+JSON_KEYS = {"file", "formula", "energy_per_atom", "e_above_hull", "hull_incomplete",
+             "relaxed", "converged", "error"}  # fmt: skip
+
+
+@pytest.fixture
+def hull() -> ReferenceHull:
+    """A, B, AB at -1 eV/atom below the elements; C alone; D missing."""
+    return ReferenceHull({
+        "Na": (-1.0, "a"), "Cl": (-2.0, "b"), "NaCl": (-2.5, "ab"), "K": (-1.0, "c"),
+    })  # fmt: skip
+
+
+def test_e_above_hull_against_the_reference_entries(hull):
+    on_hull = hull.position(Composition("NaCl"), -2.5)
+    assert on_hull.e_above_hull == pytest.approx(0.0, abs=1e-9)
+    assert not on_hull.hull_incomplete
+    above = hull.position(Composition("Na3Cl"), -1.0)
+    # hull at Na3Cl: half Na (−1) and half NaCl (−2.5) per atom = −1.75 eV/atom
+    assert above.e_above_hull == pytest.approx(0.75)
+    below = hull.position(Composition("NaCl"), -2.7)
+    assert below.e_above_hull == pytest.approx(-0.2)
+
+
+def test_a_system_with_no_compound_is_incomplete_and_a_missing_element_refused(hull):
+    assert hull.position(Composition("KCl"), -3.0).hull_incomplete
+    assert not hull.position(Composition("K"), -1.0).hull_incomplete
+    assert not hull.position(Composition("KNaCl2"), -2.0).hull_incomplete  # NaCl is there
+    with pytest.raises(HullUnavailableError, match="no elemental reference for Og"):
+        hull.position(Composition("NaOg"), -1.0)
+
+
+def test_reference_table_round_trip(tmp_path, hull):
+    path = tmp_path / "t.csv.gz"
+    write_reference_table(path, [(f, e, s) for f, (e, s) in hull.entries.items()])
+    assert ReferenceHull.from_file(path).entries == hull.entries
+
+
+def test_approximants_are_ordered_small_and_keep_the_rounded_composition():
+    cu3au = Structure.from_spacegroup("Fm-3m", Lattice.cubic(3.8), [{"Cu": 0.75, "Au": 0.25}],
+                                      [[0, 0, 0]])  # fmt: skip
+    orderings = ordered_approximants(cu3au)
+    assert orderings and all(s.is_ordered for s in orderings)
+    assert all(s.composition.reduced_formula == "Cu3Au" for s in orderings)
+    oxide = Structure(Lattice.cubic(4.0), ["Ba", {"O": 0.9}], [[0, 0, 0], [0.5, 0.5, 0.5]])
+    for ordering in ordered_approximants(oxide):
+        assert ordering.is_ordered and len(ordering) <= MAX_APPROXIMANT_SITES
+        amounts = ordering.composition
+        assert amounts["O"] / amounts["Ba"] == pytest.approx(0.9, abs=0.07)
+
+
+def test_prototypes_dimer_for_gases_and_four_crystals_otherwise():
+    assert set(elemental_prototypes("O")) == {"dimer"}
+    crystals = elemental_prototypes("Mg")
+    assert set(crystals) == {"fcc", "bcc", "hcp", "diamond"}
+    assert all(relaxes for _, relaxes in crystals.values())
+
+
+def test_a_missing_potential_package_is_one_line(monkeypatch, tmp_path):
+    monkeypatch.setattr(potentials.importlib.util, "find_spec", lambda name: None)
+    with pytest.raises(PotentialUnavailableError) as raised:
+        check_potential("sevennet")
+    assert "\n" not in str(raised.value) and 'pip install -e ".[stability]"' in str(raised.value)
+    assert str(pickle.loads(pickle.dumps(raised.value))) == str(raised.value)
+    cif = tmp_path / "a.cif"
+    Structure(Lattice.cubic(3.0), ["Cu"], [[0, 0, 0]]).to(filename=str(cif))
+    result = CliRunner().invoke(app, ["stability", str(cif), "--potential", "chgnet"])
+    assert result.exit_code == 1
+    assert "pip install" in result.output and "Traceback" not in result.output
+
+
+def test_an_unknown_potential_is_refused():
+    with pytest.raises(PotentialUnavailableError, match="choose one of chgnet, sevennet"):
+        check_potential("mace")
+
+
+chgnet = pytest.importorskip("chgnet")
+
+
+def test_one_relaxation_and_an_element_outside_the_potential(tmp_path):
+    from supercon3d import api
+
+    cscl = Structure(Lattice.cubic(3.3), ["Cs", "Cl"], [[0, 0, 0], [0.5, 0.5, 0.5]])
+    beyond = Structure(Lattice.cubic(3.0), ["Og"], [[0, 0, 0]])
+    cif = tmp_path / "unreadable.cif"
+    cif.write_text("not a cif")
+    records = api.stability([cscl, beyond, cif], names=["cscl", "og"], max_steps=3)
+    relaxed, outside, unreadable = records
+    assert relaxed.error is None and relaxed.relaxed and relaxed.steps <= 3
+    assert relaxed.formula == "CsCl" and relaxed.energy_per_atom < 0
+    assert relaxed.structure is not None and "structure" not in relaxed.to_json()
+    assert outside.error == "og: element Og outside the chgnet training set"
+    assert unreadable.error.startswith(str(cif)) and "\n" not in unreadable.error
+    assert all(JSON_KEYS <= set(r.to_json()) for r in records)
+
+
+def test_the_command_prints_json_records(tmp_path):
+    cif = tmp_path / "cu.cif"
+    fcc = [[0, 0, 0], [0.5, 0.5, 0], [0.5, 0, 0.5], [0, 0.5, 0.5]]
+    Structure(Lattice.cubic(3.61), ["Cu"] * 4, fcc).to(filename=str(cif))
+    result = CliRunner().invoke(app, ["stability", str(cif), "--json", "--max-steps", "2"])
+    assert result.exit_code == 0, result.output
+    (record,) = json.loads(result.stdout)
+    assert JSON_KEYS <= set(record) and record["formula"] == "Cu" and record["error"] is None
