@@ -137,9 +137,9 @@ def test_a_screen_writes_one_row_per_item_with_errors_and_stages(uninterrupted, 
     readable = [row for row in rows.values() if row["stage"] >= STAGE_COMPOSITION]
     rescored = [row for row in readable if row["stage"] == STAGE_STRUCTURE]
     assert len(rescored) == -(-len(readable) * RESCORE_TOP // 1)
-    lowest_rescored = min(row["p_superconductor"] for row in rescored)
+    lowest_rescored = min(row["p_superconductor_composition"] for row in rescored)
     assert all(
-        row["p_superconductor"] <= lowest_rescored
+        row["p_superconductor_composition"] <= lowest_rescored
         for row in readable
         if row["stage"] == STAGE_COMPOSITION
     )

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Union
 
-from supercon3d.defaults import DEFAULT_CIF_COLUMN, DEFAULT_RESCORE_TOP, DEFAULT_SHARD_SIZE
+from supercon3d.defaults import DEFAULT_CIF_COLUMN, DEFAULT_RESCORE_TOP
 from supercon3d.generation.defaults import (
     DEFAULT_CHARGE_BALANCE,
     DEFAULT_GUIDANCE_SCALE,
@@ -439,7 +439,7 @@ def screen(
     engine: str = "local",
     scheduler: str | None = None,
     workers: int | None = None,
-    shard_size: int = DEFAULT_SHARD_SIZE,
+    shard_size: int | None = None,
     checkpoints: str | os.PathLike | None = None,
     data: str | os.PathLike | None = None,
     force_new: bool = False,
@@ -455,7 +455,8 @@ def screen(
     ``checkpoints``, default shipped) for the ``rescore_top`` fraction by P(superconductor),
     or those with P ≥ ``rescore_above``. Resumable: what the database holds (by content hash)
     is not redone. ``engine``: ``local`` (``workers`` processes, default all cores) or
-    ``dask`` (``scheduler`` address, else a LocalCluster of ``workers``). A database from
+    ``dask`` (``scheduler`` address, else a LocalCluster of ``workers``); ``shard_size``:
+    structures per task (default 1,000 on Dask, 100 locally). A database from
     another version or model raises ``ScreenDatabaseError`` unless ``force_new``. See
     :mod:`supercon3d.screening.funnel`."""
     from supercon3d.screening.funnel import make_screen_executor, run_screen

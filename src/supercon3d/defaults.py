@@ -43,7 +43,10 @@ DEFAULT_RESCORE_TOP = 0.1
 """Fraction of the readable structures, by P(superconductor), that screening rescores with
 the structural ensemble (stage 2)."""
 DEFAULT_SHARD_SIZE = 1000
-"""Structures per screening task: big enough that a task's overhead (sending it, one database
-transaction) is small, small enough that a kill loses little."""
+"""Structures per screening task on Dask: big enough that a task's overhead (scheduling,
+sending it, one database transaction) is small, small enough that a kill loses little."""
+DEFAULT_LOCAL_SHARD_SIZE = 100
+"""Structures per screening task in a local process pool, where a task costs little: small
+enough that a few thousand structures still keep every core busy."""
 DEFAULT_CIF_COLUMN = "cif"
 """The column of CIF text in a CSV source (the MP-20 / DiffCSP layout)."""

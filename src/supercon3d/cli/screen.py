@@ -26,7 +26,12 @@ from supercon3d.cli.results import (
     usage_error,
     write_output,
 )
-from supercon3d.defaults import DEFAULT_CIF_COLUMN, DEFAULT_RESCORE_TOP, DEFAULT_SHARD_SIZE
+from supercon3d.defaults import (
+    DEFAULT_CIF_COLUMN,
+    DEFAULT_LOCAL_SHARD_SIZE,
+    DEFAULT_RESCORE_TOP,
+    DEFAULT_SHARD_SIZE,
+)
 
 RUN_COMMAND = "run"
 HELP_OPTIONS = ("--help", "-h")
@@ -192,7 +197,12 @@ def run(
     dask_workers: int | None = typer.Option(
         None, min=1, help="--engine dask without --scheduler: workers of a LocalCluster."
     ),
-    shard_size: int = typer.Option(DEFAULT_SHARD_SIZE, min=1, help="Structures per task."),
+    shard_size: int | None = typer.Option(
+        None,
+        min=1,
+        help=f"Structures per task [default: {DEFAULT_SHARD_SIZE} on Dask, "
+        f"{DEFAULT_LOCAL_SHARD_SIZE} locally].",
+    ),
     checkpoints: Path | None = typer.Option(
         None, help="Run folder of the structural ensemble [default: the shipped model]."
     ),

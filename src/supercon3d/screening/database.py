@@ -36,6 +36,7 @@ COLUMN_TYPES: dict[str, str] = {
     "n_warnings": "INTEGER",
     "stage": "INTEGER",
     "p_superconductor": "REAL",
+    "p_superconductor_composition": "REAL",
     "ln_tc": "REAL",
     "tc_kelvin": "REAL",
     "tc_low_kelvin": "REAL",
@@ -53,11 +54,13 @@ COLUMN_TYPES: dict[str, str] = {
     "structure_error": "TEXT",
     "error": "TEXT",
 }
-"""The ``results`` columns. Temperatures in K, ln Tc in ln K. ``ln_tc``/``ln_tc_std`` are the
-best estimate the row reached (the composition models' mean and spread at stage 1, the
-structural ensemble's at stage 2, which also fills the interval); ``ln_tc_composition`` keeps
-the stage-1 value. ``structure_error`` says why stage 2 could not run for a row kept at
-stage 1 (e.g. a site with no neighbour within the graph cutoff)."""
+"""The ``results`` columns. Temperatures in K, ln Tc in ln K. ``p_superconductor``, ``ln_tc``
+and ``ln_tc_std`` are the best estimate the row reached: from the composition at stage 1, at
+stage 2 the classifier with the structure descriptors and the structural ensemble's mean and
+spread, which also fills the interval (what ``predict`` reports); the ``*_composition``
+columns keep the stage-1 values, by which stage 2 is chosen. ``structure_error`` says why
+stage 2 could not run for a row kept at stage 1 (e.g. a site with no neighbour within the
+graph cutoff)."""
 COLUMNS: tuple[str, ...] = tuple(COLUMN_TYPES)
 BOOLEAN_COLUMNS = (
     "high_pressure_hydride",
@@ -76,7 +79,7 @@ STRUCTURE_COLUMNS = (
 )
 """What stage 2 writes over a stage-1 row."""
 IDENTITY_KEYS = ("schema", "package_version", "model")
-SCHEMA = "supercon3d-screen-1"
+SCHEMA = "supercon3d-screen-2"
 BUSY_TIMEOUT_S = 60.0
 
 
@@ -149,7 +152,7 @@ class ScreenDatabase:
                 db.execute("CREATE TABLE metadata (key TEXT PRIMARY KEY, value TEXT)")
                 db.execute(f"CREATE TABLE results ({columns})")
                 db.execute("CREATE INDEX results_sha256 ON results (sha256)")
-                db.execute("CREATE INDEX results_p ON results (p_superconductor)")
+                db.execute("CREATE INDEX results_p ON results (p_superconductor_composition)")
                 db.executemany("INSERT INTO metadata VALUES (?, ?)", identity.items())
             return
         stored = self.metadata()
@@ -206,19 +209,21 @@ class ScreenDatabase:
     def rescore_selection(self, top_fraction: float | None, above: float | None) -> dict[str, str]:
         """id -> sha256 of the rows chosen for stage 2 that are still at stage 1 with no
         ``structure_error``: the ``top_fraction`` of the readable rows by P(superconductor)
-        (ties by id), or those with P(superconductor) ≥ ``above``."""
+        (ties by id), or those with P(superconductor) ≥ ``above``; both by the stage-1
+        (composition) P, so that the choice does not move as stage 2 fills rows in."""
         pending = f"stage = {STAGE_COMPOSITION} AND structure_error IS NULL"
         if above is not None:
             query = (
                 f"SELECT id, sha256, stage, structure_error FROM results WHERE {pending} "
-                "AND p_superconductor >= ?"
+                "AND p_superconductor_composition >= ?"
             )
             return {row[0]: row[1] for row in self._db.execute(query, (above,))}
         readable = self.count(f"stage >= {STAGE_COMPOSITION}")
         wanted = math.ceil((top_fraction or 0.0) * readable)
         query = (
             "SELECT id, sha256, stage, structure_error FROM results "
-            f"WHERE stage >= {STAGE_COMPOSITION} ORDER BY p_superconductor DESC, id LIMIT ?"
+            f"WHERE stage >= {STAGE_COMPOSITION} "
+            "ORDER BY p_superconductor_composition DESC, id LIMIT ?"
         )
         return {
             row[0]: row[1]

@@ -38,6 +38,7 @@ from typing import get_args
 from supercon3d import __version__
 from supercon3d.defaults import (
     DEFAULT_CIF_COLUMN,
+    DEFAULT_LOCAL_SHARD_SIZE,
     DEFAULT_RESCORE_TOP,
     DEFAULT_SHARD_SIZE,
     ScreenEngine,
@@ -258,7 +259,7 @@ def run_screen(
     cif_column: str = DEFAULT_CIF_COLUMN,
     id_column: str | None = None,
     executor: Executor | None = None,
-    shard_size: int = DEFAULT_SHARD_SIZE,
+    shard_size: int | None = None,
     checkpoints: str | os.PathLike | None = None,
     data: str | os.PathLike | None = None,
     force_new: bool = False,
@@ -266,12 +267,14 @@ def run_screen(
 ) -> ScreenRun:
     """Screen ``sources`` into the database at ``database_path`` (see the module docstring);
     ``executor``: the engine (default: :func:`make_screen_executor`'s local pool, closed at
-    the end); ``on_shard`` is called after each shard is written."""
+    the end); ``shard_size``: structures per task (default ``DEFAULT_SHARD_SIZE`` on Dask,
+    ``DEFAULT_LOCAL_SHARD_SIZE`` otherwise); ``on_shard`` is called after each shard is
+    written."""
     if rescore_above is not None:
         rescore_top = None
     if rescore_top is not None and not 0.0 <= rescore_top <= 1.0:
         raise ValueError(f"rescore_top must be a fraction in [0, 1], got {rescore_top}")
-    if shard_size < 1:
+    if shard_size is not None and shard_size < 1:
         raise ValueError(f"shard_size must be at least 1, got {shard_size}")
     started = time.perf_counter()
     checkpoints = None if checkpoints is None else os.fspath(checkpoints)
@@ -284,6 +287,9 @@ def run_screen(
         _StopRequest() as stop,
     ):
         executor = executor or make_screen_executor()
+        if shard_size is None:
+            dask = isinstance(executor, DaskExecutor)
+            shard_size = DEFAULT_SHARD_SIZE if dask else DEFAULT_LOCAL_SHARD_SIZE
         try:
             in_flight = IN_FLIGHT_PER_WORKER * executor.workers
             items = iter_sources(sources, cif_column, id_column)

@@ -1,17 +1,18 @@
 """The two stages of the screening funnel, run on a shard of items in a worker.
 
 Stage 1 (:func:`score_shard`), for every structure: read it under the input contract, its
-disorder class, chemical family and number of sites, P(superconductor) from the shipped
-classifier (composition + cheap structure descriptors), ln Tc (ln K) as the mean and spread
-of the model's composition models (Magpie + LightGBM, one per fold; the composition prior
-for a run without them), and what the literature reports about its composition
-(:class:`~supercon3d.data.known.KnownSuperconductors`). Magpie descriptors, composition
-ln Tc and look-ups are cached per composition in the worker, so a formula seen again costs
-nothing. Torch is not imported.
+disorder class, chemical family and number of sites; then, from its composition alone,
+P(superconductor) (the shipped classifier with its structure descriptors missing, which
+LightGBM routes as missing values), ln Tc (ln K) as the mean and spread of the model's
+composition models (Magpie + LightGBM, one per fold; the composition prior for a run without
+them), and what the literature reports
+(:class:`~supercon3d.data.known.KnownSuperconductors`). These are cached per composition in
+the worker, so a formula seen again costs only the reading.
 
-Stage 2 (:func:`rescore_shard`), for the rows the funnel selects: the structural ensemble
-``predict`` uses (:func:`~supercon3d.screening.predict.predict_prepared`): ln Tc, its spread
-and the calibrated interval. Each worker loads its models once (:func:`worker_resource`).
+Stage 2 (:func:`rescore_shard`), for the rows the funnel selects: exactly what ``predict``
+reports (:func:`~supercon3d.screening.predict.predict_prepared`): P(superconductor) with the
+structure descriptors, and the structural ensemble's ln Tc, spread and calibrated interval.
+Each worker loads its models once (:func:`worker_resource`).
 
 Both return plain row dicts (columns of :mod:`supercon3d.screening.database`): only results
 travel back to the coordinator.
@@ -25,8 +26,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from pymatgen.core import Composition
 
 from supercon3d.data.cif import CifReadError, read_cif_text
+from supercon3d.data.composition import composition_key
 from supercon3d.data.contract import check_structure
 from supercon3d.data.family import chemical_family, is_high_pressure_hydride
 from supercon3d.data.known import KnownSuperconductors
@@ -35,7 +38,6 @@ from supercon3d.executor import worker_resource
 from supercon3d.models.composition import MagpieBooster
 from supercon3d.models.feature_cache import LruCache
 from supercon3d.models.shipped import shipped_model_dir
-from supercon3d.models.structure_features import structure_descriptors
 from supercon3d.models.superconductor import SuperconductorClassifier
 from supercon3d.screening.database import STAGE_COMPOSITION, STAGE_FAILED, STAGE_STRUCTURE
 from supercon3d.screening.sources import KIND_ATOMS, KIND_ERROR, StructureItem
@@ -43,7 +45,10 @@ from supercon3d.screening.sources import KIND_ATOMS, KIND_ERROR, StructureItem
 COMPOSITION_MODELS_FOLDER = "composition"
 PRIOR_FILE = "prior.txt.xz"
 MAX_CACHED_FORMULAS = 50_000
-"""Compositions whose ln Tc and literature look-up a worker keeps (a few hundred bytes each)."""
+"""Compositions whose stage-1 estimates a worker keeps (a few hundred bytes each)."""
+COMPOSITION_DECIMALS = 9
+"""Compositions are the same for the caches when their fractions agree to this many decimals
+(as for the Magpie descriptor cache)."""
 
 
 @dataclass(frozen=True)
@@ -71,7 +76,7 @@ def composition_model_files(folder: Path) -> list[Path]:
 
 
 class CompositionStage:
-    """The stage-1 models of one worker and their per-composition caches."""
+    """The stage-1 models of one worker, with everything they give cached per composition."""
 
     def __init__(self, checkpoints: str | None, data: str | None):
         self.classifier = SuperconductorClassifier.shipped()
@@ -81,37 +86,44 @@ class CompositionStage:
             for path in composition_model_files(model_folder(checkpoints))
         ]
         self.known = KnownSuperconductors.load(data)
-        self._ln_tc = LruCache(MAX_CACHED_FORMULAS)
-        self._matches = LruCache(MAX_CACHED_FORMULAS)
+        self._estimates = LruCache(MAX_CACHED_FORMULAS)
 
-    def ln_tc(self, compositions: Sequence) -> tuple[np.ndarray, np.ndarray]:
-        """Mean and spread over the composition models of ln Tc (ln K), per composition."""
-        keys = [c.reduced_composition.formula for c in compositions]
-        missing = {k: c for k, c in zip(keys, compositions) if k not in self._ln_tc}
-        if missing and self.boosters:
-            each = np.stack([b.predict(list(missing.values())) for b in self.boosters])
-            for key, mean, spread in zip(missing, each.mean(axis=0), each.std(axis=0)):
-                self._ln_tc[key] = (float(mean), float(spread))
-        elif missing:
-            for key in missing:
-                self._ln_tc[key] = (np.nan, np.nan)
-        values = np.array([self._ln_tc[k] for k in keys], dtype=float).reshape(len(keys), 2)
-        return values[:, 0], values[:, 1]
+    def estimates(self, compositions: Sequence[Composition]) -> list[dict]:
+        """Per composition: P(superconductor) from the composition alone (the classifier
+        with its structure descriptors missing), the mean and spread of ln Tc (ln K) over the
+        composition models, and the literature look-up; computed once per composition."""
+        keys = [composition_key(c, COMPOSITION_DECIMALS) for c in compositions]
+        missing = {k: c for k, c in zip(keys, compositions) if k not in self._estimates}
+        if missing:
+            batch = list(missing.values())
+            chances = self.classifier.predict_proba(batch)
+            if self.boosters:
+                each = np.stack([booster.predict(batch) for booster in self.boosters])
+                means, spreads = each.mean(axis=0), each.std(axis=0)
+            else:
+                means = spreads = np.full(len(batch), np.nan)
+            for key, composition, chance, mean, spread in zip(
+                missing, batch, chances, means, spreads
+            ):
+                self._estimates[key] = {
+                    "p_superconductor_composition": float(chance),
+                    "ln_tc_composition": float(mean),
+                    "ln_tc_composition_std": float(spread),
+                    **self._lookup(composition),
+                }
+        return [self._estimates[key] for key in keys]
 
-    def lookup(self, composition) -> dict:
-        key = composition.reduced_composition.formula
-        if key not in self._matches:
-            match = self.known.lookup(composition)
-            self._matches[key] = {
-                "known_superconductor": match.known_superconductor,
-                "reported_tc_kelvin": match.reported_tc_kelvin,
-                "reported_non_superconductor": match.reported_non_superconductor,
-                "related_superconductors": match.related_superconductors,
-                "related_count": match.related_count,
-                "related_best_tc_kelvin": match.related_best_tc_kelvin,
-                "in_supercon3d": match.in_supercon3d,
-            }
-        return self._matches[key]
+    def _lookup(self, composition: Composition) -> dict:
+        match = self.known.lookup(composition)
+        return {
+            "known_superconductor": match.known_superconductor,
+            "reported_tc_kelvin": match.reported_tc_kelvin,
+            "reported_non_superconductor": match.reported_non_superconductor,
+            "related_superconductors": match.related_superconductors,
+            "related_count": match.related_count,
+            "related_best_tc_kelvin": match.related_best_tc_kelvin,
+            "in_supercon3d": match.in_supercon3d,
+        }
 
 
 def _identity(item: StructureItem) -> dict:
@@ -151,9 +163,8 @@ def read_item(item: StructureItem):
     return record.structure, record.warnings, record.overfull_occupancies
 
 
-def _describe(item: StructureItem) -> tuple[dict, object, np.ndarray] | dict:
-    """The stage-1 fields that need the structure, its composition and its descriptors; or
-    the failed row."""
+def _describe(item: StructureItem) -> tuple[dict, Composition] | dict:
+    """The stage-1 fields that need the structure, and its composition; or the failed row."""
     if item.kind == KIND_ERROR:
         return failed_row(item, item.error)
     try:
@@ -173,7 +184,7 @@ def _describe(item: StructureItem) -> tuple[dict, object, np.ndarray] | dict:
         "n_warnings": len(warnings),
         "stage": STAGE_COMPOSITION,
     }
-    return row, composition, structure_descriptors(structure)
+    return row, composition
 
 
 def score_shard(shard: Shard) -> list[dict]:
@@ -184,22 +195,14 @@ def score_shard(shard: Shard) -> list[dict]:
     )
     described = [_describe(item) for item in shard.items]
     ready = [entry for entry in described if isinstance(entry, tuple)]
-    if ready:
-        compositions = [composition for _, composition, _ in ready]
-        chances = stage.classifier.predict_proba_described(
-            compositions, np.vstack([descriptors for _, _, descriptors in ready])
+    for (row, _), estimate in zip(ready, stage.estimates([c for _, c in ready])):
+        row.update(estimate)
+        row.update(
+            p_superconductor=estimate["p_superconductor_composition"],
+            ln_tc=estimate["ln_tc_composition"],
+            ln_tc_std=estimate["ln_tc_composition_std"],
+            tc_kelvin=float(np.exp(estimate["ln_tc_composition"])),
         )
-        means, spreads = stage.ln_tc(compositions)
-        for (row, composition, _), chance, mean, spread in zip(ready, chances, means, spreads):
-            row.update(stage.lookup(composition))
-            row.update(
-                p_superconductor=float(chance),
-                ln_tc=float(mean),
-                ln_tc_std=float(spread),
-                ln_tc_composition=float(mean),
-                ln_tc_composition_std=float(spread),
-                tc_kelvin=float(np.exp(mean)),
-            )
     return [entry[0] if isinstance(entry, tuple) else entry for entry in described]
 
 
@@ -222,13 +225,15 @@ def rescore_shard(shard: Shard) -> list[dict]:
             continue
         prepared.append(prepare_structure(structure, item.id, ensemble.graph_settings))
     rows = []
-    for item, outcome in zip(shard.items, predict_prepared(prepared, ensemble)):
+    classifier = SuperconductorClassifier.shipped()
+    for item, outcome in zip(shard.items, predict_prepared(prepared, ensemble, classifier)):
         row = _identity(item)
         if outcome.error is not None:
             row.update(stage=STAGE_COMPOSITION, structure_error=outcome.error)
         else:
             row.update(
                 stage=STAGE_STRUCTURE,
+                p_superconductor=outcome.p_superconductor,
                 ln_tc=outcome.ln_tc,
                 ln_tc_std=outcome.ln_tc_std,
                 tc_kelvin=outcome.tc_kelvin,
