@@ -81,7 +81,7 @@ def _formula(structure: Structure, parent: Structure, host: str, dopant: str | N
     return "".join(f"{element}{_amount(amounts[element])}" for element in order)
 
 
-def _replace(structure: Structure, host: str, dopant: str | None, fraction: float) -> Structure:
+def substitute(structure: Structure, host: str, dopant: str | None, fraction: float) -> Structure:
     """``structure`` with a share ``fraction`` of each ``host`` site given to ``dopant``
     (left empty when ``dopant`` is None)."""
     species = []
@@ -101,7 +101,7 @@ def _replace(structure: Structure, host: str, dopant: str | None, fraction: floa
 def _substitution(
     parent_name: str, parent: Structure, dopant: Dopant, fraction: float
 ) -> DopedVariant:
-    structure = _replace(parent, dopant.host, dopant.dopant, fraction)
+    structure = substitute(parent, dopant.host, dopant.dopant, fraction)
     formula = _formula(structure, parent, dopant.host, dopant.dopant)
     name = safe_name(
         f"{parent_name}__{dopant.dopant}-for-{dopant.host}_{round(fraction * 100):02d}"
@@ -115,7 +115,7 @@ def _substitution(
 def _vacancy(
     parent_name: str, parent: Structure, anion: str, fraction: float, known: bool
 ) -> DopedVariant:
-    structure = _replace(parent, anion, None, fraction)
+    structure = substitute(parent, anion, None, fraction)
     formula = _formula(structure, parent, anion, None)
     name = safe_name(f"{parent_name}__vacancy-{anion}_{round(fraction * 100):02d}")
     return DopedVariant(

@@ -1,0 +1,92 @@
+"""Sanity of the stability filter: real, synthesized compounds should lie on or near the hull.
+
+    nice -n 10 python benchmarks/stability_sanity.py [--n 120] [--potential chgnet]
+
+A seeded draw of ``--n`` ordered SuperCon3D entries (ICSD structures, at most ``MAX_SITES``
+sites to fit the 2-core budget; high-pressure hydrides left out, they are not stable at
+ambient pressure) goes through ``api.stability`` with the defaults. Printed: how many have a
+complete hull, the share of those within ``WINDOW`` eV/atom of the hull (target ≥ 85 %), the
+distribution of e_above_hull (quantiles and bins), the share converged, the median time per
+structure and the entries furthest above the hull.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import time
+from pathlib import Path
+
+import numpy as np
+
+from supercon3d import api
+from supercon3d.data.cif import read_cif
+from supercon3d.data.family import is_high_pressure_hydride
+from supercon3d.data.supercon3d import read_tc_table
+from supercon3d.machine import describe_machine
+from supercon3d.settings import dataset_path
+from supercon3d.stability import DEFAULT_POTENTIAL
+
+MAX_SITES = 40
+WINDOW = 0.1
+BINS = (-np.inf, 0.0, 0.025, 0.05, 0.1, 0.2, 0.5, np.inf)
+SEED = 0
+WORST = 8
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--n", type=int, default=120)
+    parser.add_argument("--potential", default=DEFAULT_POTENTIAL)
+    parser.add_argument("--out", type=Path, default=None, help="Write the records as JSON.")
+    args = parser.parse_args()
+    print(describe_machine())
+    table = read_tc_table()
+    folder = dataset_path("supercon3d/cif")
+    names = sorted(name for name, order in zip(table.index, table["order"]) if order == "order")
+    random.Random(SEED).shuffle(names)
+    chosen = []
+    for name in names:
+        structure = read_cif(folder / name).structure
+        if len(structure) <= MAX_SITES and not is_high_pressure_hydride(structure.composition):
+            chosen.append(folder / name)
+        if len(chosen) == args.n:
+            break
+    started = time.perf_counter()
+    records = api.stability(chosen, potential=args.potential)
+    seconds = time.perf_counter() - started
+    if args.out is not None:
+        args.out.write_text(json.dumps([r.to_json() for r in records], indent=1))
+    failed = [r for r in records if r.error is not None]
+    placed = [r for r in records if r.error is None and r.e_above_hull is not None]
+    complete = [r for r in placed if not r.hull_incomplete]
+    values = np.array([r.e_above_hull for r in complete])
+    converged = np.mean([r.converged for r in placed])
+    print(f"{len(records)} ordered entries (<= {MAX_SITES} sites, no high-pressure hydrides), "
+          f"{args.potential}: {len(failed)} failed, {len(placed)} placed on the hull, "
+          f"{len(complete)} with a complete hull; converged {converged:.0%}; "
+          f"{seconds / max(1, len(records)):.1f} s per structure")  # fmt: skip
+    for r in failed:
+        print(f"  failed: {r.error}")
+    if len(values):
+        incomplete = [r.e_above_hull <= WINDOW for r in placed if r.hull_incomplete]
+        print(f"within {WINDOW} eV/atom of the hull: {np.mean(values <= WINDOW):.1%} "
+              f"({int(np.sum(values <= WINDOW))}/{len(values)}); incomplete-hull entries "
+              f"within: {sum(incomplete)}/{len(incomplete)}")  # fmt: skip
+        quantiles = np.percentile(values, [10, 25, 50, 75, 90])
+        print("e_above_hull quantiles 10/25/50/75/90 %: "
+              + " / ".join(f"{q:.3f}" for q in quantiles) + " eV/atom")  # fmt: skip
+        counts, _ = np.histogram(values, bins=BINS)
+        labels = [f"{lo:g}..{hi:g}" for lo, hi in zip(BINS[:-1], BINS[1:])]
+        print("bins (eV/atom): " + ", ".join(f"{b}: {c}" for b, c in zip(labels, counts)))
+        for r in sorted(complete, key=lambda r: -r.e_above_hull)[:WORST]:
+            state = "converged" if r.converged else "not converged"
+            print(f"  {Path(r.file).name} {r.formula}: {r.e_above_hull:.3f} eV/atom "
+                  f"({state}, {r.steps} steps)")  # fmt: skip
+    print(f"median steps {statistics.median(r.steps for r in placed) if placed else 0:.0f}")
+
+
+if __name__ == "__main__":
+    main()
