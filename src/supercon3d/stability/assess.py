@@ -94,13 +94,20 @@ def assess_one(
 ) -> StabilityRecord:
     """The stability record of one structure (errors recorded, not raised)."""
     from supercon3d.stability.hull import HullUnavailableError, reference_hull
-    from supercon3d.stability.relax import RelaxationError, relax
+    from supercon3d.stability.relax import NEIGHBOUR_CUTOFF, RelaxationError, isolated_atoms, relax
 
     record = StabilityRecord(name, structure.composition.reduced_formula, potential=potential.name)
     outside = _unsupported_elements(structure, potential)
     if outside:
         record.error = (
             f"{name}: element {', '.join(outside)} outside the {potential.name} training set"
+        )
+        return record
+    isolated = isolated_atoms(structure)
+    if isolated:
+        record.error = (
+            f"{name}: {isolated} atom(s) without a neighbour within {NEIGHBOUR_CUTOFF:g} Å; "
+            f"the {potential.name} energy would be meaningless"
         )
         return record
     try:
