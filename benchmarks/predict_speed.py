@@ -46,7 +46,7 @@ def main() -> None:
         out = Path(folder) / "predictions.json"
         seconds = timed(command + [folder, "--out", str(out)])
         records = json.loads(out.read_text())
-    failed = sum("error" in r for r in records)
+    failed = sum(r.get("error") is not None for r in records)
     print(f"folder of {len(cifs)} CIFs: {seconds:.1f} s ({failed} failed)")
 
 
