@@ -42,27 +42,28 @@ def _print_stages(record: dict) -> None:
     output.print(table)
 
 
+SHOWN_COLUMNS = {
+    "rank": "#", "formula": "formula", "disorder_class": "class", "family": "family",
+    "tc_kelvin": "Tc (K)", "p_superconductor": "P(SC)", "e_above_hull": "E_hull",
+    "novel": "novel", "known_superconductor": "known", "parent": "parent",
+}  # fmt: skip
+"""Columns printed (the CSV files hold all), with their headers."""
+
+
+def _cell(value: object) -> str:
+    if isinstance(value, float):
+        return "" if value != value else f"{value:.3g}"
+    return str(value)
+
+
 def _print_candidates(title: str, candidates) -> None:
     from rich.table import Table
 
-    table = Table(title=title)
-    columns = (
-        "rank",
-        "formula",
-        "disorder_class",
-        "family",
-        "tc_kelvin",
-        "p_superconductor",
-        "e_above_hull",
-        "novel",
-        "known_superconductor",
-    )
-    for column in columns:
-        table.add_column(column)
+    table = Table(title=f"{title} ({len(candidates)})")
+    for header in SHOWN_COLUMNS.values():
+        table.add_column(header)
     for row in candidates.head(SHOWN_ROWS).to_dict("records"):
-        table.add_row(
-            *(f"{v:.3g}" if isinstance(v, float) else str(v) for v in map(row.get, columns))
-        )
+        table.add_row(*(_cell(row.get(column)) for column in SHOWN_COLUMNS))
     output.print(table)
 
 

@@ -24,12 +24,13 @@ OUTPUT_COLUMNS = [
     "rank", "file", "formula", "disorder_class", "family", "p_superconductor", "tc_kelvin",
     "tc_low_kelvin", "tc_high_kelvin", "e_above_hull", "hull_incomplete", "novel",
     "known_superconductor", "reported_tc_kelvin", "related_superconductors", "parent",
-    "id", "source", "origin", "dopant", "host", "fraction", "ln_tc_std", "energy_per_atom",
-    "converged", "volume_change", "relax_steps", "high_pressure_hydride",
+    "id", "source", "origin", "doping", "dopant", "host", "fraction", "carriers", "ln_tc_std",
+    "energy_per_atom", "converged", "volume_change", "relax_steps", "high_pressure_hydride",
 ]  # fmt: skip
 """Columns of ``candidates_ordered.csv`` and ``candidates_disordered.csv``, in this order:
 the interface columns first, then provenance (``id``, ``source``, ``origin``; for a doped
-variant ``dopant``, ``host`` and ``fraction``) and the relaxation's details."""
+variant ``doping`` (substitution or vacancy), ``dopant``, ``host``, ``fraction`` and
+``carriers``) and the relaxation's details."""
 PREDICTION_COLUMNS = [
     "formula", "disorder_class", "family", "high_pressure_hydride", "p_superconductor",
     "tc_kelvin", "tc_low_kelvin", "tc_high_kelvin", "ln_tc_std",

@@ -86,7 +86,8 @@ def run_discovery(
 ) -> DiscoveryRun:
     """Run (or resume) the discovery pipeline in ``out_dir`` and write its outputs (module
     docstring). A folder with another run's settings is refused unless ``force``, which
-    starts it again; finished stages of a run with the same settings are read back."""
+    starts it again; finished stages of a run with the same settings are read back (up to
+    the first stage that has to run: the stages after it run again)."""
     from supercon3d.discovery.report import write_report
     from supercon3d.machine import describe_machine
     from supercon3d.stability import DEFAULT_POTENTIAL
@@ -101,8 +102,9 @@ def run_discovery(
     record.save()
     store = StageStore(out)
     context = RunContext(out, settings, data, progress, log, potential)
+    recomputed = False
     for name, stage in STAGES:
-        finished = store.finished(name)
+        finished = store.finished(name) and not recomputed
         if finished:
             result = store.read(name)
         else:
@@ -111,6 +113,7 @@ def run_discovery(
             result.seconds = time.perf_counter() - started
             store.write(result)
             result = store.read(name)
+            recomputed = True
         context.results[name] = result
         record.add_stage(result, finished)
         what = "finished earlier, read back" if finished else f"{result.seconds:.0f} s"

@@ -39,7 +39,9 @@ SECTIONS = {
 PICTURED = 6
 """Top candidates pictured per table."""
 DETAIL_EXAMPLES = 3
-"""Example details shown per stage and reason."""
+"""Distinct details shown per stage and reason."""
+EXAMPLE_IDS = 5
+"""Candidate ids shown per stage and reason."""
 TC_STAGES = ("scored", "unique", "ordered", "disordered")
 HULL_STAGES = ("stable", "ordered", "disordered")
 STYLE = """
@@ -107,6 +109,17 @@ def _reported(row: Mapping) -> str:
     return _e("; ".join(parts) or "no")
 
 
+def _doping(row: Mapping) -> str:
+    """How a doped variant differs from its parent, e.g. ``Sr for La, x = 0.1`` or ``O
+    vacancies, x = 0.05``; empty for a candidate that is no variant."""
+    if not isinstance(row.get("host"), str):
+        return ""
+    fraction = _number(row.get("fraction"), 2)
+    if row.get("doping") == "vacancy":
+        return f"{row['host']} vacancies, x = {fraction}"
+    return f"{row.get('dopant')} for {row['host']}, x = {fraction}"
+
+
 def candidate_table(table: pd.DataFrame, doped: bool) -> str:
     """The paper's layout: rank, formula (linked to the CIF), disorder class, family,
     predicted Tc with its interval, P(SC), energy above the hull, novelty, what is reported;
@@ -139,9 +152,7 @@ def candidate_table(table: pd.DataFrame, doped: bool) -> str:
         ]
         if doped:
             parent = row.get("parent")
-            doping = ""
-            if isinstance(row.get("host"), str):
-                doping = f"{row.get('dopant')} for {row['host']}, {_number(row.get('fraction'), 2)}"
+            doping = _doping(row)
             cells += [_e(parent if isinstance(parent, str) else ""), _e(doping)]
         rows.append(cells)
         p = row.get("p_superconductor")
@@ -242,14 +253,18 @@ def _dropped(stages: Sequence[dict], dropped: pd.DataFrame) -> str:
     rows = []
     for stage in stages:
         for reason, count in sorted(stage["dropped"].items(), key=lambda item: -item[1]):
-            where = (dropped["stage"] == stage["name"]) & (dropped["reason"] == reason)
-            details = [d for d in dropped.loc[where, "detail"] if isinstance(d, str) and d]
-            examples = "; ".join(f"{d}" for d in details[:DETAIL_EXAMPLES])
-            rows.append([_e(stage["name"]), _e(reason), _e(count), _e(examples)])
+            where = dropped[(dropped["stage"] == stage["name"]) & (dropped["reason"] == reason)]
+            ids = ", ".join(map(str, where["id"].head(EXAMPLE_IDS)))
+            ids += ", …" if len(where) > EXAMPLE_IDS else ""
+            details = list(dict.fromkeys(d for d in where["detail"] if isinstance(d, str) and d))
+            rows.append(
+                [_e(stage["name"]), _e(reason), _e(count), _e(ids),
+                 _e("; ".join(details[:DETAIL_EXAMPLES]))]
+            )  # fmt: skip
     return (
         '<p class="note">Every candidate that fell out is in <code>dropped.csv</code> with its '
         "stage, reason and detail.</p>"
-        + _table(["stage", "reason", "candidates", "examples"], rows)
+        + _table(["stage", "reason", "candidates", "which", "details (distinct)"], rows)
     )
 
 

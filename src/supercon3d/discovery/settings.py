@@ -18,8 +18,8 @@ DEFAULT_GENERATE = 100
 DEFAULT_SEEDS = 20
 """Seeds optimised with ``--from-seeds`` (each noised to 10 levels: 10 structures a seed)."""
 DEFAULT_TOP_ORDERED = 30
-DEFAULT_TOP_DISORDERED = 30
-DEFAULT_RELAX_STEPS = 150
+DEFAULT_TOP_DISORDERED = 10
+DEFAULT_RELAX_STEPS = 100
 """FIRE steps of one relaxation; a run that has not converged by then is flagged."""
 DEFAULT_SCREEN_ROWS = 50
 """Rows read from a ``supercon3d screen`` database (its best, by its own ranking)."""

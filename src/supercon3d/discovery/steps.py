@@ -37,6 +37,10 @@ HYDRIDE = "high-pressure hydride (reported separately)"
 BELOW_TOP = "below the top-k"
 NOT_SHORTLISTED = "below the stability shortlist"
 NO_VARIANT = "no doped variant"
+VARIANT_COLUMNS = [
+    "id", "source", "origin", "formula", "parent", "doping", "dopant", "host", "fraction",
+    "carriers",
+]  # fmt: skip
 
 
 @dataclass
@@ -159,7 +163,8 @@ def stability_filter(
     the table with the stability columns, the relaxed structures by id, the dropped.
     A relaxation that did not converge within the step limit is kept when within the window
     (its energy is above the minimum's, so the test is conservative) and flagged in
-    ``converged``."""
+    ``converged``. A disordered structure is judged on its lowest-energy ordered approximant
+    (:mod:`supercon3d.stability`) but kept as it is, partially occupied."""
     from supercon3d.stability import assess_stability
 
     settings = context.settings
@@ -168,7 +173,7 @@ def stability_filter(
         context.progress,
     )  # fmt: skip
     rows, relaxed, dropped = [], {}, []
-    for row, record in zip(table.to_dict("records"), records):
+    for row, record, structure in zip(table.to_dict("records"), records, structures):
         why = _stability_reason(record, settings.e_hull)
         if why is not None:
             energy = math.nan if record.e_above_hull is None else record.e_above_hull
@@ -180,7 +185,7 @@ def stability_filter(
             volume_change=record.volume_change, relax_steps=record.steps,
         )  # fmt: skip
         rows.append(row)
-        relaxed[row["id"]] = record.structure
+        relaxed[row["id"]] = record.structure if structure.is_ordered else structure
     columns = [*table.columns, *[c for c in STABILITY_COLUMNS if c not in table]]
     context.log(f"{name}: {len(rows)} of {len(table)} within {settings.e_hull:g} eV/atom")
     return pd.DataFrame(rows, columns=columns), relaxed, dropped
@@ -246,22 +251,18 @@ def top_ordered(context: RunContext) -> StageResult:
     return _result("ordered", pool.iloc[:k], previous.structures, dropped, len(ordered))
 
 
-def _variants(structure: Structure, parent: str):
-    from supercon3d.doping import doped_variants
-
-    return doped_variants(structure, parent)
-
-
 def dope(context: RunContext) -> StageResult:
     """Doped variants (substitutions, anion vacancies; partially occupied) of each top
     ordered candidate, with the disordered candidates of the ``unique`` stage, all scored
     (``doped``)."""
+    from supercon3d.doping import doped_variants
+
     parents = context.results["ordered"]
     pool = context.results["unique"].table
     disordered = pool[~_is_ordered(pool) & ~_is_hydride(pool)] if not pool.empty else pool
     rows, structures, dropped = [], {}, []
     for parent in parents.table.to_dict("records"):
-        variants = _variants(parents.structures[parent["id"]], parent["id"])
+        variants = doped_variants(parents.structures[parent["id"]], parent["id"])
         if not variants:
             dropped.append(Dropped(parent["id"], parent["formula"], NO_VARIANT))
         for variant in variants:
@@ -269,11 +270,11 @@ def dope(context: RunContext) -> StageResult:
                 "id": variant.name, "source": "doped", "origin": parent["file"],
                 "formula": variant.formula, "parent": parent["id"], "dopant": variant.dopant,
                 "host": variant.host, "fraction": variant.fraction, "doping": variant.kind,
+                "carriers": variant.carriers,
             })  # fmt: skip
             structures[variant.name] = variant.structure
     n_in = len(parents.table) + len(disordered)
-    variants = pd.DataFrame(rows, columns=["id", "source", "origin", "formula", "parent",
-                                           "dopant", "host", "fraction", "doping"])  # fmt: skip
+    variants = pd.DataFrame(rows, columns=VARIANT_COLUMNS)
     scored, failed = _predicted(variants, [structures[c] for c in variants["id"]])
     carried = disordered.drop(columns=[c for c in STABILITY_COLUMNS if c in disordered])
     for candidate in carried["id"]:

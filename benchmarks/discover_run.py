@@ -1,0 +1,111 @@
+"""Time ``supercon3d discover`` (``--quick`` and the defaults) and read its outcome.
+
+    python benchmarks/discover_run.py --out runs/discover [--skip-default] [--skip-quick]
+
+For each run (``OUT/quick``, ``OUT/default``; an existing run folder with the same settings
+is resumed, so delete it to time it again): the command's wall time (s), the wall time of
+each stage from ``run.json``, the load average before and after (the machine is shared), and
+for the generated structures:
+
+- SUN rate: generated structures that are stable (within 0.1 eV/atom of the hull, complete
+  hull), unique and novel, i.e. that reach the ``unique`` stage, over all generated;
+- share of hydrogen-rich cells (more than half of the atoms H) among the valid generated
+  structures (``sources``) and among those the stability filter kept (``stable``);
+- stable, novel candidates with P(SC) ≥ 0.5 in ``candidates_ordered.csv`` (target ≥ 20).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+from pymatgen.core import Composition
+
+from supercon3d.discovery.pipeline import ORDERED_FILE
+from supercon3d.discovery.run_record import RUN_FILE
+from supercon3d.discovery.settings import LIKELY_SUPERCONDUCTOR
+from supercon3d.discovery.sources import GENERATION_FOLDER
+from supercon3d.discovery.stages import TABLE_FILE
+from supercon3d.machine import describe_machine
+
+GENERATED_SOURCES = ("noise", "seeds")
+HYDROGEN_RICH = 0.5
+"""A cell is hydrogen-rich above this atomic fraction of H."""
+
+
+def hydrogen_rich_share(formulas: pd.Series) -> float:
+    """Share of formulas with more than :data:`HYDROGEN_RICH` of their atoms H."""
+    if formulas.empty:
+        return float("nan")
+    rich = [Composition(f).get_atomic_fraction("H") > HYDROGEN_RICH for f in formulas]
+    return sum(rich) / len(rich)
+
+
+def generated_count(out: Path) -> int:
+    """Structures the generator made in this run (valid or not)."""
+    tables = (out / GENERATION_FOLDER).glob("*/candidates.csv")
+    return sum(len(pd.read_csv(table)) for table in tables)
+
+
+def summarize(out: Path, wall: float) -> None:
+    record = json.loads((out / RUN_FILE).read_text())
+    print(f"\n## {out}: {wall:.0f} s wall for the command")
+    print("| stage | in | kept | seconds | dropped |")
+    print("|---|---|---|---|---|")
+    for stage in record["stages"]:
+        dropped = ", ".join(f"{reason}: {n}" for reason, n in stage["dropped"].items())
+        print(f"| {stage['name']} | {stage['n_in']} | {stage['n_out']} | {stage['seconds']} "
+              f"| {dropped} |")  # fmt: skip
+    made = generated_count(out)
+    stage_table = {name: pd.read_csv(out / name / TABLE_FILE, dtype={"id": str})
+                   for name in ("sources", "stable", "unique")}  # fmt: skip
+    generated = {name: t[t["source"].isin(GENERATED_SOURCES)] for name, t in stage_table.items()}
+    sun = len(generated["unique"])
+    e_hull = record["settings"]["e_hull"]
+    print(f"generated: {made}; valid compounds: {len(generated['sources'])}; "
+          f"stable (≤ {e_hull} eV/atom, complete hull): {len(generated['stable'])}; "
+          f"stable, unique and novel: {sun}")  # fmt: skip
+    if made:
+        print(f"SUN rate: {sun / made:.3f} ({sun} of {made})")
+    print(f"hydrogen-rich (> {HYDROGEN_RICH:.0%} H) share: before the filter "
+          f"{hydrogen_rich_share(generated['sources']['formula']):.3f} "
+          f"({len(generated['sources'])} valid), after "
+          f"{hydrogen_rich_share(generated['stable']['formula']):.3f} "
+          f"({len(generated['stable'])} stable)")  # fmt: skip
+    ordered = pd.read_csv(out / ORDERED_FILE)
+    likely = ordered[(ordered["p_superconductor"] >= LIKELY_SUPERCONDUCTOR) & ordered["novel"]]
+    print(f"stable, novel, P(SC) ≥ {LIKELY_SUPERCONDUCTOR} in {ORDERED_FILE}: {len(likely)} "
+          f"of {len(ordered)} rows (target ≥ 20)")  # fmt: skip
+
+
+def run(out: Path, extra: list[str]) -> None:
+    command = [sys.executable, "-m", "supercon3d", "discover", "--out", str(out), *extra]
+    print(f"$ {' '.join(command[2:])}   (load average before: {os.getloadavg()[0]:.1f})")
+    started = time.perf_counter()
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+    wall = time.perf_counter() - started
+    print(f"load average after: {os.getloadavg()[0]:.1f}")
+    summarize(out, wall)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=Path("runs/discover"))
+    parser.add_argument("--skip-quick", action="store_true")
+    parser.add_argument("--skip-default", action="store_true")
+    args = parser.parse_args()
+    print(describe_machine())
+    if not args.skip_quick:
+        run(args.out / "quick", ["--quick"])
+    if not args.skip_default:
+        run(args.out / "default", [])
+
+
+if __name__ == "__main__":
+    main()
