@@ -4,7 +4,7 @@ round trip through the input contract, and the ranked results of api.dope."""
 from __future__ import annotations
 
 import pytest
-from pymatgen.core import Composition, Element, Lattice, Structure
+from pymatgen.core import Composition, Element, Lattice, Species, Structure
 
 from supercon3d.data.cif import read_cif
 from supercon3d.data.taxonomy import classify_disorder
@@ -13,6 +13,7 @@ from supercon3d.doping.cif import write_variant_cif
 from supercon3d.doping.dopants import (
     MAX_CHARGE_DIFFERENCE,
     RADIOACTIVE,
+    declared_oxidation_states,
     dopants_for,
     oxidation_states,
 )
@@ -41,10 +42,13 @@ def test_dopants_keep_the_sign_and_nearly_the_charge_of_the_host():
     assert by_pair[("La", "Sr")] == "hole" and by_pair[("O", "F")] == "electron"
 
 
-def test_an_intermetallic_gets_dopants_with_unknown_carriers():
-    found = dopants_for(Composition("Nb3Sn"), None)
+def test_an_intermetallic_gets_dopants_of_its_kind_with_unknown_carriers():
+    found = dopants_for(Composition("MgB2"), None)
     assert found and all(d.carriers == "unknown" and d.host_oxidation is None for d in found)
-    assert all(Element(d.dopant).is_metal or Element(d.dopant).is_metalloid for d in found)
+    assert all(Element(d.dopant).is_metal == (d.host == "Mg") for d in found)
+    assert ("B", "C") in {(d.host, d.dopant) for d in found}
+    metal = Structure(Lattice.cubic(3.0), [Species("Nb", 0)], [[0, 0, 0]])
+    assert declared_oxidation_states(metal) is None  # a CIF of a metal declaring 0 for all
 
 
 def test_variants_substitute_and_empty_the_right_share(la2cuo4):

@@ -623,14 +623,19 @@ def dope(
     with progress("doping", len(read)) as advance:
         for name, structure, error in read:
             if error is not None:
-                results.append(DopingResult(None, None, TcPrediction(name, error=error), error=error))
+                failed = TcPrediction(name, error=error)
+                results.append(DopingResult(None, None, failed, error=error))
                 advance(1)
                 continue
             parent = next(parent_predictions)
             label = safe_name(Path(name).stem if not name.startswith("structure[") else name)
             variants = doped_variants(structure, label, fractions, per_host)
-            scored = predict([v.structure for v in variants], names=[v.name for v in variants])
-            results += rank_variants(variants, scored, parent, top)
+            if not variants:
+                why = f"{name}: no plausible dopant or anion vacancy for {parent.formula}"
+                results.append(DopingResult(None, None, parent, error=why))
+            else:
+                scored = predict([v.structure for v in variants], names=[v.name for v in variants])
+                results += rank_variants(variants, scored, parent, top)
             advance(1)
     if with_stability:
         kept = [r for r in results if r.variant is not None]

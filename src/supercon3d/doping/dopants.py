@@ -6,9 +6,11 @@ species of pymatgen's ICSD-derived substitution table (:class:`SubstitutionProba
 Hautier et al. 2011) that replace X^q most often, keeping only ions of the same sign (a
 cation for a cation) whose charge is within :data:`MAX_CHARGE_DIFFERENCE` of q, of elements
 that are not already in the structure and are not radioactive. When no charge-balanced guess
-exists (an intermetallic), the host is looked up as its highest common oxidation state and
-the variant's carriers are unknown. A dopant of another charge is aliovalent: a lower charge
-than the host's adds holes (Sr²⁺ for La³⁺), a higher one electrons (F⁻ for O²⁻).
+exists (an intermetallic, or a CIF declaring 0 for every atom), the host is looked up as its
+highest common oxidation state, the dopant must be a metal for a metal and a non-metal
+(metalloids included) for a non-metal, and the variant's carriers are unknown. A dopant of
+another charge is aliovalent: a lower charge than the host's adds holes (Sr²⁺ for La³⁺), a
+higher one electrons (F⁻ for O²⁻).
 """
 
 from __future__ import annotations
@@ -77,7 +79,8 @@ def oxidation_states(composition: Composition) -> dict[str, float] | None:
 
 def declared_oxidation_states(structure: Structure) -> dict[str, float] | None:
     """The oxidation states a structure's file declares (occupancy-weighted mean per
-    element), or None unless every species has one."""
+    element), or None unless every species has one and some are not 0 (a CIF of a metal
+    often declares 0 for every atom)."""
     totals: dict[str, list[float]] = {}
     for site in structure:
         for species, amount in site.species.items():
@@ -86,7 +89,8 @@ def declared_oxidation_states(structure: Structure) -> dict[str, float] | None:
                 return None
             weight, total = totals.setdefault(species.symbol, [0.0, 0.0])
             totals[species.symbol] = [weight + amount, total + amount * charge]
-    return {element: total / weight for element, (weight, total) in totals.items()}
+    states = {element: total / weight for element, (weight, total) in totals.items()}
+    return states if any(round(charge) != 0 for charge in states.values()) else None
 
 
 def carriers(host_oxidation: int | None, dopant_oxidation: int) -> str:
@@ -101,12 +105,18 @@ def carriers(host_oxidation: int | None, dopant_oxidation: int) -> str:
 def _host_species(
     element: str, states: dict[str, float] | None
 ) -> tuple[Species, int | None] | None:
-    """The species the host is looked up as and its oxidation state (None: a guess)."""
-    if states is not None:
+    """The species the host is looked up as and its oxidation state (None: a guess, when
+    there are no states or the host's is 0)."""
+    if states is not None and round(states[element]) != 0:
         charge = round(states[element])
         return Species(element, charge), charge
     common = Element(element).common_oxidation_states
     return (Species(element, max(common)), None) if common else None
+
+
+def _same_kind(dopant: str, host: str) -> bool:
+    """Both metals, or both not (metalloids count as non-metals)."""
+    return Element(dopant).is_metal == Element(host).is_metal
 
 
 def dopants_for(
@@ -136,6 +146,7 @@ def dopants_for(
                 and candidate.oxi_state is not None
                 and candidate.oxi_state * species.oxi_state > 0
                 and abs(candidate.oxi_state - species.oxi_state) <= MAX_CHARGE_DIFFERENCE
+                and (host_charge is not None or _same_kind(candidate.symbol, host))
             ),
             key=lambda option: -option[0],
         )
