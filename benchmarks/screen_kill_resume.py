@@ -6,10 +6,11 @@ of an uninterrupted run.
 An uninterrupted run first; then the same command on a new database is started ``--kills``
 times, each resuming what the last one left, and killed (the coordinator and its workers, like
 ``kill -9`` of the job) at a random moment of its work: once the database shows a progress
-(rows written, plus rows rescored) drawn uniformly between what it held and the end, and a
-further random delay of up to ``MAX_EXTRA_DELAY_S``, so that kills land inside batches too.
-A final run finishes it. Each kill is followed by a check that the database opens and how many
-rows it kept; the final table is compared column by column (floats to a relative 1e-6).
+(rows written, plus rows rescored) drawn uniformly over the whole run (the ``--kills`` draws
+taken in increasing order), and a further random delay of up to ``MAX_EXTRA_DELAY_S``, so
+that kills land inside batches too. A final run finishes it. Each kill is followed by a check
+that the database opens and how many rows it kept; the final table is compared column by
+column (floats to a relative 1e-6).
 """
 
 from __future__ import annotations
@@ -84,8 +85,8 @@ def main() -> None:
         print(f"uninterrupted: {args.n} CIFs in {wall:.1f} s")
         killed_db = scratch / "killed.sqlite"
         end = round(args.n * (1 + RESCORE_TOP))
-        for kill in range(1, args.kills + 1):
-            target = draw.uniform(progress(killed_db), end)
+        targets = sorted(draw.uniform(0, end) for _ in range(args.kills))
+        for kill, target in enumerate(targets, start=1):
             delay = draw.uniform(0.0, MAX_EXTRA_DELAY_S)
             process = screen([*common, "--db", str(killed_db)], scratch / "cache-b")
             while process.poll() is None and progress(killed_db) < target:

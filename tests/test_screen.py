@@ -7,6 +7,7 @@ import tarfile
 import zipfile
 from pathlib import Path
 
+import ase.db
 import pytest
 from ase.io import write as ase_write
 from pymatgen.io.ase import AseAtomsAdaptor
@@ -47,7 +48,7 @@ def cifs() -> list[Path]:
 @pytest.fixture(scope="module")
 def sources(tmp_path_factory, cifs) -> list[str]:
     """A folder with a subfolder, a zip with a non-CIF member, a tar.gz, a CSV with a broken
-    row, an extxyz, a missing file and an unreadable CIF."""
+    row, an extxyz, an ASE database, a missing file and an unreadable CIF."""
     root = tmp_path_factory.mktemp("sources")
     folder = root / "folder" / "deeper"
     folder.mkdir(parents=True)
@@ -70,6 +71,8 @@ def sources(tmp_path_factory, cifs) -> list[str]:
     ordered = [s for s in (read_cif(path).structure for path in cifs[18:]) if s.is_ordered]
     atoms = [AseAtomsAdaptor.get_atoms(structure) for structure in ordered[:2]]
     ase_write(root / "frames.extxyz", atoms, format="extxyz")
+    with ase.db.connect(root / "frames.db") as database:
+        database.write(atoms[0])
     singles = [str(path) for path in cifs[20:]]
     return [
         str(root / "folder"),
@@ -77,6 +80,7 @@ def sources(tmp_path_factory, cifs) -> list[str]:
         str(root / "cifs.tar.gz"),
         str(root / "table.csv"),
         str(root / "frames.extxyz"),
+        str(root / "frames.db"),
         *singles,
         str(root / "missing.cif"),
         str(BAD / "garbage.cif"),
@@ -96,7 +100,7 @@ def test_every_source_kind_streams_items_with_stable_ids_and_hashes(sources):
     assert "README.txt" in readme.error
     assert by_id[f"{sources[3]}::empty-row"].kind == KIND_ERROR
     assert by_id[f"{sources[3]}::broken-row"].sha256 is not None  # read, fails when parsed
-    assert by_id[f"{sources[4]}::0"].kind == "atoms"
+    assert by_id[f"{sources[4]}::0"].kind == by_id[f"{sources[5]}::0"].kind == "atoms"
     assert "no such file" in by_id[f"{sources[-3]}"].error
     again = list(iter_sources(sources))
     assert [(i.id, i.sha256) for i in again] == [(i.id, i.sha256) for i in items]
@@ -132,6 +136,9 @@ def test_a_screen_writes_one_row_per_item_with_errors_and_stages(uninterrupted, 
     assert all(row["error"] and row["error"].startswith(row["id"]) for row in failed)
     for bad in ("README.txt", "broken-row", "empty-row", "missing.cif", "garbage.cif"):
         assert any(bad in row["id"] for row in failed), bad
+    frames = [rows[f"{source}::0"] for source in sources[4:6]]  # extxyz and ASE .db
+    assert frames[0]["reduced_formula"] == frames[1]["reduced_formula"]
+    assert all(row["stage"] >= STAGE_COMPOSITION for row in frames)
     beyond = next(row for row in failed if "element_beyond_lr" in row["id"])
     assert "Z = 118" in beyond["error"]
     readable = [row for row in rows.values() if row["stage"] >= STAGE_COMPOSITION]

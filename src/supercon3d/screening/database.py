@@ -126,6 +126,8 @@ class ScreenDatabase:
         path = Path(path)
         if path.is_dir():
             raise ScreenDatabaseError(str(path), "is a folder; --db takes a file name")
+        if not path.parent.is_dir():
+            raise ScreenDatabaseError(str(path), f"the folder {path.parent} does not exist")
         if force_new:
             _remove_database(path)
         try:
