@@ -7,7 +7,7 @@ sites to fit the 2-core budget; high-pressure hydrides left out, they are not st
 ambient pressure) goes through ``api.stability`` with the defaults. Printed: how many have a
 complete hull, the share of those within ``WINDOW`` eV/atom of the hull (target ≥ 85 %), the
 distribution of e_above_hull (quantiles and bins), the share converged, the median time per
-structure and the entries furthest above the hull.
+structure and the entries furthest above the hull; a running count after every ``CHUNK``.
 """
 
 from __future__ import annotations
@@ -34,6 +34,8 @@ WINDOW = 0.1
 BINS = (-np.inf, 0.0, 0.025, 0.05, 0.1, 0.2, 0.5, np.inf)
 SEED = 0
 WORST = 8
+CHUNK = 10
+"""Structures per call, with a running count printed after each."""
 
 
 def main() -> None:
@@ -55,7 +57,13 @@ def main() -> None:
         if len(chosen) == args.n:
             break
     started = time.perf_counter()
-    records = api.stability(chosen, potential=args.potential)
+    records = []
+    for first in range(0, len(chosen), CHUNK):
+        records += api.stability(chosen[first : first + CHUNK], potential=args.potential)
+        done = [r for r in records if r.error is None and r.e_above_hull is not None]
+        complete = [r.e_above_hull for r in done if not r.hull_incomplete]
+        print(f"  {len(records)} done: {sum(v <= WINDOW for v in complete)}/{len(complete)} "
+              f"complete-hull entries within {WINDOW} eV/atom", flush=True)  # fmt: skip
     seconds = time.perf_counter() - started
     if args.out is not None:
         args.out.write_text(json.dumps([r.to_json() for r in records], indent=1))
