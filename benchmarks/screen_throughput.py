@@ -36,8 +36,10 @@ def profile_stage_one(files: list[Path], n: int) -> None:
     sample = random.Random(PROFILE_SEED).sample(files, n)
     started = time.perf_counter()
     stage = CompositionStage(None, None)
-    print(f"  loading the stage-1 models and the literature tables: "
-          f"{time.perf_counter() - started:.1f} s (once per worker)")  # fmt: skip
+    print(
+        f"  loading the stage-1 models and the literature tables: "
+        f"{time.perf_counter() - started:.1f} s (once per worker)"
+    )
     seconds: dict[str, float] = {}
 
     def timed(piece: str, function, *arguments):
@@ -65,10 +67,57 @@ def profile_stage_one(files: list[Path], n: int) -> None:
     )
     distinct = len({c.reduced_formula for c in compositions})
     print(f"  ({distinct} distinct reduced formulas among the {n})")
+    report_pieces("stage 1", seconds, n)
+
+
+def report_pieces(stage: str, seconds: dict[str, float], n: int) -> None:
     total = sum(seconds.values())
-    print(f"stage 1 piece by piece, {n} CIFs, one core ({total / n * 1000:.1f} ms each):")
+    print(f"{stage} piece by piece, {n} CIFs, one core ({total / n * 1000:.1f} ms each):")
     for piece, value in sorted(seconds.items(), key=lambda kv: -kv[1]):
         print(f"  {piece:55s} {value / n * 1000:6.2f} ms  {100 * value / total:4.1f} %")
+
+
+def profile_stage_two(files: list[Path], n: int) -> None:
+    """Milliseconds per structure of each piece of stage 2, on ``n`` CIFs in this process
+    (one batch, as a worker runs a shard), after loading the ensemble once."""
+    from supercon3d.graphs.crystal_graph import GraphBuildError, structure_to_graph
+    from supercon3d.models.sodnet.ensemble import load_ensemble
+    from supercon3d.models.superconductor import SuperconductorClassifier
+    from supercon3d.screening.predict import describe_structure, predict_prepared
+    from supercon3d.screening.scoring import read_item
+    from supercon3d.screening.sources import iter_sources
+
+    sample = random.Random(PROFILE_SEED + 1).sample(files, n)
+    started = time.perf_counter()
+    ensemble, classifier = load_ensemble(), SuperconductorClassifier.shipped()
+    print(
+        f"  loading the ensemble (torch import included): "
+        f"{time.perf_counter() - started:.1f} s (once per worker)"
+    )
+    seconds: dict[str, float] = {}
+    prepared = []
+    for item in iter_sources(sample):
+        begun = time.perf_counter()
+        structure, _, _ = read_item(item)
+        seconds["parsing the CIF again"] = seconds.get("parsing the CIF again", 0.0) + (
+            time.perf_counter() - begun
+        )
+        begun = time.perf_counter()
+        record = describe_structure(structure, item.id)
+        seconds["disorder class + structure descriptors"] = seconds.get(
+            "disorder class + structure descriptors", 0.0
+        ) + (time.perf_counter() - begun)
+        begun = time.perf_counter()
+        try:
+            record.graph = structure_to_graph(structure, ensemble.graph_settings, item.id)
+        except GraphBuildError as error:
+            record.error = str(error)
+        seconds["crystal graph"] = seconds.get("crystal graph", 0.0) + (time.perf_counter() - begun)
+        prepared.append(record)
+    begun = time.perf_counter()
+    predict_prepared(prepared, ensemble, classifier)
+    seconds["classifier + 10 SODNet models (one batch)"] = time.perf_counter() - begun
+    report_pieces("stage 2", seconds, n)
 
 
 def main() -> None:
@@ -108,10 +157,13 @@ def main() -> None:
     )
     other = run.wall_s - run.stage1_s - run.stage2_s
     print(f"  the rest (start-up, imports, the table at the end): {other:.1f} s")
-    print(f"  peak RSS: coordinator {run.peak_coordinator_mib:.0f} MiB, largest worker "
-          f"{run.peak_worker_mib:.0f} MiB, whole tree {run.peak_total_mib:.0f} MiB")  # fmt: skip
+    print(
+        f"  peak RSS: coordinator {run.peak_coordinator_mib:.0f} MiB, largest worker "
+        f"{run.peak_worker_mib:.0f} MiB, whole tree {run.peak_total_mib:.0f} MiB"
+    )
     if args.profile:
         profile_stage_one(files, args.profile)
+        profile_stage_two(files, max(1, args.profile // 10))
 
 
 if __name__ == "__main__":

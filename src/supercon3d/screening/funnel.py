@@ -51,8 +51,14 @@ from supercon3d.screening.database import (
     STAGE_STRUCTURE,
     ScreenDatabase,
 )
-from supercon3d.screening.scoring import Shard, model_folder, rescore_shard, score_shard
-from supercon3d.screening.sources import StructureItem, iter_sources
+from supercon3d.screening.scoring import (
+    Shard,
+    failed_row,
+    model_folder,
+    rescore_shard,
+    score_shard,
+)
+from supercon3d.screening.sources import KIND_ERROR, StructureItem, iter_sources
 
 IN_FLIGHT_PER_WORKER = 2
 """Shards sent out per worker at once: one running, one waiting."""
@@ -226,14 +232,20 @@ def _stage_one_shards(
     timing: StageTiming,
 ) -> Iterator[Shard]:
     """Shards of the items to score; an item whose content the database holds gets a copy
-    of the stored row at once instead."""
+    of the stored row at once instead, and one its source could not give is written as a
+    failed row here."""
     for group in _shards(items, size):
         stored = database.finished(item.sha256 for item in group)
         copies = [_copied(item, stored[item.sha256]) for item in group if item.sha256 in stored]
-        todo = tuple(item for item in group if item.sha256 not in stored)
-        if copies:
-            database.write(copies)
+        failed = [failed_row(item, item.error) for item in group if item.kind == KIND_ERROR]
+        todo = tuple(
+            item for item in group if item.sha256 not in stored and item.kind != KIND_ERROR
+        )
+        if copies or failed:
+            database.write(copies + failed)
             timing.reused += len(copies)
+            timing.scored += len(failed)
+            timing.failed += len(failed)
         if todo:
             yield Shard(todo, checkpoints, data)
 
