@@ -186,12 +186,9 @@ def _distributions(results: Mapping[str, StageResult], dropped: pd.DataFrame) ->
         for name in HULL_STAGES
         if name in results
     }
-    relaxed = pd.concat(
-        [
-            results["stable"].table.get("e_above_hull", pd.Series(dtype=float)),
-            dropped.loc[dropped["stage"] == "stable", "e_above_hull"],
-        ]
-    )
+    kept = results["stable"].table.get("e_above_hull", pd.Series(dtype=float))
+    filtered = dropped.loc[dropped["stage"] == "stable", "e_above_hull"]
+    relaxed = [*kept.astype(float), *filtered.astype(float)]
     hull = {"relaxed (all)": relaxed, **hull}
     return (
         '<p class="note">Predicted Tc is the Tc a candidate would have if it superconducts; '

@@ -26,7 +26,7 @@ UNREADABLE = "unreadable CIF"
 INVALID_STRUCTURE = "structurally invalid (generator)"
 UNBALANCED = "not charge-balanced (SMACT)"
 ELEMENTAL = "elemental cell (no compound)"
-NO_CIF = "screen row without a CIF file (archive or CSV source)"
+NO_CIF = "screen row whose CIF is no file here (archive, CSV or moved)"
 
 
 @dataclass
@@ -121,7 +121,7 @@ def from_screen(database: str, rows: int) -> tuple[list[Source], list[Dropped]]:
         name = f"d{len(kept) + len(dropped):05d}"
         cif = _row_cif(row, Path(database).parent)
         if cif is None:
-            dropped.append(Dropped(name, str(row["formula"]), NO_CIF, str(row["id"])))
+            dropped.append(Dropped(name, str(row["reduced_formula"]), NO_CIF, str(row["id"])))
             continue
         for item in _cif_sources([cif], "d", "screen"):
             item.id = name
