@@ -164,12 +164,14 @@ def stability_filter(
     A relaxation that did not converge within the step limit is kept when within the window
     (its energy is above the minimum's, so the test is conservative) and flagged in
     ``converged``. A disordered structure is judged on its lowest-energy ordered approximant
-    (:mod:`supercon3d.stability`) but kept as it is, partially occupied."""
+    (:mod:`supercon3d.stability`) but kept as it is, partially occupied. Oxidation states
+    (from a CIF that declares them) are removed for the potential and the hull."""
     from supercon3d.stability import assess_stability
 
     settings = context.settings
+    elemental = [structure.copy().remove_oxidation_states() for structure in structures]
     records = assess_stability(
-        list(structures), list(table["id"]), context.potential, settings.relax_steps,
+        elemental, list(table["id"]), context.potential, settings.relax_steps,
         context.progress,
     )  # fmt: skip
     rows, relaxed, dropped = [], {}, []

@@ -1,0 +1,188 @@
+"""``supercon3d discover``: the pipeline on three small SuperCon3D CIFs (two ordered, one
+disordered) with tiny relaxations and top-k; tables, run record, resuming, refusal."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import os
+import shutil
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from matplotlib.image import imread
+from typer.testing import CliRunner
+
+from supercon3d import api
+from supercon3d.cli.main import app
+from supercon3d.cli.results import EXIT_USAGE
+from supercon3d.discovery.candidates import ranked
+from supercon3d.discovery.pipeline import DISORDERED_FILE, DROPPED_FILE, ORDERED_FILE, REPORT_FILE
+from supercon3d.discovery.report import PICTURED, SECTIONS
+from supercon3d.discovery.run_record import RUN_FILE, DiscoveryFolderError
+from supercon3d.discovery.settings import QUICK, resolve_settings
+from supercon3d.discovery.stages import STAGE_FILE
+from supercon3d.discovery.steps import STAGES
+from supercon3d.generation.corpus import corpus_cache_file
+from supercon3d.settings import dataset_path
+
+SOURCES = ("614648.cif", "169422.cif", "671446.cif")
+"""LaB2Rh3 and InTe (ordered, SuperCon3D test split, so novel) and Mg0.5Al0.5B2 (SD)."""
+TINY = dict(relax_steps=2, e_hull=5.0, top_ordered=1, top_disordered=1, include_known=True)
+PNG_PREFIX = "data:image/png;base64,"
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+INTERFACE_COLUMNS = [
+    "file", "formula", "disorder_class", "family", "p_superconductor", "tc_kelvin",
+    "tc_low_kelvin", "tc_high_kelvin", "e_above_hull", "hull_incomplete", "novel",
+    "known_superconductor", "related_superconductors", "parent",
+]  # fmt: skip
+
+
+def _user_cache() -> Path:
+    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "supercon3d"
+
+
+@pytest.fixture(scope="module")
+def sources() -> list[Path]:
+    folder = dataset_path("supercon3d") / "cif"
+    return [folder / name for name in SOURCES]
+
+
+@pytest.fixture(scope="module")
+def run_folder(tmp_path_factory, sources):
+    """One tiny run, with caches under the test's folder (as ``isolated_cache`` does for a
+    test). The novelty reference (the generator's structure corpus) is copied from the
+    user's cache when built there (minutes to build)."""
+    cache = tmp_path_factory.getbasetemp() / "cache"
+    built = corpus_cache_file(cache_folder=_user_cache())
+    if built.is_file():
+        target = corpus_cache_file(cache_folder=cache)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(built, target)
+    out = tmp_path_factory.mktemp("discover") / "run"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SUPERCON3D_CACHE", str(cache))
+        run = api.discover(out, cifs=sources, **TINY)
+    return out, run
+
+
+def test_candidate_tables_have_the_interface_columns(run_folder):
+    out, run = run_folder
+    for name, k in ((ORDERED_FILE, TINY["top_ordered"]), (DISORDERED_FILE, TINY["top_disordered"])):
+        table = pd.read_csv(out / name)
+        assert [c for c in table.columns if c in INTERFACE_COLUMNS] == INTERFACE_COLUMNS
+        assert len(table) <= k
+        assert all((out / file).is_file() for file in table["file"])
+    ordered = pd.read_csv(out / ORDERED_FILE)
+    assert (ordered["disorder_class"] == "O").all()
+    disordered = pd.read_csv(out / DISORDERED_FILE)
+    assert (disordered["disorder_class"] != "O").all()
+    assert len(disordered), "the doped variants of the top ordered candidate fill the table"
+    doped = disordered[disordered["parent"].notna()]
+    assert set(doped["parent"]) <= set(ordered["id"])
+
+
+def test_run_record_counts_every_candidate(run_folder):
+    out, _ = run_folder
+    record = json.loads((out / RUN_FILE).read_text())
+    stages = record["stages"]
+    assert [stage["name"] for stage in stages] == [name for name, _ in STAGES]
+    assert stages[0]["n_in"] == len(SOURCES)
+    for stage in stages:
+        assert stage["seconds"] >= 0 and stage["n_out"] <= stage["n_in"] or stage["name"] == "doped"
+    for earlier, later in zip(stages[:4], stages[1:4]):
+        assert later["n_in"] == earlier["n_out"]
+        assert later["n_out"] + sum(later["dropped"].values()) == later["n_in"]
+    assert record["settings"]["relax_steps"] == TINY["relax_steps"]
+    assert record["versions"]["supercon3d"] and record["models"]["potential"]
+    dropped = pd.read_csv(out / DROPPED_FILE)
+    assert len(dropped) == sum(sum(stage["dropped"].values()) for stage in stages)
+
+
+def test_a_rerun_reads_finished_stages_back_and_reruns_from_a_missing_one(run_folder, sources):
+    out, first = run_folder
+    again = api.discover(out, cifs=sources, **TINY)
+    assert all(stage["resumed"] for stage in again.record["stages"])
+    pd.testing.assert_frame_equal(again.ordered, first.ordered)
+    shutil.rmtree(out / "doped")
+    before = (out / "stable" / STAGE_FILE).stat().st_mtime_ns
+    third = api.discover(out, cifs=sources, **TINY)
+    resumed = {stage["name"]: stage["resumed"] for stage in third.record["stages"]}
+    assert resumed == {name: name not in ("doped", "disordered") for name, _ in STAGES}
+    assert (out / "stable" / STAGE_FILE).stat().st_mtime_ns == before
+
+
+def test_other_settings_are_refused_in_one_line(run_folder, sources):
+    out, _ = run_folder
+    with pytest.raises(DiscoveryFolderError, match="e_hull: 5.0 → 0.1"):
+        api.discover(out, cifs=sources, **{**TINY, "e_hull": 0.1})
+    arguments = ["discover", "--out", str(out), *map(str, sources), "--e-hull", "0.2"]
+    result = CliRunner().invoke(app, arguments)
+    assert result.exit_code == EXIT_USAGE
+    assert "--force" in result.output and len(result.output.strip().splitlines()) <= 2
+
+
+def test_a_folder_of_other_files_is_refused(tmp_path, sources):
+    (tmp_path / "notes.txt").write_text("mine")
+    with pytest.raises(DiscoveryFolderError, match="holds no run.json"):
+        api.discover(tmp_path, cifs=sources, **TINY)
+    assert (tmp_path / "notes.txt").read_text() == "mine"
+
+
+def test_ranking_puts_likely_superconductors_first_by_tc():
+    table = pd.DataFrame({
+        "id": ["a", "b", "c", "d"],
+        "p_superconductor": [0.9, 0.3, 0.6, 0.2],
+        "tc_kelvin": [10.0, 100.0, 20.0, 30.0],
+    })  # fmt: skip
+    order = ranked(table)
+    assert list(order["id"]) == ["c", "a", "b", "d"]  # likely by Tc, then P x Tc: 30 > 6
+    assert list(order["rank"]) == [1, 2, 3, 4]
+
+
+def test_settings_generate_only_without_other_sources():
+    assert resolve_settings(quick=True).generate == QUICK.generate
+    assert resolve_settings(quick=True, cifs=["a.cif"]).generate == 0
+    assert resolve_settings(generate=5, cifs=["a.cif"]).generate == 5
+    assert resolve_settings(from_seeds=True).generate == 0
+    assert resolve_settings(e_hull=None).e_hull == QUICK.e_hull
+
+
+class ReportParser(HTMLParser):
+    """Section ids, images' sources, links and every tag name of a page."""
+
+    def __init__(self):
+        super().__init__()
+        self.sections, self.images, self.links, self.tags = [], [], [], set()
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        self.tags.add(tag)
+        if tag == "section":
+            self.sections.append(attrs["id"])
+        elif tag == "img":
+            self.images.append(attrs["src"])
+        elif tag == "a":
+            self.links.append(attrs["href"])
+
+
+def test_the_report_is_self_contained_with_every_section_and_decodable_images(run_folder):
+    out, run = run_folder
+    parser = ReportParser()
+    parser.feed((out / REPORT_FILE).read_text(encoding="utf-8"))
+    assert parser.sections == list(SECTIONS)
+    assert not parser.tags & {"script", "link", "iframe"}
+    pictured = min(len(run.ordered), PICTURED) + min(len(run.disordered), PICTURED)
+    assert len(parser.images) == 3 + pictured  # funnel, two distributions, candidates
+    for source in parser.images:
+        assert source.startswith(PNG_PREFIX)
+        data = base64.b64decode(source[len(PNG_PREFIX) :], validate=True)
+        assert data.startswith(PNG_MAGIC)
+        assert imread(io.BytesIO(data)).ndim == 3
+    assert parser.links, "the candidates link to their CIFs"
+    for link in parser.links:
+        assert "://" not in link and not link.startswith("/")
+        assert (out / link).is_file()
