@@ -32,6 +32,8 @@ def hull() -> ReferenceHull:
 def test_e_above_hull_against_the_reference_entries(hull):
     on_hull = hull.position(Composition("NaCl"), -2.5)
     assert on_hull.e_above_hull == pytest.approx(0.0, abs=1e-9)
+    ionic = hull.position(Composition({"Na+": 1, "Cl-": 1}), -2.5)  # oxidation states ignored
+    assert ionic.e_above_hull == pytest.approx(0.0, abs=1e-9)
     assert not on_hull.hull_incomplete
     above = hull.position(Composition("Na3Cl"), -1.0)
     # hull at Na3Cl: half Na (−1) and half NaCl (−2.5) per atom = −1.75 eV/atom
@@ -98,7 +100,7 @@ chgnet = pytest.importorskip("chgnet")
 def test_one_relaxation_and_an_element_outside_the_potential(tmp_path):
     from supercon3d import api
 
-    cscl = Structure(Lattice.cubic(3.3), ["Cs", "Cl"], [[0, 0, 0], [0.5, 0.5, 0.5]])
+    cscl = Structure(Lattice.cubic(3.3), ["Cs+", "Cl-"], [[0, 0, 0], [0.5, 0.5, 0.5]])
     beyond = Structure(Lattice.cubic(3.0), ["Og"], [[0, 0, 0]])
     lonely = Structure(Lattice.cubic(12.0), ["Cu"], [[0, 0, 0]])
     cif = tmp_path / "unreadable.cif"
@@ -107,6 +109,7 @@ def test_one_relaxation_and_an_element_outside_the_potential(tmp_path):
     relaxed, outside, isolated, unreadable = records
     assert relaxed.error is None and relaxed.relaxed and relaxed.steps <= 3
     assert relaxed.formula == "CsCl" and relaxed.energy_per_atom < 0
+    assert relaxed.e_above_hull is not None and not relaxed.hull_incomplete
     assert relaxed.structure is not None and "structure" not in relaxed.to_json()
     assert outside.error == "og: element Og outside the chgnet training set"
     assert isolated.error.startswith("gas: 1 atom(s) without a neighbour within 6 Å")

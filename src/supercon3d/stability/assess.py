@@ -96,6 +96,8 @@ def assess_one(
     from supercon3d.stability.hull import HullUnavailableError, reference_hull
     from supercon3d.stability.relax import NEIGHBOUR_CUTOFF, RelaxationError, isolated_atoms, relax
 
+    structure = structure.copy()
+    structure.remove_oxidation_states()  # the potential and the hull work on elements
     record = StabilityRecord(name, structure.composition.reduced_formula, potential=potential.name)
     outside = _unsupported_elements(structure, potential)
     if outside:

@@ -100,6 +100,7 @@ class ReferenceHull:
     def position(self, composition: Composition, energy_per_atom: float) -> HullPosition:
         """Energy above the hull (eV/atom) of ``composition`` at ``energy_per_atom``; a system
         with an element missing from the table raises :class:`HullUnavailableError`."""
+        composition = composition.element_composition
         system = frozenset(str(element) for element in composition.elements)
         missing = sorted(e for e in system if frozenset([e]) not in self._by_system)
         if missing:
