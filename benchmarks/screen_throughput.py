@@ -79,7 +79,9 @@ def report_pieces(stage: str, seconds: dict[str, float], n: int) -> None:
 
 def profile_stage_two(files: list[Path], n: int) -> None:
     """Milliseconds per structure of each piece of stage 2, on ``n`` CIFs in this process
-    (one batch, as a worker runs a shard), after loading the ensemble once."""
+    (one batch and one torch thread, as a worker runs a shard), after loading the ensemble."""
+    import torch
+
     from supercon3d.graphs.crystal_graph import GraphBuildError, structure_to_graph
     from supercon3d.models.sodnet.ensemble import load_ensemble
     from supercon3d.models.superconductor import SuperconductorClassifier
@@ -87,6 +89,7 @@ def profile_stage_two(files: list[Path], n: int) -> None:
     from supercon3d.screening.scoring import read_item
     from supercon3d.screening.sources import iter_sources
 
+    torch.set_num_threads(1)  # as in a worker
     sample = random.Random(PROFILE_SEED + 1).sample(files, n)
     started = time.perf_counter()
     ensemble, classifier = load_ensemble(), SuperconductorClassifier.shipped()
@@ -125,7 +128,13 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=None, help="The first N CIFs (default: all).")
     parser.add_argument("--profile", type=int, default=0, help="Also profile N CIFs in-process.")
     parser.add_argument("--workers", type=int, default=None)
+    parser.add_argument("--profile-only", action="store_true", help="Skip the command's run.")
     args = parser.parse_args()
+    if args.profile_only:
+        print(f"machine: {describe_machine()}; load average: {load_average()}")
+        profile_stage_one(corpus_files(), args.profile)
+        profile_stage_two(corpus_files(), max(1, args.profile // 10))
+        return
 
     files = corpus_files()
     n = len(files) if args.n is None else min(args.n, len(files))
