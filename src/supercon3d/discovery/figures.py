@@ -19,6 +19,7 @@ MIN_MARKER_AREA = 20.0
 :data:`MARKER_AREA_PER_PERCENT`."""
 MARKER_AREA_PER_PERCENT = 25.0
 UNIFORM_MARKER_AREA = 80.0
+LEGEND_MARKER_AREA = 30.0
 """Marker area (pt²) of every site when no importance is known."""
 CELL_EDGES = [
     (a, b)
@@ -122,5 +123,7 @@ def structure_png(
         )
     axes.set_axis_off()
     axes.set_title(title, fontsize="small")
-    axes.legend(fontsize="x-small", loc="upper left")
+    legend = axes.legend(fontsize="x-small", loc="upper left")
+    for handle in legend.legend_handles:
+        handle.set_sizes([LEGEND_MARKER_AREA])
     return _png(figure)
