@@ -7,7 +7,9 @@ sites to fit the 2-core budget; high-pressure hydrides left out, they are not st
 ambient pressure) goes through ``api.stability`` with the defaults. Printed: how many have a
 complete hull, the share of those within ``WINDOW`` eV/atom of the hull (target ≥ 85 %), the
 distribution of e_above_hull (quantiles and bins), the share converged, the median time per
-structure and the entries furthest above the hull; a running count after every ``CHUNK``.
+structure and the entries furthest above the hull; a running count after every ``CHUNK``
+(the records so far are in ``--out``; ``--summarize OUT`` prints the figures of a run that
+was stopped).
 """
 
 from __future__ import annotations
@@ -43,8 +45,14 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=120)
     parser.add_argument("--potential", default=DEFAULT_POTENTIAL)
     parser.add_argument("--out", type=Path, default=None, help="Write the records as JSON.")
+    parser.add_argument(
+        "--summarize", type=Path, default=None, help="Only summarize the records of an --out."
+    )
     args = parser.parse_args()
     print(describe_machine())
+    if args.summarize is not None:
+        summarize(json.loads(args.summarize.read_text()), args.potential)
+        return
     table = read_tc_table()
     folder = dataset_path("supercon3d/cif")
     names = sorted(name for name, order in zip(table.index, table["order"]) if order == "order")
@@ -57,29 +65,35 @@ def main() -> None:
         if len(chosen) == args.n:
             break
     started = time.perf_counter()
-    records = []
+    records: list[dict] = []
     for first in range(0, len(chosen), CHUNK):
-        records += api.stability(chosen[first : first + CHUNK], potential=args.potential)
-        done = [r for r in records if r.error is None and r.e_above_hull is not None]
-        complete = [r.e_above_hull for r in done if not r.hull_incomplete]
+        batch = api.stability(chosen[first : first + CHUNK], potential=args.potential)
+        records += [r.to_json() for r in batch]
+        if args.out is not None:
+            args.out.write_text(json.dumps(records, indent=1))
+        done = [r for r in records if r["error"] is None and r["e_above_hull"] is not None]
+        complete = [r["e_above_hull"] for r in done if not r["hull_incomplete"]]
         print(f"  {len(records)} done: {sum(v <= WINDOW for v in complete)}/{len(complete)} "
               f"complete-hull entries within {WINDOW} eV/atom", flush=True)  # fmt: skip
     seconds = time.perf_counter() - started
-    if args.out is not None:
-        args.out.write_text(json.dumps([r.to_json() for r in records], indent=1))
-    failed = [r for r in records if r.error is not None]
-    placed = [r for r in records if r.error is None and r.e_above_hull is not None]
-    complete = [r for r in placed if not r.hull_incomplete]
-    values = np.array([r.e_above_hull for r in complete])
-    converged = np.mean([r.converged for r in placed])
+    print(f"{seconds / max(1, len(records)):.1f} s per structure (wall, shared machine)")
+    summarize(records, args.potential)
+
+
+def summarize(records: list[dict], potential: str) -> None:
+    """Print the figures of the module docstring for stability records (JSON form)."""
+    failed = [r for r in records if r["error"] is not None]
+    placed = [r for r in records if r["error"] is None and r["e_above_hull"] is not None]
+    complete = [r for r in placed if not r["hull_incomplete"]]
+    values = np.array([r["e_above_hull"] for r in complete])
+    converged = np.mean([r["converged"] for r in placed]) if placed else float("nan")
     print(f"{len(records)} ordered entries (<= {MAX_SITES} sites, no high-pressure hydrides), "
-          f"{args.potential}: {len(failed)} failed, {len(placed)} placed on the hull, "
-          f"{len(complete)} with a complete hull; converged {converged:.0%}; "
-          f"{seconds / max(1, len(records)):.1f} s per structure")  # fmt: skip
+          f"{potential}: {len(failed)} failed, {len(placed)} placed on the hull, "
+          f"{len(complete)} with a complete hull; converged {converged:.0%}")  # fmt: skip
     for r in failed:
-        print(f"  failed: {r.error}")
+        print(f"  failed: {r['error']}")
     if len(values):
-        incomplete = [r.e_above_hull <= WINDOW for r in placed if r.hull_incomplete]
+        incomplete = [r["e_above_hull"] <= WINDOW for r in placed if r["hull_incomplete"]]
         print(f"within {WINDOW} eV/atom of the hull: {np.mean(values <= WINDOW):.1%} "
               f"({int(np.sum(values <= WINDOW))}/{len(values)}); incomplete-hull entries "
               f"within: {sum(incomplete)}/{len(incomplete)}")  # fmt: skip
@@ -89,11 +103,12 @@ def main() -> None:
         counts, _ = np.histogram(values, bins=BINS)
         labels = [f"{lo:g}..{hi:g}" for lo, hi in zip(BINS[:-1], BINS[1:])]
         print("bins (eV/atom): " + ", ".join(f"{b}: {c}" for b, c in zip(labels, counts)))
-        for r in sorted(complete, key=lambda r: -r.e_above_hull)[:WORST]:
-            state = "converged" if r.converged else "not converged"
-            print(f"  {Path(r.file).name} {r.formula}: {r.e_above_hull:.3f} eV/atom "
-                  f"({state}, {r.steps} steps)")  # fmt: skip
-    print(f"median steps {statistics.median(r.steps for r in placed) if placed else 0:.0f}")
+        for r in sorted(complete, key=lambda r: -r["e_above_hull"])[:WORST]:
+            state = "converged" if r["converged"] else "not converged"
+            print(f"  {Path(r['file']).name} {r['formula']}: {r['e_above_hull']:.3f} eV/atom "
+                  f"({state}, {r['steps']} steps)")  # fmt: skip
+    if placed:
+        print(f"median steps {statistics.median(r['steps'] for r in placed):.0f}")
 
 
 if __name__ == "__main__":
