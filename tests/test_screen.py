@@ -177,7 +177,7 @@ def test_an_interrupted_screen_resumed_gives_the_same_table(tmp_path, sources, u
             on_shard=stop_after_two,
         )
     kept = _table(path)
-    assert len(kept) == 2 * SHARD
+    assert 2 * SHARD <= len(kept) < len(list(iter_sources(sources)))  # + rows failed in a source
     resumed = run_screen(sources, path, RESCORE_TOP, executor=SerialExecutor(), shard_size=SHARD)
     assert resumed.composition.reused == sum(row["sha256"] is not None for row in kept)
     _assert_same_tables(_table(uninterrupted), _table(path))
