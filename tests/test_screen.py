@@ -40,6 +40,18 @@ REQUIRED_COLUMNS = (
 ).split()
 
 
+@pytest.fixture(autouse=True, scope="module")
+def one_torch_thread():
+    """Stage 2 here runs in this process: one torch thread, as in a worker (two threads on a
+    busy 2-core machine are several times slower)."""
+    import torch
+
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
 @pytest.fixture(scope="module")
 def cifs() -> list[Path]:
     return sorted(dataset_path("supercon3d").joinpath("cif").glob("*.cif"))[:N_CIFS]
