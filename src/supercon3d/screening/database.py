@@ -167,11 +167,12 @@ class ScreenDatabase:
                     "--force-new to start this one anew",
                 )
 
-    def transaction(self) -> sqlite3.Connection:
-        """A context manager committing on success (``with db.transaction(): ...``)."""
+    def transaction(self) -> _Transaction:
+        """A context manager committing on success, rolling back on an error."""
         return _Transaction(self._db)
 
     def metadata(self) -> dict[str, str]:
+        """What the database records of the run that created it (:data:`IDENTITY_KEYS`)."""
         return dict(self._db.execute("SELECT key, value FROM metadata"))
 
     def finished(self, hashes: Iterable[str]) -> dict[str, dict]:
@@ -204,6 +205,7 @@ class ScreenDatabase:
             self._db.executemany(f"UPDATE results SET {sets} WHERE id = ? AND sha256 = ?", values)
 
     def count(self, where: str = "1", parameters: Sequence = ()) -> int:
+        """Rows matching the SQL condition ``where`` (written by this package, never a user)."""
         return self._db.execute(
             f"SELECT COUNT(*) FROM results WHERE {where}", parameters
         ).fetchone()[0]
@@ -216,7 +218,7 @@ class ScreenDatabase:
         pending = f"stage = {STAGE_COMPOSITION} AND structure_error IS NULL"
         if above is not None:
             query = (
-                f"SELECT id, sha256, stage, structure_error FROM results WHERE {pending} "
+                f"SELECT id, sha256 FROM results WHERE {pending} "
                 "AND p_superconductor_composition >= ?"
             )
             return {row[0]: row[1] for row in self._db.execute(query, (above,))}
