@@ -8,6 +8,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -66,11 +67,10 @@ def run_screen_command(arguments: list[str], cache: Path) -> ScreenCommandRun:
     env = {**os.environ, "SUPERCON3D_CACHE": str(cache), "COLUMNS": "160"}
     command = [sys.executable, "-m", "supercon3d", "screen", *arguments]
     started = time.perf_counter()
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                               text=True)  # fmt: skip
+    log = tempfile.TemporaryFile("w+")  # not a pipe: a long run cannot fill it and block
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=log)
     parent = psutil.Process(process.pid)
     peak_parent = peak_worker = peak_total = 0
-    stderr_chunks = []
     while process.poll() is None:
         try:
             children = parent.children(recursive=True)
@@ -82,18 +82,31 @@ def run_screen_command(arguments: list[str], cache: Path) -> ScreenCommandRun:
         peak_worker = max([peak_worker, *others])
         peak_total = max(peak_total, own + sum(others))
         time.sleep(SAMPLE_SECONDS)
-    stderr_chunks.append(process.stderr.read())
     wall = time.perf_counter() - started
-    stderr = "".join(stderr_chunks)
+    log.seek(0)
+    stderr = log.read()
+    log.close()
     match = _STAGE_LINE.search(" ".join(stderr.split()))
     stage = (
-        (int(match[1].replace(",", "")), float(match[2]), int(match[3].replace(",", "")),
-         float(match[4]))
-        if match else (0, 0.0, 0, 0.0)
-    )  # fmt: skip
+        (
+            int(match[1].replace(",", "")),
+            float(match[2]),
+            int(match[3].replace(",", "")),
+            float(match[4]),
+        )
+        if match
+        else (0, 0.0, 0, 0.0)
+    )
     mib = 2**20
-    return ScreenCommandRun(process.returncode, wall, peak_parent / mib, peak_worker / mib,
-                            peak_total / mib, *stage, stderr)  # fmt: skip
+    return ScreenCommandRun(
+        process.returncode,
+        wall,
+        peak_parent / mib,
+        peak_worker / mib,
+        peak_total / mib,
+        *stage,
+        stderr,
+    )
 
 
 def table(path: Path) -> list[dict]:
