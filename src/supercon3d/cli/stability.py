@@ -36,7 +36,8 @@ def _csv_row(record: dict) -> dict:
 
 
 def _number(value: float | None, digits: int = 3) -> str:
-    return "–" if value is None else f"{value:.{digits}f}"
+    """``value`` to ``digits`` decimals (no "-0.000"), or a dash."""
+    return "–" if value is None else f"{round(value, digits) + 0.0:.{digits}f}"
 
 
 def _print_records(records: list) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import io
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -93,10 +94,18 @@ def load_potential(name: str) -> Potential:
         return worker_resource(("stability-potential", name), _LOADERS[name])
 
 
+QUIETED_WARNINGS = (
+    "Converting a tensor with requires_grad=True to a scalar",  # CHGNet, every call
+    "logm result may be inaccurate",  # scipy, in ASE's cell filter, harmless at 1e-13
+)
+"""Warnings printed on every step that say nothing about the result."""
+
+
 @contextlib.contextmanager
 def potential_threads() -> Iterator[None]:
     """Run torch, and the BLAS/OpenMP pools that ASE's cell filter uses through numpy/scipy,
-    on :data:`TORCH_THREADS` threads inside the block, then restore. On the shared 2-core
+    on :data:`TORCH_THREADS` threads inside the block, without the
+    :data:`QUIETED_WARNINGS`, then restore. On the shared 2-core
     machine one BLAS thread halved the CPU time of a relaxation (14 FIRE steps of a 20-atom
     cell: 4.8 s instead of 9.5 s)."""
     import torch
@@ -105,7 +114,9 @@ def potential_threads() -> Iterator[None]:
     before = torch.get_num_threads()
     torch.set_num_threads(TORCH_THREADS)
     try:
-        with threadpool_limits(limits=TORCH_THREADS):
+        with threadpool_limits(limits=TORCH_THREADS), warnings.catch_warnings():
+            for message in QUIETED_WARNINGS:
+                warnings.filterwarnings("ignore", message=message)
             yield
     finally:
         torch.set_num_threads(before)
