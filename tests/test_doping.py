@@ -95,3 +95,13 @@ def test_dope_ranks_variants_by_predicted_tc_against_the_parent(la2cuo4, tmp_pat
         assert r.variant.parent == "La2CuO4" and r.to_json()["disorder_class"] in ("SD", "PD")
     assert failed.variant is None and failed.error.startswith(str(missing))
     assert set(failed.to_json()) == {"parent", "error"}
+
+
+def test_dope_refuses_bad_fractions_in_one_line(tmp_path):
+    from typer.testing import CliRunner
+
+    from supercon3d.cli.main import app
+
+    result = CliRunner().invoke(app, ["dope", str(tmp_path / "a.cif"), "--fractions", "0.1,1.5"])
+    assert result.exit_code == 2
+    assert "each must lie strictly between 0 and 1" in result.output
