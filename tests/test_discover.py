@@ -7,6 +7,7 @@ import base64
 import io
 import json
 import os
+import pickle
 import shutil
 from html.parser import HTMLParser
 from pathlib import Path
@@ -186,3 +187,9 @@ def test_the_report_is_self_contained_with_every_section_and_decodable_images(ru
     for link in parser.links:
         assert "://" not in link and not link.startswith("/")
         assert (out / link).is_file()
+
+
+def test_the_folder_error_pickles_with_its_folder_and_reason(tmp_path):
+    error = DiscoveryFolderError(tmp_path, "holds a run with other settings")
+    copy = pickle.loads(pickle.dumps(error))
+    assert (copy.folder, copy.reason, str(copy)) == (error.folder, error.reason, str(error))
