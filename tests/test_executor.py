@@ -18,6 +18,7 @@ import pytest
 from supercon3d import executor as executor_module
 from supercon3d.executor import (
     MIN_ITEMS_PER_WORKER,
+    EngineUnavailableError,
     LocalExecutor,
     SerialExecutor,
     WorkerError,
@@ -106,10 +107,11 @@ def project_errors() -> list[Exception]:
         DataParallelError("a pool worker cannot join data-parallel training; use --workers 1"),
         SplitError("runs/x was trained on the random split, not chemical-system"),
         WorkerError("NeedsTwoArguments: a.cif: unreadable"),
-        PotentialUnavailableError('the chgnet potential needs chgnet: pip install -e ".[stability]"'),
+        PotentialUnavailableError('chgnet missing: pip install -e ".[stability]"'),
         HullUnavailableError("no elemental reference for Og"),
         RelaxationError("the chgnet energy diverged during relaxation"),
         ScreenDatabaseError("screen.sqlite", "written with model 'x', this run has 'y'"),
+        EngineUnavailableError('dask.distributed missing: pip install -e ".[cluster]"'),
     ]
 
 

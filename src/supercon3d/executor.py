@@ -55,6 +55,14 @@ _report: Report | None = None
 _messages: Any = None  # in a worker: the queue of reports to the parent process
 
 
+DASK_INSTALL_HINT = 'pip install -e ".[cluster]"'
+"""What installs the Dask engine's packages (dask.distributed, dask-jobqueue)."""
+
+
+class EngineUnavailableError(RuntimeError):
+    """An engine whose optional packages are not installed (one line says what to install)."""
+
+
 class WorkerError(RuntimeError):
     """An error raised in a worker that could not be sent back as itself; one line."""
 
@@ -334,7 +342,12 @@ class DaskExecutor(Executor):
     not supported."""
 
     def __init__(self, address: str | None = None, workers: int | None = None):
-        from distributed import Client, LocalCluster
+        try:
+            from distributed import Client, LocalCluster
+        except ImportError as error:
+            raise EngineUnavailableError(
+                f"the Dask engine needs dask.distributed ({error}): {DASK_INSTALL_HINT}"
+            ) from None
 
         self._cluster = None
         if address is None:

@@ -58,6 +58,7 @@ EXPECTED_ERRORS = (
     ("supercon3d.evaluation.folds", "SplitError"),
     ("supercon3d.screening.database", "ScreenDatabaseError"),
     ("supercon3d.stability.potentials", "PotentialUnavailableError"),
+    ("supercon3d.executor", "EngineUnavailableError"),
 )
 """The project's errors that a command reports in one line, as (module, class name): named,
 not imported, so that the CLI starts without importing torch or pymatgen."""
