@@ -42,6 +42,10 @@ DETAIL_EXAMPLES = 3
 """Distinct details shown per stage and reason."""
 EXAMPLE_IDS = 5
 """Candidate ids shown per stage and reason."""
+FAR_BELOW_HULL = -0.1
+"""eV/atom: an energy above the hull below this is marked: a new compound that far below
+every known phase of its system more likely shows a gap in the reference table (or an error
+of the potential) than an extraordinarily stable phase."""
 TC_STAGES = ("scored", "unique", "ordered", "disordered")
 HULL_STAGES = ("stable", "ordered", "disordered")
 STYLE = """
@@ -97,6 +101,12 @@ def _tc(row: Mapping) -> str:
     return f"{tc} ({low}–{high})" if low and high else tc
 
 
+def _hull(value: object) -> str:
+    """The energy above the hull (eV/atom), marked below :data:`FAR_BELOW_HULL`."""
+    text = _number(value, 2)
+    return f"{text} ⚠" if isinstance(value, float) and value < FAR_BELOW_HULL else text
+
+
 def _reported(row: Mapping) -> str:
     """The paper's last columns in words: a reported superconductor (with Tc), or the
     related superconductors of the same elements."""
@@ -146,7 +156,7 @@ def candidate_table(table: pd.DataFrame, doped: bool) -> str:
             _e(row.get("family")),
             _e(_tc(row)),
             _e(_number(row.get("p_superconductor"), 2)),
-            _e(_number(row.get("e_above_hull"), 2)),
+            _e(_hull(row.get("e_above_hull"))),
             _e(row.get("novel")),
             _reported(row),
         ]
@@ -280,7 +290,9 @@ def _summary(record: dict) -> str:
     ]
     ranking = (
         f"Ranking: likely superconductors (P(SC) ≥ {LIKELY_SUPERCONDUCTOR}, marked "
-        "green) first by predicted Tc, then the rest by P(SC) × Tc."
+        "green) first by predicted Tc, then the rest by P(SC) × Tc. ⚠: more than "
+        f"{-FAR_BELOW_HULL:g} eV/atom below the reference hull, more likely a gap in the "
+        "reference (or an error of the potential) than a very stable phase."
     )
     return (
         "<ul>"
