@@ -30,8 +30,8 @@ ones get the stability estimate, the stable ones fill the table."""
 QUICK_GENERATE = 12
 QUICK_SEEDS = 2
 QUICK_TOP_ORDERED = 4
-QUICK_TOP_DISORDERED = 4
-QUICK_RELAX_STEPS = 40
+QUICK_TOP_DISORDERED = 2
+QUICK_RELAX_STEPS = 30
 QUICK_GENERATION_STEPS = 250
 """Reverse steps of a full denoising in ``--quick`` (of T = 1000: four times faster)."""
 
