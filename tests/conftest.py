@@ -15,6 +15,18 @@ def isolated_cache(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("SUPERCON3D_CACHE", str(tmp_path_factory.getbasetemp() / "cache"))
 
 
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """Torch on one thread for a test module, as in a pool worker (in-process ensemble
+    predictions on a busy 2-core machine run several times slower on two threads)."""
+    import torch
+
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
 @pytest.fixture(scope="session")
 def supercon3d():
     """The full SuperCon3D dataset (about 6 s to load)."""

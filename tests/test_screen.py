@@ -40,16 +40,7 @@ REQUIRED_COLUMNS = (
 ).split()
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    """Stage 2 here runs in this process: one torch thread, as in a worker (two threads on a
-    busy 2-core machine are several times slower)."""
-    import torch
-
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")

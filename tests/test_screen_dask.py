@@ -16,16 +16,7 @@ NUMBER_TOLERANCE = 1e-6
 """Relative: ensemble outputs may differ in the last bits with the batch they ran in."""
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    """Stage 2 here runs in this process: one torch thread, as in a worker (two threads on a
-    busy 2-core machine are several times slower)."""
-    import torch
-
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _table(path) -> list[dict]:

@@ -71,6 +71,20 @@ def _is_structure(item: object) -> bool:
     return isinstance(item, Structure)
 
 
+def _named_inputs(
+    inputs: StructureInput | Iterable[StructureInput], names: Sequence[str] | None
+) -> tuple[list[StructureInput], dict[int, str]]:
+    """``inputs`` as a list, and the name of each Structure by its position: ``names[i]`` for
+    the i-th Structure if given (ValueError unless one per Structure), else ``structure[i]``
+    (i: its position in ``inputs``)."""
+    items = [inputs] if isinstance(inputs, (str, os.PathLike)) or _is_structure(inputs) else inputs
+    items = list(items)
+    at = [i for i, item in enumerate(items) if _is_structure(item)]
+    if names is not None and len(names) != len(at):
+        raise ValueError(f"{len(names)} names for {len(at)} structures")
+    return items, dict(zip(at, names if names is not None else map(STRUCTURE_NAME.format, at)))
+
+
 def predict(
     inputs: StructureInput | Iterable[StructureInput],
     names: Sequence[str] | None = None,
@@ -94,12 +108,7 @@ def predict(
     from supercon3d.models.superconductor import SuperconductorClassifier
     from supercon3d.screening.predict import predict_prepared, prepare_files, prepare_structure
 
-    items = [inputs] if isinstance(inputs, (str, os.PathLike)) or _is_structure(inputs) else inputs
-    items = list(items)
-    at = [i for i, item in enumerate(items) if _is_structure(item)]
-    if names is not None and len(names) != len(at):
-        raise ValueError(f"{len(names)} names for {len(at)} structures")
-    name_of = dict(zip(at, names if names is not None else map(STRUCTURE_NAME.format, at)))
+    items, name_of = _named_inputs(inputs, names)
     model = ensemble(checkpoints)
     settings = model.graph_settings
     files = {i: expand_cif_paths([item]) for i, item in enumerate(items) if i not in name_of}
@@ -544,12 +553,7 @@ def _read_structures(
     named as in :func:`predict`); an unreadable CIF has no structure and a one-line error."""
     from supercon3d.data.cif import CifReadError, expand_cif_paths, read_cif
 
-    items = [inputs] if isinstance(inputs, (str, os.PathLike)) or _is_structure(inputs) else inputs
-    items = list(items)
-    at = [i for i, item in enumerate(items) if _is_structure(item)]
-    if names is not None and len(names) != len(at):
-        raise ValueError(f"{len(names)} names for {len(at)} structures")
-    name_of = dict(zip(at, names if names is not None else map(STRUCTURE_NAME.format, at)))
+    items, name_of = _named_inputs(inputs, names)
     read: list[tuple[str, Structure | None, str | None]] = []
     for i, item in enumerate(items):
         if i in name_of:
