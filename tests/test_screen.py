@@ -12,6 +12,7 @@ import pytest
 from ase.io import write as ase_write
 from pymatgen.io.ase import AseAtomsAdaptor
 
+from screen_tables import assert_same_tables, screen_table
 from supercon3d.data.cif import read_cif
 from supercon3d.executor import SerialExecutor
 from supercon3d.screening.database import (
@@ -31,8 +32,6 @@ BAD = Path(__file__).parent / "cifs" / "bad"
 N_CIFS = 24
 RESCORE_TOP = 0.25
 SHARD = 5
-NUMBER_TOLERANCE = 1e-6
-"""Relative: ensemble outputs may differ in the last bits with the batch they ran in."""
 REQUIRED_COLUMNS = (
     "id source name sha256 formula reduced_formula disorder_class family n_sites stage "
     "p_superconductor ln_tc tc_kelvin tc_low_kelvin tc_high_kelvin ln_tc_std "
@@ -109,21 +108,6 @@ def test_every_source_kind_streams_items_with_stable_ids_and_hashes(sources):
     assert [(i.id, i.sha256) for i in again] == [(i.id, i.sha256) for i in items]
 
 
-def _table(path: Path) -> list[dict]:
-    with open_readonly(path) as database:
-        return database.all_rows()
-
-
-def _assert_same_tables(first: list[dict], second: list[dict]) -> None:
-    assert [row["id"] for row in first] == [row["id"] for row in second]
-    for a, b in zip(first, second):
-        for column in COLUMNS:
-            if isinstance(a[column], float):
-                assert b[column] == pytest.approx(a[column], rel=NUMBER_TOLERANCE), column
-            else:
-                assert a[column] == b[column], (a["id"], column)
-
-
 @pytest.fixture(scope="module")
 def uninterrupted(tmp_path_factory, sources) -> Path:
     path = tmp_path_factory.mktemp("db") / "screen.sqlite"
@@ -132,7 +116,7 @@ def uninterrupted(tmp_path_factory, sources) -> Path:
 
 
 def test_a_screen_writes_one_row_per_item_with_errors_and_stages(uninterrupted, sources):
-    rows = {row["id"]: row for row in _table(uninterrupted)}
+    rows = {row["id"]: row for row in screen_table(uninterrupted)}
     assert set(rows) == {item.id for item in iter_sources(sources)}
     assert set(REQUIRED_COLUMNS) <= set(COLUMNS)
     failed = [row for row in rows.values() if row["stage"] == STAGE_FAILED]
@@ -161,7 +145,7 @@ def test_a_screen_writes_one_row_per_item_with_errors_and_stages(uninterrupted, 
     assert all(row["in_supercon3d"] is not None for row in readable)
 
 
-def test_an_interrupted_screen_resumed_gives_the_same_table(tmp_path, sources, uninterrupted):
+def test_an_interrupted_screen_resumed_gives_the_samescreen_table(tmp_path, sources, uninterrupted):
     path = tmp_path / "resumed.sqlite"
     written = []
 
@@ -179,14 +163,14 @@ def test_an_interrupted_screen_resumed_gives_the_same_table(tmp_path, sources, u
             shard_size=SHARD,
             on_shard=stop_after_two,
         )
-    kept = _table(path)
+    kept = screen_table(path)
     assert 2 * SHARD <= len(kept) < len(list(iter_sources(sources)))  # + rows failed in a source
     resumed = run_screen(sources, path, RESCORE_TOP, executor=SerialExecutor(), shard_size=SHARD)
     assert resumed.composition.reused == sum(row["sha256"] is not None for row in kept)
-    _assert_same_tables(_table(uninterrupted), _table(path))
+    assert_same_tables(screen_table(uninterrupted), screen_table(path))
     again = run_screen(sources, path, RESCORE_TOP, executor=SerialExecutor(), shard_size=SHARD)
     assert again.structure.scored == 0
-    assert again.composition.scored == sum(1 for row in _table(path) if row["sha256"] is None)
+    assert again.composition.scored == sum(1 for row in screen_table(path) if row["sha256"] is None)
 
 
 def test_a_database_of_another_model_or_version_is_refused_unless_started_anew(tmp_path):
