@@ -13,7 +13,12 @@ from typer.testing import CliRunner
 from supercon3d.cli.main import app
 from supercon3d.stability import potentials
 from supercon3d.stability.approximants import MAX_APPROXIMANT_SITES, ordered_approximants
-from supercon3d.stability.hull import HullUnavailableError, ReferenceHull, write_reference_table
+from supercon3d.stability.hull import (
+    MAX_BELOW_HULL,
+    HullUnavailableError,
+    ReferenceHull,
+    write_reference_table,
+)
 from supercon3d.stability.potentials import PotentialUnavailableError, check_potential
 from supercon3d.stability.prototypes import elemental_prototypes
 
@@ -38,14 +43,18 @@ def test_e_above_hull_against_the_reference_entries(hull):
     above = hull.position(Composition("Na3Cl"), -1.0)
     # hull at Na3Cl: half Na (−1) and half NaCl (−2.5) per atom = −1.75 eV/atom
     assert above.e_above_hull == pytest.approx(0.75)
-    below = hull.position(Composition("NaCl"), -2.7)
-    assert below.e_above_hull == pytest.approx(-0.2)
+    below = hull.position(Composition("NaCl"), -2.65)
+    assert below.e_above_hull == pytest.approx(-0.15) and not below.hull_incomplete
+    far_below = hull.position(Composition("Na2Cl"), -3.0)  # 1 eV/atom: phases must be missing
+    assert far_below.e_above_hull < -MAX_BELOW_HULL and far_below.hull_incomplete
 
 
-def test_a_system_with_no_compound_is_incomplete_and_a_missing_element_refused(hull):
-    assert hull.position(Composition("KCl"), -3.0).hull_incomplete
+def test_a_system_with_a_pair_of_elements_in_no_compound_is_incomplete(hull):
+    assert hull.position(Composition("KCl"), -1.5).hull_incomplete
     assert not hull.position(Composition("K"), -1.0).hull_incomplete
-    assert not hull.position(Composition("KNaCl2"), -2.0).hull_incomplete  # NaCl is there
+    assert hull.position(Composition("KNaCl2"), -1.5).hull_incomplete  # no K-Cl, no K-Na
+    covered = ReferenceHull({**hull.entries, "KCl": (-2.4, "kcl"), "KNa": (-1.0, "kna")})
+    assert not covered.position(Composition("KNaCl2"), -2.4).hull_incomplete
     with pytest.raises(HullUnavailableError, match="no elemental reference for Og"):
         hull.position(Composition("NaOg"), -1.0)
 
@@ -125,3 +134,17 @@ def test_the_command_prints_json_records(tmp_path):
     assert result.exit_code == 0, result.output
     (record,) = json.loads(result.stdout)
     assert JSON_KEYS <= set(record) and record["formula"] == "Cu" and record["error"] is None
+
+
+def test_relaxations_in_two_processes_equal_those_run_here():
+    from supercon3d.stability import assess_stability
+
+    cells = [
+        Structure(Lattice.cubic(a), ["Cs", "Cl"], [[0, 0, 0], [0.5, 0.5, 0.5]])
+        for a in (3.9, 4.0, 4.1, 4.2, 4.3, 4.4)
+    ]
+    names = [f"cscl-{i}" for i in range(len(cells))]
+    here = assess_stability(cells, names, max_steps=2, workers=1)
+    spread = assess_stability(cells, names, max_steps=2, workers=2)
+    assert [r.file for r in spread] == names
+    assert [r.to_json() for r in spread] == [r.to_json() for r in here]

@@ -102,26 +102,39 @@ def predict(
     is built directly (no file); its record is named ``names[i]`` if given (one name per
     Structure, in order) else ``structure[i]`` (i: its position in ``inputs``). A structure
     that fails (unreadable CIF, no neighbour within the cutoff) gets an ``error`` record and
-    the others are still predicted. ``workers``: processes reading CIFs (default: all cores);
-    ``strict``: a CIF with a warning fails too (see :mod:`supercon3d.data.contract`)."""
+    the others are still predicted. ``workers``: processes reading and predicting CIFs
+    (default: all cores); ``strict``: a CIF with a warning fails too (see
+    :mod:`supercon3d.data.contract`)."""
     from supercon3d.data.cif import expand_cif_paths
+    from supercon3d.models.shipped import shipped_model_dir
     from supercon3d.models.superconductor import SuperconductorClassifier
-    from supercon3d.screening.predict import predict_prepared, prepare_files, prepare_structure
+    from supercon3d.screening.predict import (
+        predict_files_from,
+        predict_prepared,
+        prepare_structure,
+    )
 
     items, name_of = _named_inputs(inputs, names)
-    model = ensemble(checkpoints)
-    settings = model.graph_settings
     files = {i: expand_cif_paths([item]) for i, item in enumerate(items) if i not in name_of}
     paths = [path for group in files.values() for path in group]
-    with progress("reading CIFs", len(paths)) as advance:
-        prepared = iter(prepare_files(paths, settings, workers, advance, strict))
+    source = (Path(checkpoints or shipped_model_dir()).resolve(), True)
+    with progress("predicting CIFs", len(paths)) as advance:
+        from_files = iter(predict_files_from(paths, source, workers, advance, strict, True))
+    structures = []
+    if name_of:
+        model = ensemble(checkpoints)
+        structures = [
+            prepare_structure(items[i], name, model.graph_settings) for i, name in name_of.items()
+        ]
+        structures = predict_prepared(structures, model, SuperconductorClassifier.shipped())
+    from_structures = iter(structures)
     outcomes = []
-    for i, item in enumerate(items):
+    for i in range(len(items)):
         if i in files:
-            outcomes += [next(prepared) for _ in files[i]]
+            outcomes += [next(from_files) for _ in files[i]]
         else:
-            outcomes.append(prepare_structure(item, name_of[i], settings))
-    return predict_prepared(outcomes, model, SuperconductorClassifier.shipped())
+            outcomes.append(next(from_structures))
+    return outcomes
 
 
 def explain(
@@ -573,12 +586,14 @@ def stability(
     potential: str | None = None,
     max_steps: int | None = None,
     progress: ProgressFactory = no_progress,
+    workers: int | None = None,
 ) -> list[StabilityRecord]:
     """Relax each structure with a machine-learned potential (default CHGNet; ``max_steps``
     FIRE steps at most) and place it on that potential's reference hull: energy (eV/atom),
     e_above_hull (eV/atom), hull coverage, convergence. ``inputs`` as for :func:`predict`;
-    one record per structure, in order, failures in ``error``. Needs the ``stability`` extra
-    (``PotentialUnavailableError`` otherwise)."""
+    one record per structure, in order, failures in ``error``; ``workers``: relaxations at
+    once (default: all cores). Needs the ``stability`` extra (``PotentialUnavailableError``
+    otherwise)."""
     from supercon3d.stability import DEFAULT_MAX_STEPS, DEFAULT_POTENTIAL, assess_stability
     from supercon3d.stability.assess import StabilityRecord
     from supercon3d.stability.potentials import check_potential
@@ -588,7 +603,9 @@ def stability(
     read = _read_structures(inputs, names)
     good = [(name, structure) for name, structure, error in read if error is None]
     assessed = iter(
-        assess_stability([s for _, s in good], [n for n, _ in good], potential, steps, progress)
+        assess_stability(
+            [s for _, s in good], [n for n, _ in good], potential, steps, progress, workers
+        )
     )
     return [
         next(assessed) if error is None else StabilityRecord(name, error=error, potential=potential)

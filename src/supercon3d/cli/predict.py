@@ -128,7 +128,7 @@ def predict(
     explain: bool = typer.Option(False, help="Per-site importance from last-block attention."),
     explain_png: Path | None = typer.Option(None, help="With --explain: folder for bar charts."),
     workers: int | None = typer.Option(
-        None, min=1, help="Processes reading CIFs (default: all cores)."
+        None, min=1, help="Processes reading and predicting CIFs (default: all cores)."
     ),
 ) -> None:
     """Predict Tc (K) for ordered or disordered crystals: ensemble mean of ln Tc and its spread.

@@ -84,6 +84,9 @@ def stability(
     max_steps: int | None = typer.Option(
         None, min=0, help="FIRE steps per relaxation (default 100; 0: static energy)."
     ),
+    workers: int | None = typer.Option(
+        None, min=1, help="Relaxations run at once, one process each (default: all cores)."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the records as JSON on stdout."),
     out: Path | None = typer.Option(None, help="Write the records to FILE.json or FILE.csv."),
     force: bool = typer.Option(False, "--force", help="Let --out replace an existing file."),
@@ -108,7 +111,9 @@ def stability(
     if out is not None:
         check_output(out, files, force)
     progress = no_progress if as_json else progress_bar
-    records = api.stability(files, potential=potential, max_steps=max_steps, progress=progress)
+    records = api.stability(
+        files, potential=potential, max_steps=max_steps, progress=progress, workers=workers
+    )
     rows = [record.to_json() for record in records]
     if as_json:
         print(json.dumps(finite_or_none(rows), indent=1))

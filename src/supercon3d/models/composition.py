@@ -43,6 +43,7 @@ MAX_CACHED_COMPOSITIONS = 50_000
 formula table and 3DSC together fit."""
 _CACHE_DECIMALS = 9
 _MEMORY = LruCache(MAX_CACHED_COMPOSITIONS)
+_CANONICAL_MEMORY = LruCache(MAX_CACHED_COMPOSITIONS)
 
 
 def _cache_id(composition: Composition) -> str:
@@ -56,13 +57,15 @@ class MagpieFeaturizer:
     ``cache_folder``: where the on-disk CSV cache lives (new compositions are appended to it,
     one line each); None keeps the cache in process only.
     ``canonical``: describe each composition by its cache key (fractions rounded to 9
-    decimals) in a cache of its own, so that a prediction never depends on which nearly equal
-    composition (e.g. occupancies stored as float32) was seen first; used for predicting.
+    decimals) in a cache of its own (shared by every canonical featurizer of the process: the
+    Tc models and the classifier describe a composition once), so that a prediction never
+    depends on which nearly equal composition (e.g. occupancies stored as float32) was seen
+    first; used for predicting.
     """
 
     def __init__(self, cache_folder: str | os.PathLike | None = None, canonical: bool = False):
         self.canonical = canonical
-        self._memory = LruCache(MAX_CACHED_COMPOSITIONS) if canonical else _MEMORY
+        self._memory = _CANONICAL_MEMORY if canonical else _MEMORY
         self._featurizer = ElementProperty.from_preset(MAGPIE_PRESET)
         self.labels: list[str] = list(self._featurizer.feature_labels())
         self.settings_hash = hashlib.sha256(

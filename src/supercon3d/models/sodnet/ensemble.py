@@ -123,10 +123,18 @@ def is_shipped_model(folder: str | os.PathLike) -> bool:
 class SODNetEnsemble:
     """The fold models of a run, averaged in ln Tc; their spread is the uncertainty.
 
-    ``intervals``: the run's conformal calibration (``intervals.json``), if it has one."""
+    ``intervals``: the run's conformal calibration (``intervals.json``), if it has one.
+    ``source``: the (folder, blend) it was read from (:meth:`from_dir`), with which another
+    process loads the same ensemble; None for one assembled in memory."""
 
-    def __init__(self, members: Sequence[Member], intervals: IntervalCalibration | None = None):
+    def __init__(
+        self,
+        members: Sequence[Member],
+        intervals: IntervalCalibration | None = None,
+        source: tuple[Path, bool] | None = None,
+    ):
         self.intervals = intervals
+        self.source = source
         if not members:
             raise ValueError("an ensemble needs at least one checkpoint")
         configs = {m.model.config for m in members}
@@ -193,7 +201,7 @@ class SODNetEnsemble:
             intervals = read_calibration(folder)
         except ValueError as error:
             raise CheckpointError(folder / INTERVALS_FILE, str(error).split(": ", 1)[-1]) from None
-        return cls(members, intervals)
+        return cls(members, intervals, (folder.resolve(), blend))
 
     @classmethod
     def shipped(cls, name: str = DEFAULT_MODEL, blend: bool = True) -> SODNetEnsemble:
