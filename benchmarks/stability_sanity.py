@@ -83,8 +83,26 @@ def main() -> None:
     summarize(records, args.potential)
 
 
+def placed_again(records: list[dict], potential: str) -> list[dict]:
+    """The records with ``e_above_hull`` and ``hull_incomplete`` recomputed from their
+    formula and energy by this version's hull rules (records of an older run included)."""
+    hull = reference_hull(potential)
+    for r in records:
+        if r["error"] is None and r["energy_per_atom"] is not None:
+            try:
+                position = hull.position(Composition(r["formula"]), r["energy_per_atom"])
+            except HullUnavailableError:
+                continue
+            r["e_above_hull"], r["hull_incomplete"] = (
+                position.e_above_hull,
+                position.hull_incomplete,
+            )
+    return records
+
+
 def summarize(records: list[dict], potential: str) -> None:
     """Print the figures of the module docstring for stability records (JSON form)."""
+    records = placed_again(records, potential)
     failed = [r for r in records if r["error"] is not None]
     placed = [r for r in records if r["error"] is None and r["e_above_hull"] is not None]
     complete = [r for r in placed if not r["hull_incomplete"]]

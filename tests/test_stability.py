@@ -112,16 +112,20 @@ def test_one_relaxation_and_an_element_outside_the_potential(tmp_path):
     cscl = Structure(Lattice.cubic(3.3), ["Cs+", "Cl-"], [[0, 0, 0], [0.5, 0.5, 0.5]])
     beyond = Structure(Lattice.cubic(3.0), ["Og"], [[0, 0, 0]])
     lonely = Structure(Lattice.cubic(12.0), ["Cu"], [[0, 0, 0]])
+    crowded = Structure(Lattice.cubic(3.0), ["Zr", "H", "H"], [[0, 0, 0], [0.5] * 3, [0.501] * 3])
     cif = tmp_path / "unreadable.cif"
     cif.write_text("not a cif")
-    records = api.stability([cscl, beyond, lonely, cif], ["cscl", "og", "gas"], max_steps=3)
-    relaxed, outside, isolated, unreadable = records
+    records = api.stability(
+        [cscl, beyond, lonely, crowded, cif], ["cscl", "og", "gas", "zrh2"], max_steps=3
+    )
+    relaxed, outside, isolated, overlapping, unreadable = records
     assert relaxed.error is None and relaxed.relaxed and relaxed.steps <= 3
     assert relaxed.formula == "CsCl" and relaxed.energy_per_atom < 0
     assert relaxed.e_above_hull is not None and not relaxed.hull_incomplete
     assert relaxed.structure is not None and "structure" not in relaxed.to_json()
     assert outside.error == "og: element Og outside the chgnet training set"
     assert isolated.error.startswith("gas: 1 atom(s) without a neighbour within 6 Å")
+    assert overlapping.error.startswith("zrh2: sites 1 and 2 are 0.005 Å apart (overlapping")
     assert unreadable.error.startswith(str(cif)) and "\n" not in unreadable.error
     assert all(JSON_KEYS <= set(r.to_json()) for r in records)
 

@@ -95,8 +95,10 @@ def stability(
     energy above the convex hull (eV/atom) against reference energies of the same potential.
 
     A disordered CIF is scored through its lowest-energy ordered approximant. hull
-    "incomplete": the chemical system lacks an elemental reference or any compound on the
-    reference hull, so a low e_above_hull does not mean stable. Needs the optional extra:
+    "incomplete": the chemical system lacks an elemental reference, or a pair of its elements
+    meets in no reference compound, or the candidate lies over 0.5 eV/atom below the hull; a
+    low e_above_hull then does not mean stable. --workers relaxations run at once. Needs the
+    optional extra:
     pip install -e ".\\[stability]". Exit status: 0 all done, 3 some failed, 1 none, 2 usage.
     """
     from supercon3d import api

@@ -80,11 +80,20 @@ def _lowest_ordering(structure: Structure, potential: Potential) -> tuple[Struct
     """``structure`` if ordered, else its approximant ordering of lowest static energy and a
     note saying so."""
     from supercon3d.stability.approximants import ordered_approximants
-    from supercon3d.stability.relax import static_energy_per_atom
+    from supercon3d.stability.relax import (
+        MIN_INTERATOMIC_DISTANCE,
+        RelaxationError,
+        overlapping_atoms,
+        static_energy_per_atom,
+    )
 
     if structure.is_ordered:
         return structure, None
-    orderings = ordered_approximants(structure)
+    orderings = [s for s in ordered_approximants(structure) if overlapping_atoms(s) is None]
+    if not orderings:
+        raise RelaxationError(
+            f"every ordered approximant puts atoms closer than {MIN_INTERATOMIC_DISTANCE:g} Å"
+        )
     energies = [static_energy_per_atom(ordering, potential) for ordering in orderings]
     best = orderings[energies.index(min(energies))]
     note = (
@@ -99,7 +108,13 @@ def assess_one(
 ) -> StabilityRecord:
     """The stability record of one structure (errors recorded, not raised)."""
     from supercon3d.stability.hull import HullUnavailableError, reference_hull
-    from supercon3d.stability.relax import NEIGHBOUR_CUTOFF, RelaxationError, isolated_atoms, relax
+    from supercon3d.stability.relax import (
+        NEIGHBOUR_CUTOFF,
+        RelaxationError,
+        isolated_atoms,
+        overlapping_atoms,
+        relax,
+    )
 
     structure = structure.copy()
     structure.remove_oxidation_states()  # the potential and the hull work on elements
@@ -108,6 +123,14 @@ def assess_one(
     if outside:
         record.error = (
             f"{name}: element {', '.join(outside)} outside the {potential.name} training set"
+        )
+        return record
+    overlap = overlapping_atoms(structure) if structure.is_ordered else None
+    if overlap is not None:
+        first, second, distance = overlap
+        record.error = (
+            f"{name}: sites {first} and {second} are {distance:.3f} Å apart (overlapping "
+            f"atoms); the {potential.name} energy would be meaningless"
         )
         return record
     isolated = isolated_atoms(structure)

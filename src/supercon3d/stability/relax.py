@@ -26,6 +26,10 @@ stability window."""
 NEIGHBOUR_CUTOFF = 6.0
 """Å: an atom without a neighbour this close is isolated (CHGNet's graph cutoff), and its
 energy would come from the potential's per-element offsets alone."""
+MIN_INTERATOMIC_DISTANCE = 0.5
+"""Å: two atoms closer than this overlap (H2, the shortest bond, is 0.74 Å). The potentials'
+energies are meaningless there, and CHGNet's three-body graph of such a cell can exhaust the
+memory (a SuperCon3D hydride CIF with H sites 0.005 Å apart took 24 GiB)."""
 STATIC_BATCH = 16
 """Structures per CHGNet call in :func:`static_energies`."""
 VOLUME_CHANGE_LIMIT = 0.3
@@ -54,6 +58,18 @@ def isolated_atoms(structure: Structure) -> int:
     """How many atoms have no neighbour within :data:`NEIGHBOUR_CUTOFF`."""
     centres = structure.get_neighbor_list(r=NEIGHBOUR_CUTOFF, exclude_self=True)[0]
     return len(structure) - len(set(centres.tolist()))
+
+
+def overlapping_atoms(structure: Structure) -> tuple[int, int, float] | None:
+    """The first pair of atoms (site indices, distance in Å) closer than
+    :data:`MIN_INTERATOMIC_DISTANCE`, periodic images included; None when there is none."""
+    centres, neighbours, _, distances = structure.get_neighbor_list(
+        r=MIN_INTERATOMIC_DISTANCE, exclude_self=True
+    )
+    if not len(centres):
+        return None
+    first = int(distances.argmin())
+    return int(centres[first]), int(neighbours[first]), float(distances[first])
 
 
 def static_energy_per_atom(structure: Structure, potential: Potential) -> float:
