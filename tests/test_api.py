@@ -73,6 +73,20 @@ def test_predict_matches_the_command_for_files_and_structures(cif_paths, mixed, 
     assert predictions[1].formula == "MgB2" and predictions[1].disorder_class == "O"
 
 
+def test_files_predicted_in_two_workers_equal_those_predicted_here():
+    from supercon3d.screening.predict import MIN_FILES_PER_PREDICT_WORKER
+
+    folder = dataset_path("supercon3d/cif")
+    files = sorted(folder.glob("*.cif"))[: 2 * MIN_FILES_PER_PREDICT_WORKER]
+    spread = api.predict(files, workers=2)
+    here = api.predict(files, workers=1)
+    assert [p.file for p in spread] == [str(f) for f in files]
+    for a, b in zip(spread, here):
+        assert a.error == b.error and a.p_superconductor == b.p_superconductor
+        assert a.ln_tc == pytest.approx(b.ln_tc, abs=LN_TC_TOLERANCE)
+        assert a.error is not None or a.graph.num_nodes == b.graph.num_nodes
+
+
 def test_the_second_call_reuses_the_loaded_ensemble(rocksalt, monkeypatch):
     api.predict(rocksalt)
     loads = []

@@ -152,3 +152,12 @@ def test_relaxations_in_two_processes_equal_those_run_here():
     spread = assess_stability(cells, names, max_steps=2, workers=2)
     assert [r.file for r in spread] == names
     assert [r.to_json() for r in spread] == [r.to_json() for r in here]
+
+
+def test_a_collapsing_cell_is_stopped_as_a_failed_relaxation():
+    from supercon3d.stability.potentials import load_potential, potential_threads
+    from supercon3d.stability.relax import RelaxationError, relax
+
+    swollen = Structure(Lattice.cubic(4.5), ["Cs", "Cl"], [[0, 0, 0], [0.5, 0.5, 0.5]])
+    with potential_threads(), pytest.raises(RelaxationError, match="collapsed"):
+        relax(swollen, load_potential("chgnet"), max_steps=200, max_volume_loss=0.05)

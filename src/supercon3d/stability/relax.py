@@ -2,8 +2,10 @@
 (``FrechetCellFilter``), a bounded number of steps.
 
 A run that ends at the step limit is returned with ``converged=False`` (its energy is an upper
-bound of the relaxed one); a run whose energy stops being finite or whose volume changes by
-more than :data:`VOLUME_CHANGE_LIMIT` is flagged in ``warning``.
+bound of the relaxed one); a run whose volume changes by more than
+:data:`VOLUME_CHANGE_LIMIT` is flagged in ``warning``; one whose energy stops being finite or
+whose cell loses more than :data:`MAX_VOLUME_LOSS` of its volume fails
+(:class:`RelaxationError`).
 """
 
 from __future__ import annotations
@@ -12,10 +14,16 @@ import contextlib
 import io
 import math
 from dataclasses import dataclass
+from functools import partial
+from typing import TYPE_CHECKING
 
 from pymatgen.core import Structure
 
 from supercon3d.stability.potentials import Potential
+
+if TYPE_CHECKING:
+    from ase import Atoms
+    from ase.optimize.optimize import Optimizer
 
 DEFAULT_MAX_STEPS = 100
 """FIRE steps per relaxation (positions and cell together)."""
@@ -34,6 +42,10 @@ STATIC_BATCH = 16
 """Structures per CHGNet call in :func:`static_energies`."""
 VOLUME_CHANGE_LIMIT = 0.3
 """A relative volume change beyond ±30 % is flagged as a collapse (or blow-up)."""
+MAX_VOLUME_LOSS = 0.5
+"""A relaxation whose cell loses more than this share of its volume is stopped as failed:
+the cell is unphysical, and each step of a collapsing cell costs more (a generated cell
+collapsing under CHGNet grew to 10 GiB and ran for 20 minutes on one core)."""
 
 
 class RelaxationError(ValueError):
@@ -84,14 +96,28 @@ def static_energy_per_atom(structure: Structure, potential: Potential) -> float:
     return energy
 
 
+def _stop_on_collapse(
+    atoms: Atoms, start_volume: float, optimizer: Optimizer, max_loss: float
+) -> None:
+    """Raise :class:`RelaxationError` once the cell has lost over ``max_loss`` of
+    ``start_volume`` (Å³); called after every optimizer step."""
+    loss = 1.0 - atoms.get_volume() / start_volume
+    if loss > max_loss:
+        raise RelaxationError(
+            f"the cell collapsed (volume -{loss:.0%}) after {optimizer.nsteps} steps; stopped"
+        )
+
+
 def relax(
     structure: Structure,
     potential: Potential,
     max_steps: int = DEFAULT_MAX_STEPS,
     relax_cell: bool = True,
+    max_volume_loss: float = MAX_VOLUME_LOSS,
 ) -> Relaxation:
     """Relax an ordered ``structure`` (positions, and the cell with ``relax_cell``) with at
-    most ``max_steps`` FIRE steps; ``max_steps=0`` gives the static energy."""
+    most ``max_steps`` FIRE steps; ``max_steps=0`` gives the static energy. A cell losing
+    more than ``max_volume_loss`` of its volume stops the run (:class:`RelaxationError`)."""
     from ase.filters import FrechetCellFilter
     from ase.optimize import FIRE
     from pymatgen.io.ase import AseAtomsAdaptor
@@ -104,6 +130,7 @@ def relax(
     if max_steps > 0:
         with contextlib.redirect_stdout(io.StringIO()):
             optimizer = FIRE(FrechetCellFilter(atoms) if relax_cell else atoms, logfile=None)
+            optimizer.attach(partial(_stop_on_collapse, atoms, volume, optimizer, max_volume_loss))
             converged = bool(optimizer.run(fmax=FORCE_TOLERANCE, steps=max_steps))
         steps = int(optimizer.nsteps)
     energy = float(atoms.get_potential_energy()) / len(atoms)
