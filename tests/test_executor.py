@@ -193,3 +193,38 @@ def test_read_cifs_in_workers_reports_an_empty_file_among_40(tmp_path, monkeypat
     assert len(result.failures) == 1
     assert isinstance(result.failures[0], CifReadError)
     assert str(result.failures[0]).startswith(str(tmp_path / "empty.cif"))
+
+
+ORPHAN_SCRIPT = """
+import os, time
+from supercon3d.executor import LocalExecutor
+
+def own_pid(_):
+    return os.getpid()
+
+if __name__ == "__main__":
+    pool = LocalExecutor(1)
+    pid = pool.submit(own_pid, None).result()
+    print(pid, flush=True)
+    pool.submit(time.sleep, 120)
+    time.sleep(120)
+"""
+
+
+def test_a_worker_leaves_when_its_parent_is_killed(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    script = tmp_path / "parent.py"
+    script.write_text(ORPHAN_SCRIPT)
+    parent = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    worker = int(parent.stdout.readline())
+    parent.send_signal(signal.SIGKILL)
+    parent.wait()
+    deadline = time.monotonic() + 10 * executor_module.PARENT_POLL_SECONDS
+    while time.monotonic() < deadline and Path(f"/proc/{worker}").exists():
+        time.sleep(0.1)
+    status = Path(f"/proc/{worker}/stat")
+    assert not status.exists() or status.read_text().split()[2] == "Z"  # gone (or a zombie)

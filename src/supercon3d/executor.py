@@ -24,6 +24,7 @@ import queue
 import signal
 import sys
 import threading
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Hashable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -42,6 +43,8 @@ MIN_ITEMS_PER_WORKER = 256
 """Fewest items worth starting a worker for. Its imports take about 1 s for CIF reading and
 5 s once torch is needed: the time to read 250 CIFs (4 ms each) or to read and build 340
 graphs (14 ms each), measured on 2 cores."""
+PARENT_POLL_SECONDS = 1.0
+"""How often a worker checks that the process that started it still runs."""
 REPORT_POLL_SECONDS = 0.2
 """How often :meth:`LocalExecutor.map_unordered` checks for a broken pool while it waits."""
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
@@ -155,11 +158,21 @@ def _one_thread() -> None:
         sys.modules["torch"].set_num_threads(1)
 
 
+def _leave_when_orphaned(parent: int) -> None:
+    """Poll (every :data:`PARENT_POLL_SECONDS`) until the process that started this worker
+    is gone, then leave at once: a parent killed outright (SIGKILL, SIGTERM) would otherwise
+    leave the worker running its task to the end (a relaxation: minutes)."""
+    while os.getppid() == parent:
+        time.sleep(PARENT_POLL_SECONDS)
+    os._exit(1)
+
+
 def _start_worker(messages: Any, shared: Any) -> None:
-    """Worker initializer: Ctrl-C ends the worker quietly, one torch thread, the report queue
-    and the shared object."""
+    """Worker initializer: Ctrl-C ends the worker quietly, so does the end of its parent; one
+    torch thread, the report queue and the shared object."""
     global _messages, _shared
     signal.signal(signal.SIGINT, _leave_on_interrupt)
+    threading.Thread(target=_leave_when_orphaned, args=(os.getppid(),), daemon=True).start()
     _one_thread()
     _messages, _shared = messages, shared
 
