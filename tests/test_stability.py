@@ -113,12 +113,15 @@ def test_one_relaxation_and_an_element_outside_the_potential(tmp_path):
     beyond = Structure(Lattice.cubic(3.0), ["Og"], [[0, 0, 0]])
     lonely = Structure(Lattice.cubic(12.0), ["Cu"], [[0, 0, 0]])
     crowded = Structure(Lattice.cubic(3.0), ["Zr", "H", "H"], [[0, 0, 0], [0.5] * 3, [0.501] * 3])
+    packed = Structure(Lattice.cubic(1.0), ["H"], [[0, 0, 0]])  # 1 Å³/atom
     cif = tmp_path / "unreadable.cif"
     cif.write_text("not a cif")
     records = api.stability(
-        [cscl, beyond, lonely, crowded, cif], ["cscl", "og", "gas", "zrh2"], max_steps=3
+        [cscl, beyond, lonely, crowded, packed, cif],
+        ["cscl", "og", "gas", "zrh2", "dense"],
+        max_steps=3,
     )
-    relaxed, outside, isolated, overlapping, unreadable = records
+    relaxed, outside, isolated, overlapping, dense, unreadable = records
     assert relaxed.error is None and relaxed.relaxed and relaxed.steps <= 3
     assert relaxed.formula == "CsCl" and relaxed.energy_per_atom < 0
     assert relaxed.e_above_hull is not None and not relaxed.hull_incomplete
@@ -126,6 +129,7 @@ def test_one_relaxation_and_an_element_outside_the_potential(tmp_path):
     assert outside.error == "og: element Og outside the chgnet training set"
     assert isolated.error.startswith("gas: 1 atom(s) without a neighbour within 6 Å")
     assert overlapping.error.startswith("zrh2: sites 1 and 2 are 0.005 Å apart (overlapping")
+    assert dense.error.startswith("dense: 514 neighbours per atom within 5 Å, denser than any")
     assert unreadable.error.startswith(str(cif)) and "\n" not in unreadable.error
     assert all(JSON_KEYS <= set(r.to_json()) for r in records)
 

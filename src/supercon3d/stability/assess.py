@@ -109,9 +109,12 @@ def assess_one(
     """The stability record of one structure (errors recorded, not raised)."""
     from supercon3d.stability.hull import HullUnavailableError, reference_hull
     from supercon3d.stability.relax import (
+        DENSITY_RADIUS,
+        MAX_NEIGHBOURS_PER_ATOM,
         NEIGHBOUR_CUTOFF,
         RelaxationError,
         isolated_atoms,
+        neighbours_per_atom,
         overlapping_atoms,
         relax,
     )
@@ -131,6 +134,13 @@ def assess_one(
         record.error = (
             f"{name}: sites {first} and {second} are {distance:.3f} Å apart (overlapping "
             f"atoms); the {potential.name} energy would be meaningless"
+        )
+        return record
+    crowding = neighbours_per_atom(structure)
+    if crowding > MAX_NEIGHBOURS_PER_ATOM:
+        record.error = (
+            f"{name}: {crowding:.0f} neighbours per atom within {DENSITY_RADIUS:g} Å, denser "
+            f"than any known solid (at most {MAX_NEIGHBOURS_PER_ATOM}); not relaxed"
         )
         return record
     isolated = isolated_atoms(structure)

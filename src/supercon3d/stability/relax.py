@@ -38,6 +38,14 @@ MIN_INTERATOMIC_DISTANCE = 0.5
 """Å: two atoms closer than this overlap (H2, the shortest bond, is 0.74 Å). The potentials'
 energies are meaningless there, and CHGNet's three-body graph of such a cell can exhaust the
 memory (a SuperCon3D hydride CIF with H sites 0.005 Å apart took 24 GiB)."""
+DENSITY_RADIUS = 5.0
+"""Å: the radius of CHGNet's atom graph, within which neighbours are counted."""
+MAX_NEIGHBOURS_PER_ATOM = 350
+"""Neighbours per atom within :data:`DENSITY_RADIUS`, on average, above which a cell is
+refused as denser than any known solid: the densest SuperCon3D structures, superhydrides at
+100-250 GPa, have up to 285 (BeH2 261), a metal at ambient pressure 40-80. A generated
+Sc-Be-H cell with 417 (1.2 Å³/atom) took CHGNet's three-body graph 2.5 GiB and minutes per
+relaxation step."""
 STATIC_BATCH = 16
 """Structures per CHGNet call in :func:`static_energies`."""
 VOLUME_CHANGE_LIMIT = 0.3
@@ -70,6 +78,12 @@ def isolated_atoms(structure: Structure) -> int:
     """How many atoms have no neighbour within :data:`NEIGHBOUR_CUTOFF`."""
     centres = structure.get_neighbor_list(r=NEIGHBOUR_CUTOFF, exclude_self=True)[0]
     return len(structure) - len(set(centres.tolist()))
+
+
+def neighbours_per_atom(structure: Structure) -> float:
+    """Mean number of neighbours per atom within :data:`DENSITY_RADIUS` (images included)."""
+    centres = structure.get_neighbor_list(r=DENSITY_RADIUS, exclude_self=True)[0]
+    return len(centres) / len(structure)
 
 
 def overlapping_atoms(structure: Structure) -> tuple[int, int, float] | None:
