@@ -47,3 +47,22 @@ def test_folder_with_a_broken_file_reads_the_rest(tmp_path):
 def test_empty_folder_is_a_clear_error(tmp_path):
     with pytest.raises(CifReadError, match="no .cif files"):
         read_cif_folder(tmp_path)
+
+
+def test_written_cifs_have_unique_site_labels(tmp_path):
+    import warnings
+
+    from pymatgen.core import Lattice, Structure
+
+    from supercon3d.data.cif import write_cif
+
+    doped = Structure(
+        Lattice.cubic(4.0), ["Pb", {"Pb": 0.8, "Bi": 0.2}], [[0, 0, 0], [0.5, 0.5, 0.5]],
+        labels=["Pb2", "Pb2"],
+    )  # fmt: skip
+    path = tmp_path / "doped.cif"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # pymatgen warns on writing repeated labels
+        write_cif(doped, path)
+    record = read_cif(path)
+    assert record.structure.composition == doped.composition

@@ -16,9 +16,8 @@ from pathlib import Path
 
 import pandas as pd
 from pymatgen.core import Structure
-from pymatgen.io.cif import CifWriter
 
-from supercon3d.data.cif import read_cif
+from supercon3d.data.cif import read_cif, write_cif
 
 TABLE_FILE = "table.csv"
 DROPPED_FILE = "dropped.csv"
@@ -90,7 +89,7 @@ class StageStore:
         shutil.rmtree(temporary, ignore_errors=True)
         (temporary / CIF_FOLDER).mkdir(parents=True)
         for candidate, structure in result.structures.items():
-            CifWriter(structure).write_file(temporary / CIF_FOLDER / f"{candidate}.cif")
+            write_cif(structure, temporary / CIF_FOLDER / f"{candidate}.cif")
         table = result.table.copy()
         table["file"] = [cif_path(result.name, candidate) for candidate in table["id"]]
         table.to_csv(temporary / TABLE_FILE, index=False)

@@ -15,10 +15,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from pymatgen.core import Composition, Structure
-from pymatgen.io.cif import CifWriter
 from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
 
-from supercon3d.data.cif import CifReadError, read_cif
+from supercon3d.data.cif import CifReadError, read_cif, write_cif
 from supercon3d.generation.metrics import (
     Fingerprints,
     composition_is_valid,
@@ -148,7 +147,7 @@ def write_run(
     folder = Path(folder)
     (folder / CIF_FOLDER).mkdir(parents=True, exist_ok=True)
     for structure, candidate in zip(structures, candidates):
-        CifWriter(structure).write_file(folder / candidate.file)
+        write_cif(structure, folder / candidate.file)
     table = pd.DataFrame([asdict(c) for c in candidates], columns=CSV_COLUMNS)
     table.to_csv(folder / CANDIDATES_FILE, index=False)
     (folder / RUN_FILE).write_text(json.dumps(info, indent=1))
