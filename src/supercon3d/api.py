@@ -106,7 +106,7 @@ def predict(
     (default: all cores); ``strict``: a CIF with a warning fails too (see
     :mod:`supercon3d.data.contract`)."""
     from supercon3d.data.cif import expand_cif_paths
-    from supercon3d.models.shipped import shipped_model_dir
+    from supercon3d.models.sodnet.ensemble import ensemble_source
     from supercon3d.models.superconductor import SuperconductorClassifier
     from supercon3d.screening.predict import (
         predict_files_from,
@@ -117,9 +117,10 @@ def predict(
     items, name_of = _named_inputs(inputs, names)
     files = {i: expand_cif_paths([item]) for i, item in enumerate(items) if i not in name_of}
     paths = [path for group in files.values() for path in group]
-    source = (Path(checkpoints or shipped_model_dir()).resolve(), True)
     with progress("predicting CIFs", len(paths)) as advance:
-        from_files = iter(predict_files_from(paths, source, workers, advance, strict, True))
+        from_files = iter(
+            predict_files_from(paths, ensemble_source(checkpoints), workers, advance, strict, True)
+        )
     structures = []
     if name_of:
         model = ensemble(checkpoints)

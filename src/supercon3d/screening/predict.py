@@ -14,7 +14,6 @@ import math
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 from pymatgen.core import Composition, Structure
@@ -25,7 +24,7 @@ from supercon3d.data.taxonomy import classify_disorder
 from supercon3d.executor import make_executor
 from supercon3d.graphs import CrystalGraph, GraphSettings
 from supercon3d.graphs.crystal_graph import GraphBuildError, graph_arrays, structure_to_graph
-from supercon3d.models.sodnet.ensemble import SODNetEnsemble, load_ensemble
+from supercon3d.models.sodnet.ensemble import EnsembleSource, SODNetEnsemble, load_ensemble
 from supercon3d.models.structure_features import structure_descriptors
 from supercon3d.models.superconductor import SuperconductorClassifier
 
@@ -163,22 +162,12 @@ def prepare_files(
     return outcomes
 
 
-EnsembleSource = tuple[Path, bool]
-"""Where an ensemble is read from: its run folder and whether it is blended (see
-:func:`~supercon3d.models.sodnet.ensemble.load_ensemble`)."""
-
-
 def _predict_chunk(job: tuple[list[str], EnsembleSource, bool, bool]) -> list[TcPrediction]:
     """Read and predict a chunk of files with the ensemble loaded from ``source`` (once per
     process); P(superconductor) from the shipped classifier with ``classify``."""
     paths, source, strict, classify = job
     ensemble = load_ensemble(*source)
-    outcomes = []
-    for path in paths:
-        outcome, arrays = _prepare((path, ensemble.graph_settings, strict))
-        if arrays is not None:
-            outcome.graph = CrystalGraph.from_arrays(arrays)
-        outcomes.append(outcome)
+    outcomes = prepare_files(paths, ensemble.graph_settings, workers=1, strict=strict)
     classifier = SuperconductorClassifier.shipped() if classify else None
     return predict_prepared(outcomes, ensemble, classifier)
 

@@ -36,6 +36,11 @@ BLEND_FILE = "blend.json"
 PRIOR_FILE = "prior.txt.xz"
 
 
+EnsembleSource = tuple[Path, bool]
+"""Where an ensemble is read from: its run folder (resolved) and whether it is blended; with
+it another process loads the same ensemble (:func:`load_ensemble`)."""
+
+
 def composition_model_file(fold: int) -> str:
     """Where a run folder keeps fold ``fold``'s composition model."""
     return f"composition/fold{fold}.txt.xz"
@@ -131,7 +136,7 @@ class SODNetEnsemble:
         self,
         members: Sequence[Member],
         intervals: IntervalCalibration | None = None,
-        source: tuple[Path, bool] | None = None,
+        source: EnsembleSource | None = None,
     ):
         self.intervals = intervals
         self.source = source
@@ -201,7 +206,7 @@ class SODNetEnsemble:
             intervals = read_calibration(folder)
         except ValueError as error:
             raise CheckpointError(folder / INTERVALS_FILE, str(error).split(": ", 1)[-1]) from None
-        return cls(members, intervals, (folder.resolve(), blend))
+        return cls(members, intervals, ensemble_source(folder, blend))
 
     @classmethod
     def shipped(cls, name: str = DEFAULT_MODEL, blend: bool = True) -> SODNetEnsemble:
@@ -250,9 +255,14 @@ def _cached_ensemble(folder: Path, blend: bool, state: tuple[FileState, ...]) ->
     return SODNetEnsemble.from_dir(folder, blend)
 
 
+def ensemble_source(folder: str | os.PathLike | None = None, blend: bool = True) -> EnsembleSource:
+    """The :data:`EnsembleSource` of a run folder (default: the shipped model)."""
+    return Path(folder or shipped_model_dir()).resolve(), blend
+
+
 def load_ensemble(folder: str | os.PathLike | None = None, blend: bool = True) -> SODNetEnsemble:
     """The ensemble of a run folder (default: the shipped model), loaded once per process: a
     later call with the same folder and ``blend`` returns the same object while the folder's
     files are unchanged. The ensemble is shared, so it is read-only (members are frozen)."""
-    folder = Path(folder or shipped_model_dir()).resolve()
+    folder, blend = ensemble_source(folder, blend)
     return _cached_ensemble(folder, blend, folder_state(folder))
