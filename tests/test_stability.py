@@ -1,5 +1,6 @@
-"""Stability filter: reference hull and its coverage, ordered approximants, prototypes, the
-potentials' loading (a missing package is one line), one real relaxation and the command."""
+"""Stability filter: reference hull and its coverage, its completion with prototype binaries
+(cached), ordered approximants, prototypes, the potentials' loading (a missing package is one
+line), one real relaxation and the command."""
 
 from __future__ import annotations
 
@@ -11,16 +12,25 @@ from pymatgen.core import Composition, Lattice, Structure
 from typer.testing import CliRunner
 
 from supercon3d.cli.main import app
-from supercon3d.stability import potentials
+from supercon3d.executor import SerialExecutor
+from supercon3d.stability import completion, potentials
 from supercon3d.stability.approximants import MAX_APPROXIMANT_SITES, ordered_approximants
 from supercon3d.stability.hull import (
     MAX_BELOW_HULL,
     HullUnavailableError,
     ReferenceHull,
+    binaries_path,
+    reference_hull,
+    shipped_entries,
     write_reference_table,
 )
 from supercon3d.stability.potentials import PotentialUnavailableError, check_potential
-from supercon3d.stability.prototypes import elemental_prototypes
+from supercon3d.stability.prototypes import (
+    CLOSEST_SHARE,
+    MIN_RADIUS,
+    binary_prototypes,
+    elemental_prototypes,
+)
 
 JSON_KEYS = {"file", "formula", "energy_per_atom", "e_above_hull", "hull_incomplete",
              "relaxed", "converged", "error"}  # fmt: skip
@@ -63,6 +73,41 @@ def test_reference_table_round_trip(tmp_path, hull):
     path = tmp_path / "t.csv.gz"
     write_reference_table(path, [(f, e, s) for f, (e, s) in hull.entries.items()])
     assert ReferenceHull.from_file(path).entries == hull.entries
+
+
+def test_missing_pairs_of_the_systems_met_once_each_and_only_with_elemental_references(hull):
+    systems = [frozenset({"K", "Na", "Cl"}), frozenset({"K", "Cl"}), frozenset({"Na", "Og"})]
+    assert completion.missing_pairs(hull, systems) == [("Cl", "K"), ("K", "Na")]
+    assert completion.missing_pairs(hull, [frozenset({"Na", "Cl"})]) == []
+
+
+def test_the_hull_reads_the_cached_binaries_beside_the_shipped_table(monkeypatch, tmp_path):
+    monkeypatch.setenv("SUPERCON3D_CACHE", str(tmp_path))
+    cached = binaries_path("chgnet")
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    shipped = shipped_entries("chgnet")
+    formula, (energy, _) = next(iter(shipped.items()))
+    write_reference_table(cached, [(formula, energy - 1.0, "lower"), ("Og", -1.0, "og")])
+    entries = reference_hull("chgnet").entries
+    assert entries[formula] == (pytest.approx(energy - 1.0), "lower") and "Og" in entries
+    write_reference_table(cached, [(formula, energy + 1.0, "higher")])
+    assert reference_hull("chgnet").entries[formula] == shipped[formula]
+    cached.write_bytes(b"not gzip")
+    with pytest.warns(UserWarning, match="unreadable"):
+        assert reference_hull("chgnet").entries == shipped
+
+
+def test_binary_prototypes_cover_five_stoichiometries_in_small_cells():
+    cells = binary_prototypes("Ag", "Ca")
+    assert len(cells) == 10 and all(2 <= len(cell) <= 4 for cell in cells.values())
+    formulas = {cell.composition.reduced_formula for cell in cells.values()}
+    assert formulas == {"CaAg", "CaAg2", "Ca2Ag", "CaAg3", "Ca3Ag"}
+    for symbols in (("Ag", "Ca"), ("H", "S")):  # H-S: S-S would sit 0.87 Å apart in AlB2
+        for name, cell in binary_prototypes(*symbols).items():
+            radii = [max(MIN_RADIUS, site.specie.atomic_radius) for site in cell]
+            i, j, _, distances = cell.get_neighbor_list(r=6.0)
+            closest = min(d / (radii[a] + radii[b]) for a, b, d in zip(i, j, distances))
+            assert closest >= CLOSEST_SHARE - 1e-6, name
 
 
 def test_approximants_are_ordered_small_and_keep_the_rounded_composition():
@@ -165,3 +210,33 @@ def test_a_collapsing_cell_is_stopped_as_a_failed_relaxation():
     swollen = Structure(Lattice.cubic(4.5), ["Cs", "Cl"], [[0, 0, 0], [0.5, 0.5, 0.5]])
     with potential_threads(), pytest.raises(RelaxationError, match="collapsed"):
         relax(swollen, load_potential("chgnet"), max_steps=200, max_volume_loss=0.05)
+
+
+def test_a_missing_pair_is_completed_once_and_its_systems_become_complete(monkeypatch, tmp_path):
+    monkeypatch.setenv("SUPERCON3D_CACHE", str(tmp_path))
+    calcium_silver = frozenset({"Ag", "Ca"})
+    before = reference_hull("chgnet")
+    assert completion.missing_pairs(before, [calcium_silver]) == [("Ag", "Ca")]
+    assert before.position(Composition("CaAg2"), -2.8).hull_incomplete
+    with SerialExecutor() as executor:
+        after = completion.complete_hull([("Ag", "Ca")], "chgnet", executor, max_steps=3)
+    binaries = {"CaAg", "CaAg2", "Ca2Ag", "CaAg3", "Ca3Ag"}
+    assert all(after.entries[f][1].startswith("prototype-") for f in binaries)
+    assert not after.position(Composition("CaAg2"), -2.8).hull_incomplete
+    assert completion.missing_pairs(reference_hull("chgnet"), [calcium_silver]) == []
+
+
+def test_only_structures_within_the_window_of_the_incomplete_hull_get_it_completed(
+    monkeypatch, tmp_path
+):
+    from supercon3d.stability import assess_stability
+
+    monkeypatch.setenv("SUPERCON3D_CACHE", str(tmp_path))
+    stretched = binary_prototypes("Ag", "Ca")["cscl-AB"]
+    stretched.scale_lattice(stretched.volume * 2.0)
+    (far,) = assess_stability([stretched], ["far"], max_steps=0, completion_window=0.1)
+    assert far.hull_incomplete and far.e_above_hull > 0.1
+    assert not binaries_path("chgnet").exists()
+    (placed,) = assess_stability([stretched], ["far"], max_steps=0)
+    assert not placed.hull_incomplete and placed.e_above_hull > far.e_above_hull
+    assert binaries_path("chgnet").exists()

@@ -588,13 +588,15 @@ def stability(
     max_steps: int | None = None,
     progress: ProgressFactory = no_progress,
     workers: int | None = None,
+    complete_hull: bool = True,
 ) -> list[StabilityRecord]:
     """Relax each structure with a machine-learned potential (default CHGNet; ``max_steps``
     FIRE steps at most) and place it on that potential's reference hull: energy (eV/atom),
     e_above_hull (eV/atom), hull coverage, convergence. ``inputs`` as for :func:`predict`;
     one record per structure, in order, failures in ``error``; ``workers``: relaxations at
-    once (default: all cores). Needs the ``stability`` extra (``PotentialUnavailableError``
-    otherwise)."""
+    once (default: all cores); ``complete_hull``: first relax prototype binaries for the
+    element pairs the hull lacks (cached; see :mod:`supercon3d.stability.completion`).
+    Needs the ``stability`` extra (``PotentialUnavailableError`` otherwise)."""
     from supercon3d.stability import DEFAULT_MAX_STEPS, DEFAULT_POTENTIAL, assess_stability
     from supercon3d.stability.assess import StabilityRecord
     from supercon3d.stability.potentials import check_potential
@@ -605,8 +607,14 @@ def stability(
     good = [(name, structure) for name, structure, error in read if error is None]
     assessed = iter(
         assess_stability(
-            [s for _, s in good], [n for n, _ in good], potential, steps, progress, workers
-        )
+            [s for _, s in good],
+            [n for n, _ in good],
+            potential,
+            steps,
+            progress,
+            workers=workers,
+            complete_hull=complete_hull,
+        )  # fmt: skip
     )
     return [
         next(assessed) if error is None else StabilityRecord(name, error=error, potential=potential)

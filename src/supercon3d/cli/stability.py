@@ -87,6 +87,10 @@ def stability(
     workers: int | None = typer.Option(
         None, min=1, help="Relaxations run at once, one process each (default: all cores)."
     ),
+    complete_hull: bool = typer.Option(
+        True,
+        help="Relax prototype binaries for element pairs the reference hull lacks (cached).",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the records as JSON on stdout."),
     out: Path | None = typer.Option(None, help="Write the records to FILE.json or FILE.csv."),
     force: bool = typer.Option(False, "--force", help="Let --out replace an existing file."),
@@ -94,9 +98,11 @@ def stability(
     """Relax crystals with a machine-learned potential (CHGNet or SevenNet-0) and give their
     energy above the convex hull (eV/atom) against reference energies of the same potential.
 
-    A disordered CIF is scored through its lowest-energy ordered approximant. hull
-    "incomplete": the chemical system lacks an elemental reference, or a pair of its elements
-    meets in no reference compound, or the candidate lies over 0.5 eV/atom below the hull; a
+    A disordered CIF is scored through its lowest-energy ordered approximant. A pair of
+    elements that meets in no reference compound first gets ten binary prototypes relaxed
+    (about 10 s a pair, once per machine: they are cached). hull "incomplete": the chemical
+    system lacks an elemental reference, or a pair of its elements meets in no reference
+    compound (--no-complete-hull), or the candidate lies over 0.5 eV/atom below the hull; a
     low e_above_hull then does not mean stable. --workers relaxations run at once. Needs the
     optional extra:
     pip install -e ".\\[stability]". Exit status: 0 all done, 3 some failed, 1 none, 2 usage.
@@ -114,8 +120,9 @@ def stability(
         check_output(out, files, force)
     progress = no_progress if as_json else progress_bar
     records = api.stability(
-        files, potential=potential, max_steps=max_steps, progress=progress, workers=workers
-    )
+        files, potential=potential, max_steps=max_steps, progress=progress, workers=workers,
+        complete_hull=complete_hull,
+    )  # fmt: skip
     rows = [record.to_json() for record in records]
     if as_json:
         print(json.dumps(finite_or_none(rows), indent=1))

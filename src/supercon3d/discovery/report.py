@@ -203,8 +203,8 @@ def _distributions(results: Mapping[str, StageResult], dropped: pd.DataFrame) ->
     return (
         '<p class="note">Predicted Tc is the Tc a candidate would have if it superconducts; '
         "the energy above the hull is the CHGNet/SevenNet estimate against the shipped "
-        "reference hull (relaxed (all): every relaxed source structure, the filtered ones "
-        "too).</p>"
+        "reference hull, completed with relaxed prototype binaries for element pairs it "
+        "lacks (relaxed (all): every relaxed source structure, the filtered ones too).</p>"
         + _image(distributions_png(tc, "predicted Tc / K", log=True), "predicted Tc per stage")
         + _image(
             distributions_png(hull, "energy above hull / eV/atom", log=False),

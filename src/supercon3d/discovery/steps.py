@@ -143,16 +143,18 @@ def score(context: RunContext) -> StageResult:
 
 
 def _stability_reason(record, e_hull: float) -> tuple[str, str] | None:
-    """Why a stability record falls out (reason, detail), or None when it is stable."""
+    """Why a stability record falls out (reason, detail), or None when it is stable. Above
+    the window is the verdict even on an incomplete hull (its missing phases could only
+    raise the energy above it); inside the window an incomplete hull is no verdict."""
     if record.error is not None:
         outside = OUTSIDE_POTENTIAL_MARK in record.error
         return (OUTSIDE_POTENTIAL if outside else RELAXATION_FAILED), record.error
     if record.e_above_hull is None:
         return NO_HULL, "; ".join(record.warnings)
+    if record.e_above_hull > e_hull:  # the missing phases of an incomplete hull only raise it
+        return f"{ABOVE_HULL} (> {e_hull:g} eV/atom)", f"{record.e_above_hull:.3f} eV/atom"
     if record.hull_incomplete:
         return HULL_INCOMPLETE, f"{record.e_above_hull:.3f} eV/atom against an incomplete hull"
-    if record.e_above_hull > e_hull:
-        return f"{ABOVE_HULL} (> {e_hull:g} eV/atom)", f"{record.e_above_hull:.3f} eV/atom"
     return None
 
 
@@ -161,18 +163,20 @@ def stability_filter(
 ) -> tuple[pd.DataFrame, dict[str, Structure], list[Dropped]]:
     """Relax ``structures`` (rows of ``table``) and keep those within the stability window:
     the table with the stability columns, the relaxed structures by id, the dropped.
-    A relaxation that did not converge within the step limit is kept when within the window
-    (its energy is above the minimum's, so the test is conservative) and flagged in
-    ``converged``. A disordered structure is judged on its lowest-energy ordered approximant
-    (:mod:`supercon3d.stability`) but kept as it is, partially occupied. Oxidation states
-    (from a CIF that declares them) are removed for the potential and the hull."""
+    A relaxation that did not converge within the step limit is kept when within the window (its
+    energy is above the minimum's, so the test is conservative) and flagged in
+    ``converged``. The reference hull is completed with prototype binaries for the systems
+    of the structures inside the window of the incomplete hull. A disordered structure is
+    judged on its lowest-energy ordered approximant (:mod:`supercon3d.stability`) but kept
+    as it is, partially occupied. Oxidation states (from a CIF that declares them) are
+    removed for the potential and the hull."""
     from supercon3d.stability import assess_stability
 
     settings = context.settings
     elemental = [structure.copy().remove_oxidation_states() for structure in structures]
     records = assess_stability(
         elemental, list(table["id"]), context.potential, settings.relax_steps,
-        context.progress,
+        context.progress, completion_window=settings.e_hull,
     )  # fmt: skip
     rows, relaxed, dropped = [], {}, []
     for row, record, structure in zip(table.to_dict("records"), records, structures):

@@ -1,5 +1,8 @@
 """Stability of candidate structures: relax each with a potential and place it on the
-reference hull of the same potential (:mod:`supercon3d.stability.hull`).
+reference hull of the same potential (:mod:`supercon3d.stability.hull`), completed with
+prototype binaries for the pairs of elements it lacks where that can change the verdict
+(:mod:`supercon3d.stability.completion`). The relaxations run in worker processes, the
+placing on the hull here.
 
 A disordered structure is scored through its ordered approximants
 (:mod:`supercon3d.stability.approximants`): each ordering's static energy is computed, the
@@ -9,6 +12,7 @@ energy that diverges) gets a record with ``error`` and the others go on.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -21,6 +25,7 @@ from supercon3d.stability.relax import DEFAULT_MAX_STEPS
 if TYPE_CHECKING:
     from pymatgen.core import Structure
 
+    from supercon3d.stability.hull import ReferenceHull
     from supercon3d.stability.potentials import Potential
 
 MIN_RELAXATIONS_PER_WORKER = 3
@@ -103,11 +108,11 @@ def _lowest_ordering(structure: Structure, potential: Potential) -> tuple[Struct
     return best, note
 
 
-def assess_one(
+def relax_one(
     structure: Structure, name: str, potential: Potential, max_steps: int
 ) -> StabilityRecord:
-    """The stability record of one structure (errors recorded, not raised)."""
-    from supercon3d.stability.hull import HullUnavailableError, reference_hull
+    """The stability record of one structure, relaxed but not yet placed on the hull
+    (errors recorded, not raised)."""
     from supercon3d.stability.relax import (
         DENSITY_RADIUS,
         MAX_NEIGHBOURS_PER_ATOM,
@@ -166,25 +171,52 @@ def assess_one(
     record.steps = relaxation.steps
     record.volume_change = relaxation.volume_change
     record.structure = relaxation.structure
-    try:
-        hull = reference_hull(potential.name)
-        position = hull.position(relaxation.structure.composition, relaxation.energy_per_atom)
-    except HullUnavailableError as error:
-        record.warnings.append(str(error))
-        return record
-    record.e_above_hull = position.e_above_hull
-    record.hull_incomplete = position.hull_incomplete
     return record
 
 
-def _assess_task(task: tuple[Structure, str, str, int]) -> StabilityRecord:
-    """:func:`assess_one` of one ``(structure, name, potential name, max_steps)`` task, with
+def place_on_hull(record: StabilityRecord, hull: ReferenceHull) -> None:
+    """Fill ``e_above_hull`` and ``hull_incomplete`` of a relaxed ``record``; a system with
+    an element the hull lacks gets a warning instead."""
+    from supercon3d.stability.hull import HullUnavailableError
+
+    if record.structure is None or record.energy_per_atom is None:
+        return
+    try:
+        position = hull.position(record.structure.composition, record.energy_per_atom)
+    except HullUnavailableError as error:
+        record.warnings.append(str(error))
+        return
+    record.e_above_hull = position.e_above_hull
+    record.hull_incomplete = position.hull_incomplete
+
+
+def _worth_completing(record: StabilityRecord, hull: ReferenceHull, window: float) -> bool:
+    """Whether ``record`` lies on an incomplete part of ``hull`` within ``window`` eV/atom
+    of it (completing can only raise its e_above_hull, so one above the window stays so)."""
+    from supercon3d.stability.hull import HullUnavailableError
+
+    if record.structure is None or record.energy_per_atom is None:
+        return False
+    try:
+        position = hull.position(record.structure.composition, record.energy_per_atom)
+    except HullUnavailableError:
+        return False
+    return position.hull_incomplete and position.e_above_hull <= window
+
+
+def _relax_task(task: tuple[Structure, str, str, int]) -> StabilityRecord:
+    """:func:`relax_one` of one ``(structure, name, potential name, max_steps)`` task, with
     the potential loaded once per process and run on one thread."""
     from supercon3d.stability.potentials import load_potential, potential_threads
 
     structure, name, potential, max_steps = task
     with potential_threads():
-        return assess_one(structure, name, load_potential(potential), max_steps)
+        return relax_one(structure, name, load_potential(potential), max_steps)
+
+
+def _system(structure: Structure) -> frozenset[str]:
+    """The elements of ``structure`` (every species of a disordered site)."""
+    return frozenset(str(element) for element in structure.composition.element_composition)
 
 
 def assess_stability(
@@ -194,24 +226,50 @@ def assess_stability(
     max_steps: int = DEFAULT_MAX_STEPS,
     progress: ProgressFactory = no_progress,
     workers: int | None = None,
+    complete_hull: bool = True,
+    completion_window: float = math.inf,
 ) -> list[StabilityRecord]:
     """One :class:`StabilityRecord` per structure, in order: relaxed with ``potential``
-    (at most ``max_steps`` FIRE steps) and placed on that potential's reference hull.
-    ``workers``: relaxations run at once, each in its own process on one thread (default:
-    all cores; fewer when there are under :data:`MIN_RELAXATIONS_PER_WORKER` each). Raises
-    only when the potential itself is unavailable (:class:`PotentialUnavailableError`)."""
+    (at most ``max_steps`` FIRE steps) and placed on that potential's reference hull. With
+    ``complete_hull``, the relaxed structures that lie within ``completion_window`` eV/atom
+    of an incomplete part of the hull get it completed before they are placed: prototype
+    binaries relaxed for the element pairs it lacks (cached; see
+    :mod:`supercon3d.stability.completion`). A stability filter passes its window: a
+    structure above it cannot come back, since added phases only raise its energy above
+    the hull. ``workers``:
+    relaxations run at once, each in its own process on one thread (default: all cores;
+    fewer when there are under :data:`MIN_RELAXATIONS_PER_WORKER` each). Raises only when
+    the potential itself is unavailable (:class:`PotentialUnavailableError`)."""
+    from supercon3d.stability import completion
+    from supercon3d.stability.hull import HullUnavailableError, reference_hull
     from supercon3d.stability.potentials import check_potential
 
     if len(structures) != len(names):
         raise ValueError(f"{len(names)} names for {len(structures)} structures")
     check_potential(potential)
+    hull: ReferenceHull | None = None
+    unavailable = ""
+    try:
+        hull = reference_hull(potential)
+    except HullUnavailableError as error:
+        unavailable = str(error)
     tasks = [(structure, name, potential, max_steps) for structure, name in zip(structures, names)]
     records = []
-    with (
-        make_executor(workers, len(tasks), MIN_RELAXATIONS_PER_WORKER) as executor,
-        progress(f"relaxing ({potential})", len(tasks)) as advance,
-    ):
-        for record in executor.map(_assess_task, tasks, chunksize=1):
-            records.append(record)
-            advance(1)
+    with make_executor(workers, len(tasks), MIN_RELAXATIONS_PER_WORKER) as executor:
+        with progress(f"relaxing ({potential})", len(tasks)) as advance:
+            for record in executor.map(_relax_task, tasks, chunksize=1):
+                records.append(record)
+                advance(1)
+        if hull is not None and complete_hull:
+            systems = {
+                _system(record.structure) for record in records
+                if _worth_completing(record, hull, completion_window)
+            }  # fmt: skip
+            pairs = completion.missing_pairs(hull, systems)
+            hull = completion.complete_hull(pairs, potential, executor, progress)
+    for record in records:
+        if hull is not None:
+            place_on_hull(record, hull)
+        elif record.structure is not None:
+            record.warnings.append(unavailable)
     return records

@@ -5,15 +5,22 @@ The table (``resources/stability/<potential>_reference.csv.gz``, written by
 (eV/atom) found for it and the id of the structure it came from (see that script for how the
 energies were obtained).
 
-Coverage: a candidate's hull is **complete** when every element of its chemical system has an
-elemental reference and every pair of its elements meets in at least one compound of the table
-inside the system (for Ba–Cu–O: a Ba–Cu, a Ba–O and a Cu–O compound, or ternaries holding
-those pairs). Otherwise ``hull_incomplete``: its e_above_hull is still computed against what
-the table holds (elements only, at worst), but it must not be read as "stable". A candidate
-more than :data:`MAX_BELOW_HULL` below a complete hull is marked incomplete too: a real
-compound that far below every known phase of its system is far rarer than a reference table
-that lacks the system's stable phases (a candidate of the default discover run once sat
-1.36 eV/atom below a hull built from one binary).
+Beside it, a cache table (``<cache>/stability/<potential>_binaries.csv.gz``, same columns)
+holds relaxed binary prototypes for pairs of elements that meet in no compound of the shipped
+table, computed on demand for the systems a run meets
+(:mod:`supercon3d.stability.completion`); the hull uses both, the lowest energy per formula.
+
+Coverage: a candidate's hull is **complete** when every element of its chemical system has
+an elemental reference and every pair of its elements meets in at least one compound of the
+table inside the system (for Ba–Cu–O: a Ba–Cu, a Ba–O and a Cu–O compound, or ternaries
+holding those pairs; a pair met only by prototype binaries counts: they bound the pair's
+hull from above, so an e_above_hull against them may be low by what the pair's true ground
+state lies below the best prototype). Otherwise ``hull_incomplete``: its e_above_hull is
+still computed against what the table holds (elements only, at worst), but it must not be
+read as "stable". A candidate more than :data:`MAX_BELOW_HULL` below a complete hull is
+marked incomplete too: a real compound that far below every known phase of its system is far
+rarer than a reference table that lacks the system's stable phases (a candidate of the
+default discover run once sat 1.36 eV/atom below a hull built from one binary).
 """
 
 from __future__ import annotations
@@ -21,6 +28,8 @@ from __future__ import annotations
 import csv
 import gzip
 import itertools
+import os
+import warnings
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -31,6 +40,7 @@ from pymatgen.core import Composition
 
 REFERENCE_COLUMNS = ("formula", "energy_per_atom", "source")
 REFERENCE_FILE = "{}_reference.csv.gz"
+BINARIES_FILE = "{}_binaries.csv.gz"
 MAX_BELOW_HULL = 0.5
 """eV/atom: how far below the reference hull a candidate may lie before the hull is judged
 to lack its system's competing phases. Real compounds judged as novel ones are (the sanity
@@ -57,13 +67,54 @@ def reference_path(potential: str) -> Path:
     return Path(str(folder / REFERENCE_FILE.format(potential)))
 
 
+def binaries_path(potential: str) -> Path:
+    """Where the cached prototype binaries of ``potential`` live (they may not exist)."""
+    from supercon3d.settings import cache_dir
+
+    return cache_dir() / "stability" / BINARIES_FILE.format(potential)
+
+
 def write_reference_table(path: Path, rows: list[tuple[str, float, str]]) -> None:
-    """Write (formula, energy_per_atom in eV/atom, source id) rows, gzipped CSV."""
-    with gzip.open(path, "wt", newline="") as file:
+    """Write (formula, energy_per_atom in eV/atom, source id) rows, gzipped CSV, through a
+    temporary file renamed over ``path`` (a reader never sees half a table)."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with gzip.open(temporary, "wt", newline="") as file:
         writer = csv.writer(file)
         writer.writerow(REFERENCE_COLUMNS)
         for formula, energy, source in sorted(rows):
             writer.writerow([formula, f"{energy:.5f}", source])
+    os.replace(temporary, path)
+
+
+def read_reference_table(path: Path) -> dict[str, tuple[float, str]]:
+    """Reduced formula -> (energy per atom in eV/atom, source id) of a table file."""
+    with gzip.open(path, "rt", newline="") as file:
+        rows = list(csv.DictReader(file))
+    return {r["formula"]: (float(r["energy_per_atom"]), r["source"]) for r in rows}
+
+
+def lowest_entries(*tables: dict[str, tuple[float, str]]) -> dict[str, tuple[float, str]]:
+    """The tables merged, keeping the lowest energy of each formula."""
+    merged: dict[str, tuple[float, str]] = {}
+    for table in tables:
+        for formula, (energy, source) in table.items():
+            if formula not in merged or energy < merged[formula][0]:
+                merged[formula] = (energy, source)
+    return merged
+
+
+def cached_binaries(potential: str) -> dict[str, tuple[float, str]]:
+    """The cached prototype binaries of ``potential`` (empty when none were computed; an
+    unreadable cache is ignored with a one-line warning and rewritten by the next
+    completion)."""
+    path = binaries_path(potential)
+    if not path.is_file():
+        return {}
+    try:
+        return read_reference_table(path)
+    except (OSError, EOFError, KeyError, ValueError, csv.Error) as error:
+        warnings.warn(f"{path}: unreadable ({error}); ignored", stacklevel=2)
+        return {}
 
 
 class ReferenceHull:
@@ -73,6 +124,7 @@ class ReferenceHull:
         """``entries``: reduced formula -> (energy per atom in eV/atom, source id)."""
         self.entries = entries
         self._by_system: dict[frozenset[str], list[PDEntry]] = {}
+        self._diagrams: dict[frozenset[str], PhaseDiagram] = {}
         for formula, (energy, source) in entries.items():
             composition = Composition(formula)
             system = frozenset(str(element) for element in composition.elements)
@@ -81,9 +133,7 @@ class ReferenceHull:
 
     @classmethod
     def from_file(cls, path: Path) -> ReferenceHull:
-        with gzip.open(path, "rt", newline="") as file:
-            rows = list(csv.DictReader(file))
-        return cls({r["formula"]: (float(r["energy_per_atom"]), r["source"]) for r in rows})
+        return cls(read_reference_table(path))
 
     def _entries(self, system: frozenset[str]) -> list[PDEntry]:
         """Every reference entry whose elements are a subset of ``system``."""
@@ -93,27 +143,36 @@ class ReferenceHull:
                 found += self._by_system.get(frozenset(subset), [])
         return found
 
+    def has_element(self, symbol: str) -> bool:
+        """Whether ``symbol`` has an elemental reference."""
+        return frozenset([symbol]) in self._by_system
+
+    def missing_pairs(self, system: frozenset[str]) -> list[tuple[str, str]]:
+        """The pairs of elements of ``system`` (alphabetical) that meet in no compound
+        reference."""
+        compounds = [key for key in self._by_system if len(key) > 1 and key <= system]
+        return [
+            pair for pair in itertools.combinations(sorted(system), 2)
+            if not any(set(pair) <= key for key in compounds)
+        ]  # fmt: skip
+
     def is_complete(self, system: frozenset[str]) -> bool:
         """Every element has a reference, and every pair of elements meets in a compound
         reference within ``system`` (see the module docstring)."""
-        if any(frozenset([element]) not in self._by_system for element in system):
-            return False
-        compounds = [key for key in self._by_system if len(key) > 1 and key <= system]
-        return all(
-            any(set(pair) <= key for key in compounds)
-            for pair in itertools.combinations(sorted(system), 2)
-        )
+        return all(self.has_element(e) for e in system) and not self.missing_pairs(system)
 
-    @cache  # noqa: B019 - one hull per process, kept for its lifetime
     def _diagram(self, system: frozenset[str]) -> PhaseDiagram:
-        return PhaseDiagram(self._entries(system), elements=None)
+        """The phase diagram of ``system``, built once per hull."""
+        if system not in self._diagrams:
+            self._diagrams[system] = PhaseDiagram(self._entries(system), elements=None)
+        return self._diagrams[system]
 
     def position(self, composition: Composition, energy_per_atom: float) -> HullPosition:
         """Energy above the hull (eV/atom) of ``composition`` at ``energy_per_atom``; a system
         with an element missing from the table raises :class:`HullUnavailableError`."""
         composition = composition.element_composition
         system = frozenset(str(element) for element in composition.elements)
-        missing = sorted(e for e in system if frozenset([e]) not in self._by_system)
+        missing = sorted(e for e in system if not self.has_element(e))
         if missing:
             raise HullUnavailableError(f"no elemental reference for {', '.join(missing)}")
         diagram = self._diagram(system)
@@ -124,12 +183,18 @@ class ReferenceHull:
 
 
 @cache
-def reference_hull(potential: str) -> ReferenceHull:
-    """The shipped reference hull of ``potential``, read once per process."""
+def shipped_entries(potential: str) -> dict[str, tuple[float, str]]:
+    """The shipped reference table of ``potential``, read once per process."""
     path = reference_path(potential)
     if not path.is_file():
         raise HullUnavailableError(
             f"no reference hull ships for the {potential} potential ({path.name}); "
             "benchmarks/stability_reference.py builds one"
         )
-    return ReferenceHull.from_file(path)
+    return read_reference_table(path)
+
+
+def reference_hull(potential: str) -> ReferenceHull:
+    """The reference hull of ``potential``: the shipped table and the cached prototype
+    binaries (read anew on each call: a completion may have added some)."""
+    return ReferenceHull(lowest_entries(shipped_entries(potential), cached_binaries(potential)))

@@ -1,7 +1,13 @@
-"""Elemental reference structures built from standard prototypes, for the elements the
-structure corpus has no elemental crystal of: fcc, bcc, hcp and diamond cells sized from the
-element's atomic radius, and for the diatomic gases a dimer in a box. The reference is the
-lowest energy after relaxing every prototype with the potential."""
+"""Reference structures built from standard prototypes, for what the structure corpus lacks.
+
+- Elements without an elemental crystal in the corpus: fcc, bcc, hcp and diamond cells sized
+  from the element's atomic radius, and for the diatomic gases a dimer in a box; the
+  reference is the lowest energy after relaxing every prototype with the potential.
+- Pairs of elements that meet in no compound of the corpus (:mod:`supercon3d.stability.
+  completion`): ten binary prototypes of the commonest AB, AB₂ and AB₃ structure types, each
+  way round where the stoichiometry is asymmetric. Relaxed, their lowest energy per formula
+  bounds the pair's true hull from above.
+"""
 
 from __future__ import annotations
 
@@ -16,12 +22,25 @@ DIMER_BOX = 10.0
 IDEAL_C_OVER_A = math.sqrt(8.0 / 3.0)
 DEFAULT_RADIUS = 1.5
 """Å: the atomic radius used when pymatgen has none."""
+CLOSEST_SHARE = 0.75
+"""No two atoms of a binary prototype start closer than this share of the sum of their
+radii: a gross overlap is removed, while a cell such as AlB₂-type CaAg₂ (Ag–Ag at 0.74 of
+the sum, the lowest CaAg₂ of the ten after relaxing) keeps its shape and size."""
+MIN_RADIUS = 0.5
+"""Å: the smallest radius a prototype is built with (pymatgen's atomic radius of H, 0.25 Å,
+would put metal–H bonds 0.3 Å shorter than in any hydride)."""
+HEXAGONAL_A_SCALE = 1.2
+"""In-plane lattice constant of the hexagonal binaries (AlB₂, CdI₂) in units of the A–B
+bond length; the height then follows from that bond length."""
+MIN_HEIGHT_SHARE = 0.3
+"""Lower bound of (height / bond length)² of the hexagonal binaries, so that no cell starts
+flat however the radii compare."""
 
 
 def _radius(element: Element) -> float:
-    """Å: the atomic radius, or the covalent-like fallback."""
+    """Å: the atomic radius (at least :data:`MIN_RADIUS`), or the fallback."""
     radius = element.atomic_radius
-    return float(radius) if radius is not None else DEFAULT_RADIUS
+    return max(MIN_RADIUS, float(radius)) if radius is not None else DEFAULT_RADIUS
 
 
 def crystal_prototypes(symbol: str) -> dict[str, Structure]:
@@ -52,3 +71,60 @@ def elemental_prototypes(symbol: str) -> dict[str, tuple[Structure, bool]]:
     if symbol in DIATOMIC_GASES:
         return {"dimer": (dimer(symbol), False)}
     return {name: (cell, True) for name, cell in crystal_prototypes(symbol).items()}
+
+
+def _fcc(a: float) -> Lattice:
+    """The primitive lattice of a face-centred cubic cell of edge ``a`` (Å)."""
+    return Lattice([[0, a / 2, a / 2], [a / 2, 0, a / 2], [a / 2, a / 2, 0]])
+
+
+def _hexagonal(bond: float, height_per_bond: float) -> Lattice:
+    """A hexagonal lattice whose A site at the origin and B site at (1/3, 2/3, z) are
+    ``bond`` Å apart, with z·c given by ``height_per_bond`` × that height."""
+    a = HEXAGONAL_A_SCALE * bond
+    height = math.sqrt(max(bond**2 - a**2 / 3.0, MIN_HEIGHT_SHARE * bond**2))
+    return Lattice.hexagonal(a, height * height_per_bond)
+
+
+def _spread(cell: Structure) -> Structure:
+    """``cell`` scaled up, if needed, until no two atoms (periodic images included) are
+    closer than :data:`CLOSEST_SHARE` of the sum of their radii: a prototype built from the
+    A–B distance can otherwise put two B atoms far too close (S–S at 0.87 Å in AlB₂-type
+    HS₂, whose CHGNet graph took 6 GB)."""
+    radii = [_radius(site.specie) for site in cell]
+    centres, neighbours, _, distances = cell.get_neighbor_list(r=2.0 * max(radii))
+    if not len(centres):
+        return cell
+    ratio = min(
+        distance / (radii[i] + radii[j]) for i, j, distance in zip(centres, neighbours, distances)
+    )
+    if ratio < CLOSEST_SHARE:
+        cell.scale_lattice(cell.volume * (CLOSEST_SHARE / ratio) ** 3)
+    return cell
+
+
+def binary_prototypes(first: str, second: str) -> dict[str, Structure]:
+    """Ten binary cells of ``first`` (A) and ``second`` (B), by name: rock salt, CsCl (AB);
+    fluorite, AlB₂, CdI₂ (AB₂ and A₂B); BiF₃/D0₃ (AB₃ and A₃B). Primitive cells of 2–4
+    atoms, the nearest A–B distance the sum of the atomic radii (scaled up where two atoms
+    would overlap, see :func:`_spread`)."""
+    d = _radius(Element(first)) + _radius(Element(second))
+    a, b = first, second
+    quarter, half, three_quarters = [0.25] * 3, [0.5] * 3, [0.75] * 3
+    cells = {
+        "rocksalt-AB": Structure(_fcc(2.0 * d), [a, b], [[0, 0, 0], half]),
+        "cscl-AB": Structure(Lattice.cubic(2.0 * d / math.sqrt(3.0)), [a, b], [[0, 0, 0], half]),
+    }
+    fcc = _fcc(4.0 * d / math.sqrt(3.0))
+    for x, y, tag in ((a, b, "AB"), (b, a, "BA")):
+        cells[f"fluorite-{tag}2"] = Structure(fcc, [x, y, y], [[0, 0, 0], quarter, three_quarters])
+        cells[f"alb2-{tag}2"] = Structure(
+            _hexagonal(d, 2.0), [x, y, y], [[0, 0, 0], [1 / 3, 2 / 3, 0.5], [2 / 3, 1 / 3, 0.5]]
+        )
+        cells[f"cdi2-{tag}2"] = Structure(
+            _hexagonal(d, 4.0), [x, y, y], [[0, 0, 0], [1 / 3, 2 / 3, 0.25], [2 / 3, 1 / 3, 0.75]]
+        )
+        cells[f"d03-{tag}3"] = Structure(
+            fcc, [x, y, y, y], [[0, 0, 0], quarter, three_quarters, half]
+        )
+    return {name: _spread(cell) for name, cell in cells.items()}

@@ -1,0 +1,103 @@
+"""Completing the reference hull for the chemical systems at hand.
+
+The shipped table covers 2,398 of the 3,486 pairs among its 84 elements; a generated
+candidate often joins two elements that meet in no compound of it (in the first default
+discover run, 60 of 85 valid candidates), and its hull was then incomplete. For each such
+pair, :func:`complete_hull` relaxes the ten binary prototypes of
+:func:`~supercon3d.stability.prototypes.binary_prototypes` with the same potential and adds
+the lowest energy of each of the five formulas to the cached table beside the shipped one
+(:func:`~supercon3d.stability.hull.binaries_path`), so a pair is relaxed once per machine.
+All ten are relaxed: choosing one per formula by its static energy often misses the relaxed
+minimum by tenths of an eV/atom (the hexagonal cells start far from their best c/a;
+``benchmarks/hull_completion.py`` measures it). A pair whose every prototype fails stays
+missing (its systems stay ``hull_incomplete``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from supercon3d.executor import Executor
+from supercon3d.progress import ProgressFactory, no_progress
+from supercon3d.stability.hull import (
+    ReferenceHull,
+    binaries_path,
+    cached_binaries,
+    lowest_entries,
+    reference_hull,
+    write_reference_table,
+)
+
+PROTOTYPE_MAX_STEPS = 100
+"""FIRE steps per prototype relaxation (2–4 atom cells: about 1 s each on one core)."""
+PROTOTYPE_SOURCE = "prototype-{}-{}"
+"""Source id of a prototype row: its prototype name and reduced formula."""
+
+
+def missing_pairs(hull: ReferenceHull, systems: Iterable[frozenset[str]]) -> list[tuple[str, str]]:
+    """The pairs of elements (alphabetical, each once) of ``systems`` that meet in no compound
+    of ``hull``; pairs with an element the hull has no elemental reference for are left out
+    (nothing can complete them)."""
+    found: set[tuple[str, str]] = set()
+    for system in systems:
+        found.update(
+            (first, second) for first, second in hull.missing_pairs(system)
+            if hull.has_element(first) and hull.has_element(second)
+        )  # fmt: skip
+    return sorted(found)
+
+
+def _relax_pair(task: tuple[str, str, str, int]) -> list[tuple[str, float, str]]:
+    """The binary prototypes of one ``(first, second, potential, max_steps)`` pair, each
+    relaxed: (formula, energy in eV/atom, source id) of the lowest of each formula. A
+    prototype whose relaxation fails is left out; one denser than
+    :data:`~supercon3d.stability.relax.MAX_NEIGHBOURS_PER_ATOM` is not tried."""
+    from supercon3d.stability.potentials import load_potential, potential_threads
+    from supercon3d.stability.prototypes import binary_prototypes
+    from supercon3d.stability.relax import (
+        MAX_NEIGHBOURS_PER_ATOM,
+        RelaxationError,
+        neighbours_per_atom,
+        relax,
+    )
+
+    first, second, potential, max_steps = task
+    lowest: dict[str, tuple[float, str]] = {}
+    with potential_threads():
+        loaded = load_potential(potential)
+        for name, cell in binary_prototypes(first, second).items():
+            if neighbours_per_atom(cell) > MAX_NEIGHBOURS_PER_ATOM:
+                continue
+            try:
+                energy = relax(cell, loaded, max_steps).energy_per_atom
+            except (RelaxationError, ValueError, RuntimeError):
+                continue
+            formula = cell.composition.reduced_formula
+            if formula not in lowest or energy < lowest[formula][0]:
+                lowest[formula] = (energy, PROTOTYPE_SOURCE.format(name, formula))
+    return [(formula, energy, source) for formula, (energy, source) in sorted(lowest.items())]
+
+
+def complete_hull(
+    pairs: list[tuple[str, str]],
+    potential: str,
+    executor: Executor,
+    progress: ProgressFactory = no_progress,
+    max_steps: int = PROTOTYPE_MAX_STEPS,
+) -> ReferenceHull:
+    """The reference hull of ``potential`` with the element ``pairs`` (from
+    :func:`missing_pairs`) covered: their prototype binaries relaxed on ``executor`` (one task
+    a pair, ten relaxations of at most ``max_steps`` FIRE steps) and added to the cached
+    table as each pair finishes (a run stopped halfway keeps the pairs done)."""
+    if not pairs:
+        return reference_hull(potential)
+    path = binaries_path(potential)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tasks = [(first, second, potential, max_steps) for first, second in pairs]
+    with progress(f"completing the hull ({len(pairs)} element pairs)", len(pairs)) as advance:
+        for rows in executor.map(_relax_pair, tasks, chunksize=1):
+            found = {formula: (energy, source) for formula, energy, source in rows}
+            table = lowest_entries(cached_binaries(potential), found)
+            write_reference_table(path, [(f, e, source) for f, (e, source) in table.items()])
+            advance(1)
+    return reference_hull(potential)
