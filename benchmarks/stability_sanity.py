@@ -40,6 +40,7 @@ from supercon3d.stability.hull import (
     HullUnavailableError,
     ReferenceHull,
     cached_binaries,
+    chemical_system,
     lowest_entries,
     reference_hull,
     shipped_entries,
@@ -166,7 +167,7 @@ def leave_own_formula_out(records: list[dict], potential: str, workers: int | No
         if completed:
             pairs = sorted({
                 pair for r, hull in zip(records, hulls)
-                for pair in missing_pairs(hull, [_system(r["formula"])])
+                for pair in missing_pairs(hull, [chemical_system(Composition(r["formula"]))])
             })  # fmt: skip
             started = time.perf_counter()
             with make_executor(workers, len(pairs), 1) as executor:
@@ -191,10 +192,6 @@ def leave_own_formula_out(records: list[dict], potential: str, workers: int | No
                   f"({int(np.sum(values <= WINDOW))}/{len(values)}) within {WINDOW} eV/atom; "
                   f"quantiles 10/50/90 %: " + " / ".join(f"{q:.3f}" for q in quantiles)
                   + " eV/atom")  # fmt: skip
-
-
-def _system(formula: str) -> frozenset[str]:
-    return frozenset(str(e) for e in Composition(formula).elements)
 
 
 if __name__ == "__main__":

@@ -614,7 +614,7 @@ def stability(
             progress,
             workers=workers,
             complete_hull=complete_hull,
-        )  # fmt: skip
+        )
     )
     return [
         next(assessed) if error is None else StabilityRecord(name, error=error, potential=potential)

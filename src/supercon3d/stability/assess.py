@@ -25,7 +25,7 @@ from supercon3d.stability.relax import DEFAULT_MAX_STEPS
 if TYPE_CHECKING:
     from pymatgen.core import Structure
 
-    from supercon3d.stability.hull import ReferenceHull
+    from supercon3d.stability.hull import HullPosition, ReferenceHull
     from supercon3d.stability.potentials import Potential
 
 MIN_RELAXATIONS_PER_WORKER = 3
@@ -174,20 +174,27 @@ def relax_one(
     return record
 
 
+def _position(record: StabilityRecord, hull: ReferenceHull) -> HullPosition | None:
+    """Where a relaxed ``record`` lies on ``hull`` (None when it was not relaxed); raises
+    :class:`~supercon3d.stability.hull.HullUnavailableError` for an element the hull lacks."""
+    if record.structure is None or record.energy_per_atom is None:
+        return None
+    return hull.position(record.structure.composition, record.energy_per_atom)
+
+
 def place_on_hull(record: StabilityRecord, hull: ReferenceHull) -> None:
     """Fill ``e_above_hull`` and ``hull_incomplete`` of a relaxed ``record``; a system with
     an element the hull lacks gets a warning instead."""
     from supercon3d.stability.hull import HullUnavailableError
 
-    if record.structure is None or record.energy_per_atom is None:
-        return
     try:
-        position = hull.position(record.structure.composition, record.energy_per_atom)
+        position = _position(record, hull)
     except HullUnavailableError as error:
         record.warnings.append(str(error))
         return
-    record.e_above_hull = position.e_above_hull
-    record.hull_incomplete = position.hull_incomplete
+    if position is not None:
+        record.e_above_hull = position.e_above_hull
+        record.hull_incomplete = position.hull_incomplete
 
 
 def _worth_completing(record: StabilityRecord, hull: ReferenceHull, window: float) -> bool:
@@ -195,13 +202,11 @@ def _worth_completing(record: StabilityRecord, hull: ReferenceHull, window: floa
     of it (completing can only raise its e_above_hull, so one above the window stays so)."""
     from supercon3d.stability.hull import HullUnavailableError
 
-    if record.structure is None or record.energy_per_atom is None:
-        return False
     try:
-        position = hull.position(record.structure.composition, record.energy_per_atom)
+        position = _position(record, hull)
     except HullUnavailableError:
         return False
-    return position.hull_incomplete and position.e_above_hull <= window
+    return position is not None and position.hull_incomplete and position.e_above_hull <= window
 
 
 def _relax_task(task: tuple[Structure, str, str, int]) -> StabilityRecord:
@@ -212,11 +217,6 @@ def _relax_task(task: tuple[Structure, str, str, int]) -> StabilityRecord:
     structure, name, potential, max_steps = task
     with potential_threads():
         return relax_one(structure, name, load_potential(potential), max_steps)
-
-
-def _system(structure: Structure) -> frozenset[str]:
-    """The elements of ``structure`` (every species of a disordered site)."""
-    return frozenset(str(element) for element in structure.composition.element_composition)
 
 
 def assess_stability(
@@ -241,7 +241,7 @@ def assess_stability(
     fewer when there are under :data:`MIN_RELAXATIONS_PER_WORKER` each). Raises only when
     the potential itself is unavailable (:class:`PotentialUnavailableError`)."""
     from supercon3d.stability import completion
-    from supercon3d.stability.hull import HullUnavailableError, reference_hull
+    from supercon3d.stability.hull import HullUnavailableError, chemical_system, reference_hull
     from supercon3d.stability.potentials import check_potential
 
     if len(structures) != len(names):
@@ -262,11 +262,12 @@ def assess_stability(
                 advance(1)
         if hull is not None and complete_hull:
             systems = {
-                _system(record.structure) for record in records
+                chemical_system(record.structure.composition) for record in records
                 if _worth_completing(record, hull, completion_window)
             }  # fmt: skip
             pairs = completion.missing_pairs(hull, systems)
-            hull = completion.complete_hull(pairs, potential, executor, progress)
+            if pairs:
+                hull = completion.complete_hull(pairs, potential, executor, progress)
     for record in records:
         if hull is not None:
             place_on_hull(record, hull)

@@ -89,15 +89,14 @@ def complete_hull(
     :func:`missing_pairs`) covered: their prototype binaries relaxed on ``executor`` (one task
     a pair, ten relaxations of at most ``max_steps`` FIRE steps) and added to the cached
     table as each pair finishes (a run stopped halfway keeps the pairs done)."""
-    if not pairs:
-        return reference_hull(potential)
     path = binaries_path(potential)
     path.parent.mkdir(parents=True, exist_ok=True)
+    table = cached_binaries(potential)
     tasks = [(first, second, potential, max_steps) for first, second in pairs]
     with progress(f"completing the hull ({len(pairs)} element pairs)", len(pairs)) as advance:
         for rows in executor.map(_relax_pair, tasks, chunksize=1):
             found = {formula: (energy, source) for formula, energy, source in rows}
-            table = lowest_entries(cached_binaries(potential), found)
+            table = lowest_entries(table, found)
             write_reference_table(path, [(f, e, source) for f, (e, source) in table.items()])
             advance(1)
     return reference_hull(potential)

@@ -117,6 +117,11 @@ def cached_binaries(potential: str) -> dict[str, tuple[float, str]]:
         return {}
 
 
+def chemical_system(composition: Composition) -> frozenset[str]:
+    """The element symbols of ``composition`` (oxidation states and occupancies ignored)."""
+    return frozenset(str(element) for element in composition.element_composition.elements)
+
+
 class ReferenceHull:
     """The reference entries of one potential, with a phase diagram per chemical system."""
 
@@ -127,7 +132,7 @@ class ReferenceHull:
         self._diagrams: dict[frozenset[str], PhaseDiagram] = {}
         for formula, (energy, source) in entries.items():
             composition = Composition(formula)
-            system = frozenset(str(element) for element in composition.elements)
+            system = chemical_system(composition)
             entry = PDEntry(composition, energy * composition.num_atoms, name=source)
             self._by_system.setdefault(system, []).append(entry)
 
@@ -171,7 +176,7 @@ class ReferenceHull:
         """Energy above the hull (eV/atom) of ``composition`` at ``energy_per_atom``; a system
         with an element missing from the table raises :class:`HullUnavailableError`."""
         composition = composition.element_composition
-        system = frozenset(str(element) for element in composition.elements)
+        system = chemical_system(composition)
         missing = sorted(e for e in system if not self.has_element(e))
         if missing:
             raise HullUnavailableError(f"no elemental reference for {', '.join(missing)}")
