@@ -39,9 +39,9 @@ from supercon3d.stability.completion import complete_hull, missing_pairs
 from supercon3d.stability.hull import (
     HullUnavailableError,
     ReferenceHull,
-    cached_binaries,
     chemical_system,
     lowest_entries,
+    prototype_binaries,
     reference_hull,
     shipped_entries,
 )
@@ -146,9 +146,9 @@ def summarize(records: list[dict], potential: str, workers: int | None = None) -
 
 
 def _without_own(records: list[dict], potential: str) -> list[ReferenceHull]:
-    """For each record, the shipped table without its formula, with the cached prototype
+    """For each record, the shipped table without its formula, with the prototype
     binaries (those of its own formula included: a novel compound faces them too)."""
-    shipped, binaries = shipped_entries(potential), cached_binaries(potential)
+    shipped, binaries = shipped_entries(potential), prototype_binaries(potential)
     return [
         ReferenceHull(lowest_entries({f: e for f, e in shipped.items() if f != r["formula"]},
                                      binaries))

@@ -12,7 +12,7 @@ from supercon3d.doping import DEFAULT_FRACTIONS, doped_variants
 from supercon3d.doping.cif import write_variant_cif
 from supercon3d.doping.dopants import (
     MAX_CHARGE_DIFFERENCE,
-    RADIOACTIVE,
+    NEVER_DOPANTS,
     declared_oxidation_states,
     dopants_for,
     oxidation_states,
@@ -37,9 +37,15 @@ def test_dopants_keep_the_sign_and_nearly_the_charge_of_the_host():
     for dopant in found:
         assert dopant.dopant_oxidation * dopant.host_oxidation > 0
         assert abs(dopant.dopant_oxidation - dopant.host_oxidation) <= MAX_CHARGE_DIFFERENCE
-        assert dopant.dopant not in {"La", "Cu", "O"} and dopant.dopant not in RADIOACTIVE
+        assert dopant.dopant not in {"La", "Cu", "O"} and dopant.dopant not in NEVER_DOPANTS
     by_pair = {(d.host, d.dopant): d.carriers for d in found}
     assert by_pair[("La", "Sr")] == "hole" and by_pair[("O", "F")] == "electron"
+
+
+def test_noble_gases_are_never_dopants_though_the_icsd_table_lists_them():
+    composition = Composition("Zr2H5N")  # the ICSD table ranks Kr among H's substitutes
+    found = dopants_for(composition, oxidation_states(composition))
+    assert found and not {d.dopant for d in found} & {"He", "Ne", "Ar", "Kr", "Xe", "Rn"}
 
 
 def test_an_intermetallic_gets_dopants_of_its_kind_with_unknown_carriers():

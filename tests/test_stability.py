@@ -20,7 +20,9 @@ from supercon3d.stability.hull import (
     HullUnavailableError,
     ReferenceHull,
     binaries_path,
+    lowest_entries,
     reference_hull,
+    shipped_binaries,
     shipped_entries,
     write_reference_table,
 )
@@ -81,11 +83,27 @@ def test_missing_pairs_of_the_systems_met_once_each_and_only_with_elemental_refe
     assert completion.missing_pairs(hull, [frozenset({"Na", "Cl"})]) == []
 
 
-def test_the_hull_reads_the_cached_binaries_beside_the_shipped_table(monkeypatch, tmp_path):
+@pytest.fixture
+def without_shipped_binaries(monkeypatch):
+    """The hull as if no prototype binaries shipped (what a run completes on demand)."""
+    monkeypatch.setattr("supercon3d.stability.hull.shipped_binaries", lambda potential: {})
+
+
+def test_the_shipped_binaries_cover_only_pairs_without_a_binary_compound_and_reach_the_hull():
+    reference, binaries = shipped_entries("chgnet"), shipped_binaries("chgnet")
+    assert len(binaries) >= 5 * 1000
+    hull = ReferenceHull(reference)
+    systems = {frozenset(str(e) for e in Composition(f).elements) for f in binaries}
+    assert all(len(system) == 2 and hull.missing_pairs(system) for system in systems)
+    assert all(source.startswith("prototype-") for _, source in binaries.values())
+    assert all(reference_hull("chgnet").entries[f] == entry for f, entry in binaries.items())
+
+
+def test_the_hull_reads_the_cached_binaries_beside_the_shipped_tables(monkeypatch, tmp_path):
     monkeypatch.setenv("SUPERCON3D_CACHE", str(tmp_path))
     cached = binaries_path("chgnet")
     cached.parent.mkdir(parents=True, exist_ok=True)
-    shipped = shipped_entries("chgnet")
+    shipped = lowest_entries(shipped_entries("chgnet"), shipped_binaries("chgnet"))
     formula, (energy, _) = next(iter(shipped.items()))
     write_reference_table(cached, [(formula, energy - 1.0, "lower"), ("Og", -1.0, "og")])
     entries = reference_hull("chgnet").entries
@@ -212,7 +230,9 @@ def test_a_collapsing_cell_is_stopped_as_a_failed_relaxation():
         relax(swollen, load_potential("chgnet"), max_steps=200, max_volume_loss=0.05)
 
 
-def test_a_missing_pair_is_completed_once_and_its_systems_become_complete(monkeypatch, tmp_path):
+def test_a_missing_pair_is_completed_once_and_its_systems_become_complete(
+    monkeypatch, tmp_path, without_shipped_binaries
+):
     monkeypatch.setenv("SUPERCON3D_CACHE", str(tmp_path))
     calcium_silver = frozenset({"Ag", "Ca"})
     before = reference_hull("chgnet")
@@ -227,7 +247,7 @@ def test_a_missing_pair_is_completed_once_and_its_systems_become_complete(monkey
 
 
 def test_only_structures_within_the_window_of_the_incomplete_hull_get_it_completed(
-    monkeypatch, tmp_path
+    monkeypatch, tmp_path, without_shipped_binaries
 ):
     from supercon3d.stability import assess_stability
 

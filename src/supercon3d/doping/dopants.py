@@ -5,12 +5,12 @@ composition (charge-balanced, ICSD-frequency ranked). Dopants for a host ion X^q
 species of pymatgen's ICSD-derived substitution table (:class:`SubstitutionProbability`,
 Hautier et al. 2011) that replace X^q most often, keeping only ions of the same sign (a
 cation for a cation) whose charge is within :data:`MAX_CHARGE_DIFFERENCE` of q, of elements
-that are not already in the structure and are not radioactive. When no charge-balanced guess
-exists (an intermetallic, or a CIF declaring 0 for every atom), the host is looked up as its
-highest common oxidation state, the dopant must be a metal for a metal and a non-metal
-(metalloids included) for a non-metal, and the variant's carriers are unknown. A dopant of
-another charge is aliovalent: a lower charge than the host's adds holes (Sr²⁺ for La³⁺), a
-higher one electrons (F⁻ for O²⁻).
+that are not already in the structure and are neither radioactive nor noble gases. When no
+charge-balanced guess exists (an intermetallic, or a CIF declaring 0 for every atom), the
+host is looked up as its highest common oxidation state, the dopant must be a metal for a
+metal and a non-metal (metalloids included) for a non-metal, and the variant's carriers are
+unknown. A dopant of another charge is aliovalent: a lower charge than the host's adds holes
+(Sr²⁺ for La³⁺), a higher one electrons (F⁻ for O²⁻).
 """
 
 from __future__ import annotations
@@ -25,7 +25,13 @@ DEFAULT_MAX_DOPANTS_PER_HOST = 4
 MAX_CHARGE_DIFFERENCE = 1
 """A dopant's oxidation state differs from the host's by at most this much."""
 RADIOACTIVE = frozenset({"Tc", "Pm"} | {Element.from_Z(z).symbol for z in range(84, 104)})
-"""Elements without a stable isotope: never proposed as dopants."""
+"""Elements without a stable isotope."""
+NOBLE_GASES = frozenset({"He", "Ne", "Ar", "Kr", "Xe", "Rn"})
+"""Elements whose few compounds (KrF₂, XeF₂) need fluorine: the ICSD table still lists Kr²⁺
+and Xe²⁺ among the substitutes of Zr³⁺ or Sr²⁺, and the default discover run proposed Kr for
+Zr."""
+NEVER_DOPANTS = RADIOACTIVE | NOBLE_GASES
+"""Elements never proposed as dopants."""
 MAX_SCALE = 20
 """Formula units tried to make a fractional composition whole for the oxidation-state guess."""
 INTEGER_TOLERANCE = 1e-3
@@ -142,7 +148,7 @@ def dopants_for(
                 (table.prob(candidate, species), candidate)
                 for candidate in table.species
                 if candidate.symbol not in present
-                and candidate.symbol not in RADIOACTIVE
+                and candidate.symbol not in NEVER_DOPANTS
                 and candidate.oxi_state is not None
                 and candidate.oxi_state * species.oxi_state > 0
                 and abs(candidate.oxi_state - species.oxi_state) <= MAX_CHARGE_DIFFERENCE

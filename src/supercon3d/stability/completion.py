@@ -1,12 +1,15 @@
 """Completing the reference hull for the chemical systems at hand.
 
-The shipped table covers 2,398 of the 3,486 pairs among its 84 elements; a generated
+The reference table covers 2,398 of the 3,486 pairs among its 84 elements; a generated
 candidate often joins two elements that meet in no compound of it (in the first default
 discover run, 60 of 85 valid candidates), and its hull was then incomplete. For each such
 pair, :func:`complete_hull` relaxes the ten binary prototypes of
 :func:`~supercon3d.stability.prototypes.binary_prototypes` with the same potential and adds
-the lowest energy of each of the five formulas to the cached table beside the shipped one
-(:func:`~supercon3d.stability.hull.binaries_path`), so a pair is relaxed once per machine.
+the lowest energy of each of the five formulas to a table: for the default potential,
+``benchmarks/stability_binaries.py`` did so once for every missing pair and the result ships
+(:func:`~supercon3d.stability.hull.shipped_binaries_path`); a pair still missing at run time
+(another potential) goes to the cache table
+(:func:`~supercon3d.stability.hull.binaries_path`), so it is relaxed once per machine.
 All ten are relaxed: choosing one per formula by its static energy often misses the relaxed
 minimum by tenths of an eV/atom (the hexagonal cells start far from their best c/a;
 ``benchmarks/hull_completion.py`` measures it). A pair whose every prototype fails stays
@@ -16,14 +19,15 @@ missing (its systems stay ``hull_incomplete``).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from pathlib import Path
 
 from supercon3d.executor import Executor
 from supercon3d.progress import ProgressFactory, no_progress
 from supercon3d.stability.hull import (
     ReferenceHull,
     binaries_path,
-    cached_binaries,
     lowest_entries,
+    readable_table,
     reference_hull,
     write_reference_table,
 )
@@ -84,14 +88,16 @@ def complete_hull(
     executor: Executor,
     progress: ProgressFactory = no_progress,
     max_steps: int = PROTOTYPE_MAX_STEPS,
+    table_path: Path | None = None,
 ) -> ReferenceHull:
     """The reference hull of ``potential`` with the element ``pairs`` (from
     :func:`missing_pairs`) covered: their prototype binaries relaxed on ``executor`` (one task
-    a pair, ten relaxations of at most ``max_steps`` FIRE steps) and added to the cached
-    table as each pair finishes (a run stopped halfway keeps the pairs done)."""
-    path = binaries_path(potential)
+    a pair, ten relaxations of at most ``max_steps`` FIRE steps) and added to the table at
+    ``table_path`` (the cache table when not given) as each pair finishes (a run stopped
+    halfway keeps the pairs done)."""
+    path = table_path or binaries_path(potential)
     path.parent.mkdir(parents=True, exist_ok=True)
-    table = cached_binaries(potential)
+    table = readable_table(path)
     tasks = [(first, second, potential, max_steps) for first, second in pairs]
     with progress(f"completing the hull ({len(pairs)} element pairs)", len(pairs)) as advance:
         for rows in executor.map(_relax_pair, tasks, chunksize=1):

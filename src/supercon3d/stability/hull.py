@@ -5,10 +5,13 @@ The table (``resources/stability/<potential>_reference.csv.gz``, written by
 (eV/atom) found for it and the id of the structure it came from (see that script for how the
 energies were obtained).
 
-Beside it, a cache table (``<cache>/stability/<potential>_binaries.csv.gz``, same columns)
-holds relaxed binary prototypes for pairs of elements that meet in no compound of the shipped
-table, computed on demand for the systems a run meets
-(:mod:`supercon3d.stability.completion`); the hull uses both, the lowest energy per formula.
+Beside it, two tables of relaxed binary prototypes (same columns) cover the pairs of elements
+that meet in no compound of the reference table (:mod:`supercon3d.stability.completion`):
+``resources/stability/<potential>_binaries.csv.gz`` ships them for every such pair among the
+table's elements (written by ``benchmarks/stability_binaries.py``), and a cache table
+(``<cache>/stability/<potential>_binaries.csv.gz``) holds those computed on demand where none
+ship (another potential, a table built anew). The hull uses all three, the lowest energy per
+formula.
 
 Coverage: a candidate's hull is **complete** when every element of its chemical system has
 an elemental reference and every pair of its elements meets in at least one compound of the
@@ -67,6 +70,12 @@ def reference_path(potential: str) -> Path:
     return Path(str(folder / REFERENCE_FILE.format(potential)))
 
 
+def shipped_binaries_path(potential: str) -> Path:
+    """Where the shipped prototype binaries of ``potential`` live (they may not exist)."""
+    folder = resources.files("supercon3d.resources") / "stability"
+    return Path(str(folder / BINARIES_FILE.format(potential)))
+
+
 def binaries_path(potential: str) -> Path:
     """Where the cached prototype binaries of ``potential`` live (they may not exist)."""
     from supercon3d.settings import cache_dir
@@ -103,11 +112,9 @@ def lowest_entries(*tables: dict[str, tuple[float, str]]) -> dict[str, tuple[flo
     return merged
 
 
-def cached_binaries(potential: str) -> dict[str, tuple[float, str]]:
-    """The cached prototype binaries of ``potential`` (empty when none were computed; an
-    unreadable cache is ignored with a one-line warning and rewritten by the next
-    completion)."""
-    path = binaries_path(potential)
+def readable_table(path: Path) -> dict[str, tuple[float, str]]:
+    """The table at ``path``; empty when there is none, and when it cannot be read (with a
+    one-line warning: the next completion rewrites it)."""
     if not path.is_file():
         return {}
     try:
@@ -115,6 +122,24 @@ def cached_binaries(potential: str) -> dict[str, tuple[float, str]]:
     except (OSError, EOFError, KeyError, ValueError, csv.Error) as error:
         warnings.warn(f"{path}: unreadable ({error}); ignored", stacklevel=2)
         return {}
+
+
+def cached_binaries(potential: str) -> dict[str, tuple[float, str]]:
+    """The cached prototype binaries of ``potential`` (empty when none were computed)."""
+    return readable_table(binaries_path(potential))
+
+
+@cache
+def shipped_binaries(potential: str) -> dict[str, tuple[float, str]]:
+    """The shipped prototype binaries of ``potential`` (empty when none ship), read once per
+    process."""
+    return readable_table(shipped_binaries_path(potential))
+
+
+def prototype_binaries(potential: str) -> dict[str, tuple[float, str]]:
+    """The shipped and the cached prototype binaries of ``potential``, the lowest energy per
+    formula (the cache read anew on each call: a completion may have added some)."""
+    return lowest_entries(shipped_binaries(potential), cached_binaries(potential))
 
 
 def chemical_system(composition: Composition) -> frozenset[str]:
@@ -200,6 +225,6 @@ def shipped_entries(potential: str) -> dict[str, tuple[float, str]]:
 
 
 def reference_hull(potential: str) -> ReferenceHull:
-    """The reference hull of ``potential``: the shipped table and the cached prototype
-    binaries (read anew on each call: a completion may have added some)."""
-    return ReferenceHull(lowest_entries(shipped_entries(potential), cached_binaries(potential)))
+    """The reference hull of ``potential``: the shipped table and the prototype binaries
+    (:func:`prototype_binaries`)."""
+    return ReferenceHull(lowest_entries(shipped_entries(potential), prototype_binaries(potential)))
