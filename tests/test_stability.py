@@ -96,7 +96,8 @@ def test_the_shipped_binaries_cover_only_pairs_without_a_binary_compound_and_rea
     systems = {frozenset(str(e) for e in Composition(f).elements) for f in binaries}
     assert all(len(system) == 2 and hull.missing_pairs(system) for system in systems)
     assert all(source.startswith("prototype-") for _, source in binaries.values())
-    assert all(reference_hull("chgnet").entries[f] == entry for f, entry in binaries.items())
+    entries = reference_hull("chgnet").entries
+    assert all(entries[formula] == entry for formula, entry in binaries.items())
 
 
 def test_the_hull_reads_the_cached_binaries_beside_the_shipped_tables(monkeypatch, tmp_path):
