@@ -4,7 +4,8 @@ Each fold model predicts its validation fold (calibration) and its test fold; fo
 fold the family-wise conformal half-widths are fitted on the validation errors of the other
 entries, and the share of test entries inside their interval is that fold's coverage.
 ``--write`` also fits the calibration on all validation folds and writes ``intervals.json``
-into the run folder (what ``supercon3d predict`` reads).
+into the run folder (what ``supercon3d predict`` reads). An ambient run (``train --ambient``)
+is calibrated and scored without the high-pressure hydrides it never saw.
 
     python benchmarks/interval_coverage.py [--run DIR] [--level 0.9] [--write]
 """
@@ -30,6 +31,7 @@ from supercon3d.evaluation.intervals import (
 from supercon3d.machine import describe_machine
 from supercon3d.models.intervals import INTERVALS_FILE
 from supercon3d.models.sodnet.ensemble import SODNetEnsemble, shipped_model_dir
+from supercon3d.training.config import run_is_ambient
 from supercon3d.training.sodnet import training_set
 
 
@@ -43,6 +45,8 @@ def main() -> None:
     folder = args.run or shipped_model_dir()
     ensemble = SODNetEnsemble.from_dir(folder)
     dataset = load_supercon3d()
+    if run_is_ambient(folder):
+        dataset = dataset.without_high_pressure_hydrides()
     graphs, _ = training_set(dataset, ensemble.graph_settings)
     folds = FoldAssignment.shipped()
     family = {e.id: chemical_family(e.structure.composition) for e in dataset.entries}

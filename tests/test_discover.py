@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from matplotlib.image import imread
+from pymatgen.core import Structure
 from typer.testing import CliRunner
 
 from supercon3d import api
@@ -28,6 +29,7 @@ from supercon3d.discovery.settings import QUICK, resolve_settings
 from supercon3d.discovery.stages import STAGE_FILE
 from supercon3d.discovery.steps import STAGES
 from supercon3d.generation.corpus import corpus_cache_file
+from supercon3d.models.shipped import AMBIENT_MODEL, DEFAULT_MODEL, shipped_model_dir
 from supercon3d.settings import dataset_path
 
 SOURCES = ("614648.cif", "169422.cif", "671446.cif")
@@ -193,3 +195,16 @@ def test_the_folder_error_pickles_with_its_folder_and_reason(tmp_path):
     error = DiscoveryFolderError(tmp_path, "holds a run with other settings")
     copy = pickle.loads(pickle.dumps(error))
     assert (copy.folder, copy.reason, str(copy)) == (error.folder, error.reason, str(error))
+
+
+def test_candidates_are_scored_by_the_ambient_model(run_folder):
+    out, _ = run_folder
+    assert json.loads((out / RUN_FILE).read_text())["models"]["tc"] == AMBIENT_MODEL
+    row = pd.read_csv(out / ORDERED_FILE).iloc[0]
+    structure = Structure.from_file(out / row["file"])
+    ambient, full = (
+        api.predict([structure], checkpoints=shipped_model_dir(name))[0].tc_kelvin
+        for name in (AMBIENT_MODEL, DEFAULT_MODEL)
+    )
+    assert row["tc_kelvin"] == pytest.approx(ambient, rel=1e-3)
+    assert row["tc_kelvin"] != pytest.approx(full, rel=1e-2)

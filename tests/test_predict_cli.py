@@ -142,3 +142,12 @@ def test_inspect_in_worker_processes_reports_every_file(mixed_folder, monkeypatc
     refused_here = {n for n, e in EXPECTED.items() if e["outcome"] == "refused"}
     graph_only = {n for n in refused_here if "cutoff" in EXPECTED[n]["text"]}  # a graph error
     assert {n for n, row in rows.items() if "error" in row} == refused_here - graph_only
+
+
+def test_ambient_and_checkpoints_together_are_a_usage_error(tmp_path):
+    cif = dataset_path("supercon3d/cif") / read_tc_table().index[0]
+    result = CliRunner().invoke(
+        app, ["predict", str(cif), "--ambient", "--checkpoints", str(tmp_path)]
+    )
+    assert result.exit_code == 2
+    assert "give --ambient or --checkpoints, not both" in result.output

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -14,6 +15,7 @@ from typer.testing import CliRunner
 
 from supercon3d.cli.main import app
 from supercon3d.data.composition import composition_key
+from supercon3d.data.family import is_high_pressure_hydride
 from supercon3d.data.supercon3d import load_supercon3d, read_tc_table
 from supercon3d.evaluation.ensemble import cross_validate_ensemble
 from supercon3d.evaluation.folds import FoldAssignment
@@ -191,13 +193,20 @@ def test_predict_command_writes_json_and_explains(tiny_run, small_ids, tmp_path)
     assert result.exit_code == 0 and len(pd.read_csv(csv_out)) == 1
 
 
-def test_train_and_evaluate_commands_on_a_small_data_folder(small_ids, tmp_path):
-    data = tmp_path / "datasets"
+def data_folder(ids: list[str], folder) -> Path:
+    """A data folder holding only the SuperCon3D entries ``ids`` (and an empty formula
+    folder)."""
+    data = folder / "datasets"
     (data / "supercon3d/cif").mkdir(parents=True)
-    read_tc_table().loc[small_ids].to_csv(data / "supercon3d/tc.csv")
-    for name in small_ids:
+    read_tc_table().loc[ids].to_csv(data / "supercon3d/tc.csv")
+    for name in ids:
         shutil.copy(dataset_path("supercon3d/cif") / name, data / "supercon3d/cif" / name)
     (data / "supercon").mkdir()
+    return data
+
+
+def test_train_and_evaluate_commands_on_a_small_data_folder(small_ids, tmp_path):
+    data = data_folder(small_ids, tmp_path)
     fold_of = FoldAssignment.shipped().fold_of
     present = {fold_of[i] for i in small_ids}
     chosen = [f for f in sorted(present) if (f + 1) % 10 in present][:2]
@@ -217,6 +226,36 @@ def test_train_and_evaluate_commands_on_a_small_data_folder(small_ids, tmp_path)
     summary = json.loads(result.stdout)
     assert {"mae_mean", "mae_std", "r2_mean", "r2_std", "folds"} <= set(summary)
     assert [f["fold"] for f in summary["folds"]] == chosen
+
+
+def test_an_ambient_run_never_trains_or_scores_on_a_superhydride(small_ids, supercon3d, tmp_path):
+    hydrides = [e for e in supercon3d.entries if is_high_pressure_hydride(e.structure.composition)]
+    hydrides = sorted(hydrides, key=lambda e: len(e.structure))[:6]
+    data = data_folder(sorted(small_ids + [e.id for e in hydrides]), tmp_path)
+    fold_of = FoldAssignment.shipped().fold_of
+    present = {fold_of[i] for i in small_ids}  # each chosen fold needs validation entries
+    chosen = sorted({fold_of[e.id] for e in hydrides if (fold_of[e.id] + 1) % 10 in present})[:2]
+    run_dir = tmp_path / "run"
+    overrides = [f"--set={key}={value}" for key, value in TINY_MODEL.to_dict().items()]
+    result = CliRunner().invoke(
+        app,
+        ["train", "--ambient", "--fold", ",".join(map(str, chosen)), "--workers", "1",
+         "--out", str(run_dir), "--data", str(data), "--set", "epochs=1", *overrides],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert json.loads((run_dir / "config.json").read_text())["ambient"] is True
+    result = CliRunner().invoke(
+        app,
+        ["evaluate", str(run_dir), "--json", "--no-baselines", "--data", str(data),
+         "--out", str(tmp_path / "evaluation")],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["ambient"] is True
+    scored = set(pd.read_csv(tmp_path / "evaluation/evaluation_predictions.csv")["id"])
+    hydride_ids = {e.id for e in hydrides}
+    in_test_folds = {i for i in hydride_ids if fold_of[i] in chosen}
+    assert in_test_folds, "the chosen test folds hold superhydrides"
+    assert scored and not scored & hydride_ids
 
 
 def test_blend_weights_come_from_validation_and_are_used_in_prediction(small, tiny_run, tmp_path):

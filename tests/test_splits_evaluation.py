@@ -194,9 +194,11 @@ def test_blend_uses_the_run_s_split(chemical_system_run, monkeypatch):
     data, run_dir = chemical_system_run
     seen = {}
 
-    def record(run_dir, dataset, graphs, folds, datasets_folder=None, progress=None):
+    def record(run_dir, dataset, graphs, folds, datasets_folder=None, progress=None, ambient=False):
         seen["split"] = folds.split_name
+        seen["ambient"] = ambient
         return {"composition_model": "recorded", "split": folds.split_name, "folds": {}}
 
     monkeypatch.setattr(blend_module, "fit_blend", record)
     assert api.blend(run_dir, data).result["split"] == seen["split"] == "chemical-system"
+    assert seen["ambient"] is False

@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 
 from supercon3d.data.composition import composition_key, parse_formula
+from supercon3d.data.family import is_high_pressure_hydride
 from supercon3d.data.tables import (
     load_3dsc_index,
     load_mp_index,
@@ -44,6 +45,14 @@ def test_stanev_drops_and_counts_unparsed_formulas(stanev):
     assert "Sm1Ba-1Cu3O6.94" not in set(stanev["formula"])
     assert "family" not in stanev.columns
     assert (stanev["tc"] == 0).sum() > 3000  # non-superconductors are kept with Tc = 0 K
+
+
+def test_the_ambient_view_drops_only_the_superhydride_formulas(stanev):
+    ambient = load_supercon_formulas("supercon_stanev2018", ambient=True)
+    flagged = [is_high_pressure_hydride(c) for c in stanev["composition"]]
+    assert sum(flagged) == ambient.attrs["high_pressure"] > 0
+    assert len(ambient) == len(stanev) - sum(flagged)
+    assert not any(is_high_pressure_hydride(c) for c in ambient["composition"])
 
 
 def test_unknown_table_is_named():

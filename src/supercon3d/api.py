@@ -150,12 +150,16 @@ def explain(
     return site_importance(prediction.graph, ensemble(checkpoints))
 
 
-def _load_dataset(data: str | os.PathLike | None, progress: ProgressFactory) -> SuperCon3D:
-    """All SuperCon3D entries, with a progress bar over the CIFs."""
+def _load_dataset(
+    data: str | os.PathLike | None, progress: ProgressFactory, ambient: bool = False
+) -> SuperCon3D:
+    """All SuperCon3D entries (without the high-pressure hydrides when ``ambient``), with a
+    progress bar over the CIFs."""
     from supercon3d.data.supercon3d import load_supercon3d, read_tc_table
 
     with progress("reading CIFs", len(read_tc_table(data))) as advance:
-        return load_supercon3d(data, progress=advance)
+        dataset = load_supercon3d(data, progress=advance)
+    return dataset.without_high_pressure_hydrides() if ambient else dataset
 
 
 def _load_graphs(
@@ -239,7 +243,7 @@ def evaluate(
     from supercon3d.models.shipped import DEFAULT_MODEL, shipped_model_dir
     from supercon3d.models.sodnet.ensemble import SODNetEnsemble
     from supercon3d.training.baseline import cross_validate_baseline
-    from supercon3d.training.config import run_split
+    from supercon3d.training.config import run_is_ambient, run_split
 
     started = time.perf_counter()
     folder = Path(run_dir) if run_dir is not None else shipped_model_dir()
@@ -248,7 +252,8 @@ def evaluate(
     _check_evaluation_split(folder, run_dir is None, trained_on, split)
     model = SODNetEnsemble.from_dir(folder)
     name = folder.name if run_dir is not None else DEFAULT_MODEL
-    dataset = _load_dataset(data, progress)
+    ambient = run_is_ambient(folder)
+    dataset = _load_dataset(data, progress, ambient)
     assignment = split_folds(split, dataset)
     graphs, failures = _load_graphs(dataset, model.graph_settings, data, progress)
     keys = ("model", "mae_mean", "mae_std", "r2_mean", "r2_std")
@@ -262,13 +267,16 @@ def evaluate(
     for record in summary["folds"]:
         record["fold_name"] = assignment.fold_name(record["fold"])
     summary["split"] = split
+    summary["ambient"] = ambient
     summary.update(interval_coverage(model, graphs.graphs, dataset, assignment, predictions))
     summary["auc_superconductor"], summary["auc_superconductor_source"] = superconductor_auc(split)
     summary["baseline_mae_mean"] = None
     if baselines:
         test_folds = tuple(sorted(m.fold for m in model.members))
         for extra in (False, True):
-            config = BaselineConfig(model="lgbm", extra_formulas=extra, test_folds=test_folds)
+            config = BaselineConfig(
+                model="lgbm", extra_formulas=extra, test_folds=test_folds, ambient=ambient
+            )
             with progress(f"{config.name} baseline", len(test_folds)) as advance:
                 result, _ = cross_validate_baseline(dataset, assignment, config, data, advance)
             compared.append({k: result[k] for k in keys})
@@ -333,7 +341,7 @@ def train(
             run_dir, f"holds a run on the {trained_on} split, not {run.split}; choose another --out"
         )
     started = time.perf_counter()
-    dataset = _load_dataset(data, progress)
+    dataset = _load_dataset(data, progress, run.ambient)
     assignment = split_folds(run.split, dataset)
     fold_ids = tuple(folds) if folds is not None else tuple(range(assignment.n_folds))
     settings = GraphSettings(k=model.k, cutoff=model.cutoff, embedding=model.embedding)
@@ -341,7 +349,7 @@ def train(
     if model.composition_prior:
         run_dir.mkdir(parents=True, exist_ok=True)
         with progress("composition prior", 1) as advance:
-            prior = load_or_fit_prior(run_dir / PRIOR_FILE, dataset, data, run.split)
+            prior = load_or_fit_prior(run_dir / PRIOR_FILE, dataset, data, run.split, run.ambient)
             advance(1)
     graphs, failures = _load_graphs(dataset, settings, data, progress, prior)
     summaries = train_folds(run, fold_ids, graphs, assignment, run_dir, workers, report)
@@ -375,15 +383,17 @@ def blend(
     from supercon3d.evaluation.folds import split_folds
     from supercon3d.models.sodnet.ensemble import SODNetEnsemble
     from supercon3d.training.blend import fit_blend
-    from supercon3d.training.config import run_split
+    from supercon3d.training.config import run_is_ambient, run_split
 
     split = run_split(run_dir)
     sodnet = SODNetEnsemble.from_dir(run_dir, blend=False)
-    dataset = _load_dataset(data, progress)
+    dataset = _load_dataset(data, progress, run_is_ambient(run_dir))
     graphs, failures = _load_graphs(dataset, sodnet.graph_settings, data, progress)
     assignment = split_folds(split, dataset)
     with progress("composition models", len(sodnet.members)) as advance:
-        result = fit_blend(run_dir, dataset, graphs, assignment, data, advance)
+        result = fit_blend(
+            run_dir, dataset, graphs, assignment, data, advance, run_is_ambient(run_dir)
+        )
     return Blend(result, [str(failure) for failure in [*dataset.failures, *failures]])
 
 

@@ -20,7 +20,7 @@ from supercon3d.cli.results import (
     interruptible,
     write_output,
 )
-from supercon3d.models.shipped import DEFAULT_MODEL
+from supercon3d.models.shipped import AMBIENT_MODEL, DEFAULT_MODEL, shipped_model_dir
 from supercon3d.progress import no_progress
 
 PROGRESS_BAR_FILES = 20
@@ -115,6 +115,12 @@ def predict(
     checkpoints: Path | None = typer.Option(
         None, help=f"Run folder of fold<k>.safetensors (default: the shipped {DEFAULT_MODEL})."
     ),
+    ambient: bool = typer.Option(
+        False,
+        "--ambient",
+        help=f"Use the shipped {AMBIENT_MODEL}, trained without the superhydrides measured "
+        "at 100-250 GPa.",
+    ),
     out: Path | None = typer.Option(
         None, help="Write the predictions to FILE.json (strict JSON) or FILE.csv."
     ),
@@ -142,6 +148,10 @@ def predict(
     from supercon3d.data.cif import expand_cif_paths
     from supercon3d.screening.explain import plot_site_importance
 
+    if ambient:
+        if checkpoints is not None:
+            raise typer.BadParameter("give --ambient or --checkpoints, not both")
+        checkpoints = shipped_model_dir(AMBIENT_MODEL)
     files = expand_cif_paths(paths)
     if out is not None:
         check_output(out, files, force)

@@ -32,10 +32,16 @@ from supercon3d.defaults import (
 )
 
 
-def run_name(config: str, ablation: str | None, subset: str, split: str = DEFAULT_SPLIT) -> str:
+def run_name(
+    config: str,
+    ablation: str | None,
+    subset: str,
+    split: str = DEFAULT_SPLIT,
+    ambient: bool = False,
+) -> str:
     """Default run folder name, e.g. ``sodnet-cpu``, ``sodnet-cpu-invariant``,
-    ``sodnet-cpu-chemical-system``."""
-    parts = ["sodnet", config]
+    ``sodnet-cpu-chemical-system``, ``sodnet-cpu-ambient``."""
+    parts = ["sodnet", config] + (["ambient"] if ambient else [])
     if ablation:
         parts.append(ablation)
     if subset != "all":
@@ -94,6 +100,12 @@ def train(
     ),
     ablation: AblationName | None = typer.Option(None, help="Ablation switch."),
     train_subset: TrainSubsetName = typer.Option("all", help="Disorder classes kept for training."),
+    ambient: bool = typer.Option(
+        False,
+        "--ambient",
+        help="Leave the high-pressure superhydrides out of training, validation, test folds, "
+        "prior and blend formulas (the model discovery uses).",
+    ),
     set_: list[str] = typer.Option(
         [], "--set", help="Override a config field, e.g. --set epochs=10 --set lmax=0."
     ),
@@ -108,11 +120,12 @@ def train(
     from supercon3d.training.config import ABLATIONS, CONFIGS, TRAIN_SUBSETS, TrainConfig
     from supercon3d.training.loop import World
 
-    name = run_name(config, ablation, train_subset, split)
+    name = run_name(config, ablation, train_subset, split, ambient)
     run = CONFIGS[config].replace(
         name=name,
         train_disorder=TRAIN_SUBSETS[train_subset],
         split=split,
+        ambient=ambient,
         **ABLATIONS.get(ablation, {}),
         **parse_overrides(set_, SODNetConfig, TrainConfig),
     )

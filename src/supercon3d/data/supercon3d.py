@@ -12,6 +12,7 @@ import pandas as pd
 from pymatgen.core import Structure
 
 from supercon3d.data.cif import CifReadError, read_cifs
+from supercon3d.data.family import is_high_pressure_hydride
 from supercon3d.data.taxonomy import (
     DisorderClass,
     DisorderReport,
@@ -62,6 +63,13 @@ class SuperCon3D:
     @property
     def ids(self) -> list[str]:
         return [e.id for e in self.entries]
+
+    def without_high_pressure_hydrides(self) -> SuperCon3D:
+        """The ambient-pressure view: the entries whose structure's composition is not flagged
+        by :func:`~supercon3d.data.family.is_high_pressure_hydride` (the superhydrides
+        measured at 100–250 GPa); failures kept."""
+        kept = [e for e in self.entries if not is_high_pressure_hydride(e.structure.composition)]
+        return SuperCon3D(kept, self.failures)
 
     def table(self) -> pd.DataFrame:
         """One row per entry: id, tc (K), ln_tc (ln K), family, formula, disorder, n_sites."""

@@ -21,6 +21,7 @@ import pandas as pd
 
 from supercon3d.data.cif import FolderReadResult, cif_files, read_cifs
 from supercon3d.data.composition import CompositionKey, composition_key, parse_formula
+from supercon3d.data.family import is_high_pressure_hydride
 from supercon3d.settings import dataset_path
 
 
@@ -46,12 +47,14 @@ _3DSC_NAME = re.compile(r"^(?P<formula>.+)-MP-(?P<mp_id>[a-z]+-\d+)(?P<synth>-sy
 
 
 def load_supercon_formulas(
-    name: str = "supercon_11949", data: str | os.PathLike | None = None
+    name: str = "supercon_11949", data: str | os.PathLike | None = None, ambient: bool = False
 ) -> pd.DataFrame:
     """A SuperCon formula table: ``formula``, ``tc`` (K), [``family``], ``composition``, ``key``.
 
     ``supercon_stanev2018`` marks non-superconductors with ``tc == 0``. Rows whose formula does
-    not parse are dropped; their number is ``attrs["unparsed"]``.
+    not parse are dropped; their number is ``attrs["unparsed"]``. With ``ambient`` the rows
+    :func:`~supercon3d.data.family.is_high_pressure_hydride` flags are dropped too (their
+    number: ``attrs["high_pressure"]``).
     """
     if name not in FORMULA_TABLES:
         raise KeyError(f"unknown formula table {name!r}; choose from {', '.join(FORMULA_TABLES)}")
@@ -65,6 +68,10 @@ def load_supercon_formulas(
     table = table[parsed].reset_index(drop=True)
     table["key"] = [composition_key(c) for c in table["composition"]]
     table.attrs["unparsed"] = int((~parsed).sum())
+    if ambient:
+        pressure = np.array([is_high_pressure_hydride(c) for c in table["composition"]], bool)
+        table = table[~pressure].reset_index(drop=True)
+        table.attrs.update(unparsed=int((~parsed).sum()), high_pressure=int(pressure.sum()))
     return table
 
 

@@ -48,10 +48,10 @@ class DiscoveryRun:
     dropped: pd.DataFrame
 
 
-def _models(potential: str) -> dict:
-    from supercon3d.models.shipped import DEFAULT_MODEL, SHIPPED_GENERATOR
+def _models(tc_model: str, potential: str) -> dict:
+    from supercon3d.models.shipped import SHIPPED_GENERATOR
 
-    return {"tc": DEFAULT_MODEL, "p_superconductor": "shipped classifier",
+    return {"tc": tc_model, "p_superconductor": "shipped classifier",
             "generator": SHIPPED_GENERATOR, "potential": potential}  # fmt: skip
 
 
@@ -98,7 +98,7 @@ def run_discovery(
         _start_again(out)
     out.mkdir(parents=True, exist_ok=True)
     potential = settings.potential or DEFAULT_POTENTIAL
-    record = RunRecord(out, settings, _models(potential), describe_machine())
+    record = RunRecord(out, settings, _models(settings.tc_model, potential), describe_machine())
     record.save()
     store = StageStore(out)
     context = RunContext(out, settings, data, progress, log, potential)

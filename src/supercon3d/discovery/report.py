@@ -213,19 +213,23 @@ def _distributions(results: Mapping[str, StageResult], dropped: pd.DataFrame) ->
     )
 
 
-def _importance(structures: Sequence, names: Sequence[str]) -> list:
-    """Per-site importance of each structure (None where the Tc model cannot explain it)."""
+def _importance(structures: Sequence, names: Sequence[str], tc_model: str) -> list:
+    """Per-site importance of each structure under the shipped Tc model ``tc_model`` (None
+    where it cannot explain one)."""
     from supercon3d import api
+    from supercon3d.models.shipped import shipped_model_dir
 
     if not structures:
         return []
-    predictions = api.predict(list(structures), names=list(names))
-    return [api.explain(p) if p.error is None else None for p in predictions]
+    folder = shipped_model_dir(tc_model)
+    predictions = api.predict(list(structures), names=list(names), checkpoints=folder)
+    return [api.explain(p, folder) if p.error is None else None for p in predictions]
 
 
 def _cards(
     results: Mapping[str, StageResult],
     tables: Mapping[str, pd.DataFrame],
+    tc_model: str,
     progress: ProgressFactory,
 ) -> str:
     picked = [
@@ -236,7 +240,7 @@ def _cards(
     structures = [results[stage].structures[row["id"]] for stage, row in picked]
     cards = []
     with progress("report: pictures", len(picked)) as advance:
-        importance = _importance(structures, [row["id"] for _, row in picked])
+        importance = _importance(structures, [row["id"] for _, row in picked], tc_model)
         for (stage, row), structure, sites in zip(picked, structures, importance):
             title = f"{stage} #{row['rank']}: {row['formula']}"
             top = sorted(sites or [], key=lambda s: s.importance_percent, reverse=True)[:3]
@@ -317,7 +321,10 @@ def render_report(
         + candidate_table(run.hydrides, doped=False),
         "distributions": _distributions(results, run.dropped),
         "structures": _cards(
-            results, {"ordered": run.ordered, "disordered": run.disordered}, progress
+            results,
+            {"ordered": run.ordered, "disordered": run.disordered},
+            run.record["models"]["tc"],
+            progress,
         ),
         "dropped": _dropped(stages, run.dropped),
     }

@@ -7,6 +7,8 @@ import dataclasses
 import os
 from dataclasses import dataclass
 
+from supercon3d.models.shipped import AMBIENT_MODEL
+
 DEFAULT_E_HULL = 0.1
 """Largest energy above the convex hull (eV/atom) that counts as stable (the 0.1 eV/atom
 window of MatterGen's SUN rate)."""
@@ -50,7 +52,9 @@ class DiscoverySettings:
     steps per relaxation; ``potential``: the interatomic potential (None: the stability
     module's default); ``include_known``: keep structures that match a known one (novelty is
     then reported, not required); ``generation_steps``: reverse steps of the generator (None:
-    its default); ``seed``: random seed of the generator."""
+    its default); ``seed``: random seed of the generator; ``tc_model``: the shipped Tc model
+    that scores candidates (default: the ambient-pressure variant, see
+    :data:`~supercon3d.models.shipped.AMBIENT_MODEL`)."""
 
     generate: int = DEFAULT_GENERATE
     from_seeds: bool = False
@@ -66,6 +70,7 @@ class DiscoverySettings:
     include_known: bool = False
     generation_steps: int | None = None
     seed: int = 0
+    tc_model: str = AMBIENT_MODEL
 
     def replace(self, **changes: object) -> DiscoverySettings:
         """A copy with ``changes``; CIF paths are kept as absolute text."""

@@ -113,14 +113,18 @@ def gather_sources(context: RunContext) -> StageResult:
 
 
 def _predicted(
-    table: pd.DataFrame, structures: Sequence[Structure]
+    table: pd.DataFrame, structures: Sequence[Structure], tc_model: str
 ) -> tuple[pd.DataFrame, list[Dropped]]:
-    """``table`` re-scored (Tc, P(SC)) on ``structures``; rows without a prediction dropped."""
+    """``table`` re-scored (Tc with the shipped model ``tc_model``, P(SC)) on ``structures``;
+    rows without a prediction dropped."""
     from supercon3d import api
+    from supercon3d.models.shipped import shipped_model_dir
 
     if table.empty:
         return table, []
-    predictions = api.predict(list(structures), names=list(table["id"]))
+    predictions = api.predict(
+        list(structures), names=list(table["id"]), checkpoints=shipped_model_dir(tc_model)
+    )
     failed = [p.error is not None for p in predictions]
     dropped = [
         Dropped(candidate, formula, NO_PREDICTION, prediction.error)
@@ -138,7 +142,7 @@ def score(context: RunContext) -> StageResult:
     """Tc and P(SC) of every source structure (``scored``)."""
     previous = context.results["sources"]
     structures = [previous.structures[candidate] for candidate in previous.table["id"]]
-    table, dropped = _predicted(previous.table, structures)
+    table, dropped = _predicted(previous.table, structures, context.settings.tc_model)
     return _result("scored", table, previous.structures, dropped, previous.n_out)
 
 
@@ -224,7 +228,7 @@ def unique(context: RunContext) -> StageResult:
         dropped += _dropped(_where(table, [not n for n in novel]), KNOWN_STRUCTURE)
         structures = [s for s, is_novel in zip(structures, novel) if is_novel]
         table = _where(table, novel)
-    table, failed = _predicted(table, structures)
+    table, failed = _predicted(table, structures, context.settings.tc_model)
     table = with_known(table, context.known) if not table.empty else table
     return _result("unique", table, previous.structures, dropped + failed, previous.n_out)
 
@@ -281,7 +285,9 @@ def dope(context: RunContext) -> StageResult:
             structures[variant.name] = variant.structure
     n_in = len(parents.table) + len(disordered)
     variants = pd.DataFrame(rows, columns=VARIANT_COLUMNS)
-    scored, failed = _predicted(variants, [structures[c] for c in variants["id"]])
+    scored, failed = _predicted(
+        variants, [structures[c] for c in variants["id"]], context.settings.tc_model
+    )
     carried = disordered.drop(columns=[c for c in STABILITY_COLUMNS if c in disordered])
     for candidate in carried["id"]:
         structures[candidate] = context.results["unique"].structures[candidate]

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import lzma
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -33,6 +32,7 @@ from sklearn.svm import SVR
 
 from supercon3d.data.composition import composition_key
 from supercon3d.defaults import RegressorName
+from supercon3d.models.booster_file import read_booster, write_booster
 from supercon3d.models.feature_cache import AppendOnlyCsv, LruCache
 
 REGRESSORS: tuple[str, ...] = get_args(RegressorName)
@@ -187,6 +187,7 @@ class BaselineConfig:
     ``train_on_validation`` also trains on the validation fold (nine folds instead of eight;
     the baselines choose no model on it). ``test_folds`` picks the test folds to run (None:
     all). ``disk_cache`` keeps Magpie descriptors under the cache folder between runs.
+    ``ambient`` leaves the high-pressure hydride formulas out of the extra rows.
     """
 
     model: RegressorName = "lgbm"
@@ -197,6 +198,7 @@ class BaselineConfig:
     n_jobs: int = 2
     test_folds: tuple[int, ...] | None = None
     disk_cache: bool = True
+    ambient: bool = False
 
     @property
     def name(self) -> str:
@@ -207,7 +209,8 @@ class BaselineConfig:
 
 class MagpieBooster:
     """A fitted LightGBM model on Magpie descriptors predicting ln Tc (ln K), saved as
-    xz-compressed LightGBM text: loading it runs no pickle."""
+    xz-compressed LightGBM text (:mod:`supercon3d.models.booster_file`): loading it runs no
+    pickle."""
 
     def __init__(self, booster: lightgbm.Booster, featurizer: MagpieFeaturizer | None = None):
         self.booster = booster
@@ -220,22 +223,13 @@ class MagpieBooster:
         return cls(regressor.regressor_.booster_)
 
     def save(self, path: str | os.PathLike) -> Path:
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with lzma.open(path, "wt", encoding="utf-8", preset=9) as handle:
-            handle.write(self.booster.model_to_string())
-        return path
+        """Write the model (:func:`~supercon3d.models.booster_file.write_booster`)."""
+        return write_booster(self.booster, path)
 
     @classmethod
     def load(cls, path: str | os.PathLike, featurizer: MagpieFeaturizer | None = None):
         """The saved model; ``ValueError`` naming the file if it is not a LightGBM model."""
-        try:
-            with lzma.open(path, "rt", encoding="utf-8") as handle:
-                text = handle.read()
-            booster = lightgbm.Booster(model_str=text)
-        except (OSError, EOFError, lzma.LZMAError, lightgbm.basic.LightGBMError) as error:
-            raise ValueError(f"{path}: not a readable LightGBM model ({error})") from None
-        return cls(booster, featurizer)
+        return cls(read_booster(path), featurizer)
 
     def predict(self, compositions: Sequence[Composition]) -> np.ndarray:
         """Predicted ln Tc (ln K) per composition."""

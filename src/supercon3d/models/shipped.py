@@ -10,8 +10,14 @@ from pathlib import Path
 
 SHIPPED_MODELS: dict[str, str] = {
     "sodnet-cpu": "10 fold models of the `cpu` configuration trained on SuperCon3D",
+    "sodnet-cpu-ambient": "the same, trained without the high-pressure superhydrides",
 }
 DEFAULT_MODEL = "sodnet-cpu"
+"""What ``predict`` and ``screen`` use: every SuperCon3D entry, superhydrides included."""
+AMBIENT_MODEL = "sodnet-cpu-ambient"
+"""The ambient-pressure variant (``supercon3d train --ambient``): no superhydride measured at
+100–250 GPa in its training data, so it does not rate hydrogen-rich cells high for Tc they
+reach only under pressure; what ``discover`` scores with by default."""
 SHIPPED_GENERATOR = "diffcsp-sc"
 
 

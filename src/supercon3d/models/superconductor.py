@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import functools
 import json
-import lzma
 import os
 from collections.abc import Sequence
 from importlib import resources
@@ -23,6 +22,7 @@ import lightgbm
 import numpy as np
 from pymatgen.core import Composition, Structure
 
+from supercon3d.models.booster_file import read_booster, write_booster
 from supercon3d.models.calibration import ProbabilityCalibration
 from supercon3d.models.composition import MagpieFeaturizer
 from supercon3d.models.structure_features import STRUCTURE_FEATURES, structure_descriptors
@@ -89,11 +89,7 @@ class SuperconductorClassifier:
         featurizer = MagpieFeaturizer(canonical=True)
         if metadata.get("features") != feature_names(featurizer):
             raise ValueError(f"{metadata_path}: trained on other features than this version's")
-        try:
-            with lzma.open(model_path, "rt", encoding="utf-8") as handle:
-                booster = lightgbm.Booster(model_str=handle.read())
-        except (OSError, EOFError, lzma.LZMAError, lightgbm.basic.LightGBMError) as error:
-            raise ValueError(f"{model_path}: not a readable LightGBM model ({error})") from None
+        booster = read_booster(model_path)
         calibration = ProbabilityCalibration.from_dict(metadata["calibration"])
         return cls(booster, calibration, metadata, featurizer)
 
@@ -101,8 +97,7 @@ class SuperconductorClassifier:
         """Write the model and its metadata into ``folder`` (created if needed)."""
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
-        with lzma.open(folder / MODEL_FILE, "wt", encoding="utf-8", preset=9) as handle:
-            handle.write(self.booster.model_to_string())
+        write_booster(self.booster, folder / MODEL_FILE)
         metadata = {
             **self.metadata,
             "format": FORMAT,

@@ -110,7 +110,7 @@ def cross_validate_baseline(
     featurizer = MagpieFeaturizer(cache_dir() if config.disk_cache else None)
     formulas = None
     if config.extra_formulas:
-        formulas = load_supercon_formulas(config.formulas_table, data)
+        formulas = load_supercon_formulas(config.formulas_table, data, config.ambient)
 
     test_folds = config.test_folds if config.test_folds is not None else range(folds.n_folds)
     predictions, fold_counts = [], {}

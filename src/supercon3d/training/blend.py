@@ -50,15 +50,17 @@ def fit_blend(
     folds: FoldAssignment,
     datasets_folder: str | os.PathLike | None = None,
     progress: Callable[[int], None] | None = None,
+    ambient: bool = False,
 ) -> dict:
-    """Fit every fold's composition model, choose its blend weight on the validation fold and
-    write ``composition/fold<k>.txt.xz`` and ``blend.json`` (which records ``folds``'s split)
+    """Fit every fold's composition model (without the high-pressure hydride formulas when
+    ``ambient``), choose its blend weight on the validation fold and write
+    ``composition/fold<k>.txt.xz`` and ``blend.json`` (which records ``folds``'s split)
     into ``run_dir``."""
     run_dir = Path(run_dir)
     ensemble = SODNetEnsemble.from_dir(run_dir, blend=False)
     by_id = {entry.id: entry for entry in dataset.entries}
     featurizer = MagpieFeaturizer(cache_dir())
-    formulas = load_supercon_formulas(COMPOSITION_MODEL.formulas_table, datasets_folder)
+    formulas = load_supercon_formulas(COMPOSITION_MODEL.formulas_table, datasets_folder, ambient)
     records = {}
     for member in ensemble.members:
         split = folds.split(member.fold)

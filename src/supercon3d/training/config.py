@@ -33,13 +33,16 @@ class TrainConfig:
 class RunConfig:
     """A named configuration; ``train_disorder`` lists the disorder classes kept in training
     (all when empty), for the ordered-only and ordered + SD experiments; ``split`` is the
-    cross-validation split whose folds the run trains (``evaluation.folds.SPLITS``)."""
+    cross-validation split whose folds the run trains (``evaluation.folds.SPLITS``);
+    ``ambient`` leaves the high-pressure hydrides out of everything the run trains, chooses
+    and is scored on (SuperCon3D entries, the prior's and the blend's formulas)."""
 
     name: str
     model: SODNetConfig = field(default_factory=SODNetConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     train_disorder: tuple[str, ...] = ()
     split: str = DEFAULT_SPLIT
+    ambient: bool = False
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -52,11 +55,13 @@ class RunConfig:
             train=TrainConfig(**values["train"]),
             train_disorder=tuple(values.get("train_disorder", ())),
             split=values.get("split", DEFAULT_SPLIT),
+            ambient=bool(values.get("ambient", False)),
         )
 
     def replace(self, **changes) -> RunConfig:
-        """A copy with fields of the run (``name``, ``train_disorder``, ``split``), the model or
-        the training schedule changed, e.g. ``replace(lmax=0, epochs=5)``."""
+        """A copy with fields of the run (``name``, ``train_disorder``, ``split``,
+        ``ambient``), the model or the training schedule changed, e.g.
+        ``replace(lmax=0, epochs=5)``."""
         model_fields = {f.name for f in dataclasses.fields(SODNetConfig)}
         train_fields = {f.name for f in dataclasses.fields(TrainConfig)}
         model = {k: v for k, v in changes.items() if k in model_fields}
@@ -70,16 +75,28 @@ class RunConfig:
         )
 
 
+def _run_field(run_dir: str | os.PathLike, name: str, default: object) -> object:
+    """A field of a run folder's ``config.json``; ``default`` when it names none or the
+    folder has no ``config.json``."""
+    path = Path(run_dir) / RUN_CONFIG_FILE
+    if not path.is_file():
+        return default
+    try:
+        return json.loads(path.read_text()).get(name, default)
+    except (json.JSONDecodeError, AttributeError) as error:
+        raise ValueError(f"{path}: not a readable run configuration ({error})") from None
+
+
 def run_split(run_dir: str | os.PathLike) -> str:
     """The split a run folder was trained on: its ``config.json``'s ``split``, ``random``
     when it names none or the folder has no ``config.json`` (the shipped model)."""
-    path = Path(run_dir) / RUN_CONFIG_FILE
-    if not path.is_file():
-        return DEFAULT_SPLIT
-    try:
-        return str(json.loads(path.read_text()).get("split", DEFAULT_SPLIT))
-    except (json.JSONDecodeError, AttributeError) as error:
-        raise ValueError(f"{path}: not a readable run configuration ({error})") from None
+    return str(_run_field(run_dir, "split", DEFAULT_SPLIT))
+
+
+def run_is_ambient(run_dir: str | os.PathLike) -> bool:
+    """Whether a run folder's models were trained without the high-pressure hydrides (its
+    ``config.json``'s ``ambient``; False without one)."""
+    return bool(_run_field(run_dir, "ambient", False))
 
 
 CONFIGS: dict[str, RunConfig] = {

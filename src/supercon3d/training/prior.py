@@ -44,11 +44,13 @@ def fit_composition_prior(
     data: str | os.PathLike | None = None,
     seed: int = 0,
     split: str = DEFAULT_SPLIT,
+    ambient: bool = False,
 ) -> tuple[MagpieBooster, int]:
-    """The prior model for ``split`` and the number of formulas it was trained on."""
+    """The prior model for ``split`` and the number of formulas it was trained on; with
+    ``ambient`` the high-pressure hydride formulas are left out."""
     check_prior_split(split)
     _, key = held_out_keys(split)
-    formulas = load_supercon_formulas(PRIOR_TABLE, data)
+    formulas = load_supercon_formulas(PRIOR_TABLE, data, ambient)
     rows = extra_training_rows(formulas, entry_keys(dataset.entries, key), key)
     featurizer = MagpieFeaturizer(cache_dir())
     regressor = MagpieRegressor("lgbm", seed=seed, featurizer=featurizer)
@@ -61,13 +63,15 @@ def load_or_fit_prior(
     dataset: SuperCon3D,
     data: str | os.PathLike | None = None,
     split: str = DEFAULT_SPLIT,
+    ambient: bool = False,
 ) -> MagpieBooster:
-    """The prior saved at ``path`` (a run's ``prior.txt.xz``), fitted for ``split`` and saved
-    if absent (a run folder holds one split: its ``config.json`` says which)."""
+    """The prior saved at ``path`` (a run's ``prior.txt.xz``), fitted for ``split`` (without
+    the high-pressure hydride formulas when ``ambient``) and saved if absent (a run folder
+    holds one split and one data view: its ``config.json`` says which)."""
     path = Path(path)
     if path.is_file():
         return MagpieBooster.load(path)
-    prior, _ = fit_composition_prior(dataset, data, split=split)
+    prior, _ = fit_composition_prior(dataset, data, split=split, ambient=ambient)
     if World.from_environment().is_main:  # data-parallel ranks fit the same prior; one writes
         written = prior.save(path.with_name(path.name + ".tmp"))
         os.replace(written, path)
