@@ -387,13 +387,12 @@ def blend(
 
     split = run_split(run_dir)
     sodnet = SODNetEnsemble.from_dir(run_dir, blend=False)
-    dataset = _load_dataset(data, progress, run_is_ambient(run_dir))
+    ambient = run_is_ambient(run_dir)
+    dataset = _load_dataset(data, progress, ambient)
     graphs, failures = _load_graphs(dataset, sodnet.graph_settings, data, progress)
     assignment = split_folds(split, dataset)
     with progress("composition models", len(sodnet.members)) as advance:
-        result = fit_blend(
-            run_dir, dataset, graphs, assignment, data, advance, run_is_ambient(run_dir)
-        )
+        result = fit_blend(run_dir, dataset, graphs, assignment, data, advance, ambient)
     return Blend(result, [str(failure) for failure in [*dataset.failures, *failures]])
 
 

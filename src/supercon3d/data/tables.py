@@ -71,7 +71,7 @@ def load_supercon_formulas(
     if ambient:
         pressure = np.array([is_high_pressure_hydride(c) for c in table["composition"]], bool)
         table = table[~pressure].reset_index(drop=True)
-        table.attrs.update(unparsed=int((~parsed).sum()), high_pressure=int(pressure.sum()))
+        table.attrs["high_pressure"] = int(pressure.sum())
     return table
 
 
