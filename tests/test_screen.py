@@ -24,7 +24,12 @@ from supercon3d.screening.database import (
     ScreenDatabaseError,
     open_readonly,
 )
-from supercon3d.screening.funnel import ShardDone, run_identity, run_screen
+from supercon3d.screening.funnel import (
+    ShardDone,
+    run_identity,
+    run_screen,
+    stage_two_shard_size,
+)
 from supercon3d.screening.sources import KIND_ERROR, iter_sources
 from supercon3d.settings import dataset_path
 
@@ -109,13 +114,23 @@ def test_every_source_kind_streams_items_with_stable_ids_and_hashes(sources):
 
 
 @pytest.fixture(scope="module")
-def uninterrupted(tmp_path_factory, sources) -> Path:
+def shards_written() -> list[ShardDone]:
+    return []
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(tmp_path_factory, sources, shards_written) -> Path:
     path = tmp_path_factory.mktemp("db") / "screen.sqlite"
-    run_screen(sources, path, RESCORE_TOP, executor=SerialExecutor(), shard_size=SHARD)
+    run_screen(
+        sources, path, RESCORE_TOP, executor=SerialExecutor(), shard_size=SHARD,
+        on_shard=shards_written.append,
+    )  # fmt: skip
     return path
 
 
-def test_a_screen_writes_one_row_per_item_with_errors_and_stages(uninterrupted, sources):
+def test_a_screen_writes_one_row_per_item_with_errors_and_stages(
+    uninterrupted, sources, shards_written
+):
     rows = {row["id"]: row for row in screen_table(uninterrupted)}
     assert set(rows) == {item.id for item in iter_sources(sources)}
     assert set(REQUIRED_COLUMNS) <= set(COLUMNS)
@@ -131,6 +146,10 @@ def test_a_screen_writes_one_row_per_item_with_errors_and_stages(uninterrupted, 
     readable = [row for row in rows.values() if row["stage"] >= STAGE_COMPOSITION]
     rescored = [row for row in readable if row["stage"] == STAGE_STRUCTURE]
     assert len(rescored) == -(-len(readable) * RESCORE_TOP // 1)
+    stage_two = [done.rows for done in shards_written if done.stage == STAGE_STRUCTURE]
+    assert sum(stage_two) == len(rescored)
+    size = stage_two_shard_size(len(rescored), SHARD, workers=1)
+    assert size < SHARD and len(stage_two) == -(-len(rescored) // size)
     lowest_rescored = min(row["p_superconductor_composition"] for row in rescored)
     assert all(
         row["p_superconductor_composition"] <= lowest_rescored
@@ -143,6 +162,17 @@ def test_a_screen_writes_one_row_per_item_with_errors_and_stages(uninterrupted, 
     assert all(row["tc_low_kelvin"] is None for row in readable if row["stage"] == 1)
     assert any(row["known_superconductor"] for row in readable)  # SuperCon3D entries
     assert all(row["in_supercon3d"] is not None for row in readable)
+
+
+@pytest.mark.parametrize(
+    "selected, shard_size, workers, expected",
+    [(200, 1000, 2, 25), (200, 100, 1, 50), (30_000, 1000, 16, 469), (3, 100, 2, 1),
+     (10**6, 1000, 2, 1000)],
+)  # fmt: skip
+def test_stage_two_shards_spread_a_small_selection_over_the_workers(
+    selected, shard_size, workers, expected
+):
+    assert stage_two_shard_size(selected, shard_size, workers) == expected
 
 
 def test_an_interrupted_screen_resumed_gives_the_samescreen_table(tmp_path, sources, uninterrupted):

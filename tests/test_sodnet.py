@@ -1,4 +1,5 @@
-"""SODNet: invariances of the prediction, equivariance of every layer, ablation switches."""
+"""SODNet: invariances of the prediction, equivariance of every layer, ablation switches, and
+the factored message path of l <= 1 networks against e3nn's tensor product."""
 
 from __future__ import annotations
 
@@ -26,6 +27,9 @@ TINY = SODNetConfig(
 )  # fmt: skip
 IRREPS = TINY.irreps_node
 SH = o3.Irreps.spherical_harmonics(2)
+TINY_L1 = SODNetConfig(**{**TINY.to_dict(), "lmax": 1})
+IRREPS_L1 = TINY_L1.irreps_node
+SH_L1 = o3.Irreps.spherical_harmonics(1)
 
 
 def disordered_structure(occupancy: float = 0.6, rotation: np.ndarray | None = None) -> Structure:
@@ -119,6 +123,16 @@ def test_edge_weighting_switch_uses_occupancies():
     assert abs(predict(weighted, structure) - predict(unweighted, structure)) > 1e-5
 
 
+def test_l1_network_is_invariant_under_rotation():
+    torch.manual_seed(0)
+    model = SODNet(TINY_L1).eval()
+    assert all(block.attention.factored is not None for block in model.blocks)
+    reference = predict(model, disordered_structure())
+    for seed in range(3):
+        rotated = predict(model, disordered_structure(rotation=random_rotation(seed)))
+        assert abs(rotated - reference) < 1e-4
+
+
 def test_invariant_only_network_has_scalar_irreps():
     config = SODNetConfig(**{**TINY.to_dict(), "lmax": 0})
     assert config.irreps_node == o3.Irreps("8x0e")
@@ -168,14 +182,48 @@ def test_feed_forward_is_equivariant():
     assert_equivariant(FeedForward(IRREPS), irreps_in=[IRREPS], irreps_out=[IRREPS])
 
 
+@pytest.mark.parametrize("irreps, sh", [(IRREPS, SH), (IRREPS_L1, SH_L1)], ids=["l2", "l1"])
 @pytest.mark.parametrize("layer", [GraphAttention, TransformerBlock])
-def test_attention_layers_are_equivariant(layer):
+def test_attention_layers_are_equivariant(layer, irreps, sh):
     torch.manual_seed(0)
-    module = layer(IRREPS, SH, TINY.radial_basis, TINY.radial_hidden, TINY.heads)
+    module = layer(irreps, sh, TINY.radial_basis, TINY.radial_hidden, TINY.heads)
     edge_index, radial = _edges()
     assert_equivariant(
-        lambda x, sh: module(x, edge_index, sh, radial),
-        args_in=[IRREPS.randn(5, -1), SH.randn(12, -1)],
-        irreps_in=[IRREPS, SH],
-        irreps_out=[IRREPS, o3.Irreps(f"{TINY.heads}x0e")],
+        lambda x, harmonics: module(x, edge_index, harmonics, radial),
+        args_in=[irreps.randn(5, -1), sh.randn(12, -1)],
+        irreps_in=[irreps, sh],
+        irreps_out=[irreps, o3.Irreps(f"{TINY.heads}x0e")],
     )
+
+
+def test_only_l1_attention_takes_the_factored_path():
+    l2 = GraphAttention(IRREPS, SH, TINY.radial_basis, TINY.radial_hidden, TINY.heads)
+    l1 = GraphAttention(IRREPS_L1, SH_L1, TINY.radial_basis, TINY.radial_hidden, TINY.heads)
+    assert l2.factored is None and l1.factored is not None
+
+
+def _attention_and_gradients(module: GraphAttention, factored: bool):
+    """Outputs of ``module`` on fixed inputs and the gradients of their sum over its
+    parameters, through the factored path or e3nn's tensor product."""
+    edge_index, radial = _edges()
+    torch.manual_seed(1)
+    x, sh = IRREPS_L1.randn(5, -1), SH_L1.randn(12, -1)
+    path, module.factored = module.factored, module.factored if factored else None
+    try:
+        module.zero_grad()
+        out, alpha = module(x, edge_index, sh, radial)
+        (out.sum() + alpha.pow(2).sum()).backward()
+    finally:
+        module.factored = path
+    return out.detach(), alpha.detach(), [p.grad.clone() for p in module.parameters()]
+
+
+def test_factored_message_equals_the_tensor_product_with_gradients():
+    torch.manual_seed(0)
+    module = GraphAttention(IRREPS_L1, SH_L1, TINY.radial_basis, TINY.radial_hidden, TINY.heads)
+    out, alpha, grads = _attention_and_gradients(module, factored=True)
+    out_e3nn, alpha_e3nn, grads_e3nn = _attention_and_gradients(module, factored=False)
+    torch.testing.assert_close(out, out_e3nn, rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(alpha, alpha_e3nn, rtol=1e-5, atol=1e-6)
+    for grad, grad_e3nn in zip(grads, grads_e3nn):
+        torch.testing.assert_close(grad, grad_e3nn, rtol=1e-4, atol=1e-5)

@@ -13,7 +13,9 @@ How a run goes (the coordinator is this process; it alone writes the database):
    P(superconductor), or every row with P(superconductor) ≥ ``rescore_above``. The sources are
    streamed again, and the selected items (same id, same content) go through the structural
    ensemble in shards. The choice is made over the finished stage-1 table, so it is the same
-   whether a run was interrupted or not; rows already at stage 2 are not redone.
+   whether a run was interrupted or not; rows already at stage 2 are not redone. Stage-2
+   shards are smaller where the selection is small (:func:`stage_two_shard_size`), so that
+   every worker gets some of it.
 
 A run killed at any moment loses only the shards in flight; started again, it skips what is
 stored and finishes the rest. Ctrl-C (SIGINT) stops the run: finished shards are written,
@@ -25,6 +27,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import math
 import os
 import signal
 import threading
@@ -62,6 +65,11 @@ from supercon3d.screening.sources import KIND_ERROR, StructureItem, iter_sources
 
 IN_FLIGHT_PER_WORKER = 2
 """Shards sent out per worker at once: one running, one waiting."""
+STAGE_TWO_SHARDS_PER_WORKER = 4
+"""Fewest stage-2 shards per worker (when the selection allows): a structure costs stage 2
+about fifty times what it costs stage 1, so the top 10 % of a 2,000-structure run in one
+1,000-structure shard would leave all other workers idle, and a few shards each even out
+their finishing times."""
 POLL_SECONDS = 0.05
 """How often the coordinator checks for a finished shard or a stop request."""
 ENGINES: tuple[str, ...] = get_args(ScreenEngine)
@@ -250,6 +258,13 @@ def _stage_one_shards(
             yield Shard(todo, checkpoints, data)
 
 
+def stage_two_shard_size(selected: int, shard_size: int, workers: int) -> int:
+    """Structures per stage-2 shard: ``shard_size``, or fewer so that ``selected``
+    structures make at least :data:`STAGE_TWO_SHARDS_PER_WORKER` shards per worker."""
+    spread = math.ceil(selected / (STAGE_TWO_SHARDS_PER_WORKER * max(1, workers)))
+    return max(1, min(shard_size, spread))
+
+
 def _stage_two_shards(
     items: Iterable[StructureItem],
     selected: dict[str, str],
@@ -322,7 +337,8 @@ def run_screen(
             selected = database.rescore_selection(rescore_top, rescore_above)
             if selected:
                 items = iter_sources(sources, cif_column, id_column)
-                shards = _stage_two_shards(items, selected, shard_size, checkpoints)
+                size = stage_two_shard_size(len(selected), shard_size, executor.workers)
+                shards = _stage_two_shards(items, selected, size, checkpoints)
                 _run_stage(
                     run.structure,
                     executor,

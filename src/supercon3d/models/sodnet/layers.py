@@ -89,6 +89,92 @@ def head_index(irreps: o3.Irreps, heads: int) -> torch.Tensor:
     return torch.cat(index)
 
 
+class FactoredMessage:
+    """The depthwise tensor product of an ``a x0e + b x1o`` message with l <= 1 spherical
+    harmonics, followed by the two linear maps that read it (attention logits, values),
+    computed without forming the product's (E, 4a + 4b) output.
+
+    Exact rearrangement of the same sums: each l = 1 output of the product is a per-edge
+    scalar times either the edge direction or the message's own vector, and a linear map of
+    l = 1 irreps mixes channels only, so the maps act on the (E, a) and (E, b) scalar factors
+    and the direction is multiplied in afterwards. The maps are read as matrices from the
+    e3nn modules at each call (their weights may be a fold model's, see ``functional_call``);
+    the tensor product's path constants are read from it once. The result and its gradients
+    equal the e3nn modules' to float rounding (tested); it moves a fraction of the memory
+    (``benchmarks/attention_speed.py`` times both).
+    """
+
+    def __init__(self, tensor_product: o3.TensorProduct, irreps_value: o3.Irreps):
+        irreps_in = tensor_product.irreps_in1
+        self.scalars, self.vectors = irreps_in[0].mul, irreps_in[1].mul
+        self.mid_dim = tensor_product.irreps_out.dim
+        self.value_scalars = sum(mul for mul, ir in irreps_value if ir.l == 0)
+        self.path_constants = self._path_constants(tensor_product)
+        a, b = self.scalars, self.vectors
+        # rows of the product's output (layout a x0e + a x1o + b x1o + b x0e): its scalars,
+        # and the first component of each l = 1 channel of either l = 1 block
+        self.scalar_rows = torch.cat([torch.arange(a), torch.arange(4 * a + 3 * b, self.mid_dim)])
+        self.direction_rows = a + 3 * torch.arange(a)
+        self.vector_rows = 4 * a + 3 * torch.arange(b)
+        # columns of the value map's output (layout s x0e + b x1o): component 0 of each l = 1
+        self.value_vector_columns = self.value_scalars + 3 * torch.arange(b)
+
+    @staticmethod
+    def applies(irreps_node: o3.Irreps, irreps_sh: o3.Irreps) -> bool:
+        """Whether a message of ``irreps_node`` with harmonics ``irreps_sh`` has this form."""
+        node, sh = o3.Irreps(irreps_node), o3.Irreps(irreps_sh)
+        types = [ir for _, ir in node]
+        return types == [o3.Irrep("0e"), o3.Irrep("1o")] and sh == o3.Irreps("1x0e+1x1o")
+
+    def _path_constants(self, tensor_product: o3.TensorProduct) -> tuple[float, ...]:
+        """The product's normalisation of its four paths (0e x 0e, 0e x 1o, 1o x 0e, 1o x 1o),
+        read off one edge with unit inputs."""
+        a, b = self.scalars, self.vectors
+        message = torch.zeros(1, a + 3 * b)
+        message[0, 0] = message[0, a] = 1.0  # scalar channel 0; vector channel 0, component 0
+        harmonics = torch.tensor([[1.0, 1.0, 0.0, 0.0]])  # l = 0 part 1; l = 1 component 0
+        with torch.no_grad():
+            out = tensor_product(message, harmonics, torch.ones(1, tensor_product.weight_numel))[0]
+        return tuple(float(out[row]) for row in (0, a, 4 * a, 4 * a + 3 * b))
+
+    def __call__(
+        self,
+        message: torch.Tensor,
+        edge_sh: torch.Tensor,
+        weights: torch.Tensor,
+        to_logits: o3.Linear,
+        to_value: o3.Linear,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """``to_logits`` and ``to_value`` of the tensor product of ``message`` (E, a + 3b)
+        with ``edge_sh`` (E, 4) under per-edge ``weights`` (E, 2a + 2b)."""
+        a, b = self.scalars, self.vectors
+        same_scalar, scalar_direction, vector_same, vector_direction = self.path_constants
+        identity = torch.eye(self.mid_dim, dtype=message.dtype, device=message.device)
+        logit_map, value_map = to_logits(identity), to_value(identity)
+        s = self.value_scalars
+        direction_map = value_map[self.direction_rows][:, self.value_vector_columns]
+        vector_map = value_map[self.vector_rows][:, self.value_vector_columns]
+
+        scalar, vector = message[:, :a], message[:, a:].view(-1, b, 3)
+        sh_scalar, direction = edge_sh[:, :1], edge_sh[:, 1:]
+        w_same, w_direction, w_vector, w_dot = weights.split([a, a, b, b], dim=1)
+        mid_scalars = torch.cat(
+            [
+                same_scalar * w_same * scalar * sh_scalar,
+                vector_direction * w_dot * (vector * direction[:, None, :]).sum(dim=-1),
+            ],
+            dim=1,
+        )
+        logits = mid_scalars @ logit_map[self.scalar_rows]
+        value_scalars = mid_scalars @ value_map[self.scalar_rows][:, :s]
+        along_direction = (scalar_direction * w_direction * scalar) @ direction_map
+        own_vector = (vector_same * w_vector * sh_scalar)[:, :, None] * vector
+        value_vectors = along_direction[:, :, None] * direction[:, None, :] + torch.einsum(
+            "eum,uv->evm", own_vector, vector_map
+        )
+        return logits, torch.cat([value_scalars, value_vectors.reshape(-1, 3 * b)], dim=1)
+
+
 class GraphAttention(nn.Module):
     """Multi-head equivariant graph attention.
 
@@ -129,6 +215,11 @@ class GraphAttention(nn.Module):
         self.to_value = o3.Linear(irreps_mid, self.value_gate.irreps_in)
         self.out = o3.Linear(self.irreps_node, self.irreps_node)
         self.register_buffer("head_of_component", head_index(self.irreps_node, heads))
+        self.factored = (
+            FactoredMessage(self.tensor_product, self.value_gate.irreps_in)
+            if FactoredMessage.applies(self.irreps_node, irreps_sh)
+            else None
+        )
 
     def forward(
         self,
@@ -140,11 +231,16 @@ class GraphAttention(nn.Module):
         """Updated node features and the attention weights (E, heads)."""
         source, target = edge_index
         message = self.source(x)[source] + self.target(x)[target]
-        message = self.tensor_product(message, edge_sh, self.radial(edge_radial))
-        logits = self.to_alpha(message).view(-1, self.heads, self.alpha_channels)
+        weights = self.radial(edge_radial)
+        if self.factored is None:
+            message = self.tensor_product(message, edge_sh, weights)
+            logits, value = self.to_alpha(message), self.to_value(message)
+        else:
+            logits, value = self.factored(message, edge_sh, weights, self.to_alpha, self.to_value)
+        logits = logits.view(-1, self.heads, self.alpha_channels)
         logits = (torch.nn.functional.leaky_relu(logits, 0.2) * self.alpha_dot).sum(dim=-1)
         alpha = softmax(logits, target, num_nodes=x.shape[0])
-        value = self.value_gate(self.to_value(message))
+        value = self.value_gate(value)
         value = value * alpha[:, self.head_of_component]
         return self.out(scatter(value, target, dim=0, dim_size=x.shape[0], reduce="sum")), alpha
 
