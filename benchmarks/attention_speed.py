@@ -30,12 +30,10 @@ TRAIN_GRAPHS = 1262
 TRAIN_BATCH = 32
 
 
-def set_factored(model: SODNet, factored: list) -> list:
-    """Put ``factored`` (one per block, None for e3nn's path) into ``model``; the old ones."""
-    previous = [block.attention.factored for block in model.blocks]
+def set_factored(model: SODNet, factored: list) -> None:
+    """Put ``factored`` (one per block, None for e3nn's path) into ``model``."""
     for block, path in zip(model.blocks, factored):
         block.attention.factored = path
-    return previous
 
 
 def best_time(run: Callable[[], object], repeats: int) -> tuple[float, object]:
@@ -71,9 +69,8 @@ def main() -> None:
 
     network = ensemble.members[0].model  # one network runs every member's weights
     factored = [block.attention.factored for block in network.blocks]
-    e3nn_path = [None] * len(factored)
     timings = {}
-    for label, path in (("e3nn tensor product", e3nn_path), ("factored", factored)):
+    for label, path in (("e3nn tensor product", [None] * len(factored)), ("factored", factored)):
         set_factored(network, path)
         timings[label] = best_time(lambda: ensemble.predict(graphs)[0], args.repeats)
     set_factored(network, factored)

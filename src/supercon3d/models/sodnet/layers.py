@@ -151,7 +151,6 @@ class FactoredMessage:
         same_scalar, scalar_direction, vector_same, vector_direction = self.path_constants
         identity = torch.eye(self.mid_dim, dtype=message.dtype, device=message.device)
         logit_map, value_map = to_logits(identity), to_value(identity)
-        s = self.value_scalars
         direction_map = value_map[self.direction_rows][:, self.value_vector_columns]
         vector_map = value_map[self.vector_rows][:, self.value_vector_columns]
 
@@ -166,7 +165,7 @@ class FactoredMessage:
             dim=1,
         )
         logits = mid_scalars @ logit_map[self.scalar_rows]
-        value_scalars = mid_scalars @ value_map[self.scalar_rows][:, :s]
+        value_scalars = mid_scalars @ value_map[self.scalar_rows][:, : self.value_scalars]
         along_direction = (scalar_direction * w_direction * scalar) @ direction_map
         own_vector = (vector_same * w_vector * sh_scalar)[:, :, None] * vector
         value_vectors = along_direction[:, :, None] * direction[:, None, :] + torch.einsum(
