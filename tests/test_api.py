@@ -74,7 +74,7 @@ def test_predict_matches_the_command_for_files_and_structures(cif_paths, mixed, 
 
 
 def test_files_predicted_in_two_workers_equal_those_predicted_here():
-    from supercon3d.screening.predict import MIN_FILES_PER_PREDICT_WORKER
+    from supercon3d.screening.files import MIN_FILES_PER_PREDICT_WORKER
 
     folder = dataset_path("supercon3d/cif")
     files = sorted(folder.glob("*.cif"))[: 2 * MIN_FILES_PER_PREDICT_WORKER]
@@ -84,7 +84,8 @@ def test_files_predicted_in_two_workers_equal_those_predicted_here():
     for a, b in zip(spread, here):
         assert a.error == b.error and a.p_superconductor == b.p_superconductor
         assert a.ln_tc == pytest.approx(b.ln_tc, abs=LN_TC_TOLERANCE)
-        assert a.error is not None or a.graph.num_nodes == b.graph.num_nodes
+        assert a.n_sites == b.n_sites and a.formula == b.formula
+        assert a.graph is None and a.composition is None  # only results travel back
 
 
 def test_the_second_call_reuses_the_loaded_ensemble(rocksalt, monkeypatch):
@@ -125,6 +126,10 @@ def test_explain_gives_each_site_a_share(mixed):
     assert [site.site for site in sites] == list(range(prediction.n_sites))
     assert sum(site.importance_percent for site in sites) == pytest.approx(100.0)
     assert {site.label for site in sites} == {"Mg", "B"}
+    from_structure = api.explain(mixed[1])  # carries its graph; the file is read again
+    assert [s.importance_percent for s in from_structure] == pytest.approx(
+        [s.importance_percent for s in sites]
+    )
 
 
 def test_generator_checkpoints_load_once_and_are_shared():
@@ -150,6 +155,25 @@ def test_folder_state_changes_when_a_file_changes(tmp_path):
 def test_importing_the_api_loads_no_heavy_module():
     code = (
         "import sys, supercon3d.api, supercon3d.cli.predict, supercon3d.cli.generate; "
+        f"print([m for m in {HEAVY_MODULES!r} if m in sys.modules])"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=os.environ
+    )
+    assert result.stdout.strip() == "[]"
+
+
+def test_the_process_that_sends_work_to_workers_loads_no_model():
+    """``predict`` on files and ``screen`` start their workers at once: the sending side
+    (task functions, records, model identity) imports no heavy module."""
+    code = (
+        "import sys\n"
+        "from supercon3d.models.shipped import ensemble_source\n"
+        "from supercon3d.screening.files import predict_files_from\n"
+        "from supercon3d.screening.funnel import run_identity, run_screen\n"
+        "from supercon3d.screening.prediction import TcPrediction\n"
+        "from supercon3d.screening.shards import rescore_shard, score_shard\n"
+        "ensemble_source(None), run_identity(None), TcPrediction('x.cif').to_dict()\n"
         f"print([m for m in {HEAVY_MODULES!r} if m in sys.modules])"
     )
     result = subprocess.run(

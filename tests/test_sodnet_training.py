@@ -26,6 +26,7 @@ from supercon3d.models.sodnet.checkpoint import load_checkpoint
 from supercon3d.models.sodnet.ensemble import PRIOR_FILE, SODNetEnsemble, predict_ln_tc
 from supercon3d.models.weights import CheckpointError
 from supercon3d.screening import predict_files
+from supercon3d.screening.predict import prepare_files
 from supercon3d.settings import dataset_path
 from supercon3d.training.baseline import entry_keys
 from supercon3d.training.blend import best_weight, fit_blend
@@ -159,7 +160,9 @@ def test_predict_files_reports_bad_files_and_scores_the_rest(tiny_run, small_ids
     assert by_file["broken.cif"].error.startswith(str(folder / "broken.cif"))
     good = [r for r in results if r.error is None]
     assert len(good) == 3
-    mean, spread = ensemble.predict([r.graph for r in good])
+    assert all(r.graph is None for r in good)  # the records come back without inputs
+    prepared = prepare_files([r.file for r in good], ensemble.graph_settings, workers=1)
+    mean, spread = ensemble.predict([r.graph for r in prepared])
     np.testing.assert_allclose([r.ln_tc for r in good], mean, rtol=0, atol=1e-12)
     np.testing.assert_allclose([r.ln_tc_std for r in good], spread, rtol=0, atol=1e-12)
     assert [r.tc_kelvin for r in good] == pytest.approx(np.exp(mean), rel=1e-12)

@@ -43,7 +43,7 @@ if TYPE_CHECKING:
     from supercon3d.models.sodnet.ensemble import SODNetEnsemble
     from supercon3d.screening.explain import SiteImportance
     from supercon3d.screening.funnel import ScreenRun
-    from supercon3d.screening.predict import TcPrediction
+    from supercon3d.screening.prediction import TcPrediction
     from supercon3d.training.config import RunConfig
     from supercon3d.training.sodnet import TrainingSet
 
@@ -106,13 +106,8 @@ def predict(
     (default: all cores); ``strict``: a CIF with a warning fails too (see
     :mod:`supercon3d.data.contract`)."""
     from supercon3d.data.cif import expand_cif_paths
-    from supercon3d.models.sodnet.ensemble import ensemble_source
-    from supercon3d.models.superconductor import SuperconductorClassifier
-    from supercon3d.screening.predict import (
-        predict_files_from,
-        predict_prepared,
-        prepare_structure,
-    )
+    from supercon3d.models.shipped import ensemble_source
+    from supercon3d.screening.files import predict_files_from
 
     items, name_of = _named_inputs(inputs, names)
     files = {i: expand_cif_paths([item]) for i, item in enumerate(items) if i not in name_of}
@@ -123,6 +118,9 @@ def predict(
         )
     structures = []
     if name_of:
+        from supercon3d.models.superconductor import SuperconductorClassifier
+        from supercon3d.screening.predict import predict_prepared, prepare_structure
+
         model = ensemble(checkpoints)
         structures = [
             prepare_structure(items[i], name, model.graph_settings) for i, name in name_of.items()
@@ -142,12 +140,21 @@ def explain(
     prediction: TcPrediction, checkpoints: str | os.PathLike | None = None
 ) -> list[SiteImportance]:
     """Each site's share (%) of the attention received in the last block, for a prediction of
-    :func:`predict` (made with the same ``checkpoints``)."""
+    :func:`predict` (made with the same ``checkpoints``). A prediction of a file carries no
+    graph (see :meth:`TcPrediction.without_inputs`): the file is read again."""
     from supercon3d.screening.explain import site_importance
+    from supercon3d.screening.predict import prepare_files
 
-    if prediction.graph is None:
+    if prediction.error is not None:
         raise ValueError(f"{prediction.file}: no graph to explain ({prediction.error})")
-    return site_importance(prediction.graph, ensemble(checkpoints))
+    model = ensemble(checkpoints)
+    graph = prediction.graph
+    if graph is None:
+        (prepared,) = prepare_files([prediction.file], model.graph_settings, workers=1)
+        if prepared.error is not None:
+            raise ValueError(f"{prediction.file}: no graph to explain ({prepared.error})")
+        graph = prepared.graph
+    return site_importance(graph, model)
 
 
 def _load_dataset(
@@ -651,7 +658,7 @@ def dope(
     from supercon3d.doping import DEFAULT_FRACTIONS, DopingResult, doped_variants, rank_variants
     from supercon3d.doping.dopants import DEFAULT_MAX_DOPANTS_PER_HOST
     from supercon3d.doping.variants import safe_name
-    from supercon3d.screening.predict import TcPrediction
+    from supercon3d.screening.prediction import TcPrediction
 
     fractions = tuple(fractions) if fractions is not None else DEFAULT_FRACTIONS
     per_host = max_dopants_per_host or DEFAULT_MAX_DOPANTS_PER_HOST

@@ -17,6 +17,8 @@ GRAPH_CUTOFF_ANGSTROM = 8.0
 CONTACT_FACTOR = 0.5
 """Sites closer than this times the sum of their atomic radii share one position
 (``DisorderTolerances.contact_factor``)."""
+MAX_CIF_BYTES = 5_000_000
+"""Largest CIF file read (bytes); SuperCon3D's largest is 32 kB."""
 OVERFULL_TOLERANCE = 0.15
 """A shared position holding more than 1 + this many atoms is over-full
 (``DisorderTolerances.overfull_tol``)."""

@@ -146,7 +146,6 @@ def predict(
     """
     from supercon3d import api
     from supercon3d.data.cif import expand_cif_paths
-    from supercon3d.screening.explain import plot_site_importance
 
     if ambient:
         if checkpoints is not None:
@@ -162,6 +161,8 @@ def predict(
     records = [p.to_dict() for p in predictions]
     _print_predictions(predictions, show_warnings)
     if explain:
+        from supercon3d.screening.explain import plot_site_importance
+
         for prediction, record in zip(predictions, records):
             if prediction.error is not None:
                 continue

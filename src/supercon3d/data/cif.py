@@ -27,7 +27,6 @@ from pymatgen.core import Structure
 from pymatgen.io.cif import CifParser
 
 from supercon3d.data.contract import (
-    MAX_CIF_BYTES,
     NO_SYMMETRY_NOTE,
     RULE_SIZE,
     CifReadError,
@@ -38,6 +37,7 @@ from supercon3d.data.contract import (
     check_parsed_structure,
     refuse_warnings,
 )
+from supercon3d.defaults import MAX_CIF_BYTES
 from supercon3d.executor import make_executor
 
 _OVERFULL = re.compile(r"Some occupancies \(\[([^\]]*)\]\) sum to > 1")

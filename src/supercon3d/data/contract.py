@@ -33,8 +33,6 @@ from pymatgen.core.periodic_table import DummySpecies
 from pymatgen.io.cif import str2float
 from pymatgen.symmetry.groups import SpaceGroup
 
-MAX_CIF_BYTES = 5_000_000
-"""Largest CIF file read (bytes); SuperCon3D's largest is 32 kB."""
 MAX_SITES = 2_000
 """Most sites in a cell, atom-site rows before the symmetry expansion and sites after it
 (SuperCon3D: at most 552)."""

@@ -18,7 +18,7 @@ from pymatgen.core import Composition
 
 from supercon3d.data.known import KnownSuperconductors
 from supercon3d.discovery.settings import LIKELY_SUPERCONDUCTOR
-from supercon3d.screening.predict import TcPrediction
+from supercon3d.screening.prediction import TcPrediction
 
 OUTPUT_COLUMNS = [
     "rank", "file", "formula", "disorder_class", "family", "p_superconductor", "tc_kelvin",

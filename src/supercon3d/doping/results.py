@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from supercon3d.doping.variants import DopedVariant
-    from supercon3d.screening.predict import TcPrediction
+    from supercon3d.screening.prediction import TcPrediction
     from supercon3d.stability.assess import StabilityRecord
 
 

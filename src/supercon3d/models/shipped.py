@@ -5,6 +5,7 @@ Light on purpose (no torch): command-line option defaults and help texts read th
 
 from __future__ import annotations
 
+import os
 from importlib import resources
 from pathlib import Path
 
@@ -19,6 +20,8 @@ AMBIENT_MODEL = "sodnet-cpu-ambient"
 100–250 GPa in its training data, so it does not rate hydrogen-rich cells high for Tc they
 reach only under pressure; what ``discover`` scores with by default."""
 SHIPPED_GENERATOR = "diffcsp-sc"
+SHIPPED_CLASSIFIER = "models/superconductor"
+"""The P(superconductor) classifier's folder under ``supercon3d/resources``."""
 
 
 def _resource_dir(name: str) -> Path:
@@ -30,6 +33,17 @@ def shipped_model_dir(name: str = DEFAULT_MODEL) -> Path:
     if name not in SHIPPED_MODELS:
         raise KeyError(f"unknown shipped model {name!r}; available: {', '.join(SHIPPED_MODELS)}")
     return _resource_dir(name)
+
+
+EnsembleSource = tuple[Path, bool]
+"""Where a SODNet ensemble is read from: its run folder (resolved) and whether it is blended;
+with it another process loads the same ensemble
+(:func:`supercon3d.models.sodnet.ensemble.load_ensemble`)."""
+
+
+def ensemble_source(folder: str | os.PathLike | None = None, blend: bool = True) -> EnsembleSource:
+    """The :data:`EnsembleSource` of a run folder (default: the shipped model)."""
+    return Path(folder or shipped_model_dir()).resolve(), blend
 
 
 def shipped_generator_dir() -> Path:

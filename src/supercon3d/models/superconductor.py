@@ -25,12 +25,12 @@ from pymatgen.core import Composition, Structure
 from supercon3d.models.booster_file import read_booster, write_booster
 from supercon3d.models.calibration import ProbabilityCalibration
 from supercon3d.models.composition import MagpieFeaturizer
+from supercon3d.models.shipped import SHIPPED_CLASSIFIER
 from supercon3d.models.structure_features import STRUCTURE_FEATURES, structure_descriptors
 from supercon3d.models.weights import verify_files
 
 MODEL_FILE = "classifier.txt.xz"
 METADATA_FILE = "classifier.json"
-SHIPPED_FOLDER = "models/superconductor"
 FORMAT = "supercon3d-superconductor-classifier-1"
 
 
@@ -134,6 +134,6 @@ class SuperconductorClassifier:
 
 @functools.lru_cache(maxsize=1)
 def _shipped() -> SuperconductorClassifier:
-    folder = resources.files("supercon3d.resources") / SHIPPED_FOLDER
+    folder = resources.files("supercon3d.resources") / SHIPPED_CLASSIFIER
     with resources.as_file(folder) as path:
         return SuperconductorClassifier.load(path, shipped=True)

@@ -1,15 +1,16 @@
-"""Scoring many structures: CIF files or folders in, Tc predictions out (:mod:`.predict`), and
-database-scale screening (:mod:`.funnel`). The names below load on first use, so that a
-screening worker's stage 1 runs without importing torch."""
+"""Scoring many structures: CIF files or folders in, Tc predictions out (:mod:`.predict`, in
+workers by :mod:`.files`, records :mod:`.prediction`), and database-scale screening
+(:mod:`.funnel`, tasks :mod:`.shards`, stages :mod:`.scoring`). The names below load on first
+use, so that a screening worker's stage 1 runs without importing torch."""
 
+import importlib
 from typing import Any
 
-__all__ = ["TcPrediction", "predict_files"]
+_HOMES = {"TcPrediction": "prediction", "predict_files": "predict"}
+__all__ = list(_HOMES)
 
 
 def __getattr__(name: str) -> Any:
-    if name in __all__:
-        from supercon3d.screening import predict
-
-        return getattr(predict, name)
+    if name in _HOMES:
+        return getattr(importlib.import_module(f"supercon3d.screening.{_HOMES[name]}"), name)
     raise AttributeError(f"module 'supercon3d.screening' has no attribute {name!r}")

@@ -54,7 +54,7 @@ from supercon3d.screening.database import (
     STAGE_STRUCTURE,
     ScreenDatabase,
 )
-from supercon3d.screening.scoring import (
+from supercon3d.screening.shards import (
     Shard,
     failed_row,
     model_folder,
@@ -135,10 +135,10 @@ def run_identity(checkpoints: str | os.PathLike | None = None) -> dict[str, str]
     models (structural ensemble with its composition models, and the shipped classifier)."""
     from importlib import resources
 
-    from supercon3d.models.superconductor import SHIPPED_FOLDER
+    from supercon3d.models.shipped import SHIPPED_CLASSIFIER
 
     folder = model_folder(checkpoints)
-    with resources.as_file(resources.files("supercon3d.resources") / SHIPPED_FOLDER) as path:
+    with resources.as_file(resources.files("supercon3d.resources") / SHIPPED_CLASSIFIER) as path:
         classifier = _folder_digest(Path(path))
     model = f"{folder.name}:{_folder_digest(folder)[:16]}+classifier:{classifier[:16]}"
     return {"schema": SCHEMA, "package_version": __version__, "model": model}

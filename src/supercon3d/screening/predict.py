@@ -1,11 +1,9 @@
-"""Predicting Tc for CIF files with a SODNet ensemble.
+"""Predicting Tc for CIF files and structures with a SODNet ensemble.
 
-Files are read, classified, turned into graphs and predicted in parallel: chunks of
-:data:`PREDICT_CHUNK` files go to worker processes that each load the ensemble (and the
-classifier) once and run torch on one thread, which on two cores is faster than one process
-on two torch threads. A file that fails (unreadable CIF, element outside the embedding, a
-site with no neighbour in the cutoff) is reported with a one-line error naming it and the
-others still get their prediction.
+Files are read, classified, turned into graphs and predicted (in worker processes for an
+ensemble read from a folder, see :mod:`supercon3d.screening.files`). A file that fails
+(unreadable CIF, element outside the embedding, a site with no neighbour in the cutoff) is
+reported with a one-line error naming it and the others still get their prediction.
 """
 
 from __future__ import annotations
@@ -13,10 +11,9 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 
 import numpy as np
-from pymatgen.core import Composition, Structure
+from pymatgen.core import Structure
 
 from supercon3d.data.cif import CifReadError, read_cif
 from supercon3d.data.family import chemical_family, is_high_pressure_hydride
@@ -24,70 +21,14 @@ from supercon3d.data.taxonomy import classify_disorder
 from supercon3d.executor import make_executor
 from supercon3d.graphs import CrystalGraph, GraphSettings
 from supercon3d.graphs.crystal_graph import GraphBuildError, graph_arrays, structure_to_graph
-from supercon3d.models.sodnet.ensemble import EnsembleSource, SODNetEnsemble, load_ensemble
+from supercon3d.models.sodnet.ensemble import SODNetEnsemble
 from supercon3d.models.structure_features import structure_descriptors
 from supercon3d.models.superconductor import SuperconductorClassifier
+from supercon3d.screening.files import predict_files_from
+from supercon3d.screening.prediction import TcPrediction
 
 MAX_ABS_LN_TC = 700.0
 """Largest |ln Tc| (ln K) turned into kelvin: exp overflows a float just above 709."""
-PREDICT_CHUNK = 50
-"""Files per task when predicting in workers (a progress step; ensemble batches of 64)."""
-MIN_FILES_PER_PREDICT_WORKER = 100
-"""Fewest files worth starting a predicting worker for: its imports and model loading take
-about 7 s (torch 5 s, the ensemble and classifier 2 s), reading and predicting one file about
-0.1 s on one thread."""
-
-
-@dataclass
-class TcPrediction:
-    """The prediction for one file; ``error`` (one line) instead of numbers if it failed.
-
-    ``tc_kelvin`` is the Tc the crystal would have *if* it superconducts (exp of the ensemble
-    mean ln Tc); ``p_superconductor`` says how likely that is. ``tc_low_kelvin`` and
-    ``tc_high_kelvin`` bound the conformal interval at the model's calibrated level (90 % for
-    the shipped model; None for a run without ``intervals.json``). ``family`` and
-    ``high_pressure_hydride`` come from rules over the composition
-    (:mod:`supercon3d.data.family`)."""
-
-    file: str
-    formula: str | None = None
-    disorder_class: str | None = None
-    family: str | None = None
-    high_pressure_hydride: bool | None = None
-    n_sites: int | None = None
-    p_superconductor: float | None = None
-    tc_kelvin: float | None = None
-    tc_low_kelvin: float | None = None
-    tc_high_kelvin: float | None = None
-    ln_tc: float | None = None
-    ln_tc_std: float | None = None
-    warnings: list[str] = field(default_factory=list)
-    error: str | None = None
-    graph: CrystalGraph | None = field(default=None, repr=False)
-    composition: Composition | None = field(default=None, repr=False)
-    structure_features: np.ndarray | None = field(default=None, repr=False)
-
-    def to_dict(self) -> dict:
-        """The JSON record: file, formula, disorder_class, family, high_pressure_hydride,
-        p_superconductor, tc_kelvin, tc_low_kelvin, tc_high_kelvin (K), ln_tc, ln_tc_std
-        (ln K), n_sites and warnings; or file and error."""
-        if self.error is not None:
-            return {"file": self.file, "error": self.error}
-        return {
-            "file": self.file,
-            "formula": self.formula,
-            "disorder_class": self.disorder_class,
-            "family": self.family,
-            "high_pressure_hydride": self.high_pressure_hydride,
-            "p_superconductor": self.p_superconductor,
-            "tc_kelvin": self.tc_kelvin,
-            "tc_low_kelvin": self.tc_low_kelvin,
-            "tc_high_kelvin": self.tc_high_kelvin,
-            "ln_tc": self.ln_tc,
-            "ln_tc_std": self.ln_tc_std,
-            "n_sites": self.n_sites,
-            "warnings": self.warnings,
-        }
 
 
 def _prepare(job: tuple[str, GraphSettings, bool]) -> tuple[TcPrediction, dict | None]:
@@ -162,16 +103,6 @@ def prepare_files(
     return outcomes
 
 
-def _predict_chunk(job: tuple[list[str], EnsembleSource, bool, bool]) -> list[TcPrediction]:
-    """Read and predict a chunk of files with the ensemble loaded from ``source`` (once per
-    process); P(superconductor) from the shipped classifier with ``classify``."""
-    paths, source, strict, classify = job
-    ensemble = load_ensemble(*source)
-    outcomes = prepare_files(paths, ensemble.graph_settings, workers=1, strict=strict)
-    classifier = SuperconductorClassifier.shipped() if classify else None
-    return predict_prepared(outcomes, ensemble, classifier)
-
-
 def predict_files(
     paths: Sequence[str | os.PathLike],
     ensemble: SODNetEnsemble,
@@ -189,32 +120,6 @@ def predict_files(
     outcomes = prepare_files(paths, ensemble.graph_settings, workers, progress, strict)
     classifier = SuperconductorClassifier.shipped() if classify else None
     return predict_prepared(outcomes, ensemble, classifier)
-
-
-def predict_files_from(
-    paths: Sequence[str | os.PathLike],
-    source: EnsembleSource,
-    workers: int | None = None,
-    progress: Callable[[int], None] | None = None,
-    strict: bool = False,
-    classify: bool = False,
-) -> list[TcPrediction]:
-    """:func:`predict_files` with the ensemble of ``source``, loaded where the files are
-    predicted: in each of ``workers`` processes (default: all cores; fewer when there are
-    under :data:`MIN_FILES_PER_PREDICT_WORKER` files each), or here when that is one. This
-    process loads nothing while workers do. ``progress`` is called with the files done."""
-    names = [str(path) for path in paths]
-    jobs = [
-        (names[start : start + PREDICT_CHUNK], source, strict, classify)
-        for start in range(0, len(names), PREDICT_CHUNK)
-    ]
-    outcomes = []
-    with make_executor(workers, len(names), MIN_FILES_PER_PREDICT_WORKER) as executor:
-        for chunk in executor.map(_predict_chunk, jobs, chunksize=1):
-            outcomes += chunk
-            if progress:
-                progress(len(chunk))
-    return outcomes
 
 
 def predict_prepared(

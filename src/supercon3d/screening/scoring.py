@@ -1,6 +1,8 @@
-"""The two stages of the screening funnel, run on a shard of items in a worker.
+"""The two stages of the screening funnel, run on a shard of items in a worker (sent there
+as :func:`~supercon3d.screening.shards.score_shard` and
+:func:`~supercon3d.screening.shards.rescore_shard`).
 
-Stage 1 (:func:`score_shard`), for every structure: read it under the input contract, its
+Stage 1 (:func:`composition_rows`), for every structure: read it under the input contract, its
 disorder class, chemical family and number of sites; then, from its composition alone,
 P(superconductor) (the shipped classifier with its structure descriptors missing, which
 LightGBM routes as missing values), ln Tc (ln K) as the mean and spread of the model's
@@ -9,7 +11,7 @@ them), and what the literature reports
 (:class:`~supercon3d.data.known.KnownSuperconductors`). These are cached per composition in
 the worker, so a formula seen again costs only the reading.
 
-Stage 2 (:func:`rescore_shard`), for the rows the funnel selects: exactly what ``predict``
+Stage 2 (:func:`structure_rows`), for the rows the funnel selects: exactly what ``predict``
 reports (:func:`~supercon3d.screening.predict.predict_prepared`): P(superconductor) with the
 structure descriptors, and the structural ensemble's ln Tc, spread and calibrated interval.
 Each worker loads its models once (:func:`worker_resource`).
@@ -20,9 +22,7 @@ travel back to the coordinator.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -37,9 +37,9 @@ from supercon3d.data.taxonomy import classify_disorder
 from supercon3d.executor import worker_resource
 from supercon3d.models.composition import MagpieBooster
 from supercon3d.models.feature_cache import LruCache
-from supercon3d.models.shipped import shipped_model_dir
 from supercon3d.models.superconductor import SuperconductorClassifier
-from supercon3d.screening.database import STAGE_COMPOSITION, STAGE_FAILED, STAGE_STRUCTURE
+from supercon3d.screening.database import STAGE_COMPOSITION, STAGE_STRUCTURE
+from supercon3d.screening.shards import Shard, failed_row, identity, model_folder
 from supercon3d.screening.sources import KIND_ATOMS, KIND_ERROR, StructureItem
 
 COMPOSITION_MODELS_FOLDER = "composition"
@@ -49,21 +49,6 @@ MAX_CACHED_FORMULAS = 50_000
 COMPOSITION_DECIMALS = 9
 """Compositions are the same for the caches when their fractions agree to this many decimals
 (as for the Magpie descriptor cache)."""
-
-
-@dataclass(frozen=True)
-class Shard:
-    """The task unit: items to score, the model folder (None: shipped) and the data folder
-    (None: the configured one) of the known-superconductor tables."""
-
-    items: tuple[StructureItem, ...]
-    checkpoints: str | None = None
-    data: str | None = None
-
-
-def model_folder(checkpoints: str | os.PathLike | None) -> Path:
-    """The run folder of the structural ensemble (default: the shipped one)."""
-    return Path(checkpoints) if checkpoints is not None else shipped_model_dir()
 
 
 def composition_model_files(folder: Path) -> list[Path]:
@@ -126,15 +111,6 @@ class CompositionStage:
         }
 
 
-def _identity(item: StructureItem) -> dict:
-    return {"id": item.id, "source": item.source, "name": item.name, "sha256": item.sha256}
-
-
-def failed_row(item: StructureItem, error: str) -> dict:
-    """The row of an item that could not be read."""
-    return {**_identity(item), "stage": STAGE_FAILED, "error": error}
-
-
 def _atoms_structure(item: StructureItem):
     """A pymatgen Structure from an ASE item's arrays, under the contract's structure rules."""
     from pymatgen.core import Lattice, Structure
@@ -174,7 +150,7 @@ def _describe(item: StructureItem) -> tuple[dict, Composition] | dict:
     composition = structure.composition
     report = classify_disorder(structure, overfull_occupancies=overfull)
     row = {
-        **_identity(item),
+        **identity(item),
         "formula": composition.formula,
         "reduced_formula": composition.reduced_formula,
         "disorder_class": report.disorder_class.value,
@@ -187,7 +163,7 @@ def _describe(item: StructureItem) -> tuple[dict, Composition] | dict:
     return row, composition
 
 
-def score_shard(shard: Shard) -> list[dict]:
+def composition_rows(shard: Shard) -> list[dict]:
     """Stage 1 for every item of ``shard``: one row each, in order."""
     stage = worker_resource(
         ("screen-composition", shard.checkpoints, shard.data),
@@ -206,7 +182,7 @@ def score_shard(shard: Shard) -> list[dict]:
     return [entry[0] if isinstance(entry, tuple) else entry for entry in described]
 
 
-def rescore_shard(shard: Shard) -> list[dict]:
+def structure_rows(shard: Shard) -> list[dict]:
     """Stage 2 for every item of ``shard``: one row each with the
     :data:`~supercon3d.screening.database.STRUCTURE_COLUMNS`, in order. A structure the
     ensemble cannot take stays at stage 1 with ``structure_error`` set."""
@@ -227,7 +203,7 @@ def rescore_shard(shard: Shard) -> list[dict]:
     rows = []
     classifier = SuperconductorClassifier.shipped()
     for item, outcome in zip(shard.items, predict_prepared(prepared, ensemble, classifier)):
-        row = _identity(item)
+        row = identity(item)
         if outcome.error is not None:
             row.update(stage=STAGE_COMPOSITION, structure_error=outcome.error)
         else:
@@ -245,6 +221,6 @@ def rescore_shard(shard: Shard) -> list[dict]:
 
 
 def _unread(name: str, error: str):
-    from supercon3d.screening.predict import TcPrediction
+    from supercon3d.screening.prediction import TcPrediction
 
     return TcPrediction(file=name, error=error)

@@ -28,8 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from supercon3d.data.contract import MAX_CIF_BYTES
-from supercon3d.defaults import DEFAULT_CIF_COLUMN
+from supercon3d.defaults import DEFAULT_CIF_COLUMN, MAX_CIF_BYTES
 
 ID_SEPARATOR = "::"
 """Between a source and the name of an item inside it."""

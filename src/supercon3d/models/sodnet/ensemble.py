@@ -24,7 +24,13 @@ from supercon3d.graphs import CrystalGraph, GraphSettings
 from supercon3d.models.composition import MagpieBooster, MagpieFeaturizer
 from supercon3d.models.file_state import FileState, folder_state
 from supercon3d.models.intervals import INTERVALS_FILE, IntervalCalibration, read_calibration
-from supercon3d.models.shipped import DEFAULT_MODEL, SHIPPED_MODELS, shipped_model_dir
+from supercon3d.models.shipped import (
+    DEFAULT_MODEL,
+    SHIPPED_MODELS,
+    EnsembleSource,
+    ensemble_source,
+    shipped_model_dir,
+)
 from supercon3d.models.sodnet.checkpoint import Normalization, read_checkpoint
 from supercon3d.models.sodnet.model import SODNet
 from supercon3d.models.weights import CheckpointError, verify_files
@@ -34,11 +40,6 @@ LOADED_ENSEMBLES = 8
 FOLD_FILE = re.compile(r"fold(\d+)\.safetensors$")
 BLEND_FILE = "blend.json"
 PRIOR_FILE = "prior.txt.xz"
-
-
-EnsembleSource = tuple[Path, bool]
-"""Where an ensemble is read from: its run folder (resolved) and whether it is blended; with
-it another process loads the same ensemble (:func:`load_ensemble`)."""
 
 
 def composition_model_file(fold: int) -> str:
@@ -253,11 +254,6 @@ class SODNetEnsemble:
 @functools.lru_cache(maxsize=LOADED_ENSEMBLES)
 def _cached_ensemble(folder: Path, blend: bool, state: tuple[FileState, ...]) -> SODNetEnsemble:
     return SODNetEnsemble.from_dir(folder, blend)
-
-
-def ensemble_source(folder: str | os.PathLike | None = None, blend: bool = True) -> EnsembleSource:
-    """The :data:`EnsembleSource` of a run folder (default: the shipped model)."""
-    return Path(folder or shipped_model_dir()).resolve(), blend
 
 
 def load_ensemble(folder: str | os.PathLike | None = None, blend: bool = True) -> SODNetEnsemble:
