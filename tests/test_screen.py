@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import csv
 import tarfile
+import threading
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import ase.db
@@ -26,6 +28,8 @@ from supercon3d.screening.database import (
 )
 from supercon3d.screening.funnel import (
     ShardDone,
+    _bounded,
+    _StopRequest,
     run_identity,
     run_screen,
     stage_two_shard_size,
@@ -227,3 +231,21 @@ def test_an_sqlite_file_of_something_else_is_refused(tmp_path):
     (tmp_path / "text.sqlite").write_text("hello")
     with pytest.raises(ScreenDatabaseError):
         open_readonly(tmp_path / "text.sqlite")
+
+
+def test_a_slow_shard_does_not_hold_back_the_ones_after_it():
+    """Results come back as shards finish: shard 0 finishes only once shard 3 has run, which
+    is sent out only after shards 1 and 2 came back (two in flight); waiting for shard 0
+    first would never send shard 3 out."""
+    third_ran = threading.Event()
+
+    def score(shard: int) -> int:
+        if shard == 0:
+            assert third_ran.wait(timeout=10), "shard 3 was never sent out"
+        if shard == 3:
+            third_ran.set()
+        return shard
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        finished = list(_bounded(pool, score, range(4), in_flight=2, stop=_StopRequest()))
+    assert finished[:2] == [1, 2] and sorted(finished) == [0, 1, 2, 3]

@@ -32,7 +32,6 @@ import os
 import signal
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -197,10 +196,11 @@ def _bounded(
     in_flight: int,
     stop: _StopRequest,
 ) -> Iterator[list[dict]]:
-    """The result of ``function`` on each shard, in order, with at most ``in_flight`` shards
-    out at once. On a stop request, the finished results are still yielded, then
-    KeyboardInterrupt is raised."""
-    pending: deque = deque()
+    """The result of ``function`` on each shard as soon as it is finished (not in the order
+    of the shards), with at most ``in_flight`` shards out at once: a slow shard does not keep
+    the other workers waiting for new work. On a stop request, the finished results are still
+    yielded, then KeyboardInterrupt is raised."""
+    pending: list = []
     shards = iter(shards)
     exhausted = False
     while True:
@@ -212,11 +212,15 @@ def _bounded(
                 pending.append(executor.submit(function, shard))
         if not pending:
             break
-        while not pending[0].done() and not stop.requested:
+        finished = [future for future in pending if future.done()]
+        while not finished and not stop.requested:
             time.sleep(POLL_SECONDS)
+            finished = [future for future in pending if future.done()]
         if stop.requested:
             break
-        yield pending.popleft().result()
+        for future in finished:
+            pending.remove(future)
+            yield future.result()
     if stop.requested:
         for future in pending:
             if future.done() and future.exception() is None:
