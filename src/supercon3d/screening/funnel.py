@@ -212,10 +212,8 @@ def _bounded(
                 pending.append(executor.submit(function, shard))
         if not pending:
             break
-        finished = [future for future in pending if future.done()]
-        while not finished and not stop.requested:
+        while not (finished := [f for f in pending if f.done()]) and not stop.requested:
             time.sleep(POLL_SECONDS)
-            finished = [future for future in pending if future.done()]
         if stop.requested:
             break
         for future in finished:
