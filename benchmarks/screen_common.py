@@ -47,10 +47,13 @@ def linked_sample(files: list[Path], n: int, folder: Path) -> Path:
 class ScreenCommandRun:
     """One ``supercon3d screen`` subprocess: exit status, wall time (s), the peak resident
     memory (MiB) of the coordinator, of the largest worker and of the whole tree at once,
-    the stage-1 and stage-2 structure counts and wall times (s) it printed, and its stderr."""
+    the stage-1 and stage-2 structure counts and wall times (s) it printed, and its stderr.
+    ``coordinator_cpu_s``: the CPU time (user + system, s) of the coordinator process alone
+    (Dask's scheduler runs in it), as last read before it exited."""
 
     returncode: int
     wall_s: float
+    coordinator_cpu_s: float
     peak_coordinator_mib: float
     peak_worker_mib: float
     peak_total_mib: float
@@ -71,11 +74,14 @@ def run_screen_command(arguments: list[str], cache: Path) -> ScreenCommandRun:
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=log)
     parent = psutil.Process(process.pid)
     peak_parent = peak_worker = peak_total = 0
+    coordinator_cpu = 0.0
     while process.poll() is None:
         try:
             children = parent.children(recursive=True)
             own = parent.memory_info().rss
             others = [child.memory_info().rss for child in children]
+            times = parent.cpu_times()
+            coordinator_cpu = times.user + times.system
         except psutil.Error:
             own, others = 0, []
         peak_parent = max(peak_parent, own)
@@ -101,6 +107,7 @@ def run_screen_command(arguments: list[str], cache: Path) -> ScreenCommandRun:
     return ScreenCommandRun(
         process.returncode,
         wall,
+        coordinator_cpu,
         peak_parent / mib,
         peak_worker / mib,
         peak_total / mib,

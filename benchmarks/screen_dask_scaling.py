@@ -57,7 +57,8 @@ def main() -> None:
             single = single or run
             print(
                 f"{workers} worker(s): {run.wall_s:.1f} s end to end ({rates[workers]:.1f}/s); "
-                f"stage 1 {run.stage1_s:.1f} s, stage 2 {run.stage2_s:.1f} s"
+                f"stage 1 {run.stage1_s:.1f} s, stage 2 {run.stage2_s:.1f} s; coordinator "
+                f"CPU {run.coordinator_cpu_s:.1f} s"
             )
     speedup = rates[2] / rates[1]
     verdict = "met" if speedup >= TARGET_SPEEDUP else "NOT met"

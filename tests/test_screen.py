@@ -170,7 +170,7 @@ def test_a_screen_writes_one_row_per_item_with_errors_and_stages(
 
 @pytest.mark.parametrize(
     "selected, shard_size, workers, expected",
-    [(200, 1000, 2, 25), (200, 100, 1, 50), (30_000, 1000, 16, 469), (3, 100, 2, 1),
+    [(200, 1000, 2, 13), (200, 100, 1, 25), (30_000, 1000, 16, 235), (3, 100, 2, 1),
      (10**6, 1000, 2, 1000)],
 )  # fmt: skip
 def test_stage_two_shards_spread_a_small_selection_over_the_workers(

@@ -23,7 +23,12 @@ from supercon3d.graphs import GraphSettings
 from supercon3d.models.composition import MagpieBooster, MagpieRegressor
 from supercon3d.models.sodnet import SODNetConfig
 from supercon3d.models.sodnet.checkpoint import load_checkpoint
-from supercon3d.models.sodnet.ensemble import PRIOR_FILE, SODNetEnsemble, predict_ln_tc
+from supercon3d.models.sodnet.ensemble import (
+    PRIOR_FILE,
+    SODNetEnsemble,
+    bounded_batches,
+    predict_ln_tc,
+)
 from supercon3d.models.weights import CheckpointError
 from supercon3d.screening import predict_files
 from supercon3d.screening.predict import prepare_files
@@ -322,6 +327,28 @@ def test_residual_model_over_a_composition_prior(small, tmp_path):
     )
     with pytest.raises(ValueError, match="prior"):
         predict_ln_tc(member.model, member.normalization, val, weights=member.weights)
+    priors = prior.predict([g.composition() for g in val])
+    whole = predict_ln_tc(
+        member.model, member.normalization, val, prior=priors, weights=member.weights
+    )
+    one_by_one = predict_ln_tc(
+        member.model, member.normalization, val, prior=priors, weights=member.weights, max_edges=1
+    )
+    np.testing.assert_allclose(one_by_one, whole, atol=1e-5)
+
+
+def test_batches_are_bounded_by_graphs_and_edges(small):
+    dataset, _, _ = small
+    settings = GraphSettings(k=TINY_MODEL.k, cutoff=TINY_MODEL.cutoff)
+    data, _ = training_set(dataset, settings)
+    graphs = list(data.graphs.values())[:12]
+    budget = sum(g.num_edges for g in graphs[:3])
+    batches = list(bounded_batches(graphs, max_graphs=5, max_edges=budget))
+    assert [g for batch in batches for g in batch] == graphs
+    for batch in batches:
+        assert len(batch) <= 5
+        assert len(batch) == 1 or sum(g.num_edges for g in batch) <= budget
+    assert [len(b) for b in bounded_batches(graphs, 64, max_edges=1)] == [1] * len(graphs)
 
 
 def test_the_prior_never_sees_a_supercon3d_composition(supercon3d, monkeypatch):

@@ -64,12 +64,13 @@ from supercon3d.screening.sources import KIND_ERROR, StructureItem, iter_sources
 
 IN_FLIGHT_PER_WORKER = 2
 """Shards sent out per worker at once: one running, one waiting."""
-STAGE_TWO_SHARDS_PER_WORKER = 4
+STAGE_TWO_SHARDS_PER_WORKER = 8
 """Fewest stage-2 shards per worker (when the selection allows): a structure costs stage 2
-about seven times what it costs stage 1 (100 against 14 ms on one worker,
+about nine times what it costs stage 1 (68 against 7.5 ms on one worker,
 ``benchmarks/screen_dask_scaling.py``), so the top 10 % of a 2,000-structure run in one
-1,000-structure shard would leave all other workers idle, and a few shards each even out
-their finishing times."""
+1,000-structure shard would leave all other workers idle; and as stage-2 shards differ in
+cost (cell sizes), the last one keeps one worker busy while the others idle, a tail that
+shrinks with the shard (four shards per worker left 1.43-1.8 x on two workers)."""
 POLL_SECONDS = 0.05
 """How often the coordinator checks for a finished shard or a stop request."""
 ENGINES: tuple[str, ...] = get_args(ScreenEngine)

@@ -10,7 +10,7 @@ import functools
 import json
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,6 +35,9 @@ from supercon3d.models.sodnet.checkpoint import Normalization, read_checkpoint
 from supercon3d.models.sodnet.model import SODNet
 from supercon3d.models.weights import CheckpointError, verify_files
 
+MAX_BATCH_EDGES = 8_192
+"""Most edges (neighbour pairs) in one prediction batch: the memory of a forward pass grows
+with them, so a batch of large cells holds fewer graphs than one of small cells."""
 LOADED_ENSEMBLES = 8
 """Ensembles kept loaded per process (folder and blend setting); the oldest one is dropped."""
 FOLD_FILE = re.compile(r"fold(\d+)\.safetensors$")
@@ -59,22 +62,43 @@ def predict_ln_tc(
     batch_size: int = 64,
     prior: np.ndarray | None = None,
     weights: dict[str, torch.Tensor] | None = None,
+    max_edges: int = MAX_BATCH_EDGES,
 ) -> np.ndarray:
     """ln Tc (ln K) of each graph, in order; ``prior`` (ln K per graph) is added for a model
     trained on residuals over a composition prior. ``weights``: a state dict to run ``model``
-    with instead of its own (one built network serves every fold model of an ensemble)."""
+    with instead of its own (one built network serves every fold model of an ensemble).
+    Graphs go through in batches of at most ``batch_size`` graphs and ``max_edges`` edges (a
+    graph with more edges alone), so that peak memory does not depend on which cells come
+    together."""
     if model.config.composition_prior and prior is None:
         raise ValueError("this model predicts residuals over a composition prior; pass prior")
     out = []
     with torch.no_grad():
-        for start in range(0, len(graphs), batch_size):
-            batch = Batch.from_data_list(list(graphs[start : start + batch_size]))
+        for chunk in bounded_batches(graphs, batch_size, max_edges):
+            batch = Batch.from_data_list(chunk)
             standardized = (
                 model(batch) if weights is None else functional_call(model, weights, batch)
             )
             out.append(normalization.to_ln_tc(standardized))
     ln_tc = torch.cat(out).numpy().astype(float) if out else np.zeros(0)
     return ln_tc + prior if model.config.composition_prior else ln_tc
+
+
+def bounded_batches(
+    graphs: Sequence[CrystalGraph], max_graphs: int, max_edges: int
+) -> Iterator[list[CrystalGraph]]:
+    """Consecutive runs of ``graphs`` (in order) of at most ``max_graphs`` graphs and
+    ``max_edges`` edges in all; a graph with more edges than that forms a batch alone."""
+    chunk: list[CrystalGraph] = []
+    edges = 0
+    for graph in graphs:
+        if chunk and (len(chunk) == max_graphs or edges + graph.num_edges > max_edges):
+            yield chunk
+            chunk, edges = [], 0
+        chunk.append(graph)
+        edges += graph.num_edges
+    if chunk:
+        yield chunk
 
 
 @dataclass(frozen=True)
