@@ -163,6 +163,10 @@ def test_evaluate_json_on_the_chemical_system_split(
     config = BaselineConfig(model="lgbm", extra_formulas=True, test_folds=TRAINED_FOLDS)
     baseline, _ = cross_validate_baseline(small_dataset, folds, config, data)
     assert summary["baseline_mae_mean"] == pytest.approx(baseline["mae_mean"], abs=1e-9)
+    compared = summary["compared"][-1]
+    assert [f["mae"] for f in compared["folds"]] == pytest.approx(
+        [f["mae"] for f in baseline["folds"]], abs=1e-9
+    )
 
     ensemble = SODNetEnsemble.from_dir(run_dir)
     graphs, _ = training_set(small_dataset, ensemble.graph_settings)

@@ -263,7 +263,7 @@ def evaluate(
     dataset = _load_dataset(data, progress, ambient)
     assignment = split_folds(split, dataset)
     graphs, failures = _load_graphs(dataset, model.graph_settings, data, progress)
-    keys = ("model", "mae_mean", "mae_std", "r2_mean", "r2_std")
+    keys = ("model", "mae_mean", "mae_std", "r2_mean", "r2_std", "folds")
     compared = []
     if model.blended:
         sodnet_only = SODNetEnsemble.from_dir(folder, blend=False)
