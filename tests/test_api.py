@@ -228,4 +228,6 @@ def test_train_and_evaluate_match_the_commands(small_data, tmp_path):
     evaluation = api.evaluate(trained.run_dir, baselines=False, data=data)
     assert evaluation.files == {} and len(evaluation.predictions) > 0
     assert [f["fold"] for f in evaluation.summary["folds"]] == folds
-    assert evaluation.summary["mae_mean"] == pytest.approx(from_command["mae_mean"], abs=1e-9)
+    # the same weights (asserted above) give the same MAE up to float32 rounding, which the
+    # CPU's kernels may do differently from one call to the next (seen: 7e-9 on an AMD EPYC)
+    assert evaluation.summary["mae_mean"] == pytest.approx(from_command["mae_mean"], abs=1e-6)

@@ -24,17 +24,20 @@ from supercon3d.screening.database import (
     STAGE_STRUCTURE,
     ScreenDatabase,
     ScreenDatabaseError,
+    Selected,
     open_readonly,
 )
 from supercon3d.screening.funnel import (
+    STAGE_TWO_SHARDS_PER_WORKER,
     ShardDone,
     _bounded,
     _StopRequest,
     run_identity,
     run_screen,
-    stage_two_shard_size,
+    stage_two_shards,
+    stage_two_site_budget,
 )
-from supercon3d.screening.sources import KIND_ERROR, iter_sources
+from supercon3d.screening.sources import KIND_ERROR, StructureItem, iter_sources
 from supercon3d.settings import dataset_path
 
 BAD = Path(__file__).parent / "cifs" / "bad"
@@ -152,8 +155,7 @@ def test_a_screen_writes_one_row_per_item_with_errors_and_stages(
     assert len(rescored) == -(-len(readable) * RESCORE_TOP // 1)
     stage_two = [done.rows for done in shards_written if done.stage == STAGE_STRUCTURE]
     assert sum(stage_two) == len(rescored)
-    size = stage_two_shard_size(len(rescored), SHARD, workers=1)
-    assert size < SHARD and len(stage_two) == -(-len(rescored) // size)
+    assert 1 < len(stage_two) <= STAGE_TWO_SHARDS_PER_WORKER + 1  # one worker here
     lowest_rescored = min(row["p_superconductor_composition"] for row in rescored)
     assert all(
         row["p_superconductor_composition"] <= lowest_rescored
@@ -168,15 +170,35 @@ def test_a_screen_writes_one_row_per_item_with_errors_and_stages(
     assert all(row["in_supercon3d"] is not None for row in readable)
 
 
-@pytest.mark.parametrize(
-    "selected, shard_size, workers, expected",
-    [(200, 1000, 2, 13), (200, 100, 1, 25), (30_000, 1000, 16, 235), (3, 100, 2, 1),
-     (10**6, 1000, 2, 1000)],
-)  # fmt: skip
-def test_stage_two_shards_spread_a_small_selection_over_the_workers(
-    selected, shard_size, workers, expected
-):
-    assert stage_two_shard_size(selected, shard_size, workers) == expected
+def _items(sites: list[int]) -> tuple[list[StructureItem], dict[str, Selected]]:
+    items = [
+        StructureItem(f"s::{i}", "s", str(i), "cif", "", f"{i:064x}") for i in range(len(sites))
+    ]
+    return items, {item.id: Selected(item.sha256, n) for item, n in zip(items, sites)}
+
+
+def test_stage_two_shards_hold_about_the_same_number_of_sites():
+    sites = [200, 4, 4, 4, 4, 4, 4, 4, 4, 200, 4, 4, 100, 100] + [8] * 50
+    items, selected = _items(sites)
+    budget = stage_two_site_budget(selected, workers=2)
+    assert budget == -(-sum(sites) // (STAGE_TWO_SHARDS_PER_WORKER * 2))
+    shards = list(stage_two_shards(items, selected, 1000, budget, None))
+    assert [i for shard in shards for i in shard.items] == items
+    costs = [sum(selected[i.id].n_sites for i in shard.items) for shard in shards]
+    assert all(cost - max(selected[i.id].n_sites for i in shard.items) < budget
+               for cost, shard in zip(costs, shards))  # fmt: skip
+    assert all(cost >= budget for cost in costs[:-1])
+    assert [len(s.items) for s in stage_two_shards(items, selected, 5, 10**6, None)] == [5] * 12 + [
+        4
+    ]
+
+
+def test_stage_two_takes_only_the_selected_content():
+    items, selected = _items([10, 20, 30])
+    selected.pop(items[0].id)
+    selected[items[1].id] = Selected("another content", 20)
+    shards = list(stage_two_shards(items, selected, 100, 1, None))
+    assert [shard.items for shard in shards] == [(items[2],)]
 
 
 def test_an_interrupted_screen_resumed_gives_the_samescreen_table(tmp_path, sources, uninterrupted):

@@ -39,9 +39,16 @@ TINY_RUN = RunConfig(name="tiny", model=TINY_MODEL, train=TrainConfig(epochs=2, 
 N_ENTRIES, N_FOLDS = 21, 4
 # Two processes average the gradients of two half batches where one process takes the mean
 # over the whole batch: the same up to float rounding. Measured after 2 epochs (8 AdamW steps
-# of lr <= 2e-3, so a diverging run moves weights by up to ~1e-2): largest weight difference
-# 4.3e-6, loss and validation MAE differences below 3e-8.
+# of lr <= 2e-3, so a diverging run moves weights by up to ~1e-2): on an Intel Xeon the
+# largest weight difference was 4.3e-6, loss and validation MAE differences below 3e-8. AdamW
+# divides each step by the root of the squared gradients, so a weight whose gradient is near
+# zero moves by up to lr per step whatever the gradient's rounding: on an AMD EPYC 6 of 5,295
+# weights (all in one attention vector) differed by up to 2.8e-4, the others by <= 1.7e-5.
 WEIGHT_TOLERANCE = 5e-5
+NOISE_AMPLIFIED_SHARE = 0.005
+"""Largest share of the weights allowed beyond WEIGHT_TOLERANCE (see above)."""
+HALF_ADAMW_STEP = 1e-3
+"""No weight may differ by more than half of one AdamW step (lr 2e-3)."""
 METRIC_TOLERANCE = 1e-5  # training loss (standardized ln Tc) and validation MAE (ln K)
 TINY_GENERATOR = GeneratorConfig(
     network=NetworkConfig(hidden=16, layers=2, frequencies=4, time_features=8),
@@ -122,7 +129,11 @@ def test_two_processes_train_a_fold_like_one(synthetic, tmp_path, monkeypatch):
         assert parallel["loss"] == pytest.approx(single["loss"], abs=METRIC_TOLERANCE)
     a = load_file(tmp_path / "one/fold0.safetensors")
     b = load_file(tmp_path / "sodnet/fold0.safetensors")
-    torch.testing.assert_close(b, a, rtol=0, atol=WEIGHT_TOLERANCE)
+    assert a.keys() == b.keys()
+    floats = [key for key in a if a[key].is_floating_point() and a[key].numel()]
+    differences = torch.cat([(b[key] - a[key]).abs().flatten() for key in floats])
+    assert float(differences.max()) <= HALF_ADAMW_STEP
+    assert float((differences > WEIGHT_TOLERANCE).float().mean()) <= NOISE_AMPLIFIED_SHARE
     assert not list((tmp_path / "sodnet").glob("*.state.pt*"))
 
     ranks = [load_file(tmp_path / f"denoiser{rank}.safetensors") for rank in (0, 1)]

@@ -20,6 +20,7 @@ import os
 import sqlite3
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import NamedTuple
 
 STAGE_FAILED, STAGE_COMPOSITION, STAGE_STRUCTURE = 0, 1, 2
 COLUMN_TYPES: dict[str, str] = {
@@ -81,6 +82,14 @@ STRUCTURE_COLUMNS = (
 IDENTITY_KEYS = ("schema", "package_version", "model")
 SCHEMA = "supercon3d-screen-2"
 BUSY_TIMEOUT_S = 60.0
+
+
+class Selected(NamedTuple):
+    """A row chosen for stage 2: its content's sha256 and its number of sites (what its
+    stage-2 cost grows with)."""
+
+    sha256: str
+    n_sites: int
 
 
 class ScreenDatabaseError(ValueError):
@@ -210,29 +219,32 @@ class ScreenDatabase:
             f"SELECT COUNT(*) FROM results WHERE {where}", parameters
         ).fetchone()[0]
 
-    def rescore_selection(self, top_fraction: float | None, above: float | None) -> dict[str, str]:
-        """id -> sha256 of the rows chosen for stage 2 that are still at stage 1 with no
-        ``structure_error``: the ``top_fraction`` of the readable rows by P(superconductor)
-        (ties by id), or those with P(superconductor) ≥ ``above``; both by the stage-1
-        (composition) P, so that the choice does not move as stage 2 fills rows in."""
+    def rescore_selection(
+        self, top_fraction: float | None, above: float | None
+    ) -> dict[str, Selected]:
+        """id -> (sha256, number of sites) of the rows chosen for stage 2 that are still at
+        stage 1 with no ``structure_error``: the ``top_fraction`` of the readable rows by
+        P(superconductor) (ties by id), or those with P(superconductor) ≥ ``above``; both by
+        the stage-1 (composition) P, so that the choice does not move as stage 2 fills rows
+        in."""
         pending = f"stage = {STAGE_COMPOSITION} AND structure_error IS NULL"
         if above is not None:
             query = (
-                f"SELECT id, sha256 FROM results WHERE {pending} "
+                f"SELECT id, sha256, n_sites FROM results WHERE {pending} "
                 "AND p_superconductor_composition >= ?"
             )
-            return {row[0]: row[1] for row in self._db.execute(query, (above,))}
+            return {row[0]: Selected(row[1], row[2]) for row in self._db.execute(query, (above,))}
         readable = self.count(f"stage >= {STAGE_COMPOSITION}")
         wanted = math.ceil((top_fraction or 0.0) * readable)
         query = (
-            "SELECT id, sha256, stage, structure_error FROM results "
+            "SELECT id, sha256, n_sites, stage, structure_error FROM results "
             f"WHERE stage >= {STAGE_COMPOSITION} "
             "ORDER BY p_superconductor_composition DESC, id LIMIT ?"
         )
         return {
-            row[0]: row[1]
+            row[0]: Selected(row[1], row[2])
             for row in self._db.execute(query, (wanted,))
-            if row[2] == STAGE_COMPOSITION and row[3] is None
+            if row[3] == STAGE_COMPOSITION and row[4] is None
         }
 
     def top(self, n: int, disordered_only: bool = False) -> list[dict]:

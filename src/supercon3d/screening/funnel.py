@@ -14,8 +14,10 @@ How a run goes (the coordinator is this process; it alone writes the database):
    streamed again, and the selected items (same id, same content) go through the structural
    ensemble in shards. The choice is made over the finished stage-1 table, so it is the same
    whether a run was interrupted or not; rows already at stage 2 are not redone. Stage-2
-   shards are smaller where the selection is small (:func:`stage_two_shard_size`), so that
-   every worker gets some of it.
+   shards hold about the same number of sites (:func:`stage_two_site_budget`), at least
+   ``STAGE_TWO_SHARDS_PER_WORKER`` per worker where the selection allows, so that every
+   worker gets some of it and no shard of large cells keeps one worker busy long after the
+   others are done.
 
 A run killed at any moment loses only the shards in flight; started again, it skips what is
 stored and finishes the rest. Ctrl-C (SIGINT) stops the run: finished shards are written,
@@ -32,7 +34,7 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import get_args
@@ -52,6 +54,7 @@ from supercon3d.screening.database import (
     STAGE_FAILED,
     STAGE_STRUCTURE,
     ScreenDatabase,
+    Selected,
 )
 from supercon3d.screening.shards import (
     Shard,
@@ -65,12 +68,11 @@ from supercon3d.screening.sources import KIND_ERROR, StructureItem, iter_sources
 IN_FLIGHT_PER_WORKER = 2
 """Shards sent out per worker at once: one running, one waiting."""
 STAGE_TWO_SHARDS_PER_WORKER = 8
-"""Fewest stage-2 shards per worker (when the selection allows): a structure costs stage 2
-about nine times what it costs stage 1 (68 against 7.5 ms on one worker,
+"""Stage-2 shards per worker (when the selection allows): a structure costs stage 2 about
+nine times what it costs stage 1 (68 against 7.5 ms on one worker,
 ``benchmarks/screen_dask_scaling.py``), so the top 10 % of a 2,000-structure run in one
-1,000-structure shard would leave all other workers idle; and as stage-2 shards differ in
-cost (cell sizes), the last one keeps one worker busy while the others idle, a tail that
-shrinks with the shard (four shards per worker left 1.43-1.8 x on two workers)."""
+1,000-structure shard would leave all other workers idle; and the last shard keeps one
+worker busy while the others idle, a tail that shrinks with the shard."""
 POLL_SECONDS = 0.05
 """How often the coordinator checks for a finished shard or a stop request."""
 ENGINES: tuple[str, ...] = get_args(ScreenEngine)
@@ -262,24 +264,36 @@ def _stage_one_shards(
             yield Shard(todo, checkpoints, data)
 
 
-def stage_two_shard_size(selected: int, shard_size: int, workers: int) -> int:
-    """Structures per stage-2 shard: ``shard_size``, or fewer so that ``selected``
-    structures make at least :data:`STAGE_TWO_SHARDS_PER_WORKER` shards per worker."""
-    spread = math.ceil(selected / (STAGE_TWO_SHARDS_PER_WORKER * max(1, workers)))
-    return max(1, min(shard_size, spread))
+def stage_two_site_budget(selected: Mapping[str, Selected], workers: int) -> int:
+    """Sites per stage-2 shard: the selection's sites spread over
+    :data:`STAGE_TWO_SHARDS_PER_WORKER` shards per worker, so that the shards cost about the
+    same whatever the sizes of their cells."""
+    total = sum(choice.n_sites for choice in selected.values())
+    return max(1, math.ceil(total / (STAGE_TWO_SHARDS_PER_WORKER * max(1, workers))))
 
 
-def _stage_two_shards(
+def stage_two_shards(
     items: Iterable[StructureItem],
-    selected: dict[str, str],
-    size: int,
+    selected: Mapping[str, Selected],
+    max_items: int,
+    site_budget: int,
     checkpoints: str | None,
 ) -> Iterator[Shard]:
-    chosen = (
-        item for item in items if item.sha256 is not None and selected.get(item.id) == item.sha256
-    )
-    for group in _shards(chosen, size):
-        yield Shard(group, checkpoints)
+    """Shards of the ``selected`` items (same id and content), in source order: a shard
+    closes at ``max_items`` items or once its cells hold ``site_budget`` sites."""
+    group: list[StructureItem] = []
+    sites = 0
+    for item in items:
+        choice = selected.get(item.id)
+        if choice is None or item.sha256 is None or choice.sha256 != item.sha256:
+            continue
+        group.append(item)
+        sites += choice.n_sites
+        if len(group) == max_items or sites >= site_budget:
+            yield Shard(tuple(group), checkpoints)
+            group, sites = [], 0
+    if group:
+        yield Shard(tuple(group), checkpoints)
 
 
 def run_screen(
@@ -341,8 +355,8 @@ def run_screen(
             selected = database.rescore_selection(rescore_top, rescore_above)
             if selected:
                 items = iter_sources(sources, cif_column, id_column)
-                size = stage_two_shard_size(len(selected), shard_size, executor.workers)
-                shards = _stage_two_shards(items, selected, size, checkpoints)
+                budget = stage_two_site_budget(selected, executor.workers)
+                shards = stage_two_shards(items, selected, shard_size, budget, checkpoints)
                 _run_stage(
                     run.structure,
                     executor,
