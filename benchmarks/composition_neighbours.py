@@ -1,0 +1,103 @@
+"""Does a nearest-neighbour Tc model add to LightGBM with the formulas? (issue 15)
+
+    python benchmarks/composition_neighbours.py [--neighbours 5]
+
+On the shared random 10 folds, each fold's training entries plus the SuperCon formula rows
+the baseline may use (``fold_extra_rows``: no composition key of a validation or test entry)
+train two models: the composition baseline (Magpie + LightGBM, fixed hyperparameters) and a
+k-nearest-neighbour regressor on element fractions (Manhattan distance, weighted by inverse
+distance), which recalls the closest members of a doping series. Their blend weight is
+chosen on the validation fold (steps of 0.05). Prints each fold's test MAE (ln K) and the
+mean ± sample std over the folds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+from pymatgen.core import Composition
+from sklearn.neighbors import KNeighborsRegressor
+
+from supercon3d.data.supercon3d import load_supercon3d
+from supercon3d.data.tables import load_supercon_formulas
+from supercon3d.evaluation.folds import FoldAssignment
+from supercon3d.machine import describe_machine
+from supercon3d.models.composition import MagpieFeaturizer, make_regressor
+from supercon3d.settings import cache_dir
+from supercon3d.training.baseline import fold_extra_rows
+
+FORMULAS_TABLE = "supercon_11949"
+N_ELEMENTS = 103
+WEIGHT_STEPS = 21
+SEED = 0
+
+
+def element_fractions(compositions: list[Composition]) -> np.ndarray:
+    """One row per composition: the atomic fraction of each element, by atomic number."""
+    rows = np.zeros((len(compositions), N_ELEMENTS))
+    for row, composition in zip(rows, compositions):
+        for element, fraction in composition.fractional_composition.items():
+            row[element.Z - 1] = fraction
+    return rows
+
+
+def predictions(models, entries) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """ln Tc (ln K) of ``entries`` from the booster and the neighbours, and the truth."""
+    booster, neighbours, featurizer = models
+    found = [entry.structure.composition for entry in entries]
+    return (
+        booster.predict(featurizer.transform(found)),
+        neighbours.predict(element_fractions(found)),
+        np.array([entry.ln_tc for entry in entries]),
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--neighbours", type=int, default=5)
+    args = parser.parse_args()
+    print(f"machine: {describe_machine()}")
+    started = time.perf_counter()
+    dataset = load_supercon3d()
+    by_id = {entry.id: entry for entry in dataset.entries}
+    folds = FoldAssignment.shipped()
+    featurizer = MagpieFeaturizer(cache_dir())
+    formulas = load_supercon_formulas(FORMULAS_TABLE)
+    weights = np.linspace(0.0, 1.0, WEIGHT_STEPS)
+    results: dict[str, list[float]] = {"lgbm+formulas": [], "neighbours": [], "blend": []}
+    print("| fold | lgbm+formulas | neighbours | blend | LightGBM weight |\n|---|---|---|---|---|")
+    for fold in range(folds.n_folds):
+        split = folds.split(fold)
+        train, val, test = (
+            [by_id[i] for i in ids if i in by_id] for ids in (split.train, split.val, split.test)
+        )
+        extra = fold_extra_rows(formulas, val, test, "random")
+        compositions = [e.structure.composition for e in train] + list(extra["composition"])
+        ln_tc = np.concatenate([[e.ln_tc for e in train], np.log(extra["tc"].to_numpy(float))])
+        booster = make_regressor("lgbm", SEED).fit(featurizer.transform(compositions), ln_tc)
+        neighbours = KNeighborsRegressor(
+            n_neighbors=args.neighbours, weights="distance", metric="manhattan"
+        ).fit(element_fractions(compositions), ln_tc)
+        models = (booster, neighbours, featurizer)
+        boosted, near, truth = predictions(models, val)
+        errors = [np.abs(w * boosted + (1 - w) * near - truth).mean() for w in weights]
+        weight = weights[int(np.argmin(errors))]
+        boosted, near, truth = predictions(models, test)
+        maes = (
+            np.abs(boosted - truth).mean(),
+            np.abs(near - truth).mean(),
+            np.abs(weight * boosted + (1 - weight) * near - truth).mean(),
+        )
+        for name, mae in zip(results, maes):
+            results[name].append(float(mae))
+        print(f"| {fold} | " + " | ".join(f"{m:.3f}" for m in maes) + f" | {weight:.2f} |")
+    print("\nmean ± std over the test folds (ln K):")
+    for name, maes in results.items():
+        print(f"  {name}: {np.mean(maes):.4f} ± {np.std(maes, ddof=1):.4f}")
+    print(f"wall time {time.perf_counter() - started:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
