@@ -94,6 +94,7 @@ def project_errors() -> list[Exception]:
     from supercon3d.stability.hull import HullUnavailableError
     from supercon3d.stability.potentials import PotentialUnavailableError
     from supercon3d.stability.relax import RelaxationError
+    from supercon3d.training.extra_structures import ExtraStructuresError
     from supercon3d.training.loop import DataParallelError, TrainingStateError
     from supercon3d.training.sodnet import RunFolderError
 
@@ -107,6 +108,7 @@ def project_errors() -> list[Exception]:
         TrainingStateError("fold0.state.pt", "saved by another configuration"),
         DataParallelError("a pool worker cannot join data-parallel training; use --workers 1"),
         SplitError("runs/x was trained on the random split, not chemical-system"),
+        ExtraStructuresError("extra structures need a run without the composition prior"),
         WorkerError("NeedsTwoArguments: a.cif: unreadable"),
         PotentialUnavailableError('chgnet missing: pip install -e ".[stability]"'),
         HullUnavailableError("no elemental reference for Og"),

@@ -1,4 +1,5 @@
-"""Training, checkpoints, evaluation and prediction with tiny SODNets on a few structures."""
+"""Training, checkpoints, evaluation and prediction with tiny SODNets on a few structures; the
+3DSC structures as extra training graphs."""
 
 from __future__ import annotations
 
@@ -14,11 +15,13 @@ from safetensors.torch import load_file
 from typer.testing import CliRunner
 
 from supercon3d.cli.main import app
-from supercon3d.data.composition import composition_key
+from supercon3d.data.composition import composition_key, parse_formula
 from supercon3d.data.family import is_high_pressure_hydride
 from supercon3d.data.supercon3d import load_supercon3d, read_tc_table
+from supercon3d.data.tables import load_3dsc_index, parse_3dsc_name
 from supercon3d.evaluation.ensemble import cross_validate_ensemble
-from supercon3d.evaluation.folds import FoldAssignment
+from supercon3d.evaluation.folds import FoldAssignment, split_folds
+from supercon3d.evaluation.splits import chemical_system
 from supercon3d.graphs import GraphSettings
 from supercon3d.models.composition import MagpieBooster, MagpieRegressor
 from supercon3d.models.sodnet import SODNetConfig
@@ -36,6 +39,7 @@ from supercon3d.settings import dataset_path
 from supercon3d.training.baseline import entry_keys
 from supercon3d.training.blend import best_weight, fit_blend
 from supercon3d.training.config import RunConfig, TrainConfig
+from supercon3d.training.extra_structures import ExtraStructures
 from supercon3d.training.prior import fit_composition_prior
 from supercon3d.training.sodnet import RunFolderError, train_fold, train_folds, training_set
 
@@ -369,3 +373,139 @@ def test_a_run_folder_refuses_another_configuration(small, tmp_path):
     train_folds(TINY_RUN, [0], data, folds, tmp_path, workers=1)
     with pytest.raises(RunFolderError, match="different configuration"):
         train_folds(TINY_RUN.replace(epochs=3), [0], data, folds, tmp_path, workers=1)
+
+
+# The 3DSC structures as extra training graphs
+
+N_EXTRA = 4
+
+
+@pytest.fixture(scope="module")
+def named_3dsc() -> ExtraStructures:
+    """Every 3DSC file with its file name's composition (no CIF is read)."""
+    index = load_3dsc_index(tc_table=pd.DataFrame(columns=["tc", "key"]))
+    compositions = {}
+    for file, formula in zip(index["file"], index["formula"]):
+        composition = parse_formula(formula)
+        if composition is not None:
+            compositions[file] = (composition,)
+    return ExtraStructures(compositions=compositions)
+
+
+@pytest.mark.parametrize(
+    ("split", "key"),
+    [("random", composition_key), ("chemical-system", chemical_system)],
+)
+def test_a_fold_never_takes_a_structure_of_a_held_out_material(supercon3d, named_3dsc, split, key):
+    folds = split_folds(split, supercon3d)
+    by_id = {entry.id: entry for entry in supercon3d.entries}
+    fold = folds.split(0)
+    val, test = ([by_id[i] for i in ids if i in by_id] for ids in (fold.val, fold.test))
+    allowed = named_3dsc.allowed(val, test, split)
+    held_out = entry_keys(val + test, key)
+    taken = {key(named_3dsc.compositions[name][0]) for name in allowed}
+    refused = set(named_3dsc.compositions) - set(allowed)
+    assert allowed and refused, "fold 0 both takes and refuses 3DSC structures"
+    assert not taken & held_out
+    assert all(key(named_3dsc.compositions[name][0]) in held_out for name in refused)
+
+
+def test_a_fold_trains_on_the_extra_graphs_it_is_given(small, tmp_path):
+    dataset, folds, data = small
+    donors = data.select(folds.split(0).train)[:3]
+    extra = {f"extra{i}.cif": graph for i, graph in enumerate(donors)}
+    with_extra = type(data)(data.graphs, data.disorder, extra, {0: ["extra0.cif", "extra2.cif"]})
+    summary = train_fold(TINY_RUN.replace(epochs=1), 0, with_extra, folds, tmp_path / "run")
+    assert summary["n_extra"] == 2
+    assert summary["n_train"] == len(folds.split(0).train) + 2
+    with pytest.raises(ValueError, match="fold 1"):
+        train_fold(TINY_RUN.replace(epochs=1), 1, with_extra, folds, tmp_path / "other")
+
+
+def test_a_run_folder_from_before_extra_structures_is_resumed(small, tmp_path):
+    _, folds, data = small
+    run = TINY_RUN.replace(epochs=1)
+    older = run.to_dict()
+    del older["extra_structures"]
+    (tmp_path / "config.json").write_text(json.dumps(older))
+    (summary,) = train_folds(run, [0], data, folds, tmp_path, workers=1)
+    assert summary["fold"] == 0
+
+
+def smallest_3dsc_files(excluded_keys: set, count: int) -> list:
+    """The ``count`` smallest 3DSC files of compounds (two or more elements) whose name's
+    composition key is not in ``excluded_keys``."""
+    files = sorted(dataset_path("3dsc_mp/cifs").glob("*.cif"), key=lambda p: p.stat().st_size)
+    chosen = []
+    for path in files:
+        composition = parse_formula(parse_3dsc_name(path.name)[0])
+        if composition is None or len(composition.elements) < 2:
+            continue
+        if composition_key(composition) not in excluded_keys:
+            chosen.append(path)
+        if len(chosen) == count:
+            return chosen
+    raise AssertionError("not enough small 3DSC files")
+
+
+def test_train_with_extra_structures_from_the_command_line(small_ids, supercon3d, tmp_path):
+    data = data_folder(small_ids, tmp_path)
+    entries = [e for e in supercon3d.entries if e.id in small_ids]
+    fold_of = FoldAssignment.shipped().fold_of
+    present = {fold_of[i] for i in small_ids}
+    chosen = [f for f in sorted(present) if (f + 1) % 10 in present][:2]
+    (data / "3dsc_mp/cifs").mkdir(parents=True)
+    tc_rows = []
+    for path in smallest_3dsc_files(entry_keys(entries), N_EXTRA):
+        shutil.copy(path, data / "3dsc_mp/cifs" / path.name)
+        tc_rows.append((parse_3dsc_name(path.name)[0], 5.0))
+    # a structure named after a test entry of the first fold, and one of a non-superconductor
+    tested = next(e for e in entries if fold_of[e.id] == chosen[0])
+    donor = next((data / "3dsc_mp/cifs").iterdir())
+    shutil.copy(donor, data / f"3dsc_mp/cifs/{tested.formula}-MP-mp-1.cif")
+    shutil.copy(donor, data / "3dsc_mp/cifs/Nb1Se2-MP-mp-2.cif")
+    tc_rows += [(tested.formula, 5.0), ("Nb1Se2", 0.0)]
+    formulas = pd.DataFrame(tc_rows, columns=["name", "Tc"])
+    (data / "supercon_formulas").mkdir()
+    formulas.to_csv(data / "supercon_formulas/supercon_stanev2018.csv", index=False)
+    formulas.rename(columns={"name": "Formula"}).assign(Materials_family="others").to_csv(
+        data / "supercon_formulas/supercon_11949.csv", index=False
+    )
+    overrides = [f"--set={key}={value}" for key, value in TINY_MODEL.to_dict().items()]
+    folds = ",".join(map(str, chosen))
+    arguments = ["train", "--extra-structures", "--fold", folds, "--workers", "1",
+                 "--data", str(data), "--set", "epochs=1", *overrides]  # fmt: skip
+    with_prior = [*arguments, "--set", "composition_prior=true", "--out", str(tmp_path / "prior")]
+    refused = CliRunner().invoke(app, with_prior)
+    assert refused.exit_code != 0 and "--ablation no-prior" in refused.output
+    run_dir = tmp_path / "run"
+    result = CliRunner().invoke(app, [*arguments, "--out", str(run_dir)])
+    assert result.exit_code == 0, result.output
+    assert RunConfig.from_dict(json.loads((run_dir / "config.json").read_text())).extra_structures
+    for fold in chosen:
+        summary = json.loads((run_dir / f"fold{fold}.json").read_text())
+        held_out = fold_of[tested.id] in (fold, (fold + 1) % 10)
+        assert summary["n_extra"] == N_EXTRA + (0 if held_out else 1)
+
+
+def test_fine_tuning_starts_from_the_same_fold_of_another_run(small, tmp_path):
+    _, folds, data = small
+    train_fold(TINY_RUN.replace(epochs=1), 0, data, folds, tmp_path / "pre")
+    frozen = TINY_RUN.replace(epochs=1, learning_rate=0.0, init_from=str(tmp_path / "pre"))
+    train_fold(frozen, 0, data, folds, tmp_path / "tuned")
+    start, tuned = (
+        weights(tmp_path / "pre/fold0.safetensors"),
+        weights(tmp_path / "tuned/fold0.safetensors"),
+    )
+    assert all(torch.equal(start[key], tuned[key]) for key in start)
+    scratch = TINY_RUN.replace(epochs=1, learning_rate=0.0, seed=1)
+    train_fold(scratch, 0, data, folds, tmp_path / "scratch")
+    fresh = weights(tmp_path / "scratch/fold0.safetensors")
+    assert not all(torch.equal(start[key], fresh[key]) for key in start)
+    with pytest.raises(CheckpointError, match="another architecture"):
+        train_fold(frozen.replace(heads=1), 0, data, folds, tmp_path / "other")
+    (tmp_path / "pre/config.json").write_text(
+        json.dumps(TINY_RUN.replace(split="chemical-system").to_dict())
+    )
+    with pytest.raises(RunFolderError, match="chemical-system split, not random"):
+        train_fold(frozen, 0, data, folds, tmp_path / "split")

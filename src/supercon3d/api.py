@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from pymatgen.core import Structure
 
     from supercon3d.data.supercon3d import SuperCon3D
+    from supercon3d.evaluation.folds import FoldAssignment
     from supercon3d.generation.training import GeneratorConfig
     from supercon3d.generation.training_run import TrainedStage
     from supercon3d.generation.workflow import GenerationRun
@@ -181,6 +182,32 @@ def _load_graphs(
 
     with progress("building graphs", len(dataset)) as advance:
         return training_set(dataset, settings, data, advance, prior)
+
+
+def _add_extra_structures(
+    graphs: TrainingSet,
+    dataset: SuperCon3D,
+    assignment: FoldAssignment,
+    fold_ids: Sequence[int],
+    settings: GraphSettings,
+    run: RunConfig,
+    data: str | os.PathLike | None,
+    progress: ProgressFactory,
+) -> list[ValueError]:
+    """Put the 3DSC graphs into ``graphs`` with the names each of ``fold_ids`` may train on;
+    returns the files that failed to build."""
+    from supercon3d.training.extra_structures import labelled_3dsc_index, load_extra_structures
+
+    index = labelled_3dsc_index(data, run.ambient)
+    with progress("building 3DSC graphs", len(index)) as advance:
+        extra, failures = load_extra_structures(index, settings, advance)
+    by_id = {entry.id: entry for entry in dataset.entries}
+    graphs.extra = extra.graphs
+    for fold in fold_ids:
+        split = assignment.split(fold)
+        val, test = ([by_id[i] for i in ids if i in by_id] for ids in (split.val, split.test))
+        graphs.extra_by_fold[fold] = extra.allowed(val, test, run.split)
+    return failures
 
 
 def train_command(split: str) -> str:
@@ -331,6 +358,7 @@ def train(
     from supercon3d.graphs import GraphSettings
     from supercon3d.models.sodnet.ensemble import PRIOR_FILE
     from supercon3d.training.config import CONFIGS, RUN_CONFIG_FILE, run_split
+    from supercon3d.training.extra_structures import check_extra_structures
     from supercon3d.training.loop import World
     from supercon3d.training.prior import check_prior_split, load_or_fit_prior
     from supercon3d.training.sodnet import RunFolderError, train_folds
@@ -342,6 +370,8 @@ def train(
     model = run.model
     if model.composition_prior:
         check_prior_split(run.split)
+    if run.extra_structures:
+        check_extra_structures(model.composition_prior)
     trained_on = run_split(run_dir)
     if (run_dir / RUN_CONFIG_FILE).is_file() and trained_on != run.split:
         raise RunFolderError(
@@ -359,6 +389,10 @@ def train(
             prior = load_or_fit_prior(run_dir / PRIOR_FILE, dataset, data, run.split, run.ambient)
             advance(1)
     graphs, failures = _load_graphs(dataset, settings, data, progress, prior)
+    if run.extra_structures:
+        failures += _add_extra_structures(
+            graphs, dataset, assignment, fold_ids, settings, run, data, progress
+        )
     summaries = train_folds(run, fold_ids, graphs, assignment, run_dir, workers, report)
     wall = time.perf_counter() - started
     if World.from_environment().is_main:

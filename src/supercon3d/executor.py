@@ -174,7 +174,7 @@ def _start_worker(messages: Any, shared: Any) -> None:
     signal.signal(signal.SIGINT, _leave_on_interrupt)
     threading.Thread(target=_leave_when_orphaned, args=(os.getppid(),), daemon=True).start()
     _one_thread()
-    _messages, _shared = messages, shared
+    _messages, _shared = messages, pickle.loads(shared)
 
 
 class _InterruptIgnoringProcess(SpawnProcess):
@@ -283,7 +283,9 @@ class SerialExecutor(Executor):
 
 class LocalExecutor(Executor):
     """A pool of ``workers`` spawned processes on this machine, one torch thread each;
-    ``shared`` is sent to each worker once (read there with :func:`shared_object`)."""
+    ``shared`` is sent to each worker once (read there with :func:`shared_object`), as a copy
+    pickled in this process: sent as it is, every tensor in it would hold a file descriptor
+    open (torch's sharing), and a training set of 9,000 graphs passes the open-file limit."""
 
     def __init__(self, workers: int, shared: Any = None):
         self.workers = resolve_workers(workers)
@@ -294,7 +296,7 @@ class LocalExecutor(Executor):
             self.workers,
             mp_context=context,
             initializer=_start_worker,
-            initargs=(self._messages, shared),
+            initargs=(self._messages, pickle.dumps(shared)),
         )
 
     def map(

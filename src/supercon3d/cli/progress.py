@@ -53,6 +53,7 @@ EXPECTED_ERRORS = (
     ("supercon3d.graphs.crystal_graph", "GraphBuildError"),
     ("supercon3d.models.weights", "CheckpointError"),
     ("supercon3d.training.sodnet", "RunFolderError"),
+    ("supercon3d.training.extra_structures", "ExtraStructuresError"),
     ("supercon3d.training.loop", "TrainingStateError"),
     ("supercon3d.training.loop", "DataParallelError"),
     ("supercon3d.evaluation.folds", "SplitError"),

@@ -38,12 +38,15 @@ def run_name(
     subset: str,
     split: str = DEFAULT_SPLIT,
     ambient: bool = False,
+    extra_structures: bool = False,
 ) -> str:
     """Default run folder name, e.g. ``sodnet-cpu``, ``sodnet-cpu-invariant``,
-    ``sodnet-cpu-chemical-system``, ``sodnet-cpu-ambient``."""
+    ``sodnet-cpu-chemical-system``, ``sodnet-cpu-ambient``, ``sodnet-cpu-no-prior-3dsc``."""
     parts = ["sodnet", config] + (["ambient"] if ambient else [])
     if ablation:
         parts.append(ablation)
+    if extra_structures:
+        parts.append("3dsc")
     if subset != "all":
         parts.append("train-" + subset.replace("+", "-"))
     if split != DEFAULT_SPLIT:
@@ -106,6 +109,18 @@ def train(
         help="Leave the high-pressure superhydrides out of training, validation, test folds, "
         "prior and blend formulas (the model discovery uses).",
     ),
+    extra_structures: bool = typer.Option(
+        False,
+        "--extra-structures",
+        help="Also train on the 3DSC structures with a SuperCon Tc, minus those of the same "
+        "material as a validation or test entry (needs --ablation no-prior).",
+    ),
+    init_from: Path | None = typer.Option(
+        None,
+        "--init-from",
+        help="Start each fold from this run folder's model of the same fold (same "
+        "architecture and split): fine-tuning, e.g. after --extra-structures.",
+    ),
     set_: list[str] = typer.Option(
         [], "--set", help="Override a config field, e.g. --set epochs=10 --set lmax=0."
     ),
@@ -120,12 +135,14 @@ def train(
     from supercon3d.training.config import ABLATIONS, CONFIGS, TRAIN_SUBSETS, TrainConfig
     from supercon3d.training.loop import World
 
-    name = run_name(config, ablation, train_subset, split, ambient)
+    name = run_name(config, ablation, train_subset, split, ambient, extra_structures)
     run = CONFIGS[config].replace(
         name=name,
         train_disorder=TRAIN_SUBSETS[train_subset],
         split=split,
         ambient=ambient,
+        extra_structures=extra_structures,
+        **({"init_from": str(init_from)} if init_from else {}),
         **ABLATIONS.get(ablation, {}),
         **parse_overrides(set_, SODNetConfig, TrainConfig),
     )

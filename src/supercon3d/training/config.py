@@ -18,7 +18,9 @@ RUN_CONFIG_FILE = "config.json"
 @dataclass(frozen=True)
 class TrainConfig:
     """Optimisation: AdamW with linear warm-up then cosine decay, L1 loss on standardized
-    ln Tc; the checkpoint kept is the epoch with the lowest validation MAE (ln K)."""
+    ln Tc; the checkpoint kept is the epoch with the lowest validation MAE (ln K).
+    ``init_from``: a run folder of the same architecture and split whose fold models are
+    each fold's starting weights (fine-tuning); empty: random initial weights."""
 
     epochs: int = 60
     batch_size: int = 32
@@ -27,6 +29,7 @@ class TrainConfig:
     warmup_epochs: int = 3
     gradient_clip: float = 5.0
     seed: int = 0
+    init_from: str = ""
 
 
 @dataclass(frozen=True)
@@ -35,7 +38,9 @@ class RunConfig:
     (all when empty), for the ordered-only and ordered + SD experiments; ``split`` is the
     cross-validation split whose folds the run trains (``evaluation.folds.SPLITS``);
     ``ambient`` leaves the high-pressure hydrides out of everything the run trains, chooses
-    and is scored on (SuperCon3D entries, the prior's and the blend's formulas)."""
+    and is scored on (SuperCon3D entries, the prior's and the blend's formulas);
+    ``extra_structures`` adds the 3DSC structures with a SuperCon Tc to every fold's training
+    (:mod:`supercon3d.training.extra_structures`; needs a run without the prior)."""
 
     name: str
     model: SODNetConfig = field(default_factory=SODNetConfig)
@@ -43,6 +48,7 @@ class RunConfig:
     train_disorder: tuple[str, ...] = ()
     split: str = DEFAULT_SPLIT
     ambient: bool = False
+    extra_structures: bool = False
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -56,11 +62,12 @@ class RunConfig:
             train_disorder=tuple(values.get("train_disorder", ())),
             split=values.get("split", DEFAULT_SPLIT),
             ambient=bool(values.get("ambient", False)),
+            extra_structures=bool(values.get("extra_structures", False)),
         )
 
     def replace(self, **changes) -> RunConfig:
         """A copy with fields of the run (``name``, ``train_disorder``, ``split``,
-        ``ambient``), the model or the training schedule changed, e.g.
+        ``ambient``, ``extra_structures``), the model or the training schedule changed, e.g.
         ``replace(lmax=0, epochs=5)``."""
         model_fields = {f.name for f in dataclasses.fields(SODNetConfig)}
         train_fields = {f.name for f in dataclasses.fields(TrainConfig)}

@@ -15,7 +15,7 @@ import json
 import math
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -27,10 +27,11 @@ from supercon3d.executor import make_executor, send_report, shared_object
 from supercon3d.graphs import CrystalGraph, GraphSettings, graphs_from_cifs
 from supercon3d.models.composition import MagpieBooster
 from supercon3d.models.sodnet import SODNet
-from supercon3d.models.sodnet.checkpoint import Normalization, save_checkpoint
+from supercon3d.models.sodnet.checkpoint import Normalization, read_checkpoint, save_checkpoint
 from supercon3d.models.sodnet.ensemble import predict_ln_tc
+from supercon3d.models.weights import CheckpointError
 from supercon3d.settings import dataset_path
-from supercon3d.training.config import RunConfig
+from supercon3d.training.config import RunConfig, run_split
 from supercon3d.training.loop import (
     TrainingSpec,
     World,
@@ -54,12 +55,20 @@ class RunFolderError(ValueError):
         return type(self), (self.folder, self.reason)
 
 
+def _as_json(run: RunConfig) -> object:
+    """A configuration as its ``config.json`` reads back (fields a folder's older
+    ``config.json`` lacks take their defaults)."""
+    return json.loads(json.dumps(run.to_dict()))
+
+
 def check_run_folder(run: RunConfig, run_dir: Path) -> None:
     """Write ``config.json`` into a new run folder; refuse one trained with another config.
 
     Of data-parallel processes only rank 0 writes (atomically: the others may be reading)."""
     path = run_dir / "config.json"
-    if path.is_file() and json.loads(path.read_text()) != json.loads(json.dumps(run.to_dict())):
+    if path.is_file() and _as_json(RunConfig.from_dict(json.loads(path.read_text()))) != _as_json(
+        run
+    ):
         raise RunFolderError(
             run_dir, "holds a run of a different configuration; choose another --out"
         )
@@ -69,10 +78,14 @@ def check_run_folder(run: RunConfig, run_dir: Path) -> None:
 
 @dataclass
 class TrainingSet:
-    """Graphs by SuperCon3D id, each with ``y`` = ln Tc (ln K), and each id's disorder class."""
+    """Graphs by SuperCon3D id, each with ``y`` = ln Tc (ln K), and each id's disorder class;
+    ``extra``: graphs (by name) that may join a fold's training, and which of them each fold
+    takes (``extra_by_fold``; :mod:`supercon3d.training.extra_structures`)."""
 
     graphs: dict[str, CrystalGraph]
     disorder: dict[str, str]
+    extra: dict[str, CrystalGraph] = field(default_factory=dict)
+    extra_by_fold: dict[int, list[str]] = field(default_factory=dict)
 
     def select(self, ids: Sequence[str], disorder: Sequence[str] = ()) -> list[CrystalGraph]:
         """The graphs of ``ids`` that exist (in order), optionally only these disorder classes."""
@@ -80,6 +93,14 @@ class TrainingSet:
             i for i in ids if i in self.graphs and (not disorder or self.disorder[i] in disorder)
         ]
         return [self.graphs[i] for i in keep]
+
+    def extra_for(self, fold: int) -> list[CrystalGraph]:
+        """The extra graphs fold ``fold`` trains on (none when the set has no extra graphs)."""
+        if self.extra and fold not in self.extra_by_fold:
+            raise ValueError(
+                f"fold {fold}: the training set does not say which extra graphs it takes"
+            )
+        return [self.extra[name] for name in self.extra_by_fold.get(fold, ())]
 
 
 def training_set(
@@ -106,6 +127,21 @@ def training_set(
             graph.prior = torch.tensor([value], dtype=torch.float32)
     disorder = {entry.id: entry.disorder_class.value for entry in dataset.entries}
     return TrainingSet(graphs, disorder), result.failures
+
+
+def load_initial_weights(model: SODNet, run: RunConfig, fold: int) -> None:
+    """Copy fold ``fold``'s weights from the run folder ``run.train.init_from`` into
+    ``model``: a run of the same architecture on the same split, so that the starting model
+    of a fold has never trained on that fold's validation or test entries."""
+    source = Path(run.train.init_from)
+    if run_split(source) != run.split:
+        raise RunFolderError(
+            source, f"was trained on the {run_split(source)} split, not {run.split}"
+        )
+    checkpoint = read_checkpoint(fold_paths(source, fold)["checkpoint"])
+    if checkpoint.config != run.model:
+        raise CheckpointError(checkpoint.path, "another architecture than the run it would start")
+    checkpoint.load_into(model)
 
 
 def learning_rate_factor(step: int, warmup_steps: int, total_steps: int) -> float:
@@ -145,7 +181,8 @@ def train_fold(
         return json.loads(paths["summary"].read_text())
 
     split = folds.split(fold)
-    train = data.select(split.train, run.train_disorder)
+    extra = data.extra_for(fold)
+    train = data.select(split.train, run.train_disorder) + extra
     val = data.select(split.val)
     if not train or not val:
         raise ValueError(f"fold {fold}: no training or validation graphs")
@@ -163,6 +200,8 @@ def train_fold(
     settings = run.train
     torch.manual_seed(settings.seed + fold)
     model = SODNet(run.model)
+    if settings.init_from:
+        load_initial_weights(model, run, fold)
     optimizer = torch.optim.AdamW(
         model.parameters(), lr=settings.learning_rate, weight_decay=settings.weight_decay
     )
@@ -198,6 +237,7 @@ def train_fold(
         "best_epoch": outcome.best_epoch,
         "val_mae": outcome.best_metric,
         "n_train": len(train),
+        "n_extra": len(extra),
         "n_val": len(val),
         "train_seconds": round(outcome.seconds, 1),
         "history": outcome.history,

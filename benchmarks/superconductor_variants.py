@@ -1,0 +1,179 @@
+"""P(superconductor) variants tried against the shipped recipe, on chemical-system-grouped folds.
+
+    python benchmarks/superconductor_variants.py
+
+The shipped classifier's table, features, hyperparameters and grouped 5 folds
+(:mod:`supercon3d.training.superconductor`); each variant changes one thing and prints its
+out-of-fold ROC-AUC (pooled and per fold):
+
+- ``shipped recipe``: as shipped;
+- ``element and pair rates``: ten extra features, the smoothed superconductor share of the
+  training rows holding each element and each element pair of a row (min, max, mean, and the
+  log count of rows behind the rarest and the mean), every training row's counted without
+  the rows of its own chemical system, as a test row's are;
+- ``weights 1/√system``, ``weights 1/system``, ``weights 1/copies``: sample weights against
+  the large chemical systems and the repeated compositions (3DSC holds several structures per
+  formula);
+- ``cleaned p < 0.1 / > 0.9``, ``cleaned p < 0.05 / > 0.95``: training rows whose label
+  their own out-of-fold probability contradicts (superconductors below, non-superconductors
+  above the thresholds; inner grouped 4 folds inside each training set) are left out of
+  training; the test rows keep their labels.
+
+It also prints the share of rows in chemical systems that hold both classes and the AUC
+inside and outside them. Reads the cached descriptors (``benchmarks/superconductor_classifier.py``
+fills the cache).
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable
+
+import numpy as np
+from sklearn.metrics import roc_auc_score
+
+from supercon3d.evaluation.splits import chemical_system_folds, grouped_folds
+from supercon3d.machine import describe_machine
+from supercon3d.models.composition import MagpieFeaturizer
+from supercon3d.settings import cache_dir
+from supercon3d.training.superconductor import N_FOLDS, make_classifier, training_features
+from supercon3d.training.superconductor_data import build_training_table
+
+RATE_SMOOTHING = 2.0
+"""Pseudo-rows at a share of 0.5 added to every element or pair count."""
+INNER_FOLDS = 4
+INNER_SEED = 7
+
+
+def element_pair_rates(
+    elements: list[list[str]],
+    systems: list[str],
+    labels: np.ndarray,
+    train: np.ndarray,
+    query: np.ndarray,
+) -> np.ndarray:
+    """Per query row, 10 features from the training rows (indices ``train``) sharing its
+    elements (5) and element pairs (5), the rows of its own chemical system left out."""
+    own = defaultdict(lambda: [0, 0])
+    for i in train:
+        own[systems[i]][0] += 1
+        own[systems[i]][1] += labels[i]
+    features = []
+    for size in (1, 2):
+        total, positive = Counter(), Counter()
+        for i in train:
+            for group in itertools.combinations(elements[i], size):
+                total[group] += 1
+                positive[group] += labels[i]
+        block = np.full((len(query), 5), np.nan)
+        for row, i in enumerate(query):
+            n_own, p_own = own.get(systems[i], (0, 0))
+            groups = list(itertools.combinations(elements[i], size))
+            if not groups:
+                continue
+            counts = np.array([total[g] - n_own for g in groups], dtype=float)
+            rates = (np.array([positive[g] - p_own for g in groups]) + RATE_SMOOTHING / 2) / (
+                counts + RATE_SMOOTHING
+            )
+            block[row] = [rates.min(), rates.max(), rates.mean(), np.log1p(counts.min()),
+                          np.log1p(counts.mean())]  # fmt: skip
+        features.append(block)
+    return np.hstack(features)
+
+
+def grouped_auc(
+    features: np.ndarray,
+    labels: np.ndarray,
+    folds: np.ndarray,
+    train_rows: Callable[[int, np.ndarray], np.ndarray] = lambda fold, rows: rows,
+    weights: np.ndarray | None = None,
+    extra: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]] | None = None,
+) -> tuple[float, list[float], np.ndarray]:
+    """Pooled and per-fold out-of-fold ROC-AUC and the probabilities; ``train_rows`` may
+    drop training rows of a fold, ``extra`` adds (training, test) feature columns."""
+    predicted = np.empty(len(labels))
+    for fold in range(N_FOLDS):
+        test = np.flatnonzero(folds == fold)
+        train = train_rows(fold, np.flatnonzero(folds != fold))
+        x_train, x_test = features[train], features[test]
+        if extra is not None:
+            more_train, more_test = extra(train, test)
+            x_train, x_test = np.hstack([x_train, more_train]), np.hstack([x_test, more_test])
+        model = make_classifier().fit(
+            x_train, labels[train], sample_weight=None if weights is None else weights[train]
+        )
+        predicted[test] = model.predict_proba(x_test)[:, 1]
+    per_fold = [roc_auc_score(labels[folds == f], predicted[folds == f]) for f in range(N_FOLDS)]
+    return float(roc_auc_score(labels, predicted)), per_fold, predicted
+
+
+def main() -> None:
+    argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args()
+    start = time.perf_counter()
+    print(f"machine: {describe_machine()}")
+    table = build_training_table()
+    features = training_features(table, MagpieFeaturizer(cache_dir()))
+    labels = table["label"].to_numpy(dtype=int)
+    systems = list(table["system"])
+    elements = [system.split("-") for system in systems]
+    folds = chemical_system_folds(list(table["composition"]), N_FOLDS)
+    system_size = table.groupby("system")["label"].transform("size").to_numpy(dtype=float)
+    keys = table["label_key"].astype(str)
+    copies = keys.map(keys.value_counts()).to_numpy(dtype=float)
+
+    def inner_probabilities(rows: np.ndarray) -> np.ndarray:
+        inner = grouped_folds([systems[i] for i in rows], INNER_FOLDS, INNER_SEED)
+        predicted = np.empty(len(rows))
+        for k in range(INNER_FOLDS):
+            model = make_classifier().fit(features[rows[inner != k]], labels[rows[inner != k]])
+            predicted[inner == k] = model.predict_proba(features[rows[inner == k]])[:, 1]
+        return predicted
+
+    inner = {f: inner_probabilities(np.flatnonzero(folds != f)) for f in range(N_FOLDS)}
+
+    def cleaned(low: float, high: float) -> Callable[[int, np.ndarray], np.ndarray]:
+        def rows(fold: int, train: np.ndarray) -> np.ndarray:
+            p = inner[fold]
+            wrong = ((labels[train] == 1) & (p < low)) | ((labels[train] == 0) & (p > high))
+            return train[~wrong]
+
+        return rows
+
+    def rates(train: np.ndarray, test: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return (
+            element_pair_rates(elements, systems, labels, train, train),
+            element_pair_rates(elements, systems, labels, train, test),
+        )
+
+    variants = {
+        "shipped recipe": {},
+        "element and pair rates": {"extra": rates},
+        "weights 1/√system": {"weights": 1 / np.sqrt(system_size)},
+        "weights 1/system": {"weights": 1 / system_size},
+        "weights 1/copies": {"weights": 1 / copies},
+        "cleaned p < 0.1 / > 0.9": {"train_rows": cleaned(0.1, 0.9)},
+        "cleaned p < 0.05 / > 0.95": {"train_rows": cleaned(0.05, 0.95)},
+    }
+    print(f"\n{len(labels)} rows, chemical-system-grouped {N_FOLDS} folds\n")
+    print("| variant | ROC-AUC | per fold |\n|---|---|---|")
+    shipped = None
+    for name, change in variants.items():
+        auc, per_fold, predicted = grouped_auc(features, labels, folds, **change)
+        shipped = predicted if shipped is None else shipped
+        print(f"| {name} | {auc:.3f} | {' '.join(f'{a:.3f}' for a in per_fold)} |", flush=True)
+
+    share = table.groupby("system")["label"].transform("mean").to_numpy()
+    mixed = (share > 0) & (share < 1)
+    print(
+        f"\nrows in chemical systems holding both classes: {mixed.mean():.1%}; shipped recipe "
+        f"AUC inside them {roc_auc_score(labels[mixed], shipped[mixed]):.3f}, outside "
+        f"{roc_auc_score(labels[~mixed], shipped[~mixed]):.3f}"
+    )
+    print(f"\nwall time: {time.perf_counter() - start:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
