@@ -69,6 +69,23 @@ def test_substitutional_site_gets_the_mean_of_two_elements():
     assert graph.species[0, 56 - 1].item() == pytest.approx(0.5)
 
 
+def test_the_chgnet_embedding_is_the_pretrained_table_standardized():
+    from chgnet.model import CHGNet
+
+    table = element_table("chgnet")
+    learnt = CHGNet.load(model_name="0.3.0").atom_embedding.embedding.weight.detach().numpy()
+    assert table.shape == (103, learnt.shape[1])
+    np.testing.assert_allclose(table[:94].mean(axis=0), 0.0, atol=1e-5)
+    np.testing.assert_allclose(table[:94].std(axis=0), 1.0, atol=1e-5)
+    assert not table[94:].any()
+    # standardizing keeps the order of the elements along every learnt direction
+    assert (np.argsort(table[:94], axis=0) == np.argsort(learnt, axis=0)).all()
+    s = cubic(4.0, [{"Ba": 0.5, "K": 0.5}, "Bi"], [[0, 0, 0], [0.5, 0.5, 0.5]])
+    graph = structure_to_graph(s, GraphSettings(embedding="chgnet"))
+    expected = 0.5 * (table[56 - 1] + table[19 - 1])
+    np.testing.assert_allclose(graph.x[0, :-1].numpy(), expected, atol=1e-6)
+
+
 def test_half_occupied_site_halves_its_edge_weights():
     s = cubic(3.9, ["Cu", {"O": 0.5}, "O"], [[0, 0, 0], [0.5, 0, 0], [0, 0.5, 0]])
     graph = structure_to_graph(s, GraphSettings(k=8, cutoff=6.0))

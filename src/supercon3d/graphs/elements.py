@@ -1,6 +1,6 @@
 """Per-element feature vectors used to embed a site's species.
 
-Two embeddings, both indexed by atomic number Z = 1..103 (row Z - 1):
+Three embeddings, each indexed by atomic number Z = 1..103 (row Z - 1):
 
 - ``magpie`` (default): the 22 elemental properties of matminer's Magpie preset (atomic
   number, Mendeleev number, weight, melting point, column, row, covalent radius,
@@ -9,6 +9,10 @@ Two embeddings, both indexed by atomic number Z = 1..103 (row Z - 1):
   variance over the 103 elements. Generated from the element data matminer ships; nothing is
   downloaded.
 - ``onehot``: the 103 × 103 identity.
+- ``chgnet``: the 64-dimensional atom embedding of the pretrained CHGNet (version
+  :data:`CHGNET_MODEL`, weights inside the ``chgnet`` wheel, ``pip install -e ".[stability]"``),
+  learnt from 1.5 million DFT calculations of the Materials Project trajectories; each
+  column standardized over its 94 elements (H to Pu); Am to Lr, outside CHGNet, get zeros.
 
 A site's embedding is the occupancy-weighted sum of its species' vectors, so a 50/50 site
 gets the mean of two elements and a half-occupied site half of one.
@@ -16,6 +20,8 @@ gets the mean of two elements and a half-occupied site half of one.
 
 from __future__ import annotations
 
+import contextlib
+import io
 from functools import cache
 
 import numpy as np
@@ -28,7 +34,8 @@ MAGPIE_PROPERTIES: tuple[str, ...] = (
     "NfValence", "NValence", "NsUnfilled", "NpUnfilled", "NdUnfilled", "NfUnfilled",
     "NUnfilled", "GSvolume_pa", "GSbandgap", "GSmagmom", "SpaceGroupNumber",
 )  # fmt: skip
-EMBEDDINGS: tuple[str, ...] = ("magpie", "onehot")
+EMBEDDINGS: tuple[str, ...] = ("magpie", "onehot", "chgnet")
+CHGNET_MODEL = "0.3.0"
 
 
 class UnknownElementError(ValueError):
@@ -40,6 +47,8 @@ def element_table(embedding: str = "magpie") -> np.ndarray:
     """The (103, d) float32 table of element feature vectors; row Z - 1 is element Z."""
     if embedding == "onehot":
         return np.eye(MAX_Z, dtype=np.float32)
+    if embedding == "chgnet":
+        return _chgnet_table()
     if embedding != "magpie":
         raise ValueError(f"unknown element embedding {embedding!r}; choose from {EMBEDDINGS}")
     from matminer.utils.data import MagpieData
@@ -50,6 +59,22 @@ def element_table(embedding: str = "magpie") -> np.ndarray:
         dtype=np.float64,
     ).T
     table = (table - table.mean(axis=0)) / table.std(axis=0)
+    return table.astype(np.float32)
+
+
+def _chgnet_table() -> np.ndarray:
+    """CHGNet's pretrained atom embedding, standardized per column, zero-padded to Z = 103."""
+    try:
+        from chgnet.model import CHGNet
+    except ImportError:
+        raise ImportError(
+            'the chgnet element embedding needs chgnet: pip install -e ".[stability]"'
+        ) from None
+    with contextlib.redirect_stdout(io.StringIO()):  # CHGNet prints its size on loading
+        weights = CHGNet.load(model_name=CHGNET_MODEL).atom_embedding.embedding.weight
+    learnt = weights.detach().double().numpy()
+    table = np.zeros((MAX_Z, learnt.shape[1]))
+    table[: len(learnt)] = (learnt - learnt.mean(axis=0)) / learnt.std(axis=0)
     return table.astype(np.float32)
 
 
