@@ -38,7 +38,6 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 from pymatgen.core import Composition, Structure
 
 from supercon3d.data.composition import composition_key, parse_formula
@@ -50,7 +49,7 @@ from supercon3d.models.composition import MagpieFeaturizer, make_regressor
 from supercon3d.models.structure_features import STRUCTURE_FEATURES
 from supercon3d.settings import cache_dir, data_dir, dataset_path
 from supercon3d.training.baseline import entry_keys, fold_extra_rows
-from supercon3d.training.superconductor_data import LABEL_TABLES, structure_table
+from supercon3d.training.superconductor_data import label_formulas, structure_table
 
 VARIANTS = (
     "formulas",
@@ -108,8 +107,7 @@ def chgnet_features(entries: list[Entry]) -> dict[str, np.ndarray]:
 
 def dsc_rows(featurizer: MagpieFeaturizer) -> dict:
     """The 3DSC superconductor rows: Magpie, descriptors, ln Tc and the keys per structure."""
-    formulas = pd.concat([load_supercon_formulas(t) for t in LABEL_TABLES], ignore_index=True)
-    index = load_3dsc_index(tc_table=formulas).dropna(subset=["tc"])
+    index = load_3dsc_index(tc_table=label_formulas()).dropna(subset=["tc"])
     index = index[index["tc"] > 0]
     table = structure_table(index["file"])
     root = data_dir().resolve()

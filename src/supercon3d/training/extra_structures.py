@@ -28,11 +28,11 @@ from pymatgen.core import Composition
 from supercon3d.data.composition import parse_formula
 from supercon3d.data.family import is_high_pressure_hydride
 from supercon3d.data.supercon3d import Entry
-from supercon3d.data.tables import load_3dsc_index, load_supercon_formulas
+from supercon3d.data.tables import load_3dsc_index
 from supercon3d.evaluation.folds import held_out_keys
 from supercon3d.graphs import CrystalGraph, GraphSettings, graphs_from_cifs
 from supercon3d.training.baseline import entry_keys
-from supercon3d.training.superconductor_data import LABEL_TABLES
+from supercon3d.training.superconductor_data import label_formulas
 
 
 @dataclass
@@ -74,10 +74,7 @@ def labelled_3dsc_index(
 ) -> pd.DataFrame:
     """The 3DSC index (:func:`~supercon3d.data.tables.load_3dsc_index`) of the structures
     with a SuperCon Tc above 0 K, without the high-pressure hydrides when ``ambient``."""
-    formulas = pd.concat(
-        [load_supercon_formulas(name, data) for name in LABEL_TABLES], ignore_index=True
-    )
-    index = load_3dsc_index(data, tc_table=formulas)
+    index = load_3dsc_index(data, tc_table=label_formulas(data))
     index = index[index["tc"] > 0]
     if ambient:
         named = [parse_formula(formula) for formula in index["formula"]]

@@ -103,6 +103,14 @@ def structure_table(
     return cached.loc[[n for n in names if n in cached.index]]
 
 
+def label_formulas(data: str | os.PathLike | None = None) -> pd.DataFrame:
+    """The rows of both :data:`LABEL_TABLES` in one table (the shape of
+    :func:`~supercon3d.data.tables.load_supercon_formulas`)."""
+    return pd.concat(
+        [load_supercon_formulas(name, data) for name in LABEL_TABLES], ignore_index=True
+    )
+
+
 def ambient_elemental_label(composition: Composition) -> int:
     """1 if the composition's single element superconducts at ambient pressure according to
     pymatgen's element data, else 0."""
@@ -136,9 +144,7 @@ def build_training_table(
     """The labelled table (see the module docstring): ``source``, ``name``, ``label`` (1
     superconductor, 0 not), ``label_key``, ``composition``, ``system`` (chemical system),
     ``family``, ``has_structure`` and the :data:`STRUCTURE_FEATURES` (NaN for formula rows)."""
-    formulas = pd.concat(
-        [load_supercon_formulas(name, data) for name in LABEL_TABLES], ignore_index=True
-    )
+    formulas = label_formulas(data)
     tc_of_key = tc_by_key(formulas)
 
     supercon = read_tc_table(data)
