@@ -1,0 +1,109 @@
+"""How far apart are two Tc measurements of the same material? (issue 15's MAE target)
+
+    python benchmarks/label_noise.py
+
+A floor for any Tc model scored on SuperCon3D: where the same composition (composition key,
+fractions to 3 decimals) was measured more than once, a perfect model of the material can
+do no better than the spread of its measurements. Prints, in ln K:
+
+- SuperCon3D against SuperCon: for each SuperCon3D entry whose composition key (from its
+  structure or its formula column) has rows with Tc > 0 in the SuperCon formula tables,
+  the absolute difference between its ln Tc and the median ln Tc of those rows; the mean
+  overall and per disorder class and family (how well "look up the material's Tc in
+  SuperCon" would score; the composition models are forbidden those rows of the test
+  entries).
+- Inside SuperCon3D: entries whose composition key another entry shares, the absolute
+  difference to the median ln Tc of the others (different structures or reports of one
+  composition).
+- Inside each SuperCon table: compositions with several rows with Tc > 0, each row against
+  the median of the other rows of its composition.
+
+The SuperCon rows are those of both label tables (``supercon_11949``, the composition
+models' extra formulas, and ``supercon_stanev2018``).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+
+import numpy as np
+import pandas as pd
+
+from supercon3d.data.composition import composition_key, parse_formula
+from supercon3d.data.supercon3d import load_supercon3d
+from supercon3d.data.tables import load_supercon_formulas
+from supercon3d.machine import describe_machine
+from supercon3d.training.superconductor_data import LABEL_TABLES, label_formulas
+
+
+def leave_one_out_gaps(values_by_key: dict) -> np.ndarray:
+    """For every value in a group of two or more, |value − median of the group's others|."""
+    gaps = []
+    for values in values_by_key.values():
+        values = np.asarray(values)
+        for i in range(len(values)):
+            gaps.append(abs(values[i] - np.median(np.delete(values, i))))
+    return np.asarray(gaps)
+
+
+def summary(gaps: np.ndarray) -> str:
+    """Mean, median and the share above 0.5 ln K of absolute gaps (ln K)."""
+    return (
+        f"n {len(gaps):5d}  mean {gaps.mean():.3f}  median {np.median(gaps):.3f}  "
+        f"> 0.5 ln K {np.mean(gaps > 0.5):.1%}"
+    )
+
+
+def main() -> None:
+    started = time.perf_counter()
+    dataset = load_supercon3d()
+    formulas = label_formulas()
+    positive = formulas[formulas["tc"] > 0]
+    table_ln_tc = defaultdict(list)
+    for key, tc in zip(positive["key"], positive["tc"]):
+        table_ln_tc[key].append(float(np.log(tc)))
+
+    rows = []
+    for entry in dataset.entries:
+        keys = {composition_key(entry.structure.composition)}
+        formula = parse_formula(entry.formula)
+        if formula is not None:
+            keys.add(composition_key(formula))
+        measured = [v for key in keys for v in table_ln_tc.get(key, [])]
+        if measured:
+            rows.append({
+                "disorder": entry.disorder_class.value, "family": entry.family,
+                "gap": abs(entry.ln_tc - float(np.median(measured))),
+            })  # fmt: skip
+    matched = pd.DataFrame(rows)
+
+    print(f"# {describe_machine()}")
+    print(f"SuperCon3D entries {len(dataset)}, SuperCon rows with Tc > 0 {len(positive)}")
+    print("\nSuperCon3D ln Tc against the median SuperCon ln Tc of the same composition")
+    print(f"  all            {summary(matched['gap'].to_numpy())}")
+    for column in ("disorder", "family"):
+        for name, group in matched.groupby(column):
+            print(f"  {name:<14} {summary(group['gap'].to_numpy())}")
+
+    inside = defaultdict(list)
+    for entry in dataset.entries:
+        inside[composition_key(entry.structure.composition)].append(entry.ln_tc)
+    repeated = {k: v for k, v in inside.items() if len(v) > 1}
+    print("\nInside SuperCon3D, entries sharing a composition key with another entry")
+    print(f"  all            {summary(leave_one_out_gaps(repeated))}")
+
+    print("\nInside each SuperCon table, compositions with several rows")
+    for name in LABEL_TABLES:
+        rows_by_key = defaultdict(list)
+        table = load_supercon_formulas(name)
+        for key, tc in zip(table["key"], table["tc"]):
+            if tc > 0:
+                rows_by_key[key].append(float(np.log(tc)))
+        repeated_rows = {k: v for k, v in rows_by_key.items() if len(v) > 1}
+        print(f"  {name:<20} {summary(leave_one_out_gaps(repeated_rows))}")
+    print(f"\nwall time {time.perf_counter() - started:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
