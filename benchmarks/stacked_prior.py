@@ -18,8 +18,10 @@ so the network learns only what the best composition model leaves:
 Everything else is the ``cpu`` configuration. Folds train ``--workers`` at a time (one thread
 each), resumably (``fold<k>.state.pt``) in ``--out``. Prints per test fold the MAE (ln K) of
 the composition model, the stacked network alone and their blend (weight chosen on the
-validation fold, :func:`~supercon3d.training.blend.best_weight`), then the means. The
-priors are saved beside the checkpoints (``fold<k>.priors.json``) and reused.
+validation fold, :func:`~supercon3d.training.blend.best_weight`), the best validation MAE and
+the MAE of the out-of-fold priors on the training entries (a leak would make it far lower
+than the test fold's), then the means. The priors are saved beside the checkpoints
+(``fold<k>.priors.json``) and reused.
 """
 
 from __future__ import annotations
@@ -145,7 +147,7 @@ def main() -> None:
 
     print(f"# {describe_machine()}")
     print(f"priors {prior_seconds:.0f} s, all {time.perf_counter() - started:.0f} s")
-    print("fold  composition stacked-alone        blend  weight  val-MAE")
+    print("fold  composition stacked-alone        blend  weight  val-MAE  prior-on-training")
     rows = []
     for fold in fold_ids:
         split = folds.split(fold)
@@ -167,8 +169,9 @@ def main() -> None:
         ]
         rows.append(row)
         val_mae = checkpoint.info["val_mae"]
+        on_training = np.mean([abs(priors[fold][i] - by_id[i].ln_tc) for i in split.train])
         numbers = "".join(f"{value:13.3f}" for value in row)
-        print(f"{fold:4d}{numbers}{weight:8.2f}{val_mae:9.3f}")
+        print(f"{fold:4d}{numbers}{weight:8.2f}{val_mae:9.3f}{on_training:19.3f}")
     means = np.mean(rows, axis=0)
     print("mean" + "".join(f"{value:13.3f}" for value in means))
 
