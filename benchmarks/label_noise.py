@@ -24,6 +24,7 @@ models' extra formulas, and ``supercon_stanev2018``).
 
 from __future__ import annotations
 
+import argparse
 import time
 from collections import defaultdict
 
@@ -56,6 +57,7 @@ def summary(gaps: np.ndarray) -> str:
 
 
 def main() -> None:
+    argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args()
     started = time.perf_counter()
     dataset = load_supercon3d()
     formulas = label_formulas()
