@@ -18,18 +18,13 @@ import argparse
 import time
 
 import numpy as np
+from composition_folds import fold_rows, load_inputs, print_means
 from pymatgen.core import Composition
 
-from supercon3d.data.supercon3d import load_supercon3d
-from supercon3d.data.tables import load_supercon_formulas
-from supercon3d.evaluation.folds import FoldAssignment
 from supercon3d.graphs.elements import element_table
 from supercon3d.machine import describe_machine
-from supercon3d.models.composition import MagpieFeaturizer, make_regressor
-from supercon3d.settings import cache_dir
-from supercon3d.training.baseline import fold_extra_rows
+from supercon3d.models.composition import make_regressor
 
-FORMULAS_TABLE = "supercon_11949"
 SEED = 0
 VARIANTS = ("magpie", "magpie+chgnet", "chgnet")
 
@@ -61,36 +56,24 @@ def features(variant: str, compositions: list[Composition], featurizer, table) -
 def main() -> None:
     argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args()
     started = time.perf_counter()
-    dataset = load_supercon3d()
-    by_id = {entry.id: entry for entry in dataset.entries}
-    folds = FoldAssignment.shipped()
-    featurizer = MagpieFeaturizer(cache_dir())
-    formulas = load_supercon_formulas(FORMULAS_TABLE)
+    inputs = load_inputs()
+    featurizer = inputs.featurizer
     table = element_table("chgnet").astype(float)
     results: dict[str, list[float]] = {variant: [] for variant in VARIANTS}
     print(f"# {describe_machine()}")
     print("| fold | " + " | ".join(VARIANTS) + " |")
     print("|---" * (len(VARIANTS) + 1) + "|")
-    for fold in range(folds.n_folds):
-        split = folds.split(fold)
-        train, val, test = (
-            [by_id[i] for i in ids if i in by_id] for ids in (split.train, split.val, split.test)
-        )
-        extra = fold_extra_rows(formulas, val, test, "random")
-        compositions = [e.structure.composition for e in train] + list(extra["composition"])
-        ln_tc = np.concatenate([[e.ln_tc for e in train], np.log(extra["tc"].to_numpy(float))])
-        tested = [entry.structure.composition for entry in test]
-        truth = np.array([entry.ln_tc for entry in test])
+    for fold in range(inputs.folds.n_folds):
+        rows = fold_rows(inputs.by_id, inputs.folds.split(fold), inputs.formulas)
+        tested = [entry.structure.composition for entry in rows.test]
+        truth = np.array([entry.ln_tc for entry in rows.test])
         for variant in VARIANTS:
             model = make_regressor("lgbm", SEED)
-            model.fit(features(variant, compositions, featurizer, table), ln_tc)
+            model.fit(features(variant, rows.compositions, featurizer, table), rows.ln_tc)
             predicted = model.predict(features(variant, tested, featurizer, table))
             results[variant].append(float(np.abs(predicted - truth).mean()))
         print(f"| {fold} | " + " | ".join(f"{results[v][-1]:.3f}" for v in VARIANTS) + " |")
-    print("\nmean ± std over the test folds (ln K):")
-    for variant, maes in results.items():
-        print(f"  {variant}: {np.mean(maes):.4f} ± {np.std(maes, ddof=1):.4f}")
-    print(f"wall time {time.perf_counter() - started:.0f} s")
+    print_means(results, started)
 
 
 if __name__ == "__main__":

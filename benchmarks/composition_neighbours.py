@@ -19,18 +19,13 @@ import argparse
 import time
 
 import numpy as np
+from composition_folds import fold_rows, load_inputs, print_means
 from pymatgen.core import Composition
 from sklearn.neighbors import KNeighborsRegressor
 
-from supercon3d.data.supercon3d import load_supercon3d
-from supercon3d.data.tables import load_supercon_formulas
-from supercon3d.evaluation.folds import FoldAssignment
 from supercon3d.machine import describe_machine
 from supercon3d.models.composition import MagpieFeaturizer, make_regressor
-from supercon3d.settings import cache_dir
-from supercon3d.training.baseline import fold_extra_rows
 
-FORMULAS_TABLE = "supercon_11949"
 N_ELEMENTS = 103
 WEIGHT_STEPS = 21
 SEED = 0
@@ -69,11 +64,8 @@ def main() -> None:
     args = parser.parse_args()
     print(f"machine: {describe_machine()}")
     started = time.perf_counter()
-    dataset = load_supercon3d()
-    by_id = {entry.id: entry for entry in dataset.entries}
-    folds = FoldAssignment.shipped()
-    featurizer = MagpieFeaturizer(cache_dir())
-    formulas = load_supercon_formulas(FORMULAS_TABLE)
+    inputs = load_inputs()
+    featurizer = inputs.featurizer
     weights = np.linspace(0.0, 1.0, WEIGHT_STEPS)
     results: dict[str, list[float]] = {
         "lgbm+formulas": [], "neighbours": [], "blend": [], "lgbm+fractions": []
@@ -82,14 +74,9 @@ def main() -> None:
         "| fold | lgbm+formulas | neighbours | blend | lgbm+fractions | LightGBM weight |\n"
         "|---|---|---|---|---|---|"
     )
-    for fold in range(folds.n_folds):
-        split = folds.split(fold)
-        train, val, test = (
-            [by_id[i] for i in ids if i in by_id] for ids in (split.train, split.val, split.test)
-        )
-        extra = fold_extra_rows(formulas, val, test, "random")
-        compositions = [e.structure.composition for e in train] + list(extra["composition"])
-        ln_tc = np.concatenate([[e.ln_tc for e in train], np.log(extra["tc"].to_numpy(float))])
+    for fold in range(inputs.folds.n_folds):
+        rows = fold_rows(inputs.by_id, inputs.folds.split(fold), inputs.formulas)
+        compositions, ln_tc, val, test = rows.compositions, rows.ln_tc, rows.val, rows.test
         booster = make_regressor("lgbm", SEED).fit(featurizer.transform(compositions), ln_tc)
         neighbours = KNeighborsRegressor(
             n_neighbors=args.neighbours, weights="distance", metric="manhattan"
@@ -111,10 +98,7 @@ def main() -> None:
         for name, mae in zip(results, maes):
             results[name].append(float(mae))
         print(f"| {fold} | " + " | ".join(f"{m:.3f}" for m in maes) + f" | {weight:.2f} |")
-    print("\nmean ± std over the test folds (ln K):")
-    for name, maes in results.items():
-        print(f"  {name}: {np.mean(maes):.4f} ± {np.std(maes, ddof=1):.4f}")
-    print(f"wall time {time.perf_counter() - started:.0f} s")
+    print_means(results, started)
 
 
 if __name__ == "__main__":
