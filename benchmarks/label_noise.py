@@ -35,7 +35,7 @@ from supercon3d.data.composition import composition_key, parse_formula
 from supercon3d.data.supercon3d import load_supercon3d
 from supercon3d.data.tables import load_supercon_formulas
 from supercon3d.machine import describe_machine
-from supercon3d.training.superconductor_data import LABEL_TABLES, label_formulas
+from supercon3d.training.superconductor_data import LABEL_TABLES
 
 
 def leave_one_out_gaps(values_by_key: dict) -> np.ndarray:
@@ -46,6 +46,15 @@ def leave_one_out_gaps(values_by_key: dict) -> np.ndarray:
         for i in range(len(values)):
             gaps.append(abs(values[i] - np.median(np.delete(values, i))))
     return np.asarray(gaps)
+
+
+def ln_tc_by_key(table: pd.DataFrame) -> dict:
+    """ln Tc (ln K) of a formula table's rows with Tc > 0, by composition key."""
+    by_key = defaultdict(list)
+    for key, tc in zip(table["key"], table["tc"]):
+        if tc > 0:
+            by_key[key].append(float(np.log(tc)))
+    return by_key
 
 
 def summary(gaps: np.ndarray) -> str:
@@ -60,11 +69,8 @@ def main() -> None:
     argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args()
     started = time.perf_counter()
     dataset = load_supercon3d()
-    formulas = label_formulas()
-    positive = formulas[formulas["tc"] > 0]
-    table_ln_tc = defaultdict(list)
-    for key, tc in zip(positive["key"], positive["tc"]):
-        table_ln_tc[key].append(float(np.log(tc)))
+    tables = {name: load_supercon_formulas(name) for name in LABEL_TABLES}
+    table_ln_tc = ln_tc_by_key(pd.concat(tables.values(), ignore_index=True))
 
     rows = []
     for entry in dataset.entries:
@@ -81,7 +87,8 @@ def main() -> None:
     matched = pd.DataFrame(rows)
 
     print(f"# {describe_machine()}")
-    print(f"SuperCon3D entries {len(dataset)}, SuperCon rows with Tc > 0 {len(positive)}")
+    n_positive = sum(map(len, table_ln_tc.values()))
+    print(f"SuperCon3D entries {len(dataset)}, SuperCon rows with Tc > 0 {n_positive}")
     print("\nSuperCon3D ln Tc against the median SuperCon ln Tc of the same composition")
     print(f"  all            {summary(matched['gap'].to_numpy())}")
     for column in ("disorder", "family"):
@@ -96,13 +103,8 @@ def main() -> None:
     print(f"  all            {summary(leave_one_out_gaps(repeated))}")
 
     print("\nInside each SuperCon table, compositions with several rows")
-    for name in LABEL_TABLES:
-        rows_by_key = defaultdict(list)
-        table = load_supercon_formulas(name)
-        for key, tc in zip(table["key"], table["tc"]):
-            if tc > 0:
-                rows_by_key[key].append(float(np.log(tc)))
-        repeated_rows = {k: v for k, v in rows_by_key.items() if len(v) > 1}
+    for name, table in tables.items():
+        repeated_rows = {k: v for k, v in ln_tc_by_key(table).items() if len(v) > 1}
         print(f"  {name:<20} {summary(leave_one_out_gaps(repeated_rows))}")
     print(f"\nwall time {time.perf_counter() - started:.0f} s")
 

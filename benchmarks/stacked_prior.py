@@ -37,16 +37,16 @@ import torch
 from supercon3d.data.composition import composition_key
 from supercon3d.data.supercon3d import Entry, load_supercon3d
 from supercon3d.data.tables import load_supercon_formulas
-from supercon3d.evaluation.folds import FoldAssignment
+from supercon3d.evaluation.folds import FoldAssignment, FoldSplit
 from supercon3d.executor import make_executor, shared_object
 from supercon3d.graphs import GraphSettings
 from supercon3d.machine import describe_machine
-from supercon3d.models.composition import MagpieFeaturizer, MagpieRegressor
+from supercon3d.models.composition import MagpieFeaturizer
 from supercon3d.models.sodnet import SODNet
 from supercon3d.models.sodnet.checkpoint import read_checkpoint
 from supercon3d.models.sodnet.ensemble import predict_ln_tc
 from supercon3d.settings import cache_dir
-from supercon3d.training.baseline import entry_keys, extra_training_rows, fit_fold_baseline
+from supercon3d.training.baseline import fit_fold_baseline
 from supercon3d.training.blend import COMPOSITION_MODEL, best_weight
 from supercon3d.training.config import CONFIGS
 from supercon3d.training.sodnet import check_run_folder, fold_paths, train_fold, training_set
@@ -71,24 +71,19 @@ def inner_groups(entries: list[Entry], n_groups: int, seed: int) -> list[list[En
 
 
 def fold_priors(by_id, split, formulas, featurizer, n_groups: int) -> dict[str, float]:
-    """The stacked prior (ln K) of every training, validation and test id of one fold."""
-    train, val, test = (
-        [by_id[i] for i in ids if i in by_id] for ids in (split.train, split.val, split.test)
-    )
+    """The stacked prior (ln K) of every training, validation and test id of one fold: the
+    fold's composition baseline for its validation and test ids; for each inner group of its
+    training ids the same baseline fitted as if the group were test entries too."""
+    train = [by_id[i] for i in split.train if i in by_id]
     priors = {}
     for group in inner_groups(train, n_groups, SEED):
-        inside = {entry.id for entry in group}
-        rest = [entry for entry in train if entry.id not in inside]
-        rows = extra_training_rows(formulas, entry_keys(val + test + group))
-        model = MagpieRegressor(COMPOSITION_MODEL.model, COMPOSITION_MODEL.seed, 2, featurizer)
-        model.fit(
-            [e.structure.composition for e in rest] + list(rows["composition"]),
-            [e.ln_tc for e in rest] + list(np.log(rows["tc"])),
-        )
-        predicted = model.predict([entry.structure.composition for entry in group])
-        priors.update(zip([e.id for e in group], predicted))
+        inside = [entry.id for entry in group]
+        rest = [entry.id for entry in train if entry.id not in set(inside)]
+        inner = FoldSplit(split.fold, rest, split.val, split.test + inside)
+        model, _ = fit_fold_baseline(by_id, inner, COMPOSITION_MODEL, formulas, featurizer, SPLIT)
+        priors.update(zip(inside, model.predict([entry.structure.composition for entry in group])))
     model, _ = fit_fold_baseline(by_id, split, COMPOSITION_MODEL, formulas, featurizer, SPLIT)
-    held_out = val + test
+    held_out = [by_id[i] for i in split.val + split.test if i in by_id]
     priors.update(
         zip([e.id for e in held_out], model.predict([e.structure.composition for e in held_out]))
     )
