@@ -23,24 +23,10 @@ from pymatgen.core import Composition
 
 from supercon3d.graphs.elements import element_table
 from supercon3d.machine import describe_machine
-from supercon3d.models.composition import make_regressor
+from supercon3d.models.composition import embedding_statistics, make_regressor
 
 SEED = 0
 VARIANTS = ("magpie", "magpie+chgnet", "chgnet")
-
-
-def embedding_statistics(compositions: list[Composition], table: np.ndarray) -> np.ndarray:
-    """Per composition: the fraction-weighted mean and standard deviation of its elements'
-    rows of ``table`` (row Z - 1 is element Z)."""
-    rows = np.zeros((len(compositions), 2 * table.shape[1]))
-    for row, composition in zip(rows, compositions):
-        fractions = composition.fractional_composition
-        vectors = table[[element.Z - 1 for element in fractions]]
-        weights = np.array([fractions[element] for element in fractions])[:, None]
-        mean = (weights * vectors).sum(axis=0)
-        row[: table.shape[1]] = mean
-        row[table.shape[1] :] = np.sqrt((weights * (vectors - mean) ** 2).sum(axis=0))
-    return rows
 
 
 def features(variant: str, compositions: list[Composition], featurizer, table) -> np.ndarray:

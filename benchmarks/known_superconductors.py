@@ -17,9 +17,9 @@ data (its composition prior and the blend's composition model), and every 3DSC f
 from SuperCon, so the composition parts have seen these materials' Tc: this measures recall
 of known materials through a structure from another source, not generalization. For the
 generalization side, the script also fits the blend's composition recipe (LightGBM on Magpie,
-SuperCon3D entries plus the ``supercon_11949`` formulas) without every formula that shares a
-composition key with a sampled structure, and scores it on the same sample ("composition
-model, sample held out").
+and on Magpie plus CHGNet's element statistics as the shipped blend uses; SuperCon3D entries
+plus the ``supercon_11949`` formulas) without every formula that shares a composition key
+with a sampled structure, and scores it on the same sample ("..., sample held out").
 """
 
 from __future__ import annotations
@@ -34,12 +34,16 @@ from supercon3d.data.composition import composition_key, parse_formula
 from supercon3d.data.supercon3d import load_supercon3d
 from supercon3d.data.tables import load_supercon_formulas
 from supercon3d.machine import describe_machine
-from supercon3d.models.composition import MagpieFeaturizer, MagpieRegressor
+from supercon3d.models.composition import (
+    COMPOSITION_EMBEDDINGS,
+    MagpieFeaturizer,
+    MagpieRegressor,
+)
 from supercon3d.models.sodnet.ensemble import load_ensemble
 from supercon3d.screening import predict_files
 from supercon3d.settings import cache_dir
 from supercon3d.training.baseline import entry_keys, extra_training_rows
-from supercon3d.training.blend import COMPOSITION_MODEL
+from supercon3d.training.blend import COMPOSITION_MODEL, composition_model
 from supercon3d.training.extra_structures import labelled_3dsc_index
 
 SEED = 0
@@ -100,18 +104,17 @@ def main() -> None:
 
     formulas = load_supercon_formulas(COMPOSITION_MODEL.formulas_table)
     rows = extra_training_rows(formulas, set(chosen["key"]))
-    model = MagpieRegressor(
-        COMPOSITION_MODEL.model, COMPOSITION_MODEL.seed, 2, MagpieFeaturizer(cache_dir())
-    )
-    model.fit(
-        [e.structure.composition for e in dataset.entries] + list(rows["composition"]),
-        [e.ln_tc for e in dataset.entries] + list(np.log(rows["tc"])),
-    )
-    held_out = np.exp(model.predict([parse_formula(f) for f in chosen["formula"]]))
-    print("\ncomposition model, sample held out (LightGBM + formulas without the sampled keys)")
-    for kind in ("ordered", "synth-doped"):
-        mask = kinds == kind
-        print(f"  {kind:<12} {scores(held_out[mask], tc[mask])}")
+    compositions = [e.structure.composition for e in dataset.entries] + list(rows["composition"])
+    targets = [e.ln_tc for e in dataset.entries] + list(np.log(rows["tc"]))
+    for embedding in (None, *COMPOSITION_EMBEDDINGS):
+        config = composition_model(embedding)
+        featurizer = MagpieFeaturizer(cache_dir(), element_embedding=embedding)
+        model = MagpieRegressor(config.model, config.seed, 2, featurizer).fit(compositions, targets)
+        held_out = np.exp(model.predict([parse_formula(f) for f in chosen["formula"]]))
+        print(f"\n{config.name}, sample held out (without the sampled keys)")
+        for kind in ("ordered", "synth-doped"):
+            mask = kinds == kind
+            print(f"  {kind:<12} {scores(held_out[mask], tc[mask])}")
     print(f"\nwall time {time.perf_counter() - started:.0f} s")
 
 

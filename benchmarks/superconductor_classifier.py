@@ -1,13 +1,15 @@
 """Train and evaluate the P(superconductor) classifier and print its figures.
 
-    python benchmarks/superconductor_classifier.py [--ship]
+    python benchmarks/superconductor_classifier.py [--element-embedding chgnet] [--ship]
 
 Prints the rows per source, the out-of-fold ROC-AUC on chemical-system-grouped 5 folds
 (overall, 3DSC structure rows alone, per family), on random 5 folds, and without the
 structure descriptors; the Brier score of each calibration; P(superconductor) of the textbook
 non-superconductors (with their structure and from the composition alone); and the wall
-time. ``--ship`` writes the model fitted on every row into the package
-(``src/supercon3d/resources/models/superconductor``) with its SHA-256 manifest. The structure
+time. ``--element-embedding chgnet`` adds the fraction-weighted mean and std of CHGNet's
+element vectors to the Magpie descriptors. ``--ship`` writes the model fitted on every row
+into the package (``src/supercon3d/resources/models/superconductor``) with its SHA-256
+manifest. The structure
 and Magpie descriptors are cached under the cache folder, so a rerun reads no CIF.
 """
 
@@ -19,6 +21,7 @@ from pathlib import Path
 
 from supercon3d.evaluation.reference_materials import textbook_non_superconductors
 from supercon3d.machine import describe_machine
+from supercon3d.models.composition import COMPOSITION_EMBEDDINGS
 from supercon3d.models.weights import write_manifest
 from supercon3d.training.superconductor import N_FOLDS, train_superconductor_classifier
 
@@ -28,10 +31,15 @@ SHIPPED = Path(__file__).resolve().parents[1] / "src/supercon3d/resources/models
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--ship", action="store_true", help="write the model into the package")
+    parser.add_argument(
+        "--element-embedding", choices=COMPOSITION_EMBEDDINGS, help="embedding statistics to add"
+    )
     args = parser.parse_args()
     start = time.perf_counter()
     print(f"machine: {describe_machine()}")
-    classifier, evaluation = train_superconductor_classifier()
+    classifier, evaluation = train_superconductor_classifier(
+        element_embedding=args.element_embedding
+    )
 
     print("\n| source | superconductors | non-superconductors |\n|---|---|---|")
     for source, counts in evaluation.n_rows.items():

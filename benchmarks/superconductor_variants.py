@@ -39,13 +39,12 @@ from collections import Counter, defaultdict
 from collections.abc import Callable
 
 import numpy as np
-from composition_embeddings import embedding_statistics
 from sklearn.metrics import roc_auc_score
 
 from supercon3d.evaluation.splits import chemical_system_folds, grouped_folds
 from supercon3d.graphs.elements import element_table
 from supercon3d.machine import describe_machine
-from supercon3d.models.composition import MagpieFeaturizer
+from supercon3d.models.composition import MagpieFeaturizer, embedding_statistics
 from supercon3d.settings import cache_dir
 from supercon3d.training.superconductor import N_FOLDS, make_classifier, training_features
 from supercon3d.training.superconductor_data import build_training_table

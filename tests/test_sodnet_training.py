@@ -509,3 +509,25 @@ def test_fine_tuning_starts_from_the_same_fold_of_another_run(small, tmp_path):
     )
     with pytest.raises(RunFolderError, match="chemical-system split, not random"):
         train_fold(frozen, 0, data, folds, tmp_path / "split")
+
+
+def test_a_blend_on_chgnet_statistics_is_read_back_with_them(small, tiny_run, tmp_path):
+    dataset, folds, data = small
+    run_dir = tmp_path / "one_fold"
+    run_dir.mkdir()
+    shutil.copy(tiny_run / "fold0.safetensors", run_dir)
+    blend = fit_blend(run_dir, dataset, data, folds, element_embedding="chgnet")
+    assert blend["composition_model"] == "magpie+chgnet-lgbm+formulas"
+    assert json.loads((run_dir / "blend.json").read_text())["element_embedding"] == "chgnet"
+    ensemble = SODNetEnsemble.from_dir(run_dir)
+    assert ensemble.composition_embedding == "chgnet"
+    booster = ensemble.members[0].composition
+    assert booster.booster.num_feature() == len(booster.featurizer.labels) == 132 + 128
+    # the same fold model read as a Magpie-only blend is refused, naming the file
+    record = json.loads((run_dir / "blend.json").read_text())
+    (run_dir / "blend.json").write_text(json.dumps({**record, "element_embedding": None}))
+    with pytest.raises(CheckpointError, match=r"fold0\.txt\.xz.*260 features.*132"):
+        SODNetEnsemble.from_dir(run_dir)
+    (run_dir / "blend.json").write_text(json.dumps({**record, "element_embedding": "word2vec"}))
+    with pytest.raises(CheckpointError, match="blend.json.*word2vec"):
+        SODNetEnsemble.from_dir(run_dir)

@@ -198,11 +198,12 @@ def test_blend_uses_the_run_s_split(chemical_system_run, monkeypatch):
     data, run_dir = chemical_system_run
     seen = {}
 
-    def record(run_dir, dataset, graphs, folds, datasets_folder=None, progress=None, ambient=False):
-        seen["split"] = folds.split_name
-        seen["ambient"] = ambient
+    def record(run_dir, dataset, graphs, folds, datasets_folder, progress, ambient, embedding):
+        seen.update(split=folds.split_name, ambient=ambient, embedding=embedding)
         return {"composition_model": "recorded", "split": folds.split_name, "folds": {}}
 
     monkeypatch.setattr(blend_module, "fit_blend", record)
     assert api.blend(run_dir, data).result["split"] == seen["split"] == "chemical-system"
-    assert seen["ambient"] is False
+    assert seen["ambient"] is False and seen["embedding"] is None
+    api.blend(run_dir, data, element_embedding="chgnet")
+    assert seen["embedding"] == "chgnet"

@@ -118,8 +118,8 @@ def test_structure_descriptors_count_partial_sites():
     assert values["volume_per_atom"] == pytest.approx(27.0 / 1.8)
 
 
-def _tiny_classifier() -> SuperconductorClassifier:
-    featurizer = MagpieFeaturizer(canonical=True)
+def _tiny_classifier(element_embedding: str | None = None) -> SuperconductorClassifier:
+    featurizer = MagpieFeaturizer(canonical=True, element_embedding=element_embedding)
     rng = np.random.default_rng(0)
     features = rng.normal(size=(60, len(feature_names(featurizer))))
     labels = (features[:, 0] > 0).astype(int)
@@ -129,8 +129,9 @@ def _tiny_classifier() -> SuperconductorClassifier:
     return SuperconductorClassifier(model.booster_, calibration, {"note": "tiny"}, featurizer)
 
 
-def test_save_and_load_round_trip(tmp_path):
-    classifier = _tiny_classifier()
+@pytest.mark.parametrize("element_embedding", [None, "chgnet"])
+def test_save_and_load_round_trip(tmp_path, element_embedding):
+    classifier = _tiny_classifier(element_embedding)
     classifier.save(tmp_path)
     loaded = SuperconductorClassifier.load(tmp_path)
     compositions = [Composition("Nb3Sn"), Composition("NaCl")]
@@ -138,6 +139,7 @@ def test_save_and_load_round_trip(tmp_path):
         loaded.predict_proba(compositions), classifier.predict_proba(compositions)
     )
     assert loaded.metadata["note"] == "tiny"
+    assert loaded.featurizer.element_embedding == element_embedding
     assert loaded.calibration == classifier.calibration
 
 

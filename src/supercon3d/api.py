@@ -13,6 +13,7 @@ on the first call. Long calls take optional ``progress`` (a factory of progress 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import time
@@ -262,8 +263,9 @@ def evaluate(
     with a ``SplitError``, since its test folds were seen in training).
 
     A blended ensemble is also scored without its composition blend; with ``baselines`` the
-    LightGBM composition baselines (with and without the extra formulas) run on the same
-    folds, and ``baseline_mae_mean`` is the one with the formulas (None without baselines).
+    LightGBM composition baselines (with and without the extra formulas; with the formulas
+    and the blend's element embedding too, if it has one) run on the same folds, and
+    ``baseline_mae_mean`` is Magpie + LightGBM with the formulas (None without baselines).
     The summary also holds ``interval_coverage`` (± ``interval_coverage_std``, at
     ``interval_level``) of the conformal intervals calibrated on the validation folds, and
     ``auc_superconductor`` with ``auc_superconductor_source`` (see
@@ -307,14 +309,18 @@ def evaluate(
     summary["baseline_mae_mean"] = None
     if baselines:
         test_folds = tuple(sorted(m.fold for m in model.members))
-        for extra in (False, True):
-            config = BaselineConfig(
-                model="lgbm", extra_formulas=extra, test_folds=test_folds, ambient=ambient
+        magpie = BaselineConfig(model="lgbm", test_folds=test_folds, ambient=ambient)
+        configs = [magpie, dataclasses.replace(magpie, extra_formulas=True)]
+        if model.composition_embedding is not None:
+            configs.append(
+                dataclasses.replace(configs[-1], element_embedding=model.composition_embedding)
             )
+        for config in configs:
             with progress(f"{config.name} baseline", len(test_folds)) as advance:
                 result, _ = cross_validate_baseline(dataset, assignment, config, data, advance)
             compared.append({k: result[k] for k in keys})
-        summary["baseline_mae_mean"] = result["mae_mean"]
+            if config == configs[1]:
+                summary["baseline_mae_mean"] = result["mae_mean"]
     summary["compared"] = compared
     summary["wall_s"] = round(time.perf_counter() - started, 1)
     files = save_results(summary, predictions, out, "evaluation") if out is not None else {}
@@ -417,10 +423,12 @@ def blend(
     run_dir: str | os.PathLike,
     data: str | os.PathLike | None = None,
     progress: ProgressFactory = no_progress,
+    element_embedding: str | None = None,
 ) -> Blend:
-    """Blend each fold model of ``run_dir`` with its fold's composition model (Magpie +
-    LightGBM with the extra formulas allowed on the run's split); the weight is chosen on
-    the validation fold. Writes ``composition/fold<k>.txt.xz`` and ``blend.json``."""
+    """Blend each fold model of ``run_dir`` with its fold's composition model (Magpie, plus
+    ``element_embedding``'s statistics if given, + LightGBM with the extra formulas allowed
+    on the run's split); the weight is chosen on the validation fold. Writes
+    ``composition/fold<k>.txt.xz`` and ``blend.json``."""
     from supercon3d.evaluation.folds import split_folds
     from supercon3d.models.sodnet.ensemble import SODNetEnsemble
     from supercon3d.training.blend import fit_blend
@@ -433,7 +441,9 @@ def blend(
     graphs, failures = _load_graphs(dataset, sodnet.graph_settings, data, progress)
     assignment = split_folds(split, dataset)
     with progress("composition models", len(sodnet.members)) as advance:
-        result = fit_blend(run_dir, dataset, graphs, assignment, data, advance, ambient)
+        result = fit_blend(
+            run_dir, dataset, graphs, assignment, data, advance, ambient, element_embedding
+        )
     return Blend(result, [str(failure) for failure in [*dataset.failures, *failures]])
 
 

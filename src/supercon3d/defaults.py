@@ -24,6 +24,8 @@ OVERFULL_TOLERANCE = 0.15
 (``DisorderTolerances.overfull_tol``)."""
 
 RegressorName = Literal["lgbm", "rf", "svr"]
+CompositionEmbeddingName = Literal["chgnet"]
+"""Pretrained element embeddings whose statistics can join the Magpie descriptors."""
 """The regressors of the composition baselines (``make_regressor``)."""
 RunConfigName = Literal["cpu", "paper"]
 """The named SODNet training configurations (keys of ``training.config.CONFIGS``)."""

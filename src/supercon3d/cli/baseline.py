@@ -10,9 +10,14 @@ import typer
 from rich.table import Table
 
 from supercon3d.cli.formatting import number, parse_folds, without_nan
-from supercon3d.cli.options import DataOption
+from supercon3d.cli.options import CompositionEmbeddingOption, DataOption
 from supercon3d.cli.progress import console, one_line_errors, output, progress_bar
-from supercon3d.defaults import DEFAULT_SPLIT, RegressorName, SplitName
+from supercon3d.defaults import (
+    DEFAULT_SPLIT,
+    CompositionEmbeddingName,
+    RegressorName,
+    SplitName,
+)
 
 
 def print_summary(summary: dict, saved: dict[str, Path]) -> None:
@@ -73,6 +78,7 @@ def baseline(
     split: SplitName = typer.Option(
         DEFAULT_SPLIT, help="Folds: shared random, chemical-system-grouped or leave-one-family-out."
     ),
+    element_embedding: CompositionEmbeddingName | None = CompositionEmbeddingOption,
 ) -> None:
     """Cross-validate a composition baseline (Magpie descriptors + LightGBM, RF or SVR)."""
     from supercon3d.cli.loading import load_dataset
@@ -88,6 +94,7 @@ def baseline(
         extra_formulas=extra_formulas,
         train_on_validation=train_on_validation,
         test_folds=test_folds,
+        element_embedding=element_embedding,
     )
     dataset = load_dataset(data)
     assignment = split_folds(split, dataset)

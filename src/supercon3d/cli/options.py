@@ -12,3 +12,10 @@ DataOption = typer.Option(
         "~/.config/supercon3d/config.toml, else ../shared/datasets in a source checkout)."
     ),
 )
+
+CompositionEmbeddingOption = typer.Option(
+    None,
+    "--element-embedding",
+    help="Add the fraction-weighted mean and std of this pretrained element embedding "
+    "(CHGNet's, from its wheel) to the Magpie descriptors of the composition models.",
+)

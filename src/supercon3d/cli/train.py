@@ -15,7 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from supercon3d.cli.formatting import parse_folds, parse_overrides
-from supercon3d.cli.options import DataOption
+from supercon3d.cli.options import CompositionEmbeddingOption, DataOption
 from supercon3d.cli.progress import (
     console,
     one_line_errors,
@@ -26,6 +26,7 @@ from supercon3d.cli.progress import (
 from supercon3d.defaults import (
     DEFAULT_SPLIT,
     AblationName,
+    CompositionEmbeddingName,
     RunConfigName,
     SplitName,
     TrainSubsetName,
@@ -172,13 +173,14 @@ def train(
 def blend(
     run_dir: Path = typer.Argument(..., help="Run folder with fold<k>.safetensors."),
     data: Path | None = DataOption,
+    element_embedding: CompositionEmbeddingName | None = CompositionEmbeddingOption,
 ) -> None:
     """Blend each fold model with its fold's composition model (Magpie + LightGBM trained with
     the extra SuperCon formulas allowed on the run's split); the weight is chosen on the
     validation fold."""
     from supercon3d import api
 
-    blended = api.blend(run_dir, data, progress_bar)
+    blended = api.blend(run_dir, data, progress_bar, element_embedding)
     report_failures(blended.skipped, "entries")
     result = blended.result
     table = Table(

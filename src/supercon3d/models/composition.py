@@ -5,6 +5,11 @@ of elemental properties; matminer ships the element data). Featurized compositio
 in process (the most recently used :data:`MAX_CACHED_COMPOSITIONS`) and, optionally, on disk
 in an append-only CSV under :func:`~supercon3d.settings.cache_dir`, in a file whose name
 carries a hash of the featurizer settings and versions.
+
+Optionally a pretrained element embedding (:data:`COMPOSITION_EMBEDDINGS`, see
+:func:`~supercon3d.graphs.elements.element_table`) adds the fraction-weighted mean and
+standard deviation of the composition's element vectors after the Magpie columns: transfer
+learning on the composition side (CHGNet's 64 learnt numbers per element, 128 features).
 """
 
 from __future__ import annotations
@@ -31,12 +36,14 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVR
 
 from supercon3d.data.composition import composition_key
-from supercon3d.defaults import RegressorName
+from supercon3d.defaults import CompositionEmbeddingName, RegressorName
+from supercon3d.graphs.elements import MAX_Z, element_table
 from supercon3d.models.booster_file import read_booster, write_booster
 from supercon3d.models.feature_cache import AppendOnlyCsv, LruCache
 
 REGRESSORS: tuple[str, ...] = get_args(RegressorName)
 MAGPIE_PRESET = "magpie"
+COMPOSITION_EMBEDDINGS: tuple[str, ...] = get_args(CompositionEmbeddingName)
 FEATURIZER_VERSION = 1
 MAX_CACHED_COMPOSITIONS = 50_000
 """Descriptor vectors kept in process (about 1.3 kB each, 65 MB in all): every SuperCon
@@ -44,11 +51,37 @@ formula table and 3DSC together fit."""
 _CACHE_DECIMALS = 9
 _MEMORY = LruCache(MAX_CACHED_COMPOSITIONS)
 _CANONICAL_MEMORY = LruCache(MAX_CACHED_COMPOSITIONS)
+_STATISTICS_MEMORY = {
+    (name, canonical): LruCache(MAX_CACHED_COMPOSITIONS)
+    for name in COMPOSITION_EMBEDDINGS
+    for canonical in (False, True)
+}
+"""Embedding statistics per (embedding, canonical), by cache key: computed once per process
+however many models read them."""
 
 
 def _cache_id(composition: Composition) -> str:
     """The cache key of a composition: its fractional composition to 9 decimals."""
     return " ".join(f"{el}{x}" for el, x in composition_key(composition, _CACHE_DECIMALS))
+
+
+def embedding_statistics(compositions: Sequence[Composition], table: np.ndarray) -> np.ndarray:
+    """Per composition, the fraction-weighted mean and standard deviation of its elements'
+    rows of ``table`` (row Z - 1 is element Z; oxidation states dropped): an (n, 2d) matrix,
+    a NaN row where an element lies outside the table."""
+    width = table.shape[1]
+    rows = np.full((len(compositions), 2 * width), np.nan)
+    for row, composition in zip(rows, compositions):
+        fractions = composition.element_composition.fractional_composition
+        numbers = [getattr(element, "Z", 0) for element in fractions]
+        if not numbers or not all(1 <= z <= MAX_Z for z in numbers):
+            continue
+        vectors = table[[z - 1 for z in numbers]]
+        weights = np.array([fractions[element] for element in fractions])[:, None]
+        mean = (weights * vectors).sum(axis=0)
+        row[:width] = mean
+        row[width:] = np.sqrt((weights * (vectors - mean) ** 2).sum(axis=0))
+    return rows
 
 
 class MagpieFeaturizer:
@@ -61,23 +94,46 @@ class MagpieFeaturizer:
     Tc models and the classifier describe a composition once), so that a prediction never
     depends on which nearly equal composition (e.g. occupancies stored as float32) was seen
     first; used for predicting.
+    ``element_embedding``: one of :data:`COMPOSITION_EMBEDDINGS` whose
+    :func:`embedding_statistics` follow the Magpie columns (cached in process only, by the
+    same key), or None for Magpie alone.
     """
 
-    def __init__(self, cache_folder: str | os.PathLike | None = None, canonical: bool = False):
+    def __init__(
+        self,
+        cache_folder: str | os.PathLike | None = None,
+        canonical: bool = False,
+        element_embedding: str | None = None,
+    ):
+        if element_embedding is not None and element_embedding not in COMPOSITION_EMBEDDINGS:
+            raise ValueError(
+                f"unknown composition embedding {element_embedding!r}; "
+                f"choose from {', '.join(COMPOSITION_EMBEDDINGS)}"
+            )
         self.canonical = canonical
+        self.element_embedding = element_embedding
         self._memory = _CANONICAL_MEMORY if canonical else _MEMORY
         self._featurizer = ElementProperty.from_preset(MAGPIE_PRESET)
-        self.labels: list[str] = list(self._featurizer.feature_labels())
+        magpie_labels = list(self._featurizer.feature_labels())
+        self._table = None
+        self.labels: list[str] = list(magpie_labels)
+        if element_embedding is not None:
+            self._table = element_table(element_embedding).astype(float)
+            width = self._table.shape[1]
+            self.labels += [f"{element_embedding} {stat} {i}" for stat in ("mean", "std")
+                            for i in range(width)]  # fmt: skip
         self.settings_hash = hashlib.sha256(
             json.dumps(
-                [MAGPIE_PRESET, FEATURIZER_VERSION, matminer.__version__, self.labels]
+                [MAGPIE_PRESET, FEATURIZER_VERSION, matminer.__version__, magpie_labels]
             ).encode()
         ).hexdigest()[:12]
         self.cache_file = (
             Path(cache_folder) / f"magpie-{self.settings_hash}.csv" if cache_folder else None
         )
         self._disk = (
-            AppendOnlyCsv(self.cache_file, self.labels, "composition") if self.cache_file else None
+            AppendOnlyCsv(self.cache_file, magpie_labels, "composition")
+            if self.cache_file
+            else None
         )
 
     def transform(
@@ -85,7 +141,8 @@ class MagpieFeaturizer:
         compositions: Sequence[Composition],
         progress: Callable[[int], None] | None = None,
     ) -> np.ndarray:
-        """The (n, 132) descriptor matrix; NaN where an element lacks a property.
+        """The (n, len(labels)) descriptor matrix (132 Magpie columns, then the embedding
+        statistics); NaN where an element lacks a property.
 
         ``progress`` is called with the number of compositions featurized (not cached).
         """
@@ -110,7 +167,20 @@ class MagpieFeaturizer:
                 progress(1)
         for cache_id in missing:
             self._memory[cache_id] = found[cache_id]
-        return np.vstack([found[i] for i in ids])
+        magpie = np.vstack([found[i] for i in ids])
+        if self._table is None:
+            return magpie
+        memory = _STATISTICS_MEMORY[(self.element_embedding, self.canonical)]
+        fresh = {i: c for i, c in zip(ids, compositions) if i not in memory}
+        if self.canonical:
+            fresh = {
+                i: Composition(dict(composition_key(c, _CACHE_DECIMALS))) for i, c in fresh.items()
+            }
+        computed = dict(zip(fresh, embedding_statistics(list(fresh.values()), self._table)))
+        statistics = np.vstack([computed[i] if i in computed else memory[i] for i in ids])
+        for cache_id, row in computed.items():
+            memory[cache_id] = row
+        return np.hstack([magpie, statistics])
 
 
 def make_regressor(name: RegressorName, seed: int = 0, n_jobs: int = 2) -> BaseEstimator:
@@ -188,6 +258,8 @@ class BaselineConfig:
     the baselines choose no model on it). ``test_folds`` picks the test folds to run (None:
     all). ``disk_cache`` keeps Magpie descriptors under the cache folder between runs.
     ``ambient`` leaves the high-pressure hydride formulas out of the extra rows.
+    ``element_embedding`` adds that embedding's statistics to the Magpie descriptors
+    (:class:`MagpieFeaturizer`).
     """
 
     model: RegressorName = "lgbm"
@@ -199,28 +271,41 @@ class BaselineConfig:
     test_folds: tuple[int, ...] | None = None
     disk_cache: bool = True
     ambient: bool = False
+    element_embedding: str | None = None
 
     @property
     def name(self) -> str:
-        """The model name in results, e.g. ``magpie-lgbm`` or ``magpie-lgbm+formulas+val``."""
+        """The model name in results, e.g. ``magpie-lgbm``, ``magpie-lgbm+formulas+val`` or
+        ``magpie+chgnet-lgbm+formulas``."""
+        features = "magpie" + (f"+{self.element_embedding}" if self.element_embedding else "")
         extra = "+formulas" if self.extra_formulas else ""
-        return f"magpie-{self.model}{extra}" + ("+val" if self.train_on_validation else "")
+        return f"{features}-{self.model}{extra}" + ("+val" if self.train_on_validation else "")
 
 
 class MagpieBooster:
-    """A fitted LightGBM model on Magpie descriptors predicting ln Tc (ln K), saved as
+    """A fitted LightGBM model on Magpie descriptors (and the statistics of an element
+    embedding, if its ``featurizer`` adds them) predicting ln Tc (ln K), saved as
     xz-compressed LightGBM text (:mod:`supercon3d.models.booster_file`): loading it runs no
-    pickle."""
+    pickle. ``ValueError`` if the booster and the featurizer disagree on the feature count."""
 
     def __init__(self, booster: lightgbm.Booster, featurizer: MagpieFeaturizer | None = None):
         self.booster = booster
         self.featurizer = featurizer or MagpieFeaturizer(canonical=True)
+        if booster.num_feature() != len(self.featurizer.labels):
+            raise ValueError(
+                f"the booster has {booster.num_feature()} features, "
+                f"the featurizer {len(self.featurizer.labels)}"
+            )
 
     @classmethod
     def from_regressor(cls, regressor: MagpieRegressor) -> MagpieBooster:
+        """The fitted LightGBM of ``regressor``, predicting through a canonical featurizer
+        with the regressor's element embedding."""
         if not isinstance(getattr(regressor, "regressor_", None), LGBMRegressor):
             raise ValueError("only a fitted LightGBM MagpieRegressor can be saved")
-        return cls(regressor.regressor_.booster_)
+        embedding = regressor.featurizer.element_embedding if regressor.featurizer else None
+        featurizer = MagpieFeaturizer(canonical=True, element_embedding=embedding)
+        return cls(regressor.regressor_.booster_, featurizer)
 
     def save(self, path: str | os.PathLike) -> Path:
         """Write the model (:func:`~supercon3d.models.booster_file.write_booster`)."""
@@ -228,8 +313,13 @@ class MagpieBooster:
 
     @classmethod
     def load(cls, path: str | os.PathLike, featurizer: MagpieFeaturizer | None = None):
-        """The saved model; ``ValueError`` naming the file if it is not a LightGBM model."""
-        return cls(read_booster(path), featurizer)
+        """The saved model; ``ValueError`` naming the file if it is not a LightGBM model or
+        not one over ``featurizer``'s features."""
+        booster = read_booster(path)
+        try:
+            return cls(booster, featurizer)
+        except ValueError as error:
+            raise ValueError(f"{path}: {error}") from None
 
     def predict(self, compositions: Sequence[Composition]) -> np.ndarray:
         """Predicted ln Tc (ln K) per composition."""

@@ -1,5 +1,6 @@
-"""P(superconductor): a LightGBM binary classifier over Magpie composition descriptors plus,
-where a structure is given, the cheap structure descriptors of
+"""P(superconductor): a LightGBM binary classifier over Magpie composition descriptors (and,
+if it was trained with one, an element embedding's statistics) plus, where a structure is
+given, the cheap structure descriptors of
 :mod:`supercon3d.models.structure_features` (NaN otherwise, which LightGBM routes as missing).
 
 A saved classifier is a folder with ``classifier.txt.xz`` (xz-compressed LightGBM text) and
@@ -86,7 +87,12 @@ class SuperconductorClassifier:
             raise ValueError(f"{metadata_path}: not a readable classifier file ({error})") from None
         if metadata.get("format") != FORMAT:
             raise ValueError(f"{metadata_path}: not a {FORMAT} file")
-        featurizer = MagpieFeaturizer(canonical=True)
+        try:
+            featurizer = MagpieFeaturizer(
+                canonical=True, element_embedding=metadata.get("element_embedding")
+            )
+        except ValueError as error:
+            raise ValueError(f"{metadata_path}: {error}") from None
         if metadata.get("features") != feature_names(featurizer):
             raise ValueError(f"{metadata_path}: trained on other features than this version's")
         booster = read_booster(model_path)
@@ -101,6 +107,7 @@ class SuperconductorClassifier:
         metadata = {
             **self.metadata,
             "format": FORMAT,
+            "element_embedding": self.featurizer.element_embedding,
             "features": feature_names(self.featurizer),
             "calibration": self.calibration.to_dict(),
         }

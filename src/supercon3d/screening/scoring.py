@@ -37,6 +37,7 @@ from supercon3d.data.taxonomy import classify_disorder
 from supercon3d.executor import worker_resource
 from supercon3d.models.composition import MagpieBooster
 from supercon3d.models.feature_cache import LruCache
+from supercon3d.models.sodnet.ensemble import blend_featurizer
 from supercon3d.models.superconductor import SuperconductorClassifier
 from supercon3d.screening.database import STAGE_COMPOSITION, STAGE_STRUCTURE
 from supercon3d.screening.shards import Shard, failed_row, identity, model_folder
@@ -51,13 +52,15 @@ COMPOSITION_DECIMALS = 9
 (as for the Magpie descriptor cache)."""
 
 
-def composition_model_files(folder: Path) -> list[Path]:
-    """The composition models of a run folder: one per fold, else its composition prior."""
+def composition_models(folder: Path) -> list[MagpieBooster]:
+    """The composition models of a run folder: one per fold (on the blend's features), else
+    its composition prior (Magpie)."""
     folds = sorted((folder / COMPOSITION_MODELS_FOLDER).glob("fold*.txt.xz"))
     if folds:
-        return folds
+        featurizer = blend_featurizer(folder)
+        return [MagpieBooster.load(path, featurizer) for path in folds]
     prior = folder / PRIOR_FILE
-    return [prior] if prior.is_file() else []
+    return [MagpieBooster.load(prior)] if prior.is_file() else []
 
 
 class CompositionStage:
@@ -65,11 +68,7 @@ class CompositionStage:
 
     def __init__(self, checkpoints: str | None, data: str | None):
         self.classifier = SuperconductorClassifier.shipped()
-        featurizer = self.classifier.featurizer
-        self.boosters = [
-            MagpieBooster.load(path, featurizer)
-            for path in composition_model_files(model_folder(checkpoints))
-        ]
+        self.boosters = composition_models(model_folder(checkpoints))
         self.known = KnownSuperconductors.load(data)
         self._estimates = LruCache(MAX_CACHED_FORMULAS)
 

@@ -107,7 +107,9 @@ def cross_validate_baseline(
     out-of-fold predictions. ``progress`` is called with 1 after each fold.
     """
     by_id = {entry.id: entry for entry in dataset.entries}
-    featurizer = MagpieFeaturizer(cache_dir() if config.disk_cache else None)
+    featurizer = MagpieFeaturizer(
+        cache_dir() if config.disk_cache else None, element_embedding=config.element_embedding
+    )
     formulas = None
     if config.extra_formulas:
         formulas = load_supercon_formulas(config.formulas_table, data, config.ambient)
@@ -155,5 +157,6 @@ def cross_validate_baseline(
         "formulas_table": config.formulas_table if config.extra_formulas else None,
         "formulas_unparsed": formulas.attrs["unparsed"] if formulas is not None else None,
         "seed": config.seed,
+        "element_embedding": config.element_embedding,
     }
     return summary, table

@@ -5,13 +5,15 @@ information a structure model cannot learn from the structures alone. For every 
 composition model is the ``magpie-lgbm+formulas`` baseline of that fold (training entries
 plus the SuperCon formulas, minus every formula counting as the same material as one of the
 fold's validation or test entries by the split's keys, see
-:func:`~supercon3d.evaluation.folds.held_out_keys`), and the blend weight w in ln K,
+:func:`~supercon3d.evaluation.folds.held_out_keys`; optionally with an element embedding's
+statistics beside Magpie, ``magpie+chgnet-lgbm+formulas``), and the blend weight w in ln K,
 ``w * SODNet + (1 - w) * composition``, is the grid value (step 0.05) with the lowest MAE on
 the fold's validation entries. The test fold is never looked at.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from collections.abc import Callable
@@ -33,7 +35,13 @@ from supercon3d.training.baseline import fit_fold_baseline
 from supercon3d.training.sodnet import TrainingSet
 
 COMPOSITION_MODEL = BaselineConfig(model="lgbm", extra_formulas=True)
+"""The blend's composition model (with :func:`composition_model`'s element embedding)."""
 WEIGHT_GRID = np.round(np.linspace(0.0, 1.0, 21), 2)
+
+
+def composition_model(element_embedding: str | None = None) -> BaselineConfig:
+    """:data:`COMPOSITION_MODEL` with ``element_embedding``'s statistics beside Magpie."""
+    return dataclasses.replace(COMPOSITION_MODEL, element_embedding=element_embedding)
 
 
 def best_weight(sodnet: np.ndarray, composition: np.ndarray, target: np.ndarray) -> float:
@@ -51,21 +59,24 @@ def fit_blend(
     datasets_folder: str | os.PathLike | None = None,
     progress: Callable[[int], None] | None = None,
     ambient: bool = False,
+    element_embedding: str | None = None,
 ) -> dict:
     """Fit every fold's composition model (without the high-pressure hydride formulas when
-    ``ambient``), choose its blend weight on the validation fold and write
-    ``composition/fold<k>.txt.xz`` and ``blend.json`` (which records ``folds``'s split)
-    into ``run_dir``."""
+    ``ambient``; with ``element_embedding``'s statistics beside Magpie), choose its blend
+    weight on the validation fold and write ``composition/fold<k>.txt.xz`` and
+    ``blend.json`` (which records ``folds``'s split and the element embedding) into
+    ``run_dir``."""
     run_dir = Path(run_dir)
     ensemble = SODNetEnsemble.from_dir(run_dir, blend=False)
     by_id = {entry.id: entry for entry in dataset.entries}
-    featurizer = MagpieFeaturizer(cache_dir())
-    formulas = load_supercon_formulas(COMPOSITION_MODEL.formulas_table, datasets_folder, ambient)
+    config = composition_model(element_embedding)
+    featurizer = MagpieFeaturizer(cache_dir(), element_embedding=element_embedding)
+    formulas = load_supercon_formulas(config.formulas_table, datasets_folder, ambient)
     records = {}
     for member in ensemble.members:
         split = folds.split(member.fold)
         regressor, counts = fit_fold_baseline(
-            by_id, split, COMPOSITION_MODEL, formulas, featurizer, folds.split_name
+            by_id, split, config, formulas, featurizer, folds.split_name
         )
         booster = MagpieBooster.from_regressor(regressor)
         booster.save(run_dir / composition_model_file(member.fold))
@@ -87,7 +98,8 @@ def fit_blend(
         if progress:
             progress(1)
     blend = {
-        "composition_model": COMPOSITION_MODEL.name,
+        "composition_model": config.name,
+        "element_embedding": element_embedding,
         "split": folds.split_name,
         "folds": records,
     }

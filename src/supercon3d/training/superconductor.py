@@ -67,7 +67,8 @@ def make_classifier(seed: int = 0, n_jobs: int = 2) -> LGBMClassifier:
 
 
 def training_features(table: pd.DataFrame, featurizer: MagpieFeaturizer) -> np.ndarray:
-    """Magpie descriptors of ``table['composition']`` then its structure descriptor columns."""
+    """``featurizer``'s descriptors of ``table['composition']`` (Magpie, and an element
+    embedding's statistics if it adds them) then its structure descriptor columns."""
     magpie = featurizer.transform(list(table["composition"]))
     return np.hstack([magpie, table[list(STRUCTURE_FEATURES)].to_numpy(dtype=float)])
 
@@ -204,9 +205,11 @@ def fit_shipped_classifier(
     features: np.ndarray,
     evaluation: ClassifierEvaluation,
     n_jobs: int = 2,
+    element_embedding: str | None = None,
 ) -> SuperconductorClassifier:
-    """The classifier fitted on every row, with the evaluation's chosen calibration fitted on
-    the grouped out-of-fold probabilities, and the evaluation's figures as metadata."""
+    """The classifier fitted on every row of ``features`` (made with ``element_embedding``),
+    with the evaluation's chosen calibration fitted on the grouped out-of-fold
+    probabilities, and the evaluation's figures as metadata."""
     labels = table["label"].to_numpy(dtype=int)
     model = make_classifier(n_jobs=n_jobs).fit(features, labels)
     calibration = ProbabilityCalibration.fit(
@@ -215,8 +218,9 @@ def fit_shipped_classifier(
         labels,
         balanced_weights(labels),
     )
+    featurizer = MagpieFeaturizer(canonical=True, element_embedding=element_embedding)
     return SuperconductorClassifier(
-        model.booster_, calibration, {"evaluation": evaluation.as_dict()}
+        model.booster_, calibration, {"evaluation": evaluation.as_dict()}, featurizer
     )
 
 
@@ -224,10 +228,14 @@ def train_superconductor_classifier(
     data: str | os.PathLike | None = None,
     n_jobs: int = 2,
     progress: Callable[[int], None] | None = None,
+    element_embedding: str | None = None,
 ) -> tuple[SuperconductorClassifier, ClassifierEvaluation]:
-    """Build the table, evaluate, and fit the classifier to ship (``progress`` is called once
-    per CIF read and per fitted fold model)."""
+    """Build the table, evaluate, and fit the classifier to ship on Magpie descriptors (and
+    ``element_embedding``'s statistics) plus the structure descriptors (``progress`` is
+    called once per CIF read and per fitted fold model)."""
     table = build_training_table(data, n_jobs, progress)
-    features = training_features(table, MagpieFeaturizer(cache_dir()))
+    featurizer = MagpieFeaturizer(cache_dir(), element_embedding=element_embedding)
+    features = training_features(table, featurizer)
     evaluation = evaluate_classifier(table, features, n_jobs, progress)
-    return fit_shipped_classifier(table, features, evaluation, n_jobs), evaluation
+    classifier = fit_shipped_classifier(table, features, evaluation, n_jobs, element_embedding)
+    return classifier, evaluation

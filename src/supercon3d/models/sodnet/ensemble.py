@@ -55,6 +55,23 @@ def read_blend(folder: str | os.PathLike) -> dict[str, dict]:
     return json.loads((Path(folder) / BLEND_FILE).read_text())["folds"]
 
 
+def blend_featurizer(folder: str | os.PathLike) -> MagpieFeaturizer:
+    """The canonical featurizer of a run's blend composition models: Magpie, plus the
+    statistics of the element embedding ``blend.json`` names (none when it names none or the
+    run has no blend); ``CheckpointError`` for an embedding this version does not know."""
+    path = Path(folder) / BLEND_FILE
+    embedding = None
+    if path.is_file():
+        try:
+            embedding = json.loads(path.read_text()).get("element_embedding")
+        except (OSError, json.JSONDecodeError, AttributeError) as error:
+            raise CheckpointError(path, f"unreadable blend ({error})") from None
+    try:
+        return MagpieFeaturizer(canonical=True, element_embedding=embedding)
+    except ValueError as error:
+        raise CheckpointError(path, str(error)) from None
+
+
 def predict_ln_tc(
     model: SODNet,
     normalization: Normalization,
@@ -195,6 +212,7 @@ class SODNetEnsemble:
             if not all(0 <= float(w) <= 1 for w in weights.values()):
                 raise CheckpointError(folder / BLEND_FILE, "a sodnet_weight outside [0, 1]")
         featurizer = MagpieFeaturizer(canonical=True)
+        blend_features = blend_featurizer(folder) if weights else featurizer
         members, prior, networks = [], None, {}
         for fold, path in paths.items():
             checkpoint = read_checkpoint(path)
@@ -215,9 +233,10 @@ class SODNetEnsemble:
                 booster_path = folder / composition_model_file(fold)
                 verify_files(folder, [booster_path])
                 try:
-                    composition = MagpieBooster.load(booster_path, featurizer)
-                except ValueError:
-                    raise CheckpointError(booster_path, "unreadable composition model") from None
+                    composition = MagpieBooster.load(booster_path, blend_features)
+                except ValueError as error:
+                    reason = f"unreadable composition model ({str(error).split(': ', 1)[-1]})"
+                    raise CheckpointError(booster_path, reason) from None
             member = Member(
                 fold, model, checkpoint.weights, checkpoint.normalization, checkpoint.info,
                 composition=composition,
@@ -241,6 +260,15 @@ class SODNetEnsemble:
     @property
     def blended(self) -> bool:
         return any(m.composition is not None for m in self.members)
+
+    @property
+    def composition_embedding(self) -> str | None:
+        """The element embedding whose statistics the blend's composition models add to
+        Magpie (None: Magpie alone, or no blend)."""
+        for member in self.members:
+            if member.composition is not None:
+                return member.composition.featurizer.element_embedding
+        return None
 
     @property
     def graph_settings(self) -> GraphSettings:
