@@ -103,9 +103,9 @@ def stability(
     (about 10 s a pair, once per machine: they are cached). hull "incomplete": the chemical
     system lacks an elemental reference, or a pair of its elements meets in no reference
     compound (--no-complete-hull), or the candidate lies over 0.5 eV/atom below the hull; a
-    low e_above_hull then does not mean stable. --workers relaxations run at once. Needs the
-    optional extra:
-    pip install -e ".\\[stability]". Exit status: 0 all done, 3 some failed, 1 none, 2 usage.
+    low e_above_hull then does not mean stable. --workers relaxations run at once.
+    --potential sevennet needs the optional extra pip install -e ".\\[stability]". Exit
+    status: 0 all done, 3 some failed, 1 none, 2 usage.
     """
     from supercon3d import api
     from supercon3d.data.cif import expand_cif_paths

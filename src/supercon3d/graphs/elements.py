@@ -10,7 +10,7 @@ Three embeddings, each indexed by atomic number Z = 1..103 (row Z - 1):
   downloaded.
 - ``onehot``: the 103 × 103 identity.
 - ``chgnet``: the 64-dimensional atom embedding of the pretrained CHGNet (version
-  :data:`CHGNET_MODEL`, weights inside the ``chgnet`` wheel, ``pip install -e ".[stability]"``),
+  :data:`CHGNET_MODEL`, weights inside the ``chgnet`` wheel, a core dependency),
   learnt from 1.5 million DFT calculations of the Materials Project trajectories; each
   column standardized over its 94 elements (H to Pu); Am to Lr, outside CHGNet, get zeros.
 
@@ -68,7 +68,7 @@ def _chgnet_table() -> np.ndarray:
         from chgnet.model import CHGNet
     except ImportError:
         raise ImportError(
-            'the chgnet element embedding needs chgnet: pip install -e ".[stability]"'
+            'the chgnet element embedding needs chgnet: pip install "chgnet>=0.3"'
         ) from None
     with contextlib.redirect_stdout(io.StringIO()):  # CHGNet prints its size on loading
         weights = CHGNet.load(model_name=CHGNET_MODEL).atom_embedding.embedding.weight

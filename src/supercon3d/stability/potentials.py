@@ -1,8 +1,9 @@
 """The machine-learned interatomic potentials that stand in for DFT, loaded once per process.
 
-Both ship their weights inside their wheels (no download at run time) and are an optional
-extra: ``pip install -e ".[stability]"``. Without it, :func:`load_potential` raises
-:class:`PotentialUnavailableError` with one line saying what to install.
+Both ship their weights inside their wheels (no download at run time). CHGNet is a core
+dependency (the shipped Tc model reads its atom embedding); SevenNet is the optional extra
+``pip install -e ".[stability]"``. Without a potential's package, :func:`load_potential`
+raises :class:`PotentialUnavailableError` with one line saying what to install.
 
 - ``chgnet``: CHGNet 0.3.0 (MPtrj, 412k parameters), elements H–Pu (Z 1–94).
 - ``sevennet``: SevenNet-0 (``7net-0``, MPtrj, equivariant), the elements of its type map.
