@@ -1,6 +1,6 @@
 """Pretrained element embeddings as composition features for LightGBM (issue 15, part 3)
 
-    python benchmarks/composition_embeddings.py
+    python benchmarks/composition_embeddings.py [--forest]
 
 Transfer learning on the composition side: each composition is described by the
 fraction-weighted mean and standard deviation of its elements' vectors in CHGNet 0.3.0's
@@ -9,7 +9,8 @@ from the ``chgnet`` wheel offline), 128 features, beside or instead of the 132 M
 descriptors. LightGBM with the baseline's fixed hyperparameters (``make_regressor("lgbm")``)
 on the shared random 10 folds, trained on each fold's training entries plus the SuperCon
 formula rows the baseline may use (``fold_extra_rows``); prints each test fold's MAE (ln K)
-and the mean ± sample std per variant.
+and the mean ± sample std per variant. ``--forest`` compares, on Magpie + CHGNet statistics,
+LightGBM, the baselines' random forest and their plain mean instead.
 """
 
 from __future__ import annotations
@@ -27,6 +28,9 @@ from supercon3d.models.composition import embedding_statistics, make_regressor
 
 SEED = 0
 VARIANTS = ("magpie", "magpie+chgnet", "chgnet")
+FOREST_VARIANTS = ("magpie+chgnet", "magpie+chgnet rf", "magpie+chgnet lgbm/rf mean")
+"""``--forest``: LightGBM, the baselines' random forest (``make_regressor("rf")``) and their
+plain mean (weight 1/2, fixed beforehand), all on Magpie + CHGNet statistics."""
 
 
 def features(variant: str, compositions: list[Composition], featurizer, table) -> np.ndarray:
@@ -40,25 +44,34 @@ def features(variant: str, compositions: list[Composition], featurizer, table) -
 
 
 def main() -> None:
-    argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--forest", action="store_true", help="the forest variants instead")
+    args = parser.parse_args()
     started = time.perf_counter()
     inputs = load_inputs()
     featurizer = inputs.featurizer
     table = element_table("chgnet").astype(float)
-    results: dict[str, list[float]] = {variant: [] for variant in VARIANTS}
+    variants = FOREST_VARIANTS if args.forest else VARIANTS
+    results: dict[str, list[float]] = {variant: [] for variant in variants}
     print(f"# {describe_machine()}")
-    print("| fold | " + " | ".join(VARIANTS) + " |")
-    print("|---" * (len(VARIANTS) + 1) + "|")
+    print("| fold | " + " | ".join(variants) + " |")
+    print("|---" * (len(variants) + 1) + "|")
     for fold in range(inputs.folds.n_folds):
         rows = fold_rows(inputs.by_id, inputs.folds.split(fold), inputs.formulas)
         tested = [entry.structure.composition for entry in rows.test]
         truth = np.array([entry.ln_tc for entry in rows.test])
-        for variant in VARIANTS:
-            model = make_regressor("lgbm", SEED)
-            model.fit(features(variant, rows.compositions, featurizer, table), rows.ln_tc)
-            predicted = model.predict(features(variant, tested, featurizer, table))
+        predictions = {}
+        for variant in variants:
+            if variant.endswith("mean"):
+                predicted = np.mean([predictions[v] for v in variants[:2]], axis=0)
+            else:
+                name, regressor = (variant.split() + ["lgbm"])[:2]
+                model = make_regressor(regressor, SEED)
+                model.fit(features(name, rows.compositions, featurizer, table), rows.ln_tc)
+                predicted = model.predict(features(name, tested, featurizer, table))
+            predictions[variant] = predicted
             results[variant].append(float(np.abs(predicted - truth).mean()))
-        print(f"| {fold} | " + " | ".join(f"{results[v][-1]:.3f}" for v in VARIANTS) + " |")
+        print(f"| {fold} | " + " | ".join(f"{results[v][-1]:.3f}" for v in variants) + " |")
     print_means(results, started)
 
 
