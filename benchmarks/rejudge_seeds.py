@@ -19,8 +19,12 @@ from pathlib import Path
 
 import numpy as np
 
-from supercon3d.data.cif import CifReadError, read_cif
-from supercon3d.generation.candidates import best_per_seed, judge_tc, read_candidates
+from supercon3d.generation.candidates import (
+    best_per_seed,
+    judge_tc,
+    read_candidates,
+    read_valid_structures,
+)
 from supercon3d.generation.metrics import success_rates
 from supercon3d.generation.workflow import training_ln_tc
 from supercon3d.machine import describe_machine
@@ -38,13 +42,7 @@ VARIANTS = {
 def rejudged_rates(folder: Path, ensemble: SODNetEnsemble, thresholds: np.ndarray) -> dict:
     """SR10/30/50 (plain, novel, novel compounds) of ``folder`` with ``ensemble`` as judge."""
     table = read_candidates(folder)
-    readable = {}
-    for name in table.loc[table["valid_structure"], "file"]:
-        try:
-            readable[name] = read_cif(folder / name).structure
-        except CifReadError:  # refused by the input contract: not valid, as in evaluate_run
-            continue
-    table["valid_structure"] &= table["file"].isin(readable)
+    readable = read_valid_structures(folder, table)
     ln_tc = np.full(len(table), np.nan)
     judged = table.index[table["valid_structure"]]
     ln_tc[judged] = judge_tc([readable[table.at[i, "file"]] for i in judged], ensemble)[0]

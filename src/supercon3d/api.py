@@ -319,7 +319,7 @@ def evaluate(
             with progress(f"{config.name} baseline", len(test_folds)) as advance:
                 result, _ = cross_validate_baseline(dataset, assignment, config, data, advance)
             compared.append({k: result[k] for k in keys})
-            if config == configs[1]:
+            if config.extra_formulas and config.element_embedding is None:
                 summary["baseline_mae_mean"] = result["mae_mean"]
     summary["compared"] = compared
     summary["wall_s"] = round(time.perf_counter() - started, 1)

@@ -202,6 +202,20 @@ def generation_quality(
     }
 
 
+def read_valid_structures(folder: str | os.PathLike, table: pd.DataFrame) -> dict[str, Structure]:
+    """The structures of ``table``'s structurally valid rows, by ``file``, read from
+    ``folder``; a CIF the input contract refuses (:mod:`supercon3d.data.contract`) is left
+    out and its row's ``valid_structure`` set to False (``table`` is changed in place)."""
+    readable = {}
+    for name in table.loc[table["valid_structure"], "file"]:
+        try:
+            readable[name] = read_cif(Path(folder) / name).structure
+        except CifReadError:  # refused by the input contract: not a valid structure
+            continue
+    table["valid_structure"] &= table["file"].isin(readable)
+    return readable
+
+
 def evaluate_run(
     folder: str | os.PathLike,
     training_ln_tc: np.ndarray,
@@ -222,13 +236,7 @@ def evaluate_run(
     :func:`generation_quality` of the valid ones."""
     folder = Path(folder)
     table = read_candidates(folder)
-    readable = {}
-    for name in table.loc[table["valid_structure"], "file"]:
-        try:
-            readable[name] = read_cif(folder / name).structure
-        except CifReadError:  # refused by the input contract: not a valid structure
-            continue
-    table["valid_structure"] &= table["file"].isin(readable)
+    readable = read_valid_structures(folder, table)
     valid = table["valid_structure"] & table["valid_composition"]
     valid_structures = [readable[name] for name in table.loc[valid, "file"]]
     scores = {

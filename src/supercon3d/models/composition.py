@@ -65,6 +65,11 @@ def _cache_id(composition: Composition) -> str:
     return " ".join(f"{el}{x}" for el, x in composition_key(composition, _CACHE_DECIMALS))
 
 
+def _canonical(composition: Composition) -> Composition:
+    """The composition its cache key stands for (fractions rounded to 9 decimals)."""
+    return Composition(dict(composition_key(composition, _CACHE_DECIMALS)))
+
+
 def embedding_statistics(compositions: Sequence[Composition], table: np.ndarray) -> np.ndarray:
     """Per composition, the fraction-weighted mean and standard deviation of its elements'
     rows of ``table`` (row Z - 1 is element Z; oxidation states dropped): an (n, 2d) matrix,
@@ -157,7 +162,7 @@ class MagpieFeaturizer:
             if cache_id in found:
                 continue
             if self.canonical:
-                composition = Composition(dict(composition_key(composition, _CACHE_DECIMALS)))
+                composition = _canonical(composition)
             found[cache_id] = np.asarray(
                 self._featurizer.featurize(composition.element_composition), dtype=float
             )
@@ -173,9 +178,7 @@ class MagpieFeaturizer:
         memory = _STATISTICS_MEMORY[(self.element_embedding, self.canonical)]
         fresh = {i: c for i, c in zip(ids, compositions) if i not in memory}
         if self.canonical:
-            fresh = {
-                i: Composition(dict(composition_key(c, _CACHE_DECIMALS))) for i, c in fresh.items()
-            }
+            fresh = {i: _canonical(c) for i, c in fresh.items()}
         computed = dict(zip(fresh, embedding_statistics(list(fresh.values()), self._table)))
         statistics = np.vstack([computed[i] if i in computed else memory[i] for i in ids])
         for cache_id, row in computed.items():
