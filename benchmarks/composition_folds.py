@@ -72,5 +72,6 @@ def print_means(results: dict[str, list[float]], started: float) -> None:
     ``started`` (``time.perf_counter()``)."""
     print("\nmean ± std over the test folds (ln K):")
     for name, maes in results.items():
-        print(f"  {name}: {np.mean(maes):.4f} ± {np.std(maes, ddof=1):.4f}")
+        spread = f" ± {np.std(maes, ddof=1):.4f}" if len(maes) > 1 else " (one fold)"
+        print(f"  {name}: {np.mean(maes):.4f}{spread}")
     print(f"wall time {time.perf_counter() - started:.0f} s")
