@@ -121,13 +121,13 @@ def main() -> None:
     args = parser.parse_args()
     started = time.perf_counter()
     inputs = load_inputs()
-    featurizer = inputs.featurizer
     table = element_table("chgnet").astype(float)
     print(f"# {describe_machine()}")
     if args.lightgbm_forest:
         folds = [int(fold) for fold in args.folds.split(",")]
         compare_lightgbm_forests(inputs, table, folds, started)
         return
+    featurizer = inputs.featurizer
     variants = FOREST_VARIANTS if args.forest else VARIANTS
     results: dict[str, list[float]] = {variant: [] for variant in variants}
     print("| fold | " + " | ".join(variants) + " |")
