@@ -1,6 +1,6 @@
 """Time ``supercon3d discover`` (``--quick`` and the defaults) and read its outcome.
 
-    python benchmarks/discover_run.py --out runs/discover [--skip-default] [--skip-quick]
+    python benchmarks/discover_run.py --out runs/discover [--skip-default] [--skip-quick] [--seed N]
 
 For each run (``OUT/quick``, ``OUT/default``; an existing run folder with the same settings
 is resumed, so delete it to time it again): the command's wall time (s), the wall time of
@@ -12,6 +12,8 @@ for the generated structures:
 - share of hydrogen-rich cells (more than half of the atoms H) among the valid generated
   structures (``sources``) and among those the stability filter kept (``stable``);
 - stable, novel candidates with P(SC) ≥ 0.5 in ``candidates_ordered.csv`` (target ≥ 20).
+
+``--seed`` passes the generator's random seed to both runs (default: the command's, 0).
 """
 
 from __future__ import annotations
@@ -99,12 +101,14 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("runs/discover"))
     parser.add_argument("--skip-quick", action="store_true")
     parser.add_argument("--skip-default", action="store_true")
+    parser.add_argument("--seed", type=int, default=None, help="the generator's random seed")
     args = parser.parse_args()
+    seed = [] if args.seed is None else ["--seed", str(args.seed)]
     print(describe_machine())
     if not args.skip_quick:
-        run(args.out / "quick", ["--quick"])
+        run(args.out / "quick", ["--quick", *seed])
     if not args.skip_default:
-        run(args.out / "default", [])
+        run(args.out / "default", seed)
 
 
 if __name__ == "__main__":

@@ -128,6 +128,17 @@ def test_other_settings_are_refused_in_one_line(run_folder, sources):
     assert "--force" in result.output and len(result.output.strip().splitlines()) <= 2
 
 
+def test_the_generator_seed_is_a_setting_of_the_run(run_folder, sources):
+    out, first = run_folder
+    assert first.record["settings"]["seed"] == 0
+    with pytest.raises(DiscoveryFolderError, match="seed: 0 → 3"):
+        api.discover(out, cifs=sources, **{**TINY, "seed": 3})
+    arguments = ["discover", "--out", str(out), *map(str, sources), "--seed", "3"]
+    result = CliRunner().invoke(app, arguments)
+    assert result.exit_code == EXIT_USAGE
+    assert "seed: 0 → 3" in result.output
+
+
 def test_a_folder_of_other_files_is_refused(tmp_path, sources):
     (tmp_path / "notes.txt").write_text("mine")
     with pytest.raises(DiscoveryFolderError, match="holds no run.json"):

@@ -582,6 +582,7 @@ def discover(
     relax_steps: int | None = None,
     potential: str | None = None,
     include_known: bool = False,
+    seed: int | None = None,
     quick: bool = False,
     force: bool = False,
     data: str | os.PathLike | None = None,
@@ -594,7 +595,9 @@ def discover(
     ``potential``, at most ``relax_steps`` FIRE steps; kept within ``e_hull`` eV/atom of the
     hull) → unique and novel (known structures too with ``include_known``) → the
     ``top_ordered`` ordered candidates → doped variants → the ``top_disordered`` disordered
-    candidates; writes the candidate tables, ``run.json`` and ``report.html``. None takes the
+    candidates; writes the candidate tables, ``run.json`` and ``report.html``. ``seed``: the
+    generator's random seed (the same seed, settings and machine give the same structures).
+    None takes the
     preset's value (``quick``: a few minutes; see :mod:`supercon3d.discovery.settings`);
     without ``generate``, the preset generates only when no other source is given. Finished
     stages of an earlier run with the same settings are read back; other settings are
@@ -606,7 +609,7 @@ def discover(
     settings = resolve_settings(
         quick, generate, [os.fspath(path) for path in cifs], screen, from_seeds=from_seeds,
         seeds=seeds, e_hull=e_hull, top_ordered=top_ordered, top_disordered=top_disordered,
-        relax_steps=relax_steps, potential=potential, include_known=include_known,
+        relax_steps=relax_steps, potential=potential, include_known=include_known, seed=seed,
     )  # fmt: skip
     return run_discovery(out, settings, data, force, progress, log)
 

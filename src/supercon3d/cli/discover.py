@@ -104,6 +104,7 @@ def discover(
     include_known: bool = typer.Option(
         False, "--include-known", help="Keep structures that match a known one (not novel)."
     ),
+    seed: int | None = typer.Option(None, help="Random seed of the generator (default 0)."),
     quick: bool = typer.Option(False, "--quick", help="A small run: a few minutes on 2 cores."),
     force: bool = typer.Option(
         False, "--force", help="Start again in a folder that holds another run or other files."
@@ -129,6 +130,7 @@ def discover(
             relax_steps=relax_steps,
             potential=potential,
             include_known=include_known,
+            seed=seed,
             quick=quick,
             force=force,
             data=data,
