@@ -17,8 +17,8 @@ weights chosen, without looking at the fold's own test entries:
   (none trained on them; for a family run: chosen on the other families).
 
 Then, pooled over all test folds (a description, not a model choice): each model's MAE
-and the weight that would have been best, per disorder kind, per family and per fifth of
-the gap between the two models' predictions. The run's split is read from its folder.
+and the weight that would have been best, per disorder kind, per family, per fifth of the
+gap between the two models' predictions and per range of the measured Tc. The run's split is read from its folder.
 """
 
 from __future__ import annotations
@@ -42,6 +42,8 @@ from supercon3d.training.sodnet import training_set
 
 GAP_BINS = 5
 """The pooled test entries are cut into this many equal parts by |network − composition|."""
+TC_EDGES_KELVIN = (0.0, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 40.0, 80.0, 300.0)
+"""Ranges of the measured Tc (K) the pooled test entries are grouped by."""
 Rule = Callable[[pd.DataFrame], pd.Series]
 
 
@@ -133,11 +135,12 @@ def main() -> None:
         "disorder": test_all["ordered"].map({True: "ordered", False: "disordered"}),
         "family": test_all["family"],
         "gap fifth": pd.qcut(gap, GAP_BINS, labels=False).map(lambda q: f"{q + 1}"),
+        "Tc (K)": pd.cut(np.exp(test_all["ln_tc"]), TC_EDGES_KELVIN),
     }
     print("\npooled test entries | n | mean gap | network | composition | best weight")
     print("|---|---|---|---|---|---|")
     for kind, labels in groups.items():
-        for label, chosen in test_all.groupby(labels):
+        for label, chosen in test_all.groupby(labels, observed=True):
             print(f"| {kind} {label} | {len(chosen)} | {gap[chosen.index].mean():.3f} "
                   f"| {mae(chosen, chosen['network'].to_numpy()):.3f} "
                   f"| {mae(chosen, chosen['composition'].to_numpy()):.3f} "
