@@ -18,7 +18,8 @@ weights chosen, without looking at the fold's own test entries:
 
 Then, pooled over all test folds (a description, not a model choice): each model's MAE
 and the weight that would have been best, per disorder kind, per family, per fifth of the
-gap between the two models' predictions and per range of the measured Tc. The run's split is read from its folder.
+gap between the two models' predictions and per range of the measured Tc. The run's split
+is read from its folder.
 """
 
 from __future__ import annotations

@@ -15,18 +15,19 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from matplotlib.image import imread
-from pymatgen.core import Structure
+from pymatgen.core import Lattice, Structure
 from typer.testing import CliRunner
 
 from supercon3d import api
 from supercon3d.cli.main import app
 from supercon3d.cli.results import EXIT_USAGE
+from supercon3d.data.cif import write_cif
 from supercon3d.discovery.candidates import ranked
 from supercon3d.discovery.pipeline import DISORDERED_FILE, DROPPED_FILE, ORDERED_FILE, REPORT_FILE
 from supercon3d.discovery.report import PICTURED, SECTIONS
 from supercon3d.discovery.run_record import RUN_FILE, DiscoveryFolderError
 from supercon3d.discovery.settings import QUICK, resolve_settings
-from supercon3d.discovery.stages import STAGE_FILE
+from supercon3d.discovery.stages import REFUSED, STAGE_FILE, StageResult, StageStore
 from supercon3d.discovery.steps import STAGES
 from supercon3d.generation.corpus import corpus_cache_file
 from supercon3d.models.shipped import AMBIENT_MODEL, DEFAULT_MODEL, shipped_model_dir
@@ -34,6 +35,9 @@ from supercon3d.settings import dataset_path
 
 SOURCES = ("614648.cif", "169422.cif", "671446.cif")
 """LaB2Rh3 and InTe (ordered, SuperCon3D test split, so novel) and Mg0.5Al0.5B2 (SD)."""
+SHEARED_CELL = Lattice.from_parameters(2.2419, 2.1363, 7.5155, 97.204, 92.545, 159.339)
+"""A cell the generator made (seed 2 of the default run): a - b is 0.79 Å long, so every atom
+overlaps its own periodic image; the input contract refuses it (lattice vectors ≥ 1 Å)."""
 TINY = dict(relax_steps=2, e_hull=5.0, top_ordered=1, top_disordered=1, include_known=True)
 PNG_PREFIX = "data:image/png;base64,"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -137,6 +141,41 @@ def test_the_generator_seed_is_a_setting_of_the_run(run_folder, sources):
     result = CliRunner().invoke(app, arguments)
     assert result.exit_code == EXIT_USAGE
     assert "seed: 0 → 3" in result.output
+
+
+def _sheared() -> Structure:
+    coords = [[0.6455, 0.9936, 0.7597], [0.1454, 0.4944, 0.0069], [0.6457, 0.9943, 0.2602]]
+    return Structure(SHEARED_CELL, ["Cu", "Se", "Nb"], coords)
+
+
+def test_a_structure_the_contract_refuses_is_dropped_as_its_stage_is_written(tmp_path):
+    store = StageStore(tmp_path)
+    cubic = Structure(Lattice.cubic(4.2), ["Nb", "Se"], [[0, 0, 0], [0.5, 0.5, 0.5]])
+    table = pd.DataFrame({"id": ["a", "b"], "formula": ["NbSe", "NbCuSe"]})
+    result = StageResult("sources", table, {"a": cubic, "b": _sheared()}, [], n_in=2)
+    written = store.write(result)
+    assert list(written.table["id"]) == ["a"] and list(written.structures) == ["a"]
+    [dropped] = written.dropped
+    assert (dropped.id, dropped.formula, dropped.reason) == ("b", "NbCuSe", REFUSED)
+    assert "a lattice vector 0.792 Å long, below 1 Å" in dropped.detail
+    again = store.read("sources")
+    assert list(again.table["id"]) == ["a"] and again.reasons() == {REFUSED: 1}
+    assert not (tmp_path / "sources" / "cifs" / "b.cif").exists()
+
+
+def test_a_finished_stage_that_cannot_be_read_back_is_computed_again(run_folder, sources, tmp_path):
+    out, first = run_folder
+    copy = tmp_path / "run"
+    shutil.copytree(out, copy)
+    victim = pd.read_csv(copy / "ordered" / "table.csv", dtype=str)["file"].iloc[0]
+    write_cif(_sheared(), copy / victim)  # as an older version could have left it
+    messages = []
+    again = api.discover(copy, cifs=sources, **TINY, log=messages.append)
+    assert any(m.startswith("ordered: finished earlier but unreadable") for m in messages)
+    resumed = {stage["name"]: stage["resumed"] for stage in again.record["stages"]}
+    assert resumed == {name: name not in ("ordered", "doped", "disordered") for name, _ in STAGES}
+    columns = ["formula", "tc_kelvin", "e_above_hull"]
+    pd.testing.assert_frame_equal(again.ordered[columns], first.ordered[columns])
 
 
 def test_a_folder_of_other_files_is_refused(tmp_path, sources):

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from supercon3d.data.cif import CifReadError
 from supercon3d.discovery.candidates import output_table
 from supercon3d.discovery.run_record import RUN_FILE, RunRecord, check_folder
 from supercon3d.discovery.settings import DiscoverySettings
@@ -106,13 +107,16 @@ def run_discovery(
     for name, stage in STAGES:
         finished = store.finished(name) and not recomputed
         if finished:
-            result = store.read(name)
-        else:
+            try:
+                result = store.read(name)
+            except CifReadError as error:  # written before every CIF was read back
+                log(f"{name}: finished earlier but unreadable ({error}); computing it again")
+                finished = False
+        if not finished:
             started = time.perf_counter()
             result = stage(context)
             result.seconds = time.perf_counter() - started
-            store.write(result)
-            result = store.read(name)
+            result = store.write(result)
             recomputed = True
         context.results[name] = result
         record.add_stage(result, finished)

@@ -1,7 +1,10 @@
 """A run folder's stages on disk: each stage is written to a hidden temporary folder and
 renamed to ``DIR/<stage>/`` when complete (``table.csv`` of the candidates kept, ``dropped.csv``
 of those that fell out with the reason, ``cifs/<id>.cif`` and ``stage.json`` last), so a
-stage folder that exists is finished and a rerun reads it instead of computing it again."""
+stage folder that exists is finished and a rerun reads it instead of computing it again.
+Every CIF is read back under the input contract as it is written: a structure the contract
+refuses (a generated cell with a lattice vector under 1 Å, a relaxation that collapsed) is
+dropped there with the contract's reason, so a finished stage can always be read back."""
 
 from __future__ import annotations
 
@@ -17,7 +20,7 @@ from pathlib import Path
 import pandas as pd
 from pymatgen.core import Structure
 
-from supercon3d.data.cif import read_cif, write_cif
+from supercon3d.data.cif import CifReadError, read_cif, write_cif
 
 TABLE_FILE = "table.csv"
 DROPPED_FILE = "dropped.csv"
@@ -26,6 +29,8 @@ CIF_FOLDER = "cifs"
 DROPPED_COLUMNS = ["id", "formula", "stage", "reason", "detail", "e_above_hull"]
 TEXT_COLUMNS = {"id": str, "parent": str, "formula": str}
 """Columns read as text (an id such as 671985 stays a name, not a number)."""
+REFUSED = "refused by the input contract"
+"""Why a structure whose CIF cannot be read back is dropped (detail: the contract's line)."""
 
 
 @dataclass
@@ -83,25 +88,45 @@ class StageStore:
     def finished(self, name: str) -> bool:
         return (self.root / name / STAGE_FILE).is_file()
 
-    def write(self, result: StageResult) -> None:
-        """Write ``result`` to a temporary folder and rename it to ``root/<name>``."""
+    def write(self, result: StageResult) -> StageResult:
+        """Write ``result`` to a temporary folder and rename it to ``root/<name>``; returns
+        the stage as :meth:`read` would, the structures those read back from the CIFs as
+        they were written: one the input contract refuses is moved to the dropped
+        (:data:`REFUSED`, the contract's line as detail)."""
         temporary = self.root / f".{result.name}.tmp"
         shutil.rmtree(temporary, ignore_errors=True)
         (temporary / CIF_FOLDER).mkdir(parents=True)
+        structures, dropped = {}, list(result.dropped)
         for candidate, structure in result.structures.items():
-            write_cif(structure, temporary / CIF_FOLDER / f"{candidate}.cif")
-        table = result.table.copy()
+            path = temporary / CIF_FOLDER / f"{candidate}.cif"
+            write_cif(structure, path)
+            try:
+                structures[candidate] = read_cif(path).structure
+            except CifReadError as error:
+                path.unlink()
+                formula = structure.composition.reduced_formula
+                dropped.append(Dropped(candidate, formula, REFUSED, error.reason))
+        table = result.table[result.table["id"].isin(structures)].copy()
         table["file"] = [cif_path(result.name, candidate) for candidate in table["id"]]
         table.to_csv(temporary / TABLE_FILE, index=False)
-        dropped = [{**vars(item), "stage": result.name} for item in result.dropped]
-        pd.DataFrame(dropped, columns=DROPPED_COLUMNS).to_csv(temporary / DROPPED_FILE, index=False)
-        (temporary / STAGE_FILE).write_text(json.dumps(result.record(), indent=1))
+        rows = [{**vars(item), "stage": result.name} for item in dropped]
+        pd.DataFrame(rows, columns=DROPPED_COLUMNS).to_csv(temporary / DROPPED_FILE, index=False)
+        written = StageResult(result.name, table, structures, dropped, result.n_in,
+                              result.seconds)  # fmt: skip
+        (temporary / STAGE_FILE).write_text(json.dumps(written.record(), indent=1))
         target = self.root / result.name
         shutil.rmtree(target, ignore_errors=True)
         os.replace(temporary, target)
+        return self._load(result.name, structures)
 
     def read(self, name: str) -> StageResult:
-        """A finished stage as written (structures read back from its CIFs)."""
+        """A finished stage as written (structures read back from its CIFs; a CIF the input
+        contract refuses raises :class:`~supercon3d.data.cif.CifReadError`)."""
+        return self._load(name)
+
+    def _load(self, name: str, structures: dict[str, Structure] | None = None) -> StageResult:
+        """The stage ``name`` from its folder; ``structures`` (by id) instead of reading
+        its CIFs when given."""
         folder = self.root / name
         record = json.loads((folder / STAGE_FILE).read_text())
         table = pd.read_csv(folder / TABLE_FILE, dtype=TEXT_COLUMNS)
@@ -116,10 +141,11 @@ class StageStore:
             )  # fmt: skip
             for row in dropped_table.to_dict("records")
         ]
-        structures = {
-            candidate: read_cif(self.root / path).structure
-            for candidate, path in zip(table["id"], table["file"])
-        }
+        if structures is None:
+            structures = {
+                candidate: read_cif(self.root / path).structure
+                for candidate, path in zip(table["id"], table["file"])
+            }
         return StageResult(name, table, structures, dropped, record["n_in"], record["seconds"])
 
     def clear(self, names: Mapping[str, object] | list[str]) -> None:
