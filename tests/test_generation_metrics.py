@@ -12,7 +12,7 @@ from pymatgen.core import Composition, Lattice, Structure
 from pymatgen.core.operations import SymmOp
 from smact.screening import pauling_test
 
-from supercon3d.generation.candidates import best_per_seed
+from supercon3d.generation.candidates import assess, best_per_seed
 from supercon3d.generation.metrics import (
     Fingerprints,
     composition_is_valid,
@@ -71,6 +71,20 @@ def test_atom_close_to_its_own_image_is_invalid():
     structure = Structure(Lattice.tetragonal(5.0, 0.4), ["Cu"], [[0, 0, 0]])
     assert structure.volume >= 0.1
     assert not structure_is_valid(structure)
+
+
+def test_a_cell_cdvae_passes_but_the_reader_refuses_is_no_valid_candidate(rocksalt):
+    """A cell the generator made (seed 2 of the default discover run): a - b is 0.79 Å, above
+    CDVAE's 0.5 Å but below the input contract's 1 Å, so its own CIF could not be read."""
+    from supercon3d.models.sodnet.ensemble import SODNetEnsemble
+
+    cell = Lattice.from_parameters(2.2419, 2.1363, 7.5155, 97.204, 92.545, 159.339)
+    coords = [[0.6455, 0.9936, 0.7597], [0.1454, 0.4944, 0.0069], [0.6457, 0.9943, 0.2602]]
+    sheared = Structure(cell, ["Cu", "Se", "Nb"], coords)
+    assert structure_is_valid(sheared)
+    candidates = assess([rocksalt, sheared], SODNetEnsemble.shipped(), [], ["a", "b"])
+    assert [c.valid_structure for c in candidates] == [True, False]
+    assert candidates[0].tc_kelvin > 0 and np.isnan(candidates[1].tc_kelvin)
 
 
 def test_tiny_cell_is_invalid():

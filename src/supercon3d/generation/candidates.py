@@ -18,6 +18,7 @@ from pymatgen.core import Composition, Structure
 from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
 
 from supercon3d.data.cif import CifReadError, read_cif, write_cif
+from supercon3d.data.contract import InputRefused, check_structure
 from supercon3d.generation.metrics import (
     Fingerprints,
     composition_is_valid,
@@ -93,6 +94,16 @@ def judge_tc(
     return mean, std
 
 
+def contract_accepts(structure: Structure) -> bool:
+    """Whether the input contract (:func:`~supercon3d.data.contract.check_structure`)
+    accepts ``structure``."""
+    try:
+        check_structure(structure, "generated structure")
+    except InputRefused:
+        return False
+    return True
+
+
 def assess(
     structures: Sequence[Structure],
     ensemble: SODNetEnsemble,
@@ -103,9 +114,12 @@ def assess(
     progress: Callable[[int], None] | None = None,
 ) -> list[Candidate]:
     """Validity, novelty against ``reference`` (training and pre-training structures),
-    space group and judged Tc of each structure. Novelty, space group and Tc are computed for
-    structurally valid structures only (False, 0 and NaN otherwise)."""
-    valid = [structure_is_valid(structure) for structure in structures]
+    space group and judged Tc of each structure. Structurally valid: CDVAE's test
+    (:func:`~supercon3d.generation.metrics.structure_is_valid`) passed and the input contract
+    accepts it (what reading its CIF back requires: no lattice vector under 1 Å, ...).
+    Novelty, space group and Tc are computed for structurally valid structures only (False,
+    0 and NaN otherwise)."""
+    valid = [structure_is_valid(s) and contract_accepts(s) for s in structures]
     ln_tc = np.full(len(structures), np.nan)
     ln_tc_std = np.full(len(structures), np.nan)
     where = np.flatnonzero(valid)
