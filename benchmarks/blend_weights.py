@@ -25,6 +25,7 @@ is read from its folder.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -58,10 +59,9 @@ def part_predictions(folder: Path) -> pd.DataFrame:
     graphs, _ = training_set(dataset, ensemble.graph_settings)
     folds = split_folds(run_split(folder), dataset)
     by_id = {entry.id: entry for entry in dataset.entries}
-    networks = SODNetEnsemble.from_dir(folder, blend=False)
     frames = []
     for member in sorted(ensemble.members, key=lambda m: m.fold):
-        network = networks.member(member.fold)
+        network = dataclasses.replace(member, composition=None, sodnet_weight=1.0)
         for part in ("val", "test"):
             ids = [i for i in getattr(folds.split(member.fold), part) if i in graphs.graphs]
             chosen = [graphs.graphs[i] for i in ids]

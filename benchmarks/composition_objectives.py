@@ -17,12 +17,13 @@ import argparse
 import time
 
 import numpy as np
+from composition_embeddings import features as variant_features
 from composition_folds import fold_rows, load_inputs
 from pymatgen.core import Composition
 
 from supercon3d.graphs.elements import element_table
 from supercon3d.machine import describe_machine
-from supercon3d.models.composition import embedding_statistics, make_regressor
+from supercon3d.models.composition import make_regressor
 
 SEED = 0
 VARIANTS: dict[str, dict[str, float | str]] = {
@@ -50,8 +51,7 @@ def main() -> None:
     table = element_table("chgnet").astype(float)
 
     def features(compositions: list[Composition]) -> np.ndarray:
-        magpie = inputs.featurizer.transform(compositions)
-        return np.hstack([magpie, embedding_statistics(compositions, table)])
+        return variant_features("magpie+chgnet", compositions, inputs.featurizer, table)
 
     print(f"# {describe_machine()}")
     print("| fold | " + " | ".join(f"{name} val / test" for name in names) + " |")

@@ -597,8 +597,8 @@ def discover(
     ``top_ordered`` ordered candidates → doped variants → the ``top_disordered`` disordered
     candidates; writes the candidate tables, ``run.json`` and ``report.html``. ``seed``: the
     generator's random seed (the same seed, settings and machine give the same structures).
-    None takes the
-    preset's value (``quick``: a few minutes; see :mod:`supercon3d.discovery.settings`);
+    None takes the preset's value (``quick``: a few minutes; see
+    :mod:`supercon3d.discovery.settings`);
     without ``generate``, the preset generates only when no other source is given. Finished
     stages of an earlier run with the same settings are read back; other settings are
     refused (``DiscoveryFolderError``) unless ``force``. Returns the

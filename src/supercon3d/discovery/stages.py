@@ -14,7 +14,7 @@ import os
 import shutil
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
@@ -111,8 +111,7 @@ class StageStore:
         table.to_csv(temporary / TABLE_FILE, index=False)
         rows = [{**vars(item), "stage": result.name} for item in dropped]
         pd.DataFrame(rows, columns=DROPPED_COLUMNS).to_csv(temporary / DROPPED_FILE, index=False)
-        written = StageResult(result.name, table, structures, dropped, result.n_in,
-                              result.seconds)  # fmt: skip
+        written = replace(result, table=table, structures=structures, dropped=dropped)
         (temporary / STAGE_FILE).write_text(json.dumps(written.record(), indent=1))
         target = self.root / result.name
         shutil.rmtree(target, ignore_errors=True)
