@@ -1,4 +1,4 @@
-"""The shipped composition model's loss and row weights (issue 15)
+"""The shipped composition model's loss, row weights and hyperparameters (issue 15)
 
     python benchmarks/composition_objectives.py [--variants l2,huber1]
 
@@ -6,17 +6,27 @@ The blend's composition model (LightGBM on Magpie + CHGNet element statistics, S
 training entries plus the SuperCon formula rows the baseline may use) is fitted with
 LightGBM's default squared loss, while every figure here is a mean absolute error in ln K.
 Each variant of :data:`VARIANTS` changes one thing: the loss (absolute, or Huber with the
-named transition in ln K) or the weight of the SuperCon3D rows against the formula rows
-(the test entries are SuperCon3D's). Random 10 folds; prints each fold's validation and test
-MAE (ln K) and the means: a variant would be chosen on the validation column.
+named transition in ln K), the weight of the SuperCon3D rows against the formula rows
+(the test entries are SuperCon3D's), one group of the fixed hyperparameters of
+``make_regressor("lgbm")``, or the number of models with different seeds whose mean is the
+prediction (bagging). Random 10 folds; prints each fold's validation and test MAE (ln K) and
+the means: a variant would be chosen on the validation column.
+
+``--blend-run DIR`` (a blended run of the random split, e.g. the shipped
+``src/supercon3d/resources/models/sodnet-cpu``) also blends each variant with that run's
+network of the fold, at one weight chosen on the fold's validation entries (the ``blend``
+rule), and prints the blend's test MAE: what the shipped recipe would score with that
+composition model.
 """
 
 from __future__ import annotations
 
 import argparse
 import time
+from pathlib import Path
 
 import numpy as np
+from blend_weights import part_predictions
 from composition_embeddings import features as variant_features
 from composition_folds import fold_rows, load_inputs
 from pymatgen.core import Composition
@@ -24,6 +34,7 @@ from pymatgen.core import Composition
 from supercon3d.graphs.elements import element_table
 from supercon3d.machine import describe_machine
 from supercon3d.models.composition import make_regressor
+from supercon3d.training.blend import best_weight
 
 SEED = 0
 VARIANTS: dict[str, dict[str, float | str]] = {
@@ -33,14 +44,30 @@ VARIANTS: dict[str, dict[str, float | str]] = {
     "huber1": {"objective": "huber", "alpha": 1.0},
     "supercon3d-x3": {"supercon3d_weight": 3.0},
     "l1+supercon3d-x3": {"objective": "l1", "supercon3d_weight": 3.0},
+    "rate0.01-trees3000": {"learning_rate": 0.01, "n_estimators": 3000},
+    "leaves31": {"num_leaves": 31},
+    "leaves127-leafmin10": {"num_leaves": 127, "min_child_samples": 10},
+    "leaves255-leafmin10": {"num_leaves": 255, "min_child_samples": 10},
+    "leaves127-leafmin10-rate0.01-trees3000": {
+        "num_leaves": 127,
+        "min_child_samples": 10,
+        "learning_rate": 0.01,
+        "n_estimators": 3000,
+    },
+    "features0.25": {"colsample_bytree": 0.25},
+    "l2penalty10": {"reg_lambda": 10.0},
+    "extra-trees-trees2000": {"extra_trees": True, "n_estimators": 2000},
+    "seeds5": {"seeds": 5},
 }
 """LightGBM parameters changed from ``make_regressor("lgbm")``; ``supercon3d_weight`` is the
-sample weight of the SuperCon3D training entries (formula rows: 1)."""
+sample weight of the SuperCon3D training entries (formula rows: 1); ``seeds`` models with
+seeds 0, 1, ... are averaged."""
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--variants", default=",".join(VARIANTS), help="comma-separated")
+    parser.add_argument("--blend-run", type=Path, default=None, help="blend with this run")
     args = parser.parse_args()
     names = args.variants.split(",")
     unknown = sorted(set(names) - set(VARIANTS))
@@ -53,10 +80,14 @@ def main() -> None:
     def features(compositions: list[Composition]) -> np.ndarray:
         return variant_features("magpie+chgnet", compositions, inputs.featurizer, table)
 
+    networks = None
+    if args.blend_run is not None:
+        networks = part_predictions(args.blend_run).set_index(["fold", "part", "id"])["network"]
+    parts = ("val", "test", "blend") if networks is not None else ("val", "test")
     print(f"# {describe_machine()}")
-    print("| fold | " + " | ".join(f"{name} val / test" for name in names) + " |")
+    print("| fold | " + " | ".join(f"{name} {' / '.join(parts)}" for name in names) + " |")
     print("|---" * (len(names) + 1) + "|")
-    maes = {name: {"val": [], "test": []} for name in names}
+    maes = {name: {part: [] for part in parts} for name in names}
     for fold in range(inputs.folds.n_folds):
         rows = fold_rows(inputs.by_id, inputs.folds.split(fold), inputs.formulas)
         train_x = features(rows.compositions)
@@ -71,17 +102,35 @@ def main() -> None:
             params = dict(VARIANTS[name])
             weights = np.ones(len(rows.ln_tc))
             weights[: len(rows.train)] = params.pop("supercon3d_weight", 1.0)
-            model = make_regressor("lgbm", SEED).set_params(**params)
-            model.fit(train_x, rows.ln_tc, sample_weight=weights)
-            for part, (x, truth) in held_out.items():
-                maes[name][part].append(float(np.abs(model.predict(x) - truth).mean()))
-        cells = [f"{maes[n]['val'][-1]:.3f} / {maes[n]['test'][-1]:.3f}" for n in names]
+            seeds = int(params.pop("seeds", 1))
+            models = [
+                make_regressor("lgbm", SEED + seed)
+                .set_params(**params)
+                .fit(train_x, rows.ln_tc, sample_weight=weights)
+                for seed in range(seeds)
+            ]
+            predicted = {
+                part: np.mean([model.predict(x) for model in models], axis=0)
+                for part, (x, _) in held_out.items()
+            }
+            for part, (_, truth) in held_out.items():
+                maes[name][part].append(float(np.abs(predicted[part] - truth).mean()))
+            if networks is not None:
+                network = {
+                    part: networks.loc[[(fold, part, e.id) for e in getattr(rows, part)]].to_numpy()
+                    for part in held_out
+                }
+                w = best_weight(network["val"], predicted["val"], held_out["val"][1])
+                blend = w * network["test"] + (1 - w) * predicted["test"]
+                maes[name]["blend"].append(float(np.abs(blend - held_out["test"][1]).mean()))
+        cells = [" / ".join(f"{maes[n][part][-1]:.3f}" for part in parts) for n in names]
         print(f"| {fold} | " + " | ".join(cells) + " |", flush=True)
     print("\nmean over the folds (ln K):")
-    for name, parts in maes.items():
+    for name, errors in maes.items():
+        blend = f", blend {np.mean(errors['blend']):.4f}" if "blend" in errors else ""
         print(
-            f"  {name}: validation {np.mean(parts['val']):.4f}, "
-            f"test {np.mean(parts['test']):.4f} ± {np.std(parts['test'], ddof=1):.4f}"
+            f"  {name}: validation {np.mean(errors['val']):.4f}, "
+            f"test {np.mean(errors['test']):.4f} ± {np.std(errors['test'], ddof=1):.4f}{blend}"
         )
     print(f"wall time {time.perf_counter() - started:.0f} s")
 
