@@ -50,10 +50,10 @@ def main() -> None:
     args = parser.parse_args()
     started = time.perf_counter()
     base = args.base or shipped_model_dir()
-    rows = part_predictions(base)
     for folder in args.run:
         if run_split(folder) != run_split(base):
             raise SystemExit(f"{folder}: {run_split(folder)} split, the base is {run_split(base)}")
+    rows = part_predictions(base)
     networks = {"base": rows["network"].to_numpy()}
     networks |= {folder.name: network_predictions(folder, rows) for folder in args.run}
     rows = rows.assign(**{f"net {name}": values for name, values in networks.items()})
