@@ -12,6 +12,9 @@ named transition in ln K), the weight of the SuperCon3D rows against the formula
 prediction (bagging). Random 10 folds; prints each fold's validation and test MAE (ln K) and
 the means: a variant would be chosen on the validation column.
 
+``--features magpie`` fits the variants on the Magpie descriptors alone, the features of
+the composition baseline that ``evaluate`` reports as ``baseline_mae_mean``.
+
 ``--blend-run DIR`` (a blended run of the random split, e.g. the shipped
 ``src/supercon3d/resources/models/sodnet-cpu``) also blends each variant with that run's
 network of the fold, at one weight chosen on the fold's validation entries (the ``blend``
@@ -68,6 +71,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--variants", default=",".join(VARIANTS), help="comma-separated")
     parser.add_argument("--blend-run", type=Path, default=None, help="blend with this run")
+    parser.add_argument(
+        "--features",
+        choices=("magpie+chgnet", "magpie"),
+        default="magpie+chgnet",
+        help="Magpie + CHGNet statistics (the blend's composition model) or Magpie alone",
+    )
     args = parser.parse_args()
     names = args.variants.split(",")
     unknown = sorted(set(names) - set(VARIANTS))
@@ -78,13 +87,13 @@ def main() -> None:
     table = element_table("chgnet").astype(float)
 
     def features(compositions: list[Composition]) -> np.ndarray:
-        return variant_features("magpie+chgnet", compositions, inputs.featurizer, table)
+        return variant_features(args.features, compositions, inputs.featurizer, table)
 
     networks = None
     if args.blend_run is not None:
         networks = part_predictions(args.blend_run).set_index(["fold", "part", "id"])["network"]
     parts = ("val", "test", "blend") if networks is not None else ("val", "test")
-    print(f"# {describe_machine()}")
+    print(f"# {describe_machine()}\n# features: {args.features}")
     print("| fold | " + " | ".join(f"{name} {' / '.join(parts)}" for name in names) + " |")
     print("|---" * (len(names) + 1) + "|")
     maes = {name: {part: [] for part in parts} for name in names}
