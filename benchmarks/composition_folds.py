@@ -1,7 +1,7 @@
-"""Shared by the composition benchmarks on the random 10 folds: their inputs, one fold's
-training rows (its SuperCon3D entries and the SuperCon formula rows the composition baseline
-may add, ``fold_extra_rows``: none shares a composition key with a validation or test entry)
-and the closing summary of per-fold MAEs."""
+"""Shared by the composition benchmarks on the 10 folds (random unless a script asks for
+another split): their inputs, one fold's training rows (its SuperCon3D entries and the
+SuperCon formula rows the composition baseline may add, ``fold_extra_rows``: none shares the
+split's key with a validation or test entry) and the closing summary of per-fold MAEs."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from pymatgen.core import Composition
 
 from supercon3d.data.supercon3d import Entry, load_supercon3d
 from supercon3d.data.tables import load_supercon_formulas
-from supercon3d.evaluation.folds import FoldAssignment, FoldSplit
+from supercon3d.evaluation.folds import FoldAssignment, FoldSplit, split_folds
 from supercon3d.models.composition import MagpieFeaturizer
 from supercon3d.settings import cache_dir
 from supercon3d.training.baseline import fold_extra_rows
@@ -25,23 +25,25 @@ FORMULAS_TABLE = "supercon_11949"
 
 @dataclass
 class Inputs:
-    """SuperCon3D entries by id, the shipped random folds, the cached Magpie featurizer and
-    the formula table."""
+    """SuperCon3D entries by id, the folds of ``split``, the cached Magpie featurizer and the
+    formula table."""
 
     by_id: dict[str, Entry]
     folds: FoldAssignment
     featurizer: MagpieFeaturizer
     formulas: pd.DataFrame
+    split: str = "random"
 
 
-def load_inputs() -> Inputs:
-    """What every composition benchmark reads first."""
+def load_inputs(split: str = "random") -> Inputs:
+    """What every composition benchmark reads first (``split``: random, chemical-system)."""
     dataset = load_supercon3d()
     return Inputs(
         {entry.id: entry for entry in dataset.entries},
-        FoldAssignment.shipped(),
+        split_folds(split, dataset),
         MagpieFeaturizer(cache_dir()),
         load_supercon_formulas(FORMULAS_TABLE),
+        split,
     )
 
 
@@ -56,12 +58,14 @@ class FoldRows:
     ln_tc: np.ndarray
 
 
-def fold_rows(by_id: dict[str, Entry], split: FoldSplit, formulas: pd.DataFrame) -> FoldRows:
-    """The training entries plus the allowed formula rows of ``split`` (random split)."""
+def fold_rows(
+    by_id: dict[str, Entry], split: FoldSplit, formulas: pd.DataFrame, split_name: str = "random"
+) -> FoldRows:
+    """The training entries plus the formula rows allowed on ``split_name`` of ``split``."""
     train, val, test = (
         [by_id[i] for i in ids if i in by_id] for ids in (split.train, split.val, split.test)
     )
-    extra = fold_extra_rows(formulas, val, test, "random")
+    extra = fold_extra_rows(formulas, val, test, split_name)
     compositions = [e.structure.composition for e in train] + list(extra["composition"])
     ln_tc = np.concatenate([[e.ln_tc for e in train], np.log(extra["tc"].to_numpy(float))])
     return FoldRows(train, val, test, compositions, ln_tc)

@@ -9,13 +9,16 @@ Each variant of :data:`VARIANTS` changes one thing: the loss (absolute, or Huber
 named transition in ln K), the weight of the SuperCon3D rows against the formula rows
 (the test entries are SuperCon3D's), one group of the fixed hyperparameters of
 ``make_regressor("lgbm")``, or the number of models with different seeds whose mean is the
-prediction (bagging). Random 10 folds; prints each fold's validation and test MAE (ln K) and
+prediction (bagging). 10 folds; prints each fold's validation and test MAE (ln K) and
 the means: a variant would be chosen on the validation column.
 
 ``--features magpie`` fits the variants on the Magpie descriptors alone, the features of
 the composition baseline that ``evaluate`` reports as ``baseline_mae_mean``.
 
-``--blend-run DIR`` (a blended run of the random split, e.g. the shipped
+``--split chemical-system`` uses the chemical-system-grouped folds (and their rule for the
+formula rows) instead of the random ones.
+
+``--blend-run DIR`` (a blended run of the same split, e.g. the shipped
 ``src/supercon3d/resources/models/sodnet-cpu``) also blends each variant with that run's
 network of the fold, at one weight chosen on the fold's validation entries (the ``blend``
 rule), and prints the blend's test MAE: what the shipped recipe would score with that
@@ -38,6 +41,7 @@ from supercon3d.graphs.elements import element_table
 from supercon3d.machine import describe_machine
 from supercon3d.models.composition import make_regressor
 from supercon3d.training.blend import best_weight
+from supercon3d.training.config import run_split
 
 SEED = 0
 VARIANTS: dict[str, dict[str, float | str]] = {
@@ -71,6 +75,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--variants", default=",".join(VARIANTS), help="comma-separated")
     parser.add_argument("--blend-run", type=Path, default=None, help="blend with this run")
+    parser.add_argument("--split", choices=("random", "chemical-system"), default="random")
     parser.add_argument(
         "--features",
         choices=("magpie+chgnet", "magpie"),
@@ -83,7 +88,7 @@ def main() -> None:
     if unknown:
         parser.error(f"unknown variants {', '.join(unknown)}; choose from {', '.join(VARIANTS)}")
     started = time.perf_counter()
-    inputs = load_inputs()
+    inputs = load_inputs(args.split)
     table = element_table("chgnet").astype(float)
 
     def features(compositions: list[Composition]) -> np.ndarray:
@@ -91,14 +96,16 @@ def main() -> None:
 
     networks = None
     if args.blend_run is not None:
+        if run_split(args.blend_run) != args.split:
+            parser.error(f"{args.blend_run}: a {run_split(args.blend_run)} run, not {args.split}")
         networks = part_predictions(args.blend_run).set_index(["fold", "part", "id"])["network"]
     parts = ("val", "test", "blend") if networks is not None else ("val", "test")
-    print(f"# {describe_machine()}\n# features: {args.features}")
+    print(f"# {describe_machine()}\n# features: {args.features}, {args.split} folds")
     print("| fold | " + " | ".join(f"{name} {' / '.join(parts)}" for name in names) + " |")
     print("|---" * (len(names) + 1) + "|")
     maes = {name: {part: [] for part in parts} for name in names}
     for fold in range(inputs.folds.n_folds):
-        rows = fold_rows(inputs.by_id, inputs.folds.split(fold), inputs.formulas)
+        rows = fold_rows(inputs.by_id, inputs.folds.split(fold), inputs.formulas, args.split)
         train_x = features(rows.compositions)
         held_out = {
             part: (
