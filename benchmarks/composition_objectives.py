@@ -105,7 +105,7 @@ def main() -> None:
     print("|---" * (len(names) + 1) + "|")
     maes = {name: {part: [] for part in parts} for name in names}
     for fold in range(inputs.folds.n_folds):
-        rows = fold_rows(inputs.by_id, inputs.folds.split(fold), inputs.formulas, args.split)
+        rows = fold_rows(inputs.by_id, inputs.folds.split(fold), inputs.formulas, inputs.split)
         train_x = features(rows.compositions)
         held_out = {
             part: (
