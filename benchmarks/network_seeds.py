@@ -15,6 +15,7 @@ their test predictions, ln K), which bounds what averaging them can remove.
 from __future__ import annotations
 
 import argparse
+import functools
 import itertools
 import time
 from pathlib import Path
@@ -24,17 +25,24 @@ import pandas as pd
 from blend_weights import blended, mae, part_predictions, weight
 
 from supercon3d.data.supercon3d import load_supercon3d
+from supercon3d.graphs import GraphSettings
 from supercon3d.machine import describe_machine
 from supercon3d.models.sodnet.ensemble import SODNetEnsemble, shipped_model_dir
 from supercon3d.training.config import run_split
-from supercon3d.training.sodnet import training_set
+from supercon3d.training.sodnet import TrainingSet, training_set
+
+
+@functools.cache
+def graphs_of(settings: GraphSettings) -> TrainingSet:
+    """SuperCon3D's graphs under ``settings``, built once for every run that shares them."""
+    return training_set(load_supercon3d(), settings)[0]
 
 
 def network_predictions(folder: Path, rows: pd.DataFrame) -> np.ndarray:
     """ln Tc (ln K) of ``folder``'s network of each row's fold, for every row of
     ``rows`` (columns ``id`` and ``fold``), in their order."""
     ensemble = SODNetEnsemble.from_dir(folder, blend=False)
-    graphs, _ = training_set(load_supercon3d(), ensemble.graph_settings)
+    graphs = graphs_of(ensemble.graph_settings)
     predicted = np.full(len(rows), np.nan)
     for fold, chosen in rows.groupby("fold"):
         fold_graphs = [graphs.graphs[i] for i in chosen["id"]]
