@@ -1,4 +1,4 @@
-"""The shipped composition model's loss, row weights and hyperparameters (issue 15)
+"""The shipped composition model's loss, row weights, hyperparameters and training rows (issue 15)
 
     python benchmarks/composition_objectives.py [--variants l2,huber1]
 
@@ -9,8 +9,12 @@ Each variant of :data:`VARIANTS` changes one thing: the loss (absolute, or Huber
 named transition in ln K), the weight of the SuperCon3D rows against the formula rows
 (the test entries are SuperCon3D's), one group of the fixed hyperparameters of
 ``make_regressor("lgbm")``, or the number of models with different seeds whose mean is the
-prediction (bagging). 10 folds; prints each fold's validation and test MAE (ln K) and
-the means: a variant would be chosen on the validation column.
+prediction (bagging), or adds training rows: the SuperCon formulas measured not to
+superconduct (Tc = 0 in ``supercon_stanev2018``; none shares the split's key with a
+validation or test entry), either labelled ln Tc = ln(``zeros_tc`` K), or censored (Tc below
+``zeros_tc``: a squared loss only where the prediction lies above ln ``zeros_tc``, nothing
+below). 10 folds; prints each fold's validation and test MAE (ln K) and the means: a variant
+would be chosen on the validation column.
 
 ``--features magpie`` fits the variants on the Magpie descriptors alone, the features of
 the composition baseline that ``evaluate`` reports as ``baseline_mae_mean``.
@@ -32,14 +36,18 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 from blend_weights import part_predictions
 from composition_embeddings import features as variant_features
-from composition_folds import fold_rows, load_inputs
+from composition_folds import FoldRows, fold_rows, load_inputs
 from pymatgen.core import Composition
 
+from supercon3d.data.tables import load_supercon_formulas
+from supercon3d.evaluation.folds import held_out_keys
 from supercon3d.graphs.elements import element_table
 from supercon3d.machine import describe_machine
 from supercon3d.models.composition import make_regressor
+from supercon3d.training.baseline import entry_keys
 from supercon3d.training.blend import best_weight
 from supercon3d.training.config import run_split
 
@@ -65,10 +73,44 @@ VARIANTS: dict[str, dict[str, float | str]] = {
     "l2penalty10": {"reg_lambda": 10.0},
     "extra-trees-trees2000": {"extra_trees": True, "n_estimators": 2000},
     "seeds5": {"seeds": 5},
+    "zeros-label1K": {"zeros": "label", "zeros_tc": 1.0},
+    "zeros-label0.3K": {"zeros": "label", "zeros_tc": 0.3},
+    "zeros-below1K": {"zeros": "censored", "zeros_tc": 1.0},
+    "zeros-below2K": {"zeros": "censored", "zeros_tc": 2.0},
 }
 """LightGBM parameters changed from ``make_regressor("lgbm")``; ``supercon3d_weight`` is the
 sample weight of the SuperCon3D training entries (formula rows: 1); ``seeds`` models with
-seeds 0, 1, ... are averaged."""
+seeds 0, 1, ... are averaged; ``zeros`` adds the non-superconductor rows, labelled at or
+censored below ``zeros_tc`` (K)."""
+NON_SUPERCONDUCTOR_TABLE = "supercon_stanev2018"
+"""The formula table whose Tc = 0 rows are the non-superconductors."""
+
+
+def fold_zero_rows(zeros: pd.DataFrame, rows: FoldRows, split: str) -> list[Composition]:
+    """The non-superconductor compositions that may join the fold's training: none shares
+    the split's validation key with a validation entry or its test key with a test entry."""
+    val_key, test_key = held_out_keys(split)
+    val_keys, test_keys = entry_keys(rows.val, val_key), entry_keys(rows.test, test_key)
+    return [
+        composition
+        for composition in zeros["composition"]
+        if val_key(composition) not in val_keys and test_key(composition) not in test_keys
+    ]
+
+
+def censored_squared_loss(censored: np.ndarray):
+    """LightGBM objective: squared loss, except that a ``censored`` row (its target an upper
+    bound) adds nothing while the prediction stays below its target."""
+
+    def objective(
+        target: np.ndarray, predicted: np.ndarray, weight: np.ndarray | None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        residual = predicted - target
+        counted = (~censored | (residual > 0)).astype(float)
+        scale = counted if weight is None else counted * weight
+        return residual * scale, scale
+
+    return objective
 
 
 def main() -> None:
@@ -89,6 +131,8 @@ def main() -> None:
         parser.error(f"unknown variants {', '.join(unknown)}; choose from {', '.join(VARIANTS)}")
     started = time.perf_counter()
     inputs = load_inputs(args.split)
+    zeros_table = load_supercon_formulas(NON_SUPERCONDUCTOR_TABLE)
+    zeros_table = zeros_table[zeros_table["tc"] == 0]
     table = element_table("chgnet").astype(float)
 
     def features(compositions: list[Composition]) -> np.ndarray:
@@ -114,20 +158,35 @@ def main() -> None:
             )
             for part in ("val", "test")
         }
+        zeros_x = None
         for name in names:
             params = dict(VARIANTS[name])
-            weights = np.ones(len(rows.ln_tc))
+            x, target = train_x, rows.ln_tc
+            offset = 0.0
+            zeros = params.pop("zeros", None)
+            if zeros is not None:
+                if zeros_x is None:
+                    zeros_x = features(fold_zero_rows(zeros_table, rows, args.split))
+                bound = np.log(float(params.pop("zeros_tc")))
+                x = np.vstack([train_x, zeros_x])
+                target = np.concatenate([rows.ln_tc, np.full(len(zeros_x), bound)])
+                if zeros == "censored":
+                    censored = np.arange(len(target)) >= len(rows.ln_tc)
+                    offset = float(rows.ln_tc.mean())
+                    target = target - offset
+                    params["objective"] = censored_squared_loss(censored)
+            weights = np.ones(len(target))
             weights[: len(rows.train)] = params.pop("supercon3d_weight", 1.0)
             seeds = int(params.pop("seeds", 1))
             models = [
                 make_regressor("lgbm", SEED + seed)
                 .set_params(**params)
-                .fit(train_x, rows.ln_tc, sample_weight=weights)
+                .fit(x, target, sample_weight=weights)
                 for seed in range(seeds)
             ]
             predicted = {
-                part: np.mean([model.predict(x) for model in models], axis=0)
-                for part, (x, _) in held_out.items()
+                part: offset + np.mean([model.predict(held) for model in models], axis=0)
+                for part, (held, _) in held_out.items()
             }
             for part, (_, truth) in held_out.items():
                 maes[name][part].append(float(np.abs(predicted[part] - truth).mean()))
