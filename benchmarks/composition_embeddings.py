@@ -25,6 +25,7 @@ import time
 
 import numpy as np
 from composition_folds import fold_rows, load_inputs, print_means
+from doping_level import oxidation_feature_matrix
 from lightgbm import LGBMRegressor
 from pymatgen.core import Composition
 
@@ -53,6 +54,8 @@ def features(variant: str, compositions: list[Composition], featurizer, table) -
         parts.append(featurizer.transform(compositions))
     if "chgnet" in variant:
         parts.append(embedding_statistics(compositions, table))
+    if "oxidation" in variant:
+        parts.append(oxidation_feature_matrix(compositions))
     return np.hstack(parts)
 
 

@@ -17,7 +17,9 @@ below). 10 folds; prints each fold's validation and test MAE (ln K) and the mean
 would be chosen on the validation column.
 
 ``--features magpie`` fits the variants on the Magpie descriptors alone, the features of
-the composition baseline that ``evaluate`` reports as ``baseline_mae_mean``.
+the composition baseline that ``evaluate`` reports as ``baseline_mae_mean``;
+``--features magpie+chgnet+oxidation`` adds the doping level
+(``benchmarks/doping_level.py``) to the blend's features.
 
 ``--split chemical-system`` uses the chemical-system-grouped folds (and their rule for the
 formula rows) instead of the random ones.
@@ -120,9 +122,10 @@ def main() -> None:
     parser.add_argument("--split", choices=("random", "chemical-system"), default="random")
     parser.add_argument(
         "--features",
-        choices=("magpie+chgnet", "magpie"),
+        choices=("magpie+chgnet", "magpie", "magpie+chgnet+oxidation"),
         default="magpie+chgnet",
-        help="Magpie + CHGNet statistics (the blend's composition model) or Magpie alone",
+        help="Magpie + CHGNet statistics (the blend's composition model), Magpie alone, or "
+        "Magpie + CHGNet statistics + the doping level of doping_level.py",
     )
     args = parser.parse_args()
     names = args.variants.split(",")
