@@ -13,8 +13,9 @@ prediction (bagging), or adds training rows: the SuperCon formulas measured not 
 superconduct (Tc = 0 in ``supercon_stanev2018``; none shares the split's key with a
 validation or test entry), either labelled ln Tc = ln(``zeros_tc`` K), or censored (Tc below
 ``zeros_tc``: a squared loss only where the prediction lies above ln ``zeros_tc``, nothing
-below). 10 folds; prints each fold's validation and test MAE (ln K) and the means: a variant
-would be chosen on the validation column.
+below). 10 folds; prints each fold's validation and test MAE (ln K) and the means (a variant
+would be chosen on the validation column), and the mean size of a fold model as a shipped
+file (xz-compressed prediction text; the first seed's).
 
 ``--features magpie`` fits the variants on the Magpie descriptors alone, the features of
 the composition baseline that ``evaluate`` reports as ``baseline_mae_mean``;
@@ -34,6 +35,7 @@ composition model.
 from __future__ import annotations
 
 import argparse
+import lzma
 import time
 from pathlib import Path
 
@@ -48,6 +50,7 @@ from supercon3d.data.tables import load_supercon_formulas
 from supercon3d.evaluation.folds import held_out_keys
 from supercon3d.graphs.elements import element_table
 from supercon3d.machine import describe_machine
+from supercon3d.models.booster_file import XZ_PRESET, prediction_text
 from supercon3d.models.composition import make_regressor
 from supercon3d.training.baseline import entry_keys
 from supercon3d.training.blend import best_weight
@@ -70,6 +73,12 @@ VARIANTS: dict[str, dict[str, float | str]] = {
         "min_child_samples": 10,
         "learning_rate": 0.01,
         "n_estimators": 3000,
+    },
+    "leaves127-leafmin10-rate0.05-trees600": {
+        "num_leaves": 127,
+        "min_child_samples": 10,
+        "learning_rate": 0.05,
+        "n_estimators": 600,
     },
     "features0.25": {"colsample_bytree": 0.25},
     "l2penalty10": {"reg_lambda": 10.0},
@@ -98,6 +107,13 @@ def fold_zero_rows(zeros: pd.DataFrame, rows: FoldRows, split: str) -> list[Comp
         for composition in zeros["composition"]
         if val_key(composition) not in val_keys and test_key(composition) not in test_keys
     ]
+
+
+def shipped_megabytes(model) -> float:
+    """The size (MB) of a fitted LightGBM model as a shipped file: its prediction text,
+    xz-compressed as ``models.booster_file.write_booster`` writes it."""
+    text = prediction_text(model.booster_).encode()
+    return len(lzma.compress(text, preset=XZ_PRESET)) / 1e6
 
 
 def censored_squared_loss(censored: np.ndarray):
@@ -151,6 +167,7 @@ def main() -> None:
     print("| fold | " + " | ".join(f"{name} {' / '.join(parts)}" for name in names) + " |")
     print("|---" * (len(names) + 1) + "|")
     maes = {name: {part: [] for part in parts} for name in names}
+    sizes = {name: [] for name in names}
     for fold in range(inputs.folds.n_folds):
         rows = fold_rows(inputs.by_id, inputs.folds.split(fold), inputs.formulas, inputs.split)
         train_x = features(rows.compositions)
@@ -187,6 +204,7 @@ def main() -> None:
                 .fit(x, target, sample_weight=weights)
                 for seed in range(seeds)
             ]
+            sizes[name].append(shipped_megabytes(models[0]))
             predicted = {
                 part: offset + np.mean([model.predict(held) for model in models], axis=0)
                 for part, (held, _) in held_out.items()
@@ -208,7 +226,8 @@ def main() -> None:
         blend = f", blend {np.mean(errors['blend']):.4f}" if "blend" in errors else ""
         print(
             f"  {name}: validation {np.mean(errors['val']):.4f}, "
-            f"test {np.mean(errors['test']):.4f} ± {np.std(errors['test'], ddof=1):.4f}{blend}"
+            f"test {np.mean(errors['test']):.4f} ± {np.std(errors['test'], ddof=1):.4f}{blend}, "
+            f"{np.mean(sizes[name]):.2f} MB per model as shipped"
         )
     print(f"wall time {time.perf_counter() - started:.0f} s")
 
