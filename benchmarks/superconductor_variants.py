@@ -23,7 +23,8 @@ out-of-fold ROC-AUC (pooled and per fold):
   (``benchmarks/composition_embeddings.py``);
 - ``doping level``: 5 extra features from charge neutrality, the mean oxidation state and
   d-electron count of the d-block metals with every other element at a fixed charge
-  (``benchmarks/doping_level.py``), which tells YBa2Cu3O7 from YBa2Cu3O6.
+  (``benchmarks/doping_level.py``), which tells YBa2Cu3O7 from YBa2Cu3O6; and both
+  together (``doping level + CHGNet element statistics``).
 
 ``--variant NAME`` (repeatable) runs only the named ones. ``--seeds N`` fits every variant
 with the classifier's seeds 0 to N - 1 (row and feature subsampling) and prints the pooled
@@ -189,6 +190,12 @@ def main() -> None:
         "cleaned p < 0.05 / > 0.95": {"train_rows": cleaned(0.05, 0.95)},
         "CHGNet element statistics": {"extra": chgnet_statistics},
         "doping level": {"extra": doping_level},
+        "doping level + CHGNet element statistics": {
+            "extra": lambda train, test: tuple(
+                np.hstack(blocks)
+                for blocks in zip(doping_level(train, test), chgnet_statistics(train, test))
+            )
+        },
     }
     if args.variant:
         unknown = set(args.variant) - set(variants)
