@@ -30,6 +30,10 @@ out-of-fold ROC-AUC (pooled and per fold):
 with the classifier's seeds 0 to N - 1 (row and feature subsampling) and prints the pooled
 AUC per seed and its mean ± std: how far apart two seeds of one recipe land, against which a
 variant's gain is read (the inner models that pick the rows to clean keep seed 0).
+``--textbook`` also fits the shipped recipe and each variant that adds composition features
+as ``superconductor_classifier.py --ship`` would ship it, and prints its calibrated
+P(superconductor) of the textbook non-superconductors, which the shipped classifier must
+keep below 0.5.
 
 It also prints the share of rows in chemical systems that hold both classes and the AUC
 inside and outside them. Reads the cached descriptors (``benchmarks/superconductor_classifier.py``
@@ -47,14 +51,24 @@ from collections.abc import Callable
 
 import numpy as np
 from doping_level import oxidation_feature_matrix
+from pymatgen.core import Composition
 from sklearn.metrics import roc_auc_score
 
+from supercon3d.evaluation.reference_materials import textbook_non_superconductors
 from supercon3d.evaluation.splits import chemical_system_folds, grouped_folds
 from supercon3d.graphs.elements import element_table
 from supercon3d.machine import describe_machine
+from supercon3d.models.calibration import ProbabilityCalibration
 from supercon3d.models.composition import MagpieFeaturizer, embedding_statistics
+from supercon3d.models.superconductor import structure_feature_matrix
 from supercon3d.settings import cache_dir
-from supercon3d.training.superconductor import N_FOLDS, make_classifier, training_features
+from supercon3d.training.superconductor import (
+    N_FOLDS,
+    balanced_weights,
+    calibration_scores,
+    make_classifier,
+    training_features,
+)
 from supercon3d.training.superconductor_data import build_training_table
 
 RATE_SMOOTHING = 2.0
@@ -99,6 +113,76 @@ def element_pair_rates(
     return np.hstack(features)
 
 
+def composition_describers() -> dict[str, Callable[[list[Composition]], np.ndarray]]:
+    """The extra composition columns of the variants that add features (none for the shipped
+    recipe), as functions of the compositions: what ``--textbook`` also applies to the
+    textbook non-superconductors."""
+    chgnet = element_table("chgnet")
+
+    def chgnet_statistics(compositions: list[Composition]) -> np.ndarray:
+        return embedding_statistics(compositions, chgnet)
+
+    return {
+        "shipped recipe": lambda compositions: np.empty((len(compositions), 0)),
+        "CHGNet element statistics": chgnet_statistics,
+        "doping level": oxidation_feature_matrix,
+        "doping level + CHGNet element statistics": lambda compositions: np.hstack(
+            [oxidation_feature_matrix(compositions), chgnet_statistics(compositions)]
+        ),
+    }
+
+
+def textbook_probabilities(
+    features: np.ndarray,
+    labels: np.ndarray,
+    folds: np.ndarray,
+    describe: Callable[[list[Composition]], np.ndarray],
+    featurizer: MagpieFeaturizer,
+) -> tuple[str, np.ndarray]:
+    """Fitted as ``superconductor_classifier.py --ship`` fits the shipped recipe (seed 0, on
+    every row of ``features``, the calibration of lowest cross-fitted Brier score fitted on
+    the grouped out-of-fold probabilities): its calibration and its P(superconductor) of
+    each textbook non-superconductor, given its structure."""
+    _, _, out_of_fold = grouped_auc(features, labels, folds)
+    scores = calibration_scores(out_of_fold, labels, folds)
+    method = min(scores, key=scores.get)
+    calibration = ProbabilityCalibration.fit(method, out_of_fold, labels, balanced_weights(labels))
+    model = make_classifier().fit(features, labels)
+    structures = list(textbook_non_superconductors().values())
+    compositions = [structure.composition for structure in structures]
+    x = np.hstack(
+        [
+            featurizer.transform(compositions),
+            structure_feature_matrix(structures),
+            describe(compositions),
+        ]
+    )
+    return method, calibration.apply(model.predict_proba(x)[:, 1])
+
+
+def print_textbook(
+    describers: dict[str, Callable[[list[Composition]], np.ndarray]],
+    variant_features: Callable[[str], np.ndarray],
+    labels: np.ndarray,
+    folds: np.ndarray,
+    featurizer: MagpieFeaturizer,
+) -> None:
+    """The table of :func:`textbook_probabilities` per variant, its calibration and how many
+    of the materials it puts at P ≥ 0.5."""
+    results = {
+        name: textbook_probabilities(variant_features(name), labels, folds, describe, featurizer)
+        for name, describe in describers.items()
+    }
+    print("\n| textbook non-superconductor | " + " | ".join(results) + " |")
+    print("|---" * (len(results) + 1) + "|")
+    print("| calibration | " + " | ".join(method for method, _ in results.values()) + " |")
+    for row, name in enumerate(textbook_non_superconductors()):
+        cells = " | ".join(f"{p[row]:.3f}" for _, p in results.values())
+        print(f"| {name} | {cells} |")
+    above = [str(int((p >= 0.5).sum())) for _, p in results.values()]
+    print("| at P ≥ 0.5 | " + " | ".join(above) + " |")
+
+
 def grouped_auc(
     features: np.ndarray,
     labels: np.ndarray,
@@ -131,11 +215,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--variant", action="append", help="run only this variant (repeatable)")
     parser.add_argument("--seeds", type=int, default=1, help="classifier seeds per variant")
+    parser.add_argument(
+        "--textbook",
+        action="store_true",
+        help="also fit each feature variant on every row and print its calibrated P(SC) of "
+        "the textbook non-superconductors",
+    )
     args = parser.parse_args()
     start = time.perf_counter()
     print(f"machine: {describe_machine()}")
     table = build_training_table()
-    features = training_features(table, MagpieFeaturizer(cache_dir()))
+    featurizer = MagpieFeaturizer(cache_dir())
+    features = training_features(table, featurizer)
     labels = table["label"].to_numpy(dtype=int)
     systems = list(table["system"])
     elements = [system.split("-") for system in systems]
@@ -170,15 +261,12 @@ def main() -> None:
             element_pair_rates(elements, systems, labels, train, test),
         )
 
-    chgnet = embedding_statistics(list(table["composition"]), element_table("chgnet"))
+    compositions = list(table["composition"])
+    describers = composition_describers()
+    described = {name: describe(compositions) for name, describe in describers.items()}
 
-    def chgnet_statistics(train: np.ndarray, test: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        return chgnet[train], chgnet[test]
-
-    doping = oxidation_feature_matrix(list(table["composition"]))
-
-    def doping_level(train: np.ndarray, test: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        return doping[train], doping[test]
+    def columns(name: str) -> Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+        return lambda train, test: (described[name][train], described[name][test])
 
     variants = {
         "shipped recipe": {},
@@ -188,14 +276,7 @@ def main() -> None:
         "weights 1/copies": {"weights": 1 / copies},
         "cleaned p < 0.1 / > 0.9": {"train_rows": cleaned(0.1, 0.9)},
         "cleaned p < 0.05 / > 0.95": {"train_rows": cleaned(0.05, 0.95)},
-        "CHGNet element statistics": {"extra": chgnet_statistics},
-        "doping level": {"extra": doping_level},
-        "doping level + CHGNet element statistics": {
-            "extra": lambda train, test: tuple(
-                np.hstack(blocks)
-                for blocks in zip(doping_level(train, test), chgnet_statistics(train, test))
-            )
-        },
+        **{name: {"extra": columns(name)} for name in describers if name != "shipped recipe"},
     }
     if args.variant:
         unknown = set(args.variant) - set(variants)
@@ -223,6 +304,14 @@ def main() -> None:
             flush=True,
         )
 
+    if args.textbook:
+        print_textbook(
+            {name: describers[name] for name in variants if name in describers},
+            lambda name: np.hstack([features, described[name]]),
+            labels,
+            folds,
+            featurizer,
+        )
     if shipped is None:
         print(f"\nwall time: {time.perf_counter() - start:.0f} s")
         return

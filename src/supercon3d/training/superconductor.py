@@ -122,6 +122,24 @@ def cross_fitted_calibration(
     return calibrated
 
 
+def calibration_scores(
+    probabilities: np.ndarray, labels: np.ndarray, folds: np.ndarray
+) -> dict[str, float]:
+    """Class-balanced Brier score of each calibration method on the out-of-fold
+    ``probabilities``, each fold calibrated by a map fitted on the other folds; the method
+    with the lowest score is the one to ship."""
+    return {
+        method: float(
+            brier_score_loss(
+                labels,
+                cross_fitted_calibration(probabilities, labels, folds, method),
+                sample_weight=balanced_weights(labels),
+            )
+        )
+        for method in CALIBRATION_METHODS
+    }
+
+
 def _auc(labels: np.ndarray, scores: np.ndarray) -> float:
     return float(roc_auc_score(labels, scores)) if len(np.unique(labels)) == 2 else float("nan")
 
@@ -165,16 +183,7 @@ def evaluate_classifier(
     composition_only = features.copy()
     composition_only[:, -len(STRUCTURE_FEATURES) :] = np.nan
     p_composition = out_of_fold_probabilities(composition_only, labels, grouped, n_jobs, progress)
-    brier = {
-        method: float(
-            brier_score_loss(
-                labels,
-                cross_fitted_calibration(p_grouped, labels, grouped, method),
-                sample_weight=balanced_weights(labels),
-            )
-        )
-        for method in CALIBRATION_METHODS
-    }
+    brier = calibration_scores(p_grouped, labels, grouped)
     families = table["family"].to_numpy()
     return ClassifierEvaluation(
         n_rows={
