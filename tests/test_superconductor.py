@@ -12,7 +12,7 @@ from pymatgen.core import Composition, Lattice, Structure
 
 from supercon3d.data.cif import read_cif
 from supercon3d.evaluation.reference_materials import textbook_non_superconductors
-from supercon3d.models.calibration import ProbabilityCalibration
+from supercon3d.models.calibration import CALIBRATION_METHODS, ProbabilityCalibration
 from supercon3d.models.composition import MagpieFeaturizer
 from supercon3d.models.structure_features import STRUCTURE_FEATURES, structure_descriptors
 from supercon3d.models.superconductor import (
@@ -23,7 +23,11 @@ from supercon3d.models.superconductor import (
     structure_feature_matrix,
 )
 from supercon3d.settings import dataset_path
-from supercon3d.training.superconductor import cross_fitted_calibration, random_folds
+from supercon3d.training.superconductor import (
+    calibration_scores,
+    cross_fitted_calibration,
+    random_folds,
+)
 from supercon3d.training.superconductor_data import structure_table
 
 MGB2, HG1223 = "671985.cif", "97102.cif"  # MgB2 (39 K) and HgBa2Ca2Cu3O8+x (134 K)
@@ -176,6 +180,17 @@ def test_cross_fitted_calibration_uses_other_folds_only():
     calibrated = cross_fitted_calibration(raw, labels, folds, "isotonic")
     # fold 0 is calibrated on fold 1, where 0.2 → 1 and 0.8 → 0 (isotonic: flat 0.5)
     assert calibrated[:2] == pytest.approx([0.5, 0.5])
+
+
+def test_calibration_scores_prefer_a_fitted_map_for_overconfident_scores():
+    rng = np.random.default_rng(1)
+    raw = rng.uniform(size=600)
+    labels = (rng.uniform(size=600) < raw**4).astype(int)  # P is raw⁴, not raw
+    folds = np.arange(600) % 3
+    scores = calibration_scores(raw, labels, folds)
+    assert set(scores) == set(CALIBRATION_METHODS)
+    assert min(scores, key=scores.get) != "identity"
+    assert scores["identity"] > scores["platt"] + 0.01
 
 
 def test_random_folds_are_balanced_and_seeded():
