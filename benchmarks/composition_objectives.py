@@ -40,19 +40,17 @@ import time
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 from blend_weights import part_predictions
 from composition_embeddings import features as variant_features
-from composition_folds import FoldRows, fold_rows, load_inputs
+from composition_folds import fold_rows, load_inputs
 from pymatgen.core import Composition
 
 from supercon3d.data.tables import load_supercon_formulas
-from supercon3d.evaluation.folds import held_out_keys
 from supercon3d.graphs.elements import element_table
 from supercon3d.machine import describe_machine
 from supercon3d.models.booster_file import XZ_PRESET, prediction_text
 from supercon3d.models.composition import make_regressor
-from supercon3d.training.baseline import entry_keys
+from supercon3d.training.baseline import fold_held_out_free_rows
 from supercon3d.training.blend import best_weight
 from supercon3d.training.config import run_split
 
@@ -97,18 +95,6 @@ NON_SUPERCONDUCTOR_TABLE = "supercon_stanev2018"
 """The formula table whose Tc = 0 rows are the non-superconductors."""
 
 
-def fold_zero_rows(zeros: pd.DataFrame, rows: FoldRows, split: str) -> list[Composition]:
-    """The non-superconductor compositions that may join the fold's training: none shares
-    the split's validation key with a validation entry or its test key with a test entry."""
-    val_key, test_key = held_out_keys(split)
-    val_keys, test_keys = entry_keys(rows.val, val_key), entry_keys(rows.test, test_key)
-    return [
-        composition
-        for composition in zeros["composition"]
-        if val_key(composition) not in val_keys and test_key(composition) not in test_keys
-    ]
-
-
 def shipped_megabytes(model) -> float:
     """The size (MB) of a fitted LightGBM model as a shipped file: its prediction text,
     xz-compressed as ``models.booster_file.write_booster`` writes it."""
@@ -150,8 +136,10 @@ def main() -> None:
         parser.error(f"unknown variants {', '.join(unknown)}; choose from {', '.join(VARIANTS)}")
     started = time.perf_counter()
     inputs = load_inputs(args.split)
-    zeros_table = load_supercon_formulas(NON_SUPERCONDUCTOR_TABLE)
-    zeros_table = zeros_table[zeros_table["tc"] == 0]
+    zeros_table = None
+    if any("zeros" in VARIANTS[name] for name in names):
+        zeros_table = load_supercon_formulas(NON_SUPERCONDUCTOR_TABLE)
+        zeros_table = zeros_table[zeros_table["tc"] == 0]
     table = element_table("chgnet").astype(float)
 
     def features(compositions: list[Composition]) -> np.ndarray:
@@ -186,7 +174,8 @@ def main() -> None:
             zeros = params.pop("zeros", None)
             if zeros is not None:
                 if zeros_x is None:
-                    zeros_x = features(fold_zero_rows(zeros_table, rows, args.split))
+                    allowed = fold_held_out_free_rows(zeros_table, rows.val, rows.test, args.split)
+                    zeros_x = features(list(allowed["composition"]))
                 bound = np.log(float(params.pop("zeros_tc")))
                 x = np.vstack([train_x, zeros_x])
                 target = np.concatenate([rows.ln_tc, np.full(len(zeros_x), bound)])

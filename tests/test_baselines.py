@@ -27,6 +27,7 @@ from supercon3d.models.composition import (
 )
 from supercon3d.settings import dataset_path
 from supercon3d.training import cross_validate_baseline, extra_training_rows
+from supercon3d.training.baseline import rows_without_keys
 
 SUBSET_FOLDS = (0, 1, 2)  # test folds 0 and 1 need folds 0-2 (test, validation, training)
 
@@ -63,6 +64,14 @@ def test_extra_training_rows_drop_excluded_keys_and_zero_tc():
     assert list(rows["formula"]) == ["MgB2", "Pb"]
     rows = extra_training_rows(table, {"Nb-Sn", "Pb"}, chemical_system)
     assert list(rows["formula"]) == ["MgB2"]
+
+
+def test_rows_without_keys_keep_non_superconductors():
+    table = pd.DataFrame({"formula": ["Nb3Sn", "MgB2", "Au", "NaCl"], "tc": [18, 39, 0.0, 0.0]})
+    table["composition"] = [parse_formula(f) for f in table["formula"]]
+    excluded = {composition_key(parse_formula(f)) for f in ("Sn2Nb6", "Au")}
+    assert list(rows_without_keys(table, excluded)["formula"]) == ["MgB2", "NaCl"]
+    assert list(extra_training_rows(table, excluded)["formula"]) == ["MgB2"]
 
 
 @pytest.fixture

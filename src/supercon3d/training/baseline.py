@@ -39,24 +39,43 @@ def entry_keys(entries: Iterable[Entry], key: MaterialKey = composition_key) -> 
     return keys
 
 
+def rows_without_keys(
+    formulas: pd.DataFrame, excluded_keys: set[Hashable], key: MaterialKey = composition_key
+) -> pd.DataFrame:
+    """The formula-table rows (any ``tc``) whose ``composition``'s ``key`` is not in
+    ``excluded_keys``."""
+    allowed = [key(composition) not in excluded_keys for composition in formulas["composition"]]
+    return formulas[np.asarray(allowed, dtype=bool)].reset_index(drop=True)
+
+
+def _superconductors(rows: pd.DataFrame) -> pd.DataFrame:
+    return rows[(rows["tc"] > 0).to_numpy()].reset_index(drop=True)
+
+
 def extra_training_rows(
     formulas: pd.DataFrame, excluded_keys: set[Hashable], key: MaterialKey = composition_key
 ) -> pd.DataFrame:
     """The formula-table rows that may join training: ``tc`` > 0 K and the ``key`` of their
     ``composition`` not in ``excluded_keys``."""
-    allowed = [key(composition) not in excluded_keys for composition in formulas["composition"]]
-    rows = formulas[np.asarray(allowed, dtype=bool) & (formulas["tc"] > 0).to_numpy()]
-    return rows.reset_index(drop=True)
+    return _superconductors(rows_without_keys(formulas, excluded_keys, key))
+
+
+def fold_held_out_free_rows(
+    formulas: pd.DataFrame, val: list[Entry], test: list[Entry], split: str
+) -> pd.DataFrame:
+    """The formula-table rows (any ``tc``) none of which shares the split's validation key
+    with a validation entry or its test key with a test entry."""
+    val_key, test_key = held_out_keys(split)
+    rows = rows_without_keys(formulas, entry_keys(test, test_key), test_key)
+    return rows_without_keys(rows, entry_keys(val, val_key), val_key)
 
 
 def fold_extra_rows(
     formulas: pd.DataFrame, val: list[Entry], test: list[Entry], split: str
 ) -> pd.DataFrame:
-    """The formula-table rows that may join a fold's training on ``split``: none shares the
-    split's validation key with a validation entry or its test key with a test entry."""
-    val_key, test_key = held_out_keys(split)
-    rows = extra_training_rows(formulas, entry_keys(test, test_key), test_key)
-    return extra_training_rows(rows, entry_keys(val, val_key), val_key)
+    """The formula-table rows that may join a fold's training on ``split``: superconductors
+    (``tc`` > 0 K) of :func:`fold_held_out_free_rows`."""
+    return _superconductors(fold_held_out_free_rows(formulas, val, test, split))
 
 
 def fit_fold_baseline(
