@@ -25,13 +25,13 @@ import time
 
 import numpy as np
 from composition_folds import fold_rows, load_inputs, print_means
-from doping_level import oxidation_feature_matrix
 from lightgbm import LGBMRegressor
 from pymatgen.core import Composition
 
 from supercon3d.graphs.elements import element_table
 from supercon3d.machine import describe_machine
 from supercon3d.models.composition import embedding_statistics, make_regressor
+from supercon3d.models.oxidation_state import oxidation_feature_matrix
 
 SEED = 0
 VARIANTS = ("magpie", "magpie+chgnet", "chgnet")

@@ -20,7 +20,7 @@ file (xz-compressed prediction text; the first seed's).
 ``--features magpie`` fits the variants on the Magpie descriptors alone, the features of
 the composition baseline that ``evaluate`` reports as ``baseline_mae_mean``;
 ``--features magpie+chgnet+oxidation`` adds the doping level
-(``benchmarks/doping_level.py``) to the blend's features.
+(:mod:`supercon3d.models.oxidation_state`) to the blend's features.
 
 ``--split chemical-system`` uses the chemical-system-grouped folds (and their rule for the
 formula rows) instead of the random ones.
@@ -127,7 +127,7 @@ def main() -> None:
         choices=("magpie+chgnet", "magpie", "magpie+chgnet+oxidation"),
         default="magpie+chgnet",
         help="Magpie + CHGNet statistics (the blend's composition model), Magpie alone, or "
-        "Magpie + CHGNet statistics + the doping level of doping_level.py",
+        "Magpie + CHGNet statistics + the doping level (models.oxidation_state)",
     )
     args = parser.parse_args()
     names = args.variants.split(",")

@@ -1,16 +1,18 @@
 """Train and evaluate the P(superconductor) classifier and print its figures.
 
-    python benchmarks/superconductor_classifier.py [--element-embedding chgnet] [--ship]
+    python benchmarks/superconductor_classifier.py [--element-embedding chgnet]
+        [--doping-level] [--ship]
 
 Prints the rows per source, the out-of-fold ROC-AUC on chemical-system-grouped 5 folds
 (overall, 3DSC structure rows alone, per family), on random 5 folds, and without the
 structure descriptors; the Brier score of each calibration; P(superconductor) of the textbook
 non-superconductors (with their structure and from the composition alone); and the wall
 time. ``--element-embedding chgnet`` adds the fraction-weighted mean and std of CHGNet's
-element vectors to the Magpie descriptors. ``--ship`` writes the model fitted on every row
-into the package (``src/supercon3d/resources/models/superconductor``) with its SHA-256
-manifest. The structure
-and Magpie descriptors are cached under the cache folder, so a rerun reads no CIF.
+element vectors to the Magpie descriptors, ``--doping-level`` the doping level from charge
+neutrality (:mod:`supercon3d.models.oxidation_state`). ``--ship`` writes the model fitted on
+every row into the package (``src/supercon3d/resources/models/superconductor``) with its
+SHA-256 manifest. The structure and Magpie descriptors are cached under the cache folder, so
+a rerun reads no CIF.
 """
 
 from __future__ import annotations
@@ -34,11 +36,14 @@ def main() -> None:
     parser.add_argument(
         "--element-embedding", choices=COMPOSITION_EMBEDDINGS, help="embedding statistics to add"
     )
+    parser.add_argument(
+        "--doping-level", action="store_true", help="add the doping level from charge neutrality"
+    )
     args = parser.parse_args()
     start = time.perf_counter()
     print(f"machine: {describe_machine()}")
     classifier, evaluation = train_superconductor_classifier(
-        element_embedding=args.element_embedding
+        element_embedding=args.element_embedding, doping_level=args.doping_level
     )
 
     print("\n| source | superconductors | non-superconductors |\n|---|---|---|")

@@ -23,7 +23,7 @@ out-of-fold ROC-AUC (pooled and per fold):
   (``benchmarks/composition_embeddings.py``);
 - ``doping level``: 5 extra features from charge neutrality, the mean oxidation state and
   d-electron count of the d-block metals with every other element at a fixed charge
-  (``benchmarks/doping_level.py``), which tells YBa2Cu3O7 from YBa2Cu3O6; and both
+  (:mod:`supercon3d.models.oxidation_state`), which tells YBa2Cu3O7 from YBa2Cu3O6; and both
   together (``doping level + CHGNet element statistics``).
 
 ``--variant NAME`` (repeatable) runs only the named ones. ``--seeds N`` fits every variant
@@ -31,9 +31,9 @@ with the classifier's seeds 0 to N - 1 (row and feature subsampling) and prints 
 AUC per seed and its mean ± std: how far apart two seeds of one recipe land, against which a
 variant's gain is read (the inner models that pick the rows to clean keep seed 0).
 ``--textbook`` also fits the shipped recipe and each variant that adds composition features
-as ``superconductor_classifier.py --ship`` would ship it, and prints its calibrated
-P(superconductor) of the textbook non-superconductors, which the shipped classifier must
-keep below 0.5.
+the way ``superconductor_classifier.py --ship`` fits the shipped recipe (with the variant's
+columns last), and prints its calibrated P(superconductor) of the textbook
+non-superconductors, which the shipped classifier must keep below 0.5.
 
 It also prints the share of rows in chemical systems that hold both classes and the AUC
 inside and outside them. Reads the cached descriptors (``benchmarks/superconductor_classifier.py``
@@ -50,7 +50,6 @@ from collections import Counter, defaultdict
 from collections.abc import Callable
 
 import numpy as np
-from doping_level import oxidation_feature_matrix
 from pymatgen.core import Composition
 from sklearn.metrics import roc_auc_score
 
@@ -60,6 +59,7 @@ from supercon3d.graphs.elements import element_table
 from supercon3d.machine import describe_machine
 from supercon3d.models.calibration import ProbabilityCalibration
 from supercon3d.models.composition import MagpieFeaturizer, embedding_statistics
+from supercon3d.models.oxidation_state import oxidation_feature_matrix
 from supercon3d.models.superconductor import structure_feature_matrix
 from supercon3d.settings import cache_dir
 from supercon3d.training.superconductor import (

@@ -14,6 +14,7 @@ from supercon3d.data.cif import read_cif
 from supercon3d.evaluation.reference_materials import textbook_non_superconductors
 from supercon3d.models.calibration import CALIBRATION_METHODS, ProbabilityCalibration
 from supercon3d.models.composition import MagpieFeaturizer
+from supercon3d.models.oxidation_state import OXIDATION_FEATURES
 from supercon3d.models.structure_features import STRUCTURE_FEATURES, structure_descriptors
 from supercon3d.models.superconductor import (
     METADATA_FILE,
@@ -122,29 +123,47 @@ def test_structure_descriptors_count_partial_sites():
     assert values["volume_per_atom"] == pytest.approx(27.0 / 1.8)
 
 
-def _tiny_classifier(element_embedding: str | None = None) -> SuperconductorClassifier:
+def _tiny_classifier(
+    element_embedding: str | None = None, doping_level: bool = False
+) -> SuperconductorClassifier:
     featurizer = MagpieFeaturizer(canonical=True, element_embedding=element_embedding)
     rng = np.random.default_rng(0)
-    features = rng.normal(size=(60, len(feature_names(featurizer))))
+    features = rng.normal(size=(60, len(feature_names(featurizer, doping_level))))
     labels = (features[:, 0] > 0).astype(int)
     model = lightgbm.LGBMClassifier(n_estimators=5, min_child_samples=5, verbose=-1)
     model.fit(features, labels)
     calibration = ProbabilityCalibration("platt", {"a": [0.5], "b": [0.1]})
-    return SuperconductorClassifier(model.booster_, calibration, {"note": "tiny"}, featurizer)
+    metadata = {"note": "tiny"}
+    return SuperconductorClassifier(model.booster_, calibration, metadata, featurizer, doping_level)
 
 
-@pytest.mark.parametrize("element_embedding", [None, "chgnet"])
-def test_save_and_load_round_trip(tmp_path, element_embedding):
-    classifier = _tiny_classifier(element_embedding)
+@pytest.mark.parametrize(
+    ("element_embedding", "doping_level"), [(None, False), ("chgnet", False), ("chgnet", True)]
+)
+def test_save_and_load_round_trip(tmp_path, element_embedding, doping_level):
+    classifier = _tiny_classifier(element_embedding, doping_level)
     classifier.save(tmp_path)
     loaded = SuperconductorClassifier.load(tmp_path)
-    compositions = [Composition("Nb3Sn"), Composition("NaCl")]
+    compositions = [Composition("YBa2Cu3O7"), Composition("YBa2Cu3O6"), Composition("NaCl")]
     assert np.array_equal(
         loaded.predict_proba(compositions), classifier.predict_proba(compositions)
     )
     assert loaded.metadata["note"] == "tiny"
     assert loaded.featurizer.element_embedding == element_embedding
+    assert loaded.doping_level == doping_level
     assert loaded.calibration == classifier.calibration
+
+
+def test_doping_level_columns_sit_before_the_structure_and_must_match(tmp_path):
+    featurizer = MagpieFeaturizer(canonical=True)
+    names = feature_names(featurizer, doping_level=True)
+    assert names[len(featurizer.labels) :] == [*OXIDATION_FEATURES, *STRUCTURE_FEATURES]
+    _tiny_classifier(doping_level=True).save(tmp_path)
+    metadata = json.loads((tmp_path / "classifier.json").read_text())
+    metadata["doping_level"] = False  # a file claiming fewer columns than its booster has
+    (tmp_path / "classifier.json").write_text(json.dumps(metadata))
+    with pytest.raises(ValueError, match="trained on other features"):
+        SuperconductorClassifier.load(tmp_path)
 
 
 def test_load_names_the_unreadable_file(tmp_path):

@@ -1,7 +1,8 @@
 """P(superconductor): a LightGBM binary classifier over Magpie composition descriptors (and,
-if it was trained with one, an element embedding's statistics) plus, where a structure is
-given, the cheap structure descriptors of
-:mod:`supercon3d.models.structure_features` (NaN otherwise, which LightGBM routes as missing).
+if it was trained with them, an element embedding's statistics and the doping level of
+:mod:`supercon3d.models.oxidation_state`) plus, where a structure is given, the cheap
+structure descriptors of :mod:`supercon3d.models.structure_features` (NaN otherwise, which
+LightGBM routes as missing).
 
 A saved classifier is a folder with ``classifier.txt.xz`` (xz-compressed LightGBM text) and
 ``classifier.json`` (feature names, the probability calibration as plain numbers, and the
@@ -26,6 +27,7 @@ from pymatgen.core import Composition, Structure
 from supercon3d.models.booster_file import read_booster, write_booster
 from supercon3d.models.calibration import ProbabilityCalibration
 from supercon3d.models.composition import MagpieFeaturizer
+from supercon3d.models.oxidation_state import OXIDATION_FEATURES, oxidation_feature_matrix
 from supercon3d.models.shipped import SHIPPED_CLASSIFIER
 from supercon3d.models.structure_features import STRUCTURE_FEATURES, structure_descriptors
 from supercon3d.models.weights import verify_files
@@ -44,9 +46,22 @@ def structure_feature_matrix(structures: Sequence[Structure | None]) -> np.ndarr
     return np.vstack(rows) if rows else np.empty((0, len(STRUCTURE_FEATURES)))
 
 
-def feature_names(featurizer: MagpieFeaturizer) -> list[str]:
-    """The classifier's feature columns: the Magpie labels, then the structure descriptors."""
-    return [*featurizer.labels, *STRUCTURE_FEATURES]
+def composition_features(
+    featurizer: MagpieFeaturizer, compositions: Sequence[Composition], doping_level: bool
+) -> np.ndarray:
+    """The classifier's composition columns: ``featurizer``'s descriptors, then with
+    ``doping_level`` the :data:`~supercon3d.models.oxidation_state.OXIDATION_FEATURES`."""
+    described = featurizer.transform(compositions)
+    if not doping_level:
+        return described
+    return np.hstack([described, oxidation_feature_matrix(compositions)])
+
+
+def feature_names(featurizer: MagpieFeaturizer, doping_level: bool = False) -> list[str]:
+    """The classifier's feature columns: the featurizer's labels, the doping level's (with
+    ``doping_level``), then the structure descriptors."""
+    doping = list(OXIDATION_FEATURES) if doping_level else []
+    return [*featurizer.labels, *doping, *STRUCTURE_FEATURES]
 
 
 class SuperconductorClassifier:
@@ -58,12 +73,14 @@ class SuperconductorClassifier:
         calibration: ProbabilityCalibration,
         metadata: dict | None = None,
         featurizer: MagpieFeaturizer | None = None,
+        doping_level: bool = False,
     ):
         self.booster = booster
         self.calibration = calibration
         self.metadata = dict(metadata or {})
         self.featurizer = featurizer or MagpieFeaturizer(canonical=True)
-        expected = len(feature_names(self.featurizer))
+        self.doping_level = doping_level
+        expected = len(feature_names(self.featurizer, doping_level))
         if booster.num_feature() != expected:
             raise ValueError(
                 f"the booster has {booster.num_feature()} features, the featurizer {expected}"
@@ -93,11 +110,12 @@ class SuperconductorClassifier:
             )
         except ValueError as error:
             raise ValueError(f"{metadata_path}: {error}") from None
-        if metadata.get("features") != feature_names(featurizer):
+        doping_level = bool(metadata.get("doping_level", False))
+        if metadata.get("features") != feature_names(featurizer, doping_level):
             raise ValueError(f"{metadata_path}: trained on other features than this version's")
         booster = read_booster(model_path)
         calibration = ProbabilityCalibration.from_dict(metadata["calibration"])
-        return cls(booster, calibration, metadata, featurizer)
+        return cls(booster, calibration, metadata, featurizer, doping_level)
 
     def save(self, folder: str | os.PathLike) -> Path:
         """Write the model and its metadata into ``folder`` (created if needed)."""
@@ -108,7 +126,8 @@ class SuperconductorClassifier:
             **self.metadata,
             "format": FORMAT,
             "element_embedding": self.featurizer.element_embedding,
-            "features": feature_names(self.featurizer),
+            "doping_level": self.doping_level,
+            "features": feature_names(self.featurizer, self.doping_level),
             "calibration": self.calibration.to_dict(),
         }
         (folder / METADATA_FILE).write_text(json.dumps(metadata, indent=1) + "\n", encoding="utf-8")
@@ -135,7 +154,8 @@ class SuperconductorClassifier:
             raise ValueError(f"{len(compositions)} compositions but {len(descriptors)} structures")
         if len(compositions) == 0:
             return np.empty(0)
-        features = np.hstack([self.featurizer.transform(compositions), descriptors])
+        described = composition_features(self.featurizer, compositions, self.doping_level)
+        features = np.hstack([described, descriptors])
         return self.calibration.apply(self.booster.predict(features))
 
 

@@ -1,8 +1,9 @@
 """Training and evaluating the P(superconductor) classifier.
 
 The table is :func:`~supercon3d.training.superconductor_data.build_training_table`; the
-features are Magpie descriptors of each row's composition plus its structure descriptors (NaN
-for formula rows). Evaluation is out-of-fold ROC-AUC on chemical-system-grouped folds
+features are Magpie descriptors of each row's composition (optionally an element embedding's
+statistics and the doping level) plus its structure descriptors (NaN for formula rows).
+Evaluation is out-of-fold ROC-AUC on chemical-system-grouped folds
 (:func:`~supercon3d.evaluation.splits.chemical_system_folds`), overall and on the 3DSC
 structure rows alone, beside random folds over the same rows and a composition-only ablation
 (structure descriptors hidden).
@@ -33,7 +34,7 @@ from supercon3d.evaluation.splits import chemical_system_folds
 from supercon3d.models.calibration import CALIBRATION_METHODS, ProbabilityCalibration
 from supercon3d.models.composition import MagpieFeaturizer
 from supercon3d.models.structure_features import STRUCTURE_FEATURES
-from supercon3d.models.superconductor import SuperconductorClassifier
+from supercon3d.models.superconductor import SuperconductorClassifier, composition_features
 from supercon3d.settings import cache_dir
 from supercon3d.training.superconductor_data import build_training_table
 
@@ -66,11 +67,14 @@ def make_classifier(seed: int = 0, n_jobs: int = 2) -> LGBMClassifier:
     )
 
 
-def training_features(table: pd.DataFrame, featurizer: MagpieFeaturizer) -> np.ndarray:
-    """``featurizer``'s descriptors of ``table['composition']`` (Magpie, and an element
-    embedding's statistics if it adds them) then its structure descriptor columns."""
-    magpie = featurizer.transform(list(table["composition"]))
-    return np.hstack([magpie, table[list(STRUCTURE_FEATURES)].to_numpy(dtype=float)])
+def training_features(
+    table: pd.DataFrame, featurizer: MagpieFeaturizer, doping_level: bool = False
+) -> np.ndarray:
+    """The classifier's composition columns of ``table['composition']`` (``featurizer``'s
+    descriptors: Magpie, and an element embedding's statistics if it adds them; then the
+    doping level with ``doping_level``), then its structure descriptor columns."""
+    described = composition_features(featurizer, list(table["composition"]), doping_level)
+    return np.hstack([described, table[list(STRUCTURE_FEATURES)].to_numpy(dtype=float)])
 
 
 def random_folds(n: int, n_folds: int = N_FOLDS, seed: int = RANDOM_SPLIT_SEED) -> np.ndarray:
@@ -215,10 +219,11 @@ def fit_shipped_classifier(
     evaluation: ClassifierEvaluation,
     n_jobs: int = 2,
     element_embedding: str | None = None,
+    doping_level: bool = False,
 ) -> SuperconductorClassifier:
-    """The classifier fitted on every row of ``features`` (made with ``element_embedding``),
-    with the evaluation's chosen calibration fitted on the grouped out-of-fold
-    probabilities, and the evaluation's figures as metadata."""
+    """The classifier fitted on every row of ``features`` (made with ``element_embedding``
+    and ``doping_level``), with the evaluation's chosen calibration fitted on the grouped
+    out-of-fold probabilities, and the evaluation's figures as metadata."""
     labels = table["label"].to_numpy(dtype=int)
     model = make_classifier(n_jobs=n_jobs).fit(features, labels)
     calibration = ProbabilityCalibration.fit(
@@ -229,7 +234,7 @@ def fit_shipped_classifier(
     )
     featurizer = MagpieFeaturizer(canonical=True, element_embedding=element_embedding)
     return SuperconductorClassifier(
-        model.booster_, calibration, {"evaluation": evaluation.as_dict()}, featurizer
+        model.booster_, calibration, {"evaluation": evaluation.as_dict()}, featurizer, doping_level
     )
 
 
@@ -238,13 +243,17 @@ def train_superconductor_classifier(
     n_jobs: int = 2,
     progress: Callable[[int], None] | None = None,
     element_embedding: str | None = None,
+    doping_level: bool = False,
 ) -> tuple[SuperconductorClassifier, ClassifierEvaluation]:
     """Build the table, evaluate, and fit the classifier to ship on Magpie descriptors (and
-    ``element_embedding``'s statistics) plus the structure descriptors (``progress`` is
-    called once per CIF read and per fitted fold model)."""
+    ``element_embedding``'s statistics, and the doping level with ``doping_level``) plus the
+    structure descriptors (``progress`` is called once per CIF read and per fitted fold
+    model)."""
     table = build_training_table(data, n_jobs, progress)
     featurizer = MagpieFeaturizer(cache_dir(), element_embedding=element_embedding)
-    features = training_features(table, featurizer)
+    features = training_features(table, featurizer, doping_level)
     evaluation = evaluate_classifier(table, features, n_jobs, progress)
-    classifier = fit_shipped_classifier(table, features, evaluation, n_jobs, element_embedding)
+    classifier = fit_shipped_classifier(
+        table, features, evaluation, n_jobs, element_embedding, doping_level
+    )
     return classifier, evaluation

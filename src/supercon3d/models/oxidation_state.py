@@ -1,6 +1,6 @@
-"""Shared by the P(superconductor) and composition benchmarks (issue 15): the doping level of
-a composition from charge neutrality, the mean oxidation state and d-electron count of its
-d-block metals with every other element at a fixed charge.
+"""The doping level of a composition from charge neutrality: the mean oxidation state and
+d-electron count of its d-block metals, with every other element at a fixed charge (an
+optional input of the P(superconductor) classifier, :mod:`supercon3d.models.superconductor`).
 
 What tells a superconducting member of a doping series from its insulating end is often the
 carrier count, not which elements are there: YBa2Cu3O7 (Cu +2.33, 90 K) against YBa2Cu3O6
