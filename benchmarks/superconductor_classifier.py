@@ -1,7 +1,7 @@
 """Train and evaluate the P(superconductor) classifier and print its figures.
 
     python benchmarks/superconductor_classifier.py [--element-embedding chgnet]
-        [--doping-level] [--ship]
+        [--doping-level] [--seed N] [--ship]
 
 Prints the rows per source, the out-of-fold ROC-AUC on chemical-system-grouped 5 folds
 (overall, 3DSC structure rows alone, per family), on random 5 folds, and without the
@@ -9,7 +9,8 @@ structure descriptors; the Brier score of each calibration; P(superconductor) of
 non-superconductors (with their structure and from the composition alone); and the wall
 time. ``--element-embedding chgnet`` adds the fraction-weighted mean and std of CHGNet's
 element vectors to the Magpie descriptors, ``--doping-level`` the doping level from charge
-neutrality (:mod:`supercon3d.models.oxidation_state`). ``--ship`` writes the model fitted on
+neutrality (:mod:`supercon3d.models.oxidation_state`); ``--seed`` sets LightGBM's seed
+(row and feature subsampling; 0 by default). ``--ship`` writes the model fitted on
 every row into the package (``src/supercon3d/resources/models/superconductor``) with its
 SHA-256 manifest. The structure and Magpie descriptors are cached under the cache folder, so
 a rerun reads no CIF.
@@ -39,11 +40,12 @@ def main() -> None:
     parser.add_argument(
         "--doping-level", action="store_true", help="add the doping level from charge neutrality"
     )
+    parser.add_argument("--seed", type=int, default=0, help="LightGBM's seed")
     args = parser.parse_args()
     start = time.perf_counter()
     print(f"machine: {describe_machine()}")
     classifier, evaluation = train_superconductor_classifier(
-        element_embedding=args.element_embedding, doping_level=args.doping_level
+        element_embedding=args.element_embedding, doping_level=args.doping_level, seed=args.seed
     )
 
     print("\n| source | superconductors | non-superconductors |\n|---|---|---|")

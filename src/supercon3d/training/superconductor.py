@@ -93,12 +93,14 @@ def out_of_fold_probabilities(
     folds: np.ndarray,
     n_jobs: int = 2,
     progress: Callable[[int], None] | None = None,
+    seed: int = 0,
 ) -> np.ndarray:
-    """Each row's P(superconductor) from the model fitted on the other folds (uncalibrated)."""
+    """Each row's P(superconductor) from the model (classifier ``seed``) fitted on the other
+    folds (uncalibrated)."""
     predicted = np.empty(len(labels))
     for fold in np.unique(folds):
         test = folds == fold
-        model = make_classifier(n_jobs=n_jobs).fit(features[~test], labels[~test])
+        model = make_classifier(seed, n_jobs).fit(features[~test], labels[~test])
         predicted[test] = model.predict_proba(features[test])[:, 1]
         if progress is not None:
             progress(1)
@@ -174,19 +176,23 @@ def evaluate_classifier(
     features: np.ndarray,
     n_jobs: int = 2,
     progress: Callable[[int], None] | None = None,
+    seed: int = 0,
 ) -> ClassifierEvaluation:
     """Grouped and random out-of-fold AUCs, the composition-only ablation, and the Brier score
-    of each calibration (``progress`` is called once per fitted fold model)."""
+    of each calibration, with the classifier's ``seed`` (``progress`` is called once per
+    fitted fold model)."""
     labels = table["label"].to_numpy(dtype=int)
     structures = (table["source"] == "3dsc").to_numpy()
     grouped = chemical_system_folds(list(table["composition"]), N_FOLDS)
-    p_grouped = out_of_fold_probabilities(features, labels, grouped, n_jobs, progress)
+    p_grouped = out_of_fold_probabilities(features, labels, grouped, n_jobs, progress, seed)
     p_random = out_of_fold_probabilities(
-        features, labels, random_folds(len(labels)), n_jobs, progress
+        features, labels, random_folds(len(labels)), n_jobs, progress, seed
     )
     composition_only = features.copy()
     composition_only[:, -len(STRUCTURE_FEATURES) :] = np.nan
-    p_composition = out_of_fold_probabilities(composition_only, labels, grouped, n_jobs, progress)
+    p_composition = out_of_fold_probabilities(
+        composition_only, labels, grouped, n_jobs, progress, seed
+    )
     brier = calibration_scores(p_grouped, labels, grouped)
     families = table["family"].to_numpy()
     return ClassifierEvaluation(
@@ -220,12 +226,14 @@ def fit_shipped_classifier(
     n_jobs: int = 2,
     element_embedding: str | None = None,
     doping_level: bool = False,
+    seed: int = 0,
 ) -> SuperconductorClassifier:
-    """The classifier fitted on every row of ``features`` (made with ``element_embedding``
-    and ``doping_level``), with the evaluation's chosen calibration fitted on the grouped
-    out-of-fold probabilities, and the evaluation's figures as metadata."""
+    """The classifier (``seed``) fitted on every row of ``features`` (made with
+    ``element_embedding`` and ``doping_level``), with the evaluation's chosen calibration
+    fitted on the grouped out-of-fold probabilities, and the evaluation's figures and the
+    seed as metadata."""
     labels = table["label"].to_numpy(dtype=int)
-    model = make_classifier(n_jobs=n_jobs).fit(features, labels)
+    model = make_classifier(seed, n_jobs).fit(features, labels)
     calibration = ProbabilityCalibration.fit(
         evaluation.calibration,
         evaluation.grouped_probabilities,
@@ -233,9 +241,8 @@ def fit_shipped_classifier(
         balanced_weights(labels),
     )
     featurizer = MagpieFeaturizer(canonical=True, element_embedding=element_embedding)
-    return SuperconductorClassifier(
-        model.booster_, calibration, {"evaluation": evaluation.as_dict()}, featurizer, doping_level
-    )
+    metadata = {"evaluation": evaluation.as_dict(), "seed": seed}
+    return SuperconductorClassifier(model.booster_, calibration, metadata, featurizer, doping_level)
 
 
 def train_superconductor_classifier(
@@ -244,16 +251,17 @@ def train_superconductor_classifier(
     progress: Callable[[int], None] | None = None,
     element_embedding: str | None = None,
     doping_level: bool = False,
+    seed: int = 0,
 ) -> tuple[SuperconductorClassifier, ClassifierEvaluation]:
-    """Build the table, evaluate, and fit the classifier to ship on Magpie descriptors (and
-    ``element_embedding``'s statistics, and the doping level with ``doping_level``) plus the
-    structure descriptors (``progress`` is called once per CIF read and per fitted fold
-    model)."""
+    """Build the table, evaluate, and fit the classifier to ship (LightGBM ``seed``) on Magpie
+    descriptors (and ``element_embedding``'s statistics, and the doping level with
+    ``doping_level``) plus the structure descriptors (``progress`` is called once per CIF
+    read and per fitted fold model)."""
     table = build_training_table(data, n_jobs, progress)
     featurizer = MagpieFeaturizer(cache_dir(), element_embedding=element_embedding)
     features = training_features(table, featurizer, doping_level)
-    evaluation = evaluate_classifier(table, features, n_jobs, progress)
+    evaluation = evaluate_classifier(table, features, n_jobs, progress, seed)
     classifier = fit_shipped_classifier(
-        table, features, evaluation, n_jobs, element_embedding, doping_level
+        table, features, evaluation, n_jobs, element_embedding, doping_level, seed
     )
     return classifier, evaluation
