@@ -14,6 +14,7 @@ from supercon3d.graphs import (
     structure_to_graph,
 )
 from supercon3d.graphs.cache import graph_cache_dir
+from supercon3d.graphs.neighbors import knn_edges
 from supercon3d.settings import dataset_path
 
 MGB2 = "671985.cif"
@@ -107,6 +108,26 @@ def test_no_self_loop_at_zero_distance_but_periodic_self_images():
     assert graph.num_edges == 6
     assert torch.all(graph.edge_len > 2.99)
     assert torch.all(graph.edge_index[0] == graph.edge_index[1])
+
+
+def test_a_shell_cut_by_k_keeps_the_same_neighbours_whatever_the_rounding_noise():
+    """fcc Cu: 12 nearest neighbours at one distance, k = 8 keeps 8 of them; noise far below
+    TIE_TOLERANCE in the coordinates (as another library version may give) keeps the same 8,
+    the lowest (index, image)."""
+    fcc = Structure(
+        Lattice.cubic(3.61), ["Cu"] * 4, [[0, 0, 0], [0.5, 0.5, 0], [0.5, 0, 0.5], [0, 0.5, 0.5]]
+    )
+    rng = np.random.default_rng(0)
+    jittered = Structure(
+        fcc.lattice, fcc.species, fcc.frac_coords + rng.normal(scale=1e-13, size=(4, 3))
+    )
+    chosen = [knn_edges(s, 8, 5.0) for s in (fcc, jittered)]
+    (center, neighbor, image, distance), (center2, neighbor2, image2, _) = chosen
+    assert np.allclose(distance, 3.61 / np.sqrt(2))
+    assert np.array_equal(center, center2) and np.array_equal(neighbor, neighbor2)
+    assert np.array_equal(image, image2)
+    keys = [(n, *i) for n, i in zip(neighbor[center == 0], image[center == 0].tolist())]
+    assert keys == sorted(keys)
 
 
 def test_unknown_element_is_an_error_naming_the_structure():

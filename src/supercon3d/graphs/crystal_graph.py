@@ -23,7 +23,7 @@ from supercon3d.defaults import GRAPH_CUTOFF_ANGSTROM, GRAPH_NEIGHBOURS
 from supercon3d.graphs.elements import EMBEDDINGS, element_table, occupancy_row
 from supercon3d.graphs.neighbors import MAX_SEARCH_CUBES, knn_edges, search_cubes
 
-GRAPH_FORMAT_VERSION = 1
+GRAPH_FORMAT_VERSION = 2  # 2: ties in the k-th neighbour shell broken by index, then image
 MAX_NEIGHBOUR_PAIRS = 2_000_000
 """Most site pairs within the cutoff that a graph's neighbour search may list, estimated before
 it runs (:func:`expected_neighbour_pairs`): pymatgen holds about 100 bytes per pair, so about

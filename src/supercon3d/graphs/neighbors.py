@@ -12,6 +12,12 @@ MAX_SEARCH_CUBES = 1_000_000
 each (about 80 bytes), so a degenerate cell thousands of Å long would ask for hundreds of GB;
 the largest SuperCon3D cell needs 160 at an 8 Å cutoff."""
 
+TIE_TOLERANCE = 1e-6
+"""Distances (Å) that round to the same multiple of this are one shell when ranking neighbours:
+symmetry-equivalent neighbours differ by rounding noise (about 1e-15 Å) that depends on the
+library versions, and a high-symmetry site (YH9's Y: 20 neighbours at 3.096 Å) has its k-th
+neighbour inside such a shell."""
+
 
 def search_cubes(structure: Structure, cutoff: float) -> float:
     """Cubes of edge ``cutoff`` (Å) that tile the cell's bounding box grown by ``cutoff`` on
@@ -29,10 +35,14 @@ def knn_edges(
     Returns ``(center, neighbor, image, distance)``: index arrays, the integer lattice
     translation (E, 3) of the neighbour's image, and the distance (Å). Periodic images of
     a site itself are neighbours like any other; the site itself at zero distance is not.
-    Rows are sorted by center, then distance (ties keep pymatgen's order).
+    Rows are sorted by center, then distance; distances equal to :data:`TIE_TOLERANCE` are
+    ties, broken by neighbour index and then image, so that which members of a shell cut by
+    ``k`` are kept does not depend on pymatgen's search order or on rounding noise.
     """
     center, neighbor, image, distance = structure.get_neighbor_list(r=cutoff, exclude_self=True)
-    order = np.lexsort((distance, center))
+    image = np.rint(image).astype(np.int64)
+    shell = np.round(distance / TIE_TOLERANCE)
+    order = np.lexsort((image[:, 2], image[:, 1], image[:, 0], neighbor, shell, center))
     center, neighbor, image, distance = (
         center[order],
         neighbor[order],
@@ -46,6 +56,6 @@ def knn_edges(
     return (
         center[keep].astype(np.int64),
         neighbor[keep].astype(np.int64),
-        np.rint(image[keep]).astype(np.int64),
+        image[keep],
         distance[keep].astype(np.float64),
     )
