@@ -1,7 +1,7 @@
 """Train and evaluate the P(superconductor) classifier and print its figures.
 
     python benchmarks/superconductor_classifier.py [--element-embedding chgnet]
-        [--doping-level] [--seed N] [--ship]
+        [--doping-level] [--seed N] [--seeds N] [--ship]
 
 Prints the rows per source, the out-of-fold ROC-AUC on chemical-system-grouped 5 folds
 (overall, 3DSC structure rows alone, per family), on random 5 folds, and without the
@@ -9,10 +9,12 @@ structure descriptors; the Brier score of each calibration; P(superconductor) of
 non-superconductors (with their structure and from the composition alone); and the wall
 time. ``--element-embedding chgnet`` adds the fraction-weighted mean and std of CHGNet's
 element vectors to the Magpie descriptors, ``--doping-level`` the doping level from charge
-neutrality (:mod:`supercon3d.models.oxidation_state`); ``--seed`` sets LightGBM's seed
-(row and feature subsampling; 0 by default). ``--ship`` writes the model fitted on
-every row into the package (``src/supercon3d/resources/models/superconductor``) with its
-SHA-256 manifest. The structure and Magpie descriptors are cached under the cache folder, so
+neutrality (:mod:`supercon3d.models.oxidation_state`). Every model is an ensemble of
+``--seeds`` LightGBM fits (5 by default) with the seeds ``--seed``, ``--seed`` + 1, ...
+(row and feature subsampling; ``--seed`` 0 by default), their probabilities averaged.
+``--ship`` writes the ensemble fitted on every row into the package
+(``src/supercon3d/resources/models/superconductor``, replacing its boosters) with its SHA-256
+manifest. The structure and Magpie descriptors are cached under the cache folder, so
 a rerun reads no CIF.
 """
 
@@ -26,7 +28,11 @@ from supercon3d.evaluation.reference_materials import textbook_non_superconducto
 from supercon3d.machine import describe_machine
 from supercon3d.models.composition import COMPOSITION_EMBEDDINGS
 from supercon3d.models.weights import write_manifest
-from supercon3d.training.superconductor import N_FOLDS, train_superconductor_classifier
+from supercon3d.training.superconductor import (
+    N_FOLDS,
+    N_SEEDS,
+    train_superconductor_classifier,
+)
 
 SHIPPED = Path(__file__).resolve().parents[1] / "src/supercon3d/resources/models/superconductor"
 
@@ -40,12 +46,16 @@ def main() -> None:
     parser.add_argument(
         "--doping-level", action="store_true", help="add the doping level from charge neutrality"
     )
-    parser.add_argument("--seed", type=int, default=0, help="LightGBM's seed")
+    parser.add_argument("--seed", type=int, default=0, help="LightGBM's first seed")
+    parser.add_argument("--seeds", type=int, default=N_SEEDS, help="LightGBM fits per model")
     args = parser.parse_args()
     start = time.perf_counter()
     print(f"machine: {describe_machine()}")
     classifier, evaluation = train_superconductor_classifier(
-        element_embedding=args.element_embedding, doping_level=args.doping_level, seed=args.seed
+        element_embedding=args.element_embedding,
+        doping_level=args.doping_level,
+        seed=args.seed,
+        n_seeds=args.seeds,
     )
 
     print("\n| source | superconductors | non-superconductors |\n|---|---|---|")
@@ -81,9 +91,13 @@ def main() -> None:
         print(f"| {name} | {p:.3f} | {q:.3f} |")
 
     if args.ship:
+        for stale in SHIPPED.glob("*.txt.xz"):
+            stale.unlink()
         classifier.save(SHIPPED)
         write_manifest(SHIPPED)
-        sizes = ", ".join(f"{p.name} {p.stat().st_size / 1e6:.2f} MB" for p in SHIPPED.iterdir())
+        sizes = ", ".join(
+            f"{p.name} {p.stat().st_size / 1e6:.2f} MB" for p in sorted(SHIPPED.iterdir())
+        )
         print(f"\nshipped to {SHIPPED}: {sizes}")
     print(f"\nwall time: {time.perf_counter() - start:.0f} s")
 

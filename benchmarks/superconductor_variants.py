@@ -30,10 +30,12 @@ out-of-fold ROC-AUC (pooled and per fold):
 with the classifier's seeds 0 to N - 1 (row and feature subsampling) and prints the pooled
 AUC per seed and its mean ± std: how far apart two seeds of one recipe land, against which a
 variant's gain is read (the inner models that pick the rows to clean keep seed 0).
-``--textbook`` also fits the shipped recipe and each variant that adds composition features
-the way ``superconductor_classifier.py --ship`` fits the shipped recipe (with the variant's
-columns last), and prints its calibrated P(superconductor) of the textbook
-non-superconductors, which the shipped classifier must keep below 0.5.
+Every variant is one LightGBM fit per seed, where the shipped classifier averages five
+(``superconductor_classifier.py``). ``--textbook`` also fits the shipped recipe and each
+variant that adds composition features the way ``superconductor_classifier.py --seeds 1
+--ship`` fits the shipped recipe (with the variant's columns last), and prints its
+calibrated P(superconductor) of the textbook non-superconductors, which the shipped
+classifier must keep below 0.5.
 
 It also prints the share of rows in chemical systems that hold both classes and the AUC
 inside and outside them. Reads the cached descriptors (``benchmarks/superconductor_classifier.py``
@@ -139,7 +141,7 @@ def textbook_probabilities(
     describe: Callable[[list[Composition]], np.ndarray],
     featurizer: MagpieFeaturizer,
 ) -> tuple[str, np.ndarray]:
-    """Fitted as ``superconductor_classifier.py --ship`` fits the shipped recipe (seed 0, on
+    """Fitted as ``superconductor_classifier.py --seeds 1 --ship`` fits it (seed 0, on
     every row of ``features``, the calibration of lowest cross-fitted Brier score fitted on
     the grouped out-of-fold probabilities): its calibration and its P(superconductor) of
     each textbook non-superconductor, given its structure."""

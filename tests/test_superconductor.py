@@ -18,27 +18,29 @@ from supercon3d.models.oxidation_state import OXIDATION_FEATURES
 from supercon3d.models.structure_features import STRUCTURE_FEATURES, structure_descriptors
 from supercon3d.models.superconductor import (
     METADATA_FILE,
-    MODEL_FILE,
     SuperconductorClassifier,
+    composition_features,
     feature_names,
+    model_file,
     structure_feature_matrix,
 )
 from supercon3d.settings import dataset_path
 from supercon3d.training.superconductor import (
     calibration_scores,
     cross_fitted_calibration,
+    out_of_fold_probabilities,
     random_folds,
 )
 from supercon3d.training.superconductor_data import structure_table
 
 MGB2, HG1223 = "671985.cif", "97102.cif"  # MgB2 (39 K) and HgBa2Ca2Cu3O8+x (134 K)
-# The shipped model's output on fixed inputs, to 1e-6, as (booster probability, calibrated
-# P): the booster's catches a change of weights or features, the calibrated one a change of
-# calibration (isotonic: a step, so it alone would miss small weight changes).
+# The shipped model's output on fixed inputs, to 1e-6, as (the boosters' mean probability,
+# calibrated P): the first catches a change of weights or features, the second a change of
+# calibration.
 PINNED = {
-    "MgB2 (671985.cif)": (0.9740841213861735, 0.8270569110060189),
-    "NaCl": (0.4342089611116144, 0.24157337245995225),
-    "Nb3Sn (composition)": (0.9892342738595723, 0.8880826361618577),
+    "MgB2 (671985.cif)": (0.9872474550722202, 0.9161842015103258),
+    "NaCl": (0.6379576615638344, 0.3913829203923538),
+    "Nb3Sn (composition)": (0.9943985827391689, 0.9531662121183281),
 }
 
 
@@ -90,10 +92,13 @@ def test_shipped_output_is_pinned(shipped, superconductors):
     }
     for name, (compositions, structures) in inputs.items():
         features = np.hstack(
-            [shipped.featurizer.transform(compositions), structure_feature_matrix(structures)]
+            [
+                composition_features(shipped.featurizer, compositions, shipped.doping_level),
+                structure_feature_matrix(structures),
+            ]
         )
         booster, calibrated = PINNED[name]
-        assert shipped.booster.predict(features)[0] == pytest.approx(booster, abs=1e-6), name
+        assert shipped.uncalibrated(features)[0] == pytest.approx(booster, abs=1e-6), name
         assert shipped.predict_proba(compositions, structures)[0] == pytest.approx(
             calibrated, abs=1e-6
         ), name
@@ -130,11 +135,18 @@ def _tiny_classifier(
     rng = np.random.default_rng(0)
     features = rng.normal(size=(60, len(feature_names(featurizer, doping_level))))
     labels = (features[:, 0] > 0).astype(int)
-    model = lightgbm.LGBMClassifier(n_estimators=5, min_child_samples=5, verbose=-1)
-    model.fit(features, labels)
+    boosters = [  # a two-seed ensemble
+        lightgbm.LGBMClassifier(
+            n_estimators=5, min_child_samples=5, subsample=0.5, subsample_freq=1, random_state=seed
+        )
+        .set_params(verbose=-1)
+        .fit(features, labels)
+        .booster_
+        for seed in (0, 1)
+    ]
     calibration = ProbabilityCalibration("platt", {"a": [0.5], "b": [0.1]})
     metadata = {"note": "tiny"}
-    return SuperconductorClassifier(model.booster_, calibration, metadata, featurizer, doping_level)
+    return SuperconductorClassifier(boosters, calibration, metadata, featurizer, doping_level)
 
 
 @pytest.mark.parametrize(
@@ -152,6 +164,15 @@ def test_save_and_load_round_trip(tmp_path, element_embedding, doping_level):
     assert loaded.featurizer.element_embedding == element_embedding
     assert loaded.doping_level == doping_level
     assert loaded.calibration == classifier.calibration
+    assert len(loaded.boosters) == 2
+
+
+def test_ensemble_averages_its_boosters():
+    classifier = _tiny_classifier()
+    features = np.random.default_rng(1).normal(size=(8, classifier.boosters[0].num_feature()))
+    first, second = (booster.predict(features) for booster in classifier.boosters)
+    assert not np.allclose(first, second)  # the seeds made different boosters
+    assert np.allclose(classifier.uncalibrated(features), (first + second) / 2)
 
 
 def test_doping_level_columns_sit_before_the_structure_and_must_match(tmp_path):
@@ -168,12 +189,15 @@ def test_doping_level_columns_sit_before_the_structure_and_must_match(tmp_path):
 
 def test_load_names_the_unreadable_file(tmp_path):
     _tiny_classifier().save(tmp_path)
-    (tmp_path / MODEL_FILE).write_bytes(b"not xz")
-    with pytest.raises(ValueError, match=MODEL_FILE):
+    (tmp_path / model_file(1)).write_bytes(b"not xz")
+    with pytest.raises(ValueError, match=model_file(1)):
         SuperconductorClassifier.load(tmp_path)
     metadata = json.loads((tmp_path / METADATA_FILE).read_text())
     (tmp_path / METADATA_FILE).write_text(json.dumps({**metadata, "features": ["x"]}))
     with pytest.raises(ValueError, match="other features"):
+        SuperconductorClassifier.load(tmp_path)
+    (tmp_path / METADATA_FILE).write_text(json.dumps({**metadata, "n_boosters": 0}))
+    with pytest.raises(ValueError, match="n_boosters must be a positive integer"):
         SuperconductorClassifier.load(tmp_path)
 
 
@@ -210,6 +234,17 @@ def test_calibration_scores_prefer_a_fitted_map_for_overconfident_scores():
     assert set(scores) == set(CALIBRATION_METHODS)
     assert min(scores, key=scores.get) != "identity"
     assert scores["identity"] > scores["platt"] + 0.01
+
+
+def test_out_of_fold_probabilities_average_the_seeds():
+    rng = np.random.default_rng(2)
+    features = rng.normal(size=(120, 4))
+    labels = (features[:, 0] + rng.normal(scale=0.5, size=120) > 0).astype(int)
+    folds = np.arange(120) % 2
+    one, other = (out_of_fold_probabilities(features, labels, folds, 1, seeds=[s]) for s in (0, 1))
+    both = out_of_fold_probabilities(features, labels, folds, 1, seeds=[0, 1])
+    assert not np.allclose(one, other)
+    assert np.allclose(both, (one + other) / 2)
 
 
 def test_random_folds_are_balanced_and_seeded():

@@ -4,8 +4,11 @@ if it was trained with them, an element embedding's statistics and the doping le
 structure descriptors of :mod:`supercon3d.models.structure_features` (NaN otherwise, which
 LightGBM routes as missing).
 
-A saved classifier is a folder with ``classifier.txt.xz`` (xz-compressed LightGBM text) and
-``classifier.json`` (feature names, the probability calibration as plain numbers, and the
+The classifier is a seed ensemble: several LightGBM boosters fitted with different seeds (row
+and feature subsampling) whose probabilities are averaged before the calibration, which makes
+P steadier than any one fit (see the model card). A saved classifier is a folder with one
+``classifier-<i>.txt.xz`` per booster (xz-compressed LightGBM text) and ``classifier.json``
+(feature names, the number of boosters, the probability calibration as plain numbers, and the
 training figures); loading it runs no pickle, and checks both files against the folder's
 ``MANIFEST.sha256`` when it has one (the shipped folder must). The shipped one lives in
 ``resources/models/superconductor`` (see its MODEL_CARD.md).
@@ -32,9 +35,13 @@ from supercon3d.models.shipped import SHIPPED_CLASSIFIER
 from supercon3d.models.structure_features import STRUCTURE_FEATURES, structure_descriptors
 from supercon3d.models.weights import verify_files
 
-MODEL_FILE = "classifier.txt.xz"
 METADATA_FILE = "classifier.json"
-FORMAT = "supercon3d-superconductor-classifier-1"
+FORMAT = "supercon3d-superconductor-classifier-2"
+
+
+def model_file(index: int) -> str:
+    """The file name of the ensemble's booster number ``index`` (from 0)."""
+    return f"classifier-{index}.txt.xz"
 
 
 def structure_feature_matrix(structures: Sequence[Structure | None]) -> np.ndarray:
@@ -65,26 +72,30 @@ def feature_names(featurizer: MagpieFeaturizer, doping_level: bool = False) -> l
 
 
 class SuperconductorClassifier:
-    """A fitted LightGBM booster predicting P(superconductor), with its calibration."""
+    """Fitted LightGBM boosters predicting P(superconductor) (their mean probability), with
+    its calibration."""
 
     def __init__(
         self,
-        booster: lightgbm.Booster,
+        boosters: Sequence[lightgbm.Booster],
         calibration: ProbabilityCalibration,
         metadata: dict | None = None,
         featurizer: MagpieFeaturizer | None = None,
         doping_level: bool = False,
     ):
-        self.booster = booster
+        if not boosters:
+            raise ValueError("a classifier needs at least one booster")
+        self.boosters = list(boosters)
         self.calibration = calibration
         self.metadata = dict(metadata or {})
         self.featurizer = featurizer or MagpieFeaturizer(canonical=True)
         self.doping_level = doping_level
         expected = len(feature_names(self.featurizer, doping_level))
-        if booster.num_feature() != expected:
-            raise ValueError(
-                f"the booster has {booster.num_feature()} features, the featurizer {expected}"
-            )
+        for booster in self.boosters:
+            if booster.num_feature() != expected:
+                raise ValueError(
+                    f"a booster has {booster.num_feature()} features, the featurizer {expected}"
+                )
 
     @classmethod
     def shipped(cls) -> SuperconductorClassifier:
@@ -96,14 +107,19 @@ class SuperconductorClassifier:
         """The classifier saved in ``folder``; ValueError naming the file that is unreadable
         or does not match the folder's manifest (required for the ``shipped`` model)."""
         folder = Path(folder)
-        metadata_path, model_path = folder / METADATA_FILE, folder / MODEL_FILE
-        verify_files(folder, [metadata_path, model_path], required=shipped)
+        metadata_path = folder / METADATA_FILE
+        verify_files(folder, [metadata_path], required=shipped)
         try:
             metadata = json.loads(metadata_path.read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError) as error:
             raise ValueError(f"{metadata_path}: not a readable classifier file ({error})") from None
         if metadata.get("format") != FORMAT:
             raise ValueError(f"{metadata_path}: not a {FORMAT} file")
+        n_boosters = metadata.get("n_boosters")
+        if not isinstance(n_boosters, int) or n_boosters < 1:
+            raise ValueError(f"{metadata_path}: n_boosters must be a positive integer")
+        model_paths = [folder / model_file(index) for index in range(n_boosters)]
+        verify_files(folder, model_paths, required=shipped)
         try:
             featurizer = MagpieFeaturizer(
                 canonical=True, element_embedding=metadata.get("element_embedding")
@@ -113,18 +129,20 @@ class SuperconductorClassifier:
         doping_level = bool(metadata.get("doping_level", False))
         if metadata.get("features") != feature_names(featurizer, doping_level):
             raise ValueError(f"{metadata_path}: trained on other features than this version's")
-        booster = read_booster(model_path)
+        boosters = [read_booster(path) for path in model_paths]
         calibration = ProbabilityCalibration.from_dict(metadata["calibration"])
-        return cls(booster, calibration, metadata, featurizer, doping_level)
+        return cls(boosters, calibration, metadata, featurizer, doping_level)
 
     def save(self, folder: str | os.PathLike) -> Path:
-        """Write the model and its metadata into ``folder`` (created if needed)."""
+        """Write the boosters and the metadata into ``folder`` (created if needed)."""
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
-        write_booster(self.booster, folder / MODEL_FILE)
+        for index, booster in enumerate(self.boosters):
+            write_booster(booster, folder / model_file(index))
         metadata = {
             **self.metadata,
             "format": FORMAT,
+            "n_boosters": len(self.boosters),
             "element_embedding": self.featurizer.element_embedding,
             "doping_level": self.doping_level,
             "features": feature_names(self.featurizer, self.doping_level),
@@ -155,8 +173,12 @@ class SuperconductorClassifier:
         if len(compositions) == 0:
             return np.empty(0)
         described = composition_features(self.featurizer, compositions, self.doping_level)
-        features = np.hstack([described, descriptors])
-        return self.calibration.apply(self.booster.predict(features))
+        return self.calibration.apply(self.uncalibrated(np.hstack([described, descriptors])))
+
+    def uncalibrated(self, features: np.ndarray) -> np.ndarray:
+        """The boosters' mean probability of each row of the full feature matrix (columns
+        as :func:`feature_names`), before the calibration."""
+        return np.mean([booster.predict(features) for booster in self.boosters], axis=0)
 
 
 @functools.lru_cache(maxsize=1)
