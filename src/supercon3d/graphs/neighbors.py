@@ -35,9 +35,10 @@ def knn_edges(
     Returns ``(center, neighbor, image, distance)``: index arrays, the integer lattice
     translation (E, 3) of the neighbour's image, and the distance (Å). Periodic images of
     a site itself are neighbours like any other; the site itself at zero distance is not.
-    Rows are sorted by center, then distance; distances equal to :data:`TIE_TOLERANCE` are
-    ties, broken by neighbour index and then image, so that which members of a shell cut by
-    ``k`` are kept does not depend on pymatgen's search order or on rounding noise.
+    Rows are sorted by center, then distance; distances that round to the same multiple of
+    :data:`TIE_TOLERANCE` are ties, broken by neighbour index and then image, so that which
+    members of a shell cut by ``k`` are kept does not depend on pymatgen's search order or on
+    rounding noise.
     """
     center, neighbor, image, distance = structure.get_neighbor_list(r=cutoff, exclude_self=True)
     image = np.rint(image).astype(np.int64)

@@ -42,8 +42,9 @@ from supercon3d.training.superconductor_data import build_training_table
 N_FOLDS = 5
 RANDOM_SPLIT_SEED = 0
 # LightGBM fits averaged per prediction. One fit's grouped AUC moves by ±0.002 with its seed and
-# its P for chemistries unlike the data (NaCl, LiF, MgO) by up to 0.3; five averaged gain 0.006
-# in grouped AUC over one and keep those below 0.4 (docs/benchmarks.md, seed ensemble).
+# its P for chemistries unlike the data (NaCl, LiF, MgO) by up to 0.3; five averaged gain
+# 0.005-0.008 in grouped AUC over one and keep those below 0.4 (docs/benchmarks.md,
+# "P(superconductor): a five-seed ensemble, shipped").
 N_SEEDS = 5
 
 
