@@ -4,9 +4,11 @@ and loading, and the pieces of its training."""
 from __future__ import annotations
 
 import json
+import platform
 
 import lightgbm
 import numpy as np
+import pandas as pd
 import pytest
 from pymatgen.core import Composition, Lattice, Structure
 
@@ -26,8 +28,10 @@ from supercon3d.models.superconductor import (
 )
 from supercon3d.settings import dataset_path
 from supercon3d.training.superconductor import (
+    ClassifierEvaluation,
     calibration_scores,
     cross_fitted_calibration,
+    fit_shipped_classifier,
     out_of_fold_probabilities,
     random_folds,
 )
@@ -173,6 +177,22 @@ def test_ensemble_averages_its_boosters():
     first, second = (booster.predict(features) for booster in classifier.boosters)
     assert not np.allclose(first, second)  # the seeds made different boosters
     assert np.allclose(classifier.uncalibrated(features), (first + second) / 2)
+
+
+def test_a_fitted_classifier_records_the_versions_it_was_fitted_with(tmp_path):
+    featurizer = MagpieFeaturizer(canonical=True)
+    rng = np.random.default_rng(2)
+    features = rng.normal(size=(40, len(feature_names(featurizer, False))))
+    labels = (features[:, 0] > 0).astype(int)
+    evaluation = ClassifierEvaluation(
+        {}, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, {}, {"platt": 0.2}, "platt", rng.uniform(size=40)
+    )
+    table = pd.DataFrame({"label": labels})
+    fit_shipped_classifier(table, features, evaluation, n_jobs=1, seeds=(0,)).save(tmp_path)
+    loaded = SuperconductorClassifier.load(tmp_path)
+    assert loaded.metadata["fitted_with"]["lightgbm"] == lightgbm.__version__
+    assert loaded.metadata["fitted_with"]["python"] == platform.python_version()
+    assert loaded.metadata["seeds"] == [0]
 
 
 def test_doping_level_columns_sit_before_the_structure_and_must_match(tmp_path):

@@ -1,10 +1,13 @@
-"""A one-line description of the machine, printed with every benchmark figure, and the name
-of the processor a torch device stands for."""
+"""A one-line description of the machine, printed with every benchmark figure, the name of
+the processor a torch device stands for, and the installed versions of packages (recorded with
+what a run or a fit produced)."""
 
 from __future__ import annotations
 
 import os
 import platform
+from collections.abc import Iterable
+from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -37,3 +40,14 @@ def device_name(device: torch.device | str) -> str:
 
     device = torch.device(device)
     return torch.cuda.get_device_name(device) if device.type == "cuda" else device.type
+
+
+def package_versions(packages: Iterable[str]) -> dict[str, str | None]:
+    """Python's version and each installed package's (None where one is not installed)."""
+    found: dict[str, str | None] = {"python": platform.python_version()}
+    for package in packages:
+        try:
+            found[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            found[package] = None
+    return found

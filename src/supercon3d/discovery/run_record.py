@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import json
 import os
-import platform
 import time
-from importlib import metadata
 from pathlib import Path
 
 from supercon3d.discovery.settings import DiscoverySettings
 from supercon3d.discovery.stages import StageResult
+from supercon3d.machine import package_versions
 
 RUN_FILE = "run.json"
 PACKAGES = ("supercon3d", "torch", "pymatgen", "numpy", "chgnet", "sevenn", "ase")
@@ -30,18 +29,6 @@ class DiscoveryFolderError(ValueError):
 
     def __reduce__(self) -> tuple:
         return type(self), (self.folder, self.reason)
-
-
-def _version(package: str) -> str | None:
-    try:
-        return metadata.version(package)
-    except metadata.PackageNotFoundError:
-        return None
-
-
-def versions() -> dict[str, str | None]:
-    """Python's and each of :data:`PACKAGES`'s version."""
-    return {"python": platform.python_version(), **{name: _version(name) for name in PACKAGES}}
 
 
 def check_folder(out: Path, settings: DiscoverySettings, force: bool) -> bool:
@@ -71,7 +58,7 @@ class RunRecord:
         self.path = out / RUN_FILE
         self.data: dict = {
             "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            "versions": versions(), "models": models, "machine": machine,
+            "versions": package_versions(PACKAGES), "models": models, "machine": machine,
             "settings": settings.to_dict(), "stages": [], "finished": False,
         }  # fmt: skip
 

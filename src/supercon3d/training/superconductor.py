@@ -32,6 +32,7 @@ from lightgbm import LGBMClassifier
 from sklearn.metrics import brier_score_loss, roc_auc_score
 
 from supercon3d.evaluation.splits import chemical_system_folds
+from supercon3d.machine import package_versions
 from supercon3d.models.calibration import CALIBRATION_METHODS, ProbabilityCalibration
 from supercon3d.models.composition import MagpieFeaturizer
 from supercon3d.models.structure_features import STRUCTURE_FEATURES
@@ -46,6 +47,12 @@ RANDOM_SPLIT_SEED = 0
 # 0.005-0.008 in grouped AUC over one and keep those below 0.4 (docs/benchmarks.md,
 # "P(superconductor): a five-seed ensemble, shipped").
 N_SEEDS = 5
+FITTING_PACKAGES = (
+    "supercon3d", "lightgbm", "numpy", "scikit-learn", "pymatgen", "matminer", "spglib", "chgnet"
+)  # fmt: skip
+"""Packages whose versions a fitted classifier records (``fitted_with``): a refit elsewhere
+can be told apart from a change of the recipe (docs/benchmarks.md, "P(superconductor): a
+five-seed ensemble, shipped")."""
 
 
 def make_classifier(seed: int = 0, n_jobs: int = 2) -> LGBMClassifier:
@@ -243,7 +250,8 @@ def fit_shipped_classifier(
     """The ensemble (one fit per classifier seed in ``seeds``) fitted on every row of
     ``features`` (made with ``element_embedding`` and ``doping_level``), with the
     evaluation's chosen calibration fitted on the grouped out-of-fold probabilities, and the
-    evaluation's figures and the seeds as metadata."""
+    evaluation's figures, the seeds and the versions of :data:`FITTING_PACKAGES` as
+    metadata."""
     labels = table["label"].to_numpy(dtype=int)
     boosters = [make_classifier(seed, n_jobs).fit(features, labels).booster_ for seed in seeds]
     calibration = ProbabilityCalibration.fit(
@@ -253,7 +261,11 @@ def fit_shipped_classifier(
         balanced_weights(labels),
     )
     featurizer = MagpieFeaturizer(canonical=True, element_embedding=element_embedding)
-    metadata = {"evaluation": evaluation.as_dict(), "seeds": list(seeds)}
+    metadata = {
+        "evaluation": evaluation.as_dict(),
+        "seeds": list(seeds),
+        "fitted_with": package_versions(FITTING_PACKAGES),
+    }
     return SuperconductorClassifier(boosters, calibration, metadata, featurizer, doping_level)
 
 
