@@ -135,7 +135,7 @@ def test_structure_descriptors_count_partial_sites():
 def _tiny_classifier(
     element_embedding: str | None = None, doping_level: bool = False
 ) -> SuperconductorClassifier:
-    featurizer = MagpieFeaturizer(canonical=True, element_embedding=element_embedding)
+    featurizer = MagpieFeaturizer(element_embedding=element_embedding)
     rng = np.random.default_rng(0)
     features = rng.normal(size=(60, len(feature_names(featurizer, doping_level))))
     labels = (features[:, 0] > 0).astype(int)
@@ -180,7 +180,7 @@ def test_ensemble_averages_its_boosters():
 
 
 def test_a_fitted_classifier_records_the_versions_it_was_fitted_with(tmp_path):
-    featurizer = MagpieFeaturizer(canonical=True)
+    featurizer = MagpieFeaturizer()
     rng = np.random.default_rng(2)
     features = rng.normal(size=(40, len(feature_names(featurizer, False))))
     labels = (features[:, 0] > 0).astype(int)
@@ -196,7 +196,7 @@ def test_a_fitted_classifier_records_the_versions_it_was_fitted_with(tmp_path):
 
 
 def test_doping_level_columns_sit_before_the_structure_and_must_match(tmp_path):
-    featurizer = MagpieFeaturizer(canonical=True)
+    featurizer = MagpieFeaturizer()
     names = feature_names(featurizer, doping_level=True)
     assert names[len(featurizer.labels) :] == [*OXIDATION_FEATURES, *STRUCTURE_FEATURES]
     _tiny_classifier(doping_level=True).save(tmp_path)

@@ -1,10 +1,12 @@
 """Composition-only Tc baselines: Magpie descriptors and a fixed regressor.
 
 Magpie descriptors are matminer's ``ElementProperty.from_preset("magpie")`` (132 statistics
-of elemental properties; matminer ships the element data). Featurized compositions are cached
-in process (the most recently used :data:`MAX_CACHED_COMPOSITIONS`) and, optionally, on disk
-in an append-only CSV under :func:`~supercon3d.settings.cache_dir`, in a file whose name
-carries a hash of the featurizer settings and versions.
+of elemental properties; matminer ships the element data). Every composition is described by
+its cache key (fractions rounded to 9 decimals), so a descriptor never depends on which nearly
+equal composition a cache saw first. Featurized compositions are cached in process (the most
+recently used :data:`MAX_CACHED_COMPOSITIONS`) and, optionally, on disk in an append-only CSV
+under :func:`~supercon3d.settings.cache_dir`, in a file whose name carries a hash of the
+featurizer settings and versions.
 
 Optionally a pretrained element embedding (:data:`COMPOSITION_EMBEDDINGS`, see
 :func:`~supercon3d.graphs.elements.element_table`) adds the fraction-weighted mean and
@@ -44,20 +46,19 @@ from supercon3d.models.feature_cache import AppendOnlyCsv, LruCache
 REGRESSORS: tuple[str, ...] = get_args(RegressorName)
 MAGPIE_PRESET = "magpie"
 COMPOSITION_EMBEDDINGS: tuple[str, ...] = get_args(CompositionEmbeddingName)
-FEATURIZER_VERSION = 1
+FEATURIZER_VERSION = 2
+"""Part of the disk cache's file name. 2: every composition described by its cache key; the
+version-1 caches hold the descriptors of whichever nearly equal composition (fractions within
+5e-10) came first, which made a refit depend on the order a cache was filled
+(docs/benchmarks.md, "P(superconductor): a five-seed ensemble, shipped")."""
 MAX_CACHED_COMPOSITIONS = 50_000
 """Descriptor vectors kept in process (about 1.3 kB each, 65 MB in all): every SuperCon
 formula table and 3DSC together fit."""
 _CACHE_DECIMALS = 9
 _MEMORY = LruCache(MAX_CACHED_COMPOSITIONS)
-_CANONICAL_MEMORY = LruCache(MAX_CACHED_COMPOSITIONS)
-_STATISTICS_MEMORY = {
-    (name, canonical): LruCache(MAX_CACHED_COMPOSITIONS)
-    for name in COMPOSITION_EMBEDDINGS
-    for canonical in (False, True)
-}
-"""Embedding statistics per (embedding, canonical), by cache key: computed once per process
-however many models read them."""
+_STATISTICS_MEMORY = {name: LruCache(MAX_CACHED_COMPOSITIONS) for name in COMPOSITION_EMBEDDINGS}
+"""Embedding statistics per embedding, by cache key: computed once per process however many
+models read them."""
 
 
 def _cache_id(composition: Composition) -> str:
@@ -90,15 +91,13 @@ def embedding_statistics(compositions: Sequence[Composition], table: np.ndarray)
 
 
 class MagpieFeaturizer:
-    """Magpie descriptors of compositions, cached by fractional composition.
+    """Magpie descriptors of compositions, each described by its cache key (fractions rounded
+    to 9 decimals, so occupancies stored as float32 or float64 give one row), cached in
+    process for every featurizer of the process (the Tc models and the classifier describe a
+    composition once).
 
     ``cache_folder``: where the on-disk CSV cache lives (new compositions are appended to it,
     one line each); None keeps the cache in process only.
-    ``canonical``: describe each composition by its cache key (fractions rounded to 9
-    decimals) in a cache of its own (shared by every canonical featurizer of the process: the
-    Tc models and the classifier describe a composition once), so that a prediction never
-    depends on which nearly equal composition (e.g. occupancies stored as float32) was seen
-    first; used for predicting.
     ``element_embedding``: one of :data:`COMPOSITION_EMBEDDINGS` whose
     :func:`embedding_statistics` follow the Magpie columns (cached in process only, by the
     same key), or None for Magpie alone.
@@ -107,7 +106,6 @@ class MagpieFeaturizer:
     def __init__(
         self,
         cache_folder: str | os.PathLike | None = None,
-        canonical: bool = False,
         element_embedding: str | None = None,
     ):
         if element_embedding is not None and element_embedding not in COMPOSITION_EMBEDDINGS:
@@ -115,9 +113,7 @@ class MagpieFeaturizer:
                 f"unknown composition embedding {element_embedding!r}; "
                 f"choose from {', '.join(COMPOSITION_EMBEDDINGS)}"
             )
-        self.canonical = canonical
         self.element_embedding = element_embedding
-        self._memory = _CANONICAL_MEMORY if canonical else _MEMORY
         self._featurizer = ElementProperty.from_preset(MAGPIE_PRESET)
         magpie_labels = list(self._featurizer.feature_labels())
         self._table = None
@@ -154,31 +150,28 @@ class MagpieFeaturizer:
         ids = [_cache_id(c) for c in compositions]
         if not ids:
             return np.empty((0, len(self.labels)))
-        found = {i: self._memory[i] for i in dict.fromkeys(ids) if i in self._memory}
+        found = {i: _MEMORY[i] for i in dict.fromkeys(ids) if i in _MEMORY}
         missing = {i: c for i, c in zip(ids, compositions) if i not in found}
         if self._disk is not None:
             found.update(self._disk.get_many(missing))
         for cache_id, composition in missing.items():
             if cache_id in found:
                 continue
-            if self.canonical:
-                composition = _canonical(composition)
             found[cache_id] = np.asarray(
-                self._featurizer.featurize(composition.element_composition), dtype=float
+                self._featurizer.featurize(_canonical(composition).element_composition),
+                dtype=float,
             )
             if self._disk is not None:
                 self._disk.append(cache_id, found[cache_id])
             if progress is not None:
                 progress(1)
         for cache_id in missing:
-            self._memory[cache_id] = found[cache_id]
+            _MEMORY[cache_id] = found[cache_id]
         magpie = np.vstack([found[i] for i in ids])
         if self._table is None:
             return magpie
-        memory = _STATISTICS_MEMORY[(self.element_embedding, self.canonical)]
-        fresh = {i: c for i, c in zip(ids, compositions) if i not in memory}
-        if self.canonical:
-            fresh = {i: _canonical(c) for i, c in fresh.items()}
+        memory = _STATISTICS_MEMORY[self.element_embedding]
+        fresh = {i: _canonical(c) for i, c in zip(ids, compositions) if i not in memory}
         computed = dict(zip(fresh, embedding_statistics(list(fresh.values()), self._table)))
         statistics = np.vstack([computed[i] if i in computed else memory[i] for i in ids])
         for cache_id, row in computed.items():
@@ -293,7 +286,7 @@ class MagpieBooster:
 
     def __init__(self, booster: lightgbm.Booster, featurizer: MagpieFeaturizer | None = None):
         self.booster = booster
-        self.featurizer = featurizer or MagpieFeaturizer(canonical=True)
+        self.featurizer = featurizer or MagpieFeaturizer()
         if booster.num_feature() != len(self.featurizer.labels):
             raise ValueError(
                 f"the booster has {booster.num_feature()} features, "
@@ -302,12 +295,12 @@ class MagpieBooster:
 
     @classmethod
     def from_regressor(cls, regressor: MagpieRegressor) -> MagpieBooster:
-        """The fitted LightGBM of ``regressor``, predicting through a canonical featurizer
-        with the regressor's element embedding."""
+        """The fitted LightGBM of ``regressor``, predicting through a featurizer (in process
+        only) with the regressor's element embedding."""
         if not isinstance(getattr(regressor, "regressor_", None), LGBMRegressor):
             raise ValueError("only a fitted LightGBM MagpieRegressor can be saved")
         embedding = regressor.featurizer.element_embedding if regressor.featurizer else None
-        featurizer = MagpieFeaturizer(canonical=True, element_embedding=embedding)
+        featurizer = MagpieFeaturizer(element_embedding=embedding)
         return cls(regressor.regressor_.booster_, featurizer)
 
     def save(self, path: str | os.PathLike) -> Path:

@@ -88,7 +88,7 @@ class SuperconductorClassifier:
         self.boosters = list(boosters)
         self.calibration = calibration
         self.metadata = dict(metadata or {})
-        self.featurizer = featurizer or MagpieFeaturizer(canonical=True)
+        self.featurizer = featurizer or MagpieFeaturizer()
         self.doping_level = doping_level
         expected = len(feature_names(self.featurizer, doping_level))
         for booster in self.boosters:
@@ -121,9 +121,7 @@ class SuperconductorClassifier:
         model_paths = [folder / model_file(index) for index in range(n_boosters)]
         verify_files(folder, model_paths, required=shipped)
         try:
-            featurizer = MagpieFeaturizer(
-                canonical=True, element_embedding=metadata.get("element_embedding")
-            )
+            featurizer = MagpieFeaturizer(element_embedding=metadata.get("element_embedding"))
         except ValueError as error:
             raise ValueError(f"{metadata_path}: {error}") from None
         doping_level = bool(metadata.get("doping_level", False))

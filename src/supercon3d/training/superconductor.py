@@ -260,7 +260,7 @@ def fit_shipped_classifier(
         labels,
         balanced_weights(labels),
     )
-    featurizer = MagpieFeaturizer(canonical=True, element_embedding=element_embedding)
+    featurizer = MagpieFeaturizer(element_embedding=element_embedding)
     metadata = {
         "evaluation": evaluation.as_dict(),
         "seeds": list(seeds),

@@ -56,7 +56,7 @@ def read_blend(folder: str | os.PathLike) -> dict[str, dict]:
 
 
 def blend_featurizer(folder: str | os.PathLike) -> MagpieFeaturizer:
-    """The canonical featurizer of a run's blend composition models: Magpie, plus the
+    """The featurizer (in process only) of a run's blend composition models: Magpie, plus the
     statistics of the element embedding ``blend.json`` names (none when it names none or the
     run has no blend); ``CheckpointError`` for an embedding this version does not know."""
     path = Path(folder) / BLEND_FILE
@@ -67,7 +67,7 @@ def blend_featurizer(folder: str | os.PathLike) -> MagpieFeaturizer:
         except (OSError, json.JSONDecodeError, AttributeError) as error:
             raise CheckpointError(path, f"unreadable blend ({error})") from None
     try:
-        return MagpieFeaturizer(canonical=True, element_embedding=embedding)
+        return MagpieFeaturizer(element_embedding=embedding)
     except ValueError as error:
         raise CheckpointError(path, str(error)) from None
 
@@ -211,7 +211,7 @@ class SODNetEnsemble:
                 raise CheckpointError(folder / BLEND_FILE, f"unreadable blend ({error})") from None
             if not all(0 <= float(w) <= 1 for w in weights.values()):
                 raise CheckpointError(folder / BLEND_FILE, "a sodnet_weight outside [0, 1]")
-        featurizer = MagpieFeaturizer(canonical=True)
+        featurizer = MagpieFeaturizer()
         blend_features = blend_featurizer(folder) if weights else featurizer
         members, prior, networks = [], None, {}
         for fold, path in paths.items():
