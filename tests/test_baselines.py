@@ -225,6 +225,18 @@ def test_cli_json_is_one_object_on_stdout(subset_data, tmp_path):
     assert (tmp_path / "magpie-svr_folds0-1_predictions.csv").is_file()
 
 
+def test_cli_seed_is_recorded_and_named_in_the_files(subset_data, tmp_path):
+    app = typer.Typer()
+    app.command()(baseline)
+    result = CliRunner().invoke(
+        app,
+        ["--json", "--folds", "0", "--seed", "3"] + ["--data", subset_data, "--out", str(tmp_path)],
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["config"]["seed"] == 3
+    assert (tmp_path / "magpie-lgbm_folds0_seed3.json").is_file()
+
+
 def test_cli_rejects_folds_outside_the_protocol(subset_data, tmp_path):
     app = typer.Typer()
     app.command()(baseline)

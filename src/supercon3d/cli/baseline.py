@@ -79,6 +79,7 @@ def baseline(
         DEFAULT_SPLIT, help="Folds: shared random, chemical-system-grouped or leave-one-family-out."
     ),
     element_embedding: CompositionEmbeddingName | None = CompositionEmbeddingOption,
+    seed: int = typer.Option(0, help="The regressor's random seed (row and feature sampling)."),
 ) -> None:
     """Cross-validate a composition baseline (Magpie descriptors + LightGBM, RF or SVR)."""
     from supercon3d.cli.loading import load_dataset
@@ -95,6 +96,7 @@ def baseline(
         train_on_validation=train_on_validation,
         test_folds=test_folds,
         element_embedding=element_embedding,
+        seed=seed,
     )
     dataset = load_dataset(data)
     assignment = split_folds(split, dataset)
@@ -106,6 +108,8 @@ def baseline(
     stem = config.name if split == DEFAULT_SPLIT else f"{config.name}_{split}"
     if config.test_folds is not None:
         stem += "_folds" + "-".join(map(str, config.test_folds))
+    if seed:
+        stem += f"_seed{seed}"
     saved = save_results(summary, predictions, out, stem)
     summary["files"] = {kind: str(path) for kind, path in saved.items()}
     if json_output:
