@@ -37,13 +37,14 @@ import numpy as np
 import torch
 from composition_folds import fold_rows, load_inputs, print_means
 from pymatgen.core import Composition
-from sklearn.metrics import roc_auc_score
+from scipy.special import expit
+from sklearn.metrics import log_loss, roc_auc_score
 from torch import nn
 
 from supercon3d.evaluation.splits import chemical_system_folds, grouped_folds
 from supercon3d.graphs.elements import MAX_Z, element_table
 from supercon3d.machine import describe_machine
-from supercon3d.models.composition import MagpieFeaturizer, embedding_statistics, make_regressor
+from supercon3d.models.composition import MagpieFeaturizer, make_regressor
 from supercon3d.settings import cache_dir
 from supercon3d.training.blend import best_weight
 from supercon3d.training.superconductor import (
@@ -173,8 +174,7 @@ def run_tc(folds: list[int], members: int, started: float) -> None:
     """Test-fold MAE (ln K) of the network, LightGBM and their validation-chosen blend."""
     inputs = load_inputs()
     table = token_table()
-    chgnet = element_table("chgnet").astype(float)
-    featurizer = inputs.featurizer
+    describe = MagpieFeaturizer(cache_dir(), element_embedding="chgnet").transform
     results: dict[str, list[float]] = {"network": [], "lightgbm": [], "blend": []}
     print("| fold | network | LightGBM (Magpie + CHGNet) | blend | network's weight | s |")
     print("|---|---|---|---|---|---|")
@@ -185,11 +185,6 @@ def run_tc(folds: list[int], members: int, started: float) -> None:
         test = [entry.structure.composition for entry in rows.test]
         val_y = np.array([entry.ln_tc for entry in rows.val])
         test_y = np.array([entry.ln_tc for entry in rows.test])
-
-        def describe(compositions):
-            return np.hstack(
-                [featurizer.transform(compositions), embedding_statistics(compositions, chgnet)]
-            )
 
         booster = make_regressor("lgbm", 0).fit(describe(rows.compositions), rows.ln_tc)
         lgbm_val, lgbm_test = booster.predict(describe(val)), booster.predict(describe(test))
@@ -213,9 +208,8 @@ def run_tc(folds: list[int], members: int, started: float) -> None:
     print_means(results, started)
 
 
-def _log_loss(predicted: np.ndarray, target: np.ndarray) -> float:
-    p = 1 / (1 + np.exp(-predicted))
-    return float(-np.mean(target * np.log(p + 1e-12) + (1 - target) * np.log(1 - p + 1e-12)))
+def _log_loss(logits: np.ndarray, target: np.ndarray) -> float:
+    return float(log_loss(target, expit(logits), labels=[0, 1]))
 
 
 def run_superconductor(members: int, started: float) -> None:
@@ -243,7 +237,7 @@ def run_superconductor(members: int, started: float) -> None:
         for seed in range(members):
             network = train_network(table, fit_t, check_t, nn.BCEWithLogitsLoss(), _log_loss, seed)
             logits = _predict(network, numbers, fractions)
-            network_p[inside] += 1 / (1 + np.exp(-logits)) / members
+            network_p[inside] += expit(logits) / members
         print(
             f"fold {fold}: network {roc_auc_score(labels[inside], network_p[inside]):.3f}, "
             f"shipped recipe {roc_auc_score(labels[inside], shipped[inside]):.3f} "
