@@ -1,6 +1,7 @@
 """Pretrained element embeddings as composition features for LightGBM (issue 15, part 3)
 
     python benchmarks/composition_embeddings.py [--forest | --lightgbm-forest [--folds 0]]
+    python benchmarks/composition_embeddings.py --sevennet
 
 Transfer learning on the composition side: each composition is described by the
 fraction-weighted mean and standard deviation of its elements' vectors in CHGNet 0.3.0's
@@ -14,7 +15,10 @@ LightGBM, the baselines' random forest and their plain mean instead. ``--lightgb
 asks whether that forest could ship: LightGBM's own random-forest mode (saved as text, no
 pickle) at the sizes of :data:`LIGHTGBM_FOREST_SIZES`, alone and averaged with LightGBM, on
 the test folds of ``--folds``, with the size of each fold model's text compressed by xz
-(how the shipped composition models are stored).
+(how the shipped composition models are stored). ``--sevennet`` adds a second pretrained
+embedding: the element vectors of SevenNet-0 (``7net-0``, MPtrj; the 128 numbers its first
+layer gives each of its 89 elements, read from the ``sevenn`` wheel, standardized, elements
+outside it zero), its statistics beside Magpie and beside Magpie + CHGNet.
 """
 
 from __future__ import annotations
@@ -28,13 +32,15 @@ from composition_folds import fold_rows, load_inputs, print_means
 from lightgbm import LGBMRegressor
 from pymatgen.core import Composition
 
-from supercon3d.graphs.elements import element_table
+from supercon3d.graphs.elements import MAX_Z, element_table
 from supercon3d.machine import describe_machine
 from supercon3d.models.composition import embedding_statistics, make_regressor
 from supercon3d.models.oxidation_state import oxidation_feature_matrix
 
 SEED = 0
 VARIANTS = ("magpie", "magpie+chgnet", "chgnet")
+SEVENNET_VARIANTS = ("magpie+chgnet", "magpie+sevennet", "magpie+chgnet+sevennet")
+SEVENNET_MODEL = "7net-0"
 FOREST_VARIANTS = ("magpie+chgnet", "magpie+chgnet rf", "magpie+chgnet lgbm/rf mean")
 """``--forest``: LightGBM, the baselines' random forest (``make_regressor("rf")``) and their
 plain mean (weight 1/2, fixed beforehand), all on Magpie + CHGNet statistics."""
@@ -47,13 +53,32 @@ BOOTSTRAP_SHARE = 0.632
 of distinct rows in a bootstrap sample, as scikit-learn's forest draws."""
 
 
+def sevennet_table() -> np.ndarray:
+    """SevenNet-0's element vectors as a (103, 128) table, row Z - 1, standardized per column
+    over its elements; zero for elements it lacks."""
+    from sevenn.util import model_from_checkpoint, pretrained_name_to_path
+
+    model, config = model_from_checkpoint(pretrained_name_to_path(SEVENNET_MODEL))
+    type_map = config["_type_map"]
+    weights = model.onehot_to_feature_x.linear.weight.detach().double().numpy()
+    learnt = weights.reshape(len(type_map), -1)
+    learnt = (learnt - learnt.mean(axis=0)) / learnt.std(axis=0)
+    table = np.zeros((MAX_Z, learnt.shape[1]))
+    for z, index in type_map.items():
+        table[z - 1] = learnt[index]
+    return table
+
+
 def features(variant: str, compositions: list[Composition], featurizer, table) -> np.ndarray:
-    """The feature matrix of ``variant`` (Magpie and/or the CHGNet statistics)."""
+    """The feature matrix of ``variant`` (Magpie and/or the statistics of the element tables
+    in ``table``: the CHGNet table, or a dict of tables by name)."""
+    tables = table if isinstance(table, dict) else {"chgnet": table}
     parts = []
     if "magpie" in variant:
         parts.append(featurizer.transform(compositions))
-    if "chgnet" in variant:
-        parts.append(embedding_statistics(compositions, table))
+    for name in ("chgnet", "sevennet"):
+        if name in variant.split(" ")[0].split("+"):
+            parts.append(embedding_statistics(compositions, tables[name]))
     if "oxidation" in variant:
         parts.append(oxidation_feature_matrix(compositions))
     return np.hstack(parts)
@@ -121,6 +146,7 @@ def main() -> None:
         "--lightgbm-forest", action="store_true", help="LightGBM's forest mode: error and size"
     )
     parser.add_argument("--folds", default="0", help="test folds of --lightgbm-forest: '0,1'")
+    parser.add_argument("--sevennet", action="store_true", help="SevenNet-0's element vectors")
     args = parser.parse_args()
     started = time.perf_counter()
     inputs = load_inputs()
@@ -131,7 +157,9 @@ def main() -> None:
         compare_lightgbm_forests(inputs, table, folds, started)
         return
     featurizer = inputs.featurizer
-    variants = FOREST_VARIANTS if args.forest else VARIANTS
+    variants = FOREST_VARIANTS if args.forest else SEVENNET_VARIANTS if args.sevennet else VARIANTS
+    if args.sevennet:
+        table = {"chgnet": table, "sevennet": sevennet_table()}
     results: dict[str, list[float]] = {variant: [] for variant in variants}
     print("| fold | " + " | ".join(variants) + " |")
     print("|---" * (len(variants) + 1) + "|")

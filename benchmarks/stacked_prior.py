@@ -70,19 +70,22 @@ def inner_groups(entries: list[Entry], n_groups: int, seed: int) -> list[list[En
     return groups
 
 
-def fold_priors(by_id, split, formulas, featurizer, n_groups: int) -> dict[str, float]:
+def fold_priors(
+    by_id, split, formulas, featurizer, n_groups: int, config=COMPOSITION_MODEL
+) -> dict[str, float]:
     """The stacked prior (ln K) of every training, validation and test id of one fold: the
-    fold's composition baseline for its validation and test ids; for each inner group of its
-    training ids the same baseline fitted as if the group were test entries too."""
+    fold's composition baseline (``config``, with ``featurizer``'s descriptors) for its
+    validation and test ids; for each inner group of its training ids the same baseline fitted
+    as if the group were test entries too."""
     train = [by_id[i] for i in split.train if i in by_id]
     priors = {}
     for group in inner_groups(train, n_groups, SEED):
         inside = [entry.id for entry in group]
         rest = [entry.id for entry in train if entry.id not in set(inside)]
         inner = FoldSplit(split.fold, rest, split.val, split.test + inside)
-        model, _ = fit_fold_baseline(by_id, inner, COMPOSITION_MODEL, formulas, featurizer, SPLIT)
+        model, _ = fit_fold_baseline(by_id, inner, config, formulas, featurizer, SPLIT)
         priors.update(zip(inside, model.predict([entry.structure.composition for entry in group])))
-    model, _ = fit_fold_baseline(by_id, split, COMPOSITION_MODEL, formulas, featurizer, SPLIT)
+    model, _ = fit_fold_baseline(by_id, split, config, formulas, featurizer, SPLIT)
     held_out = [by_id[i] for i in split.val + split.test if i in by_id]
     priors.update(
         zip([e.id for e in held_out], model.predict([e.structure.composition for e in held_out]))
