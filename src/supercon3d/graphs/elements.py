@@ -10,7 +10,8 @@ Three embeddings, each indexed by atomic number Z = 1..103 (row Z - 1):
   downloaded.
 - ``onehot``: the 103 × 103 identity.
 - ``chgnet``: the 64-dimensional atom embedding of the pretrained CHGNet (version
-  :data:`CHGNET_MODEL`, weights inside the ``chgnet`` wheel, a core dependency),
+  :data:`~supercon3d.pretrained.CHGNET_MODEL`, weights inside the ``chgnet`` wheel, a core
+  dependency, read as tensors only: :func:`~supercon3d.pretrained.chgnet_checkpoint`),
   learnt from 1.5 million DFT calculations of the Materials Project trajectories; each
   column standardized over its 94 elements (H to Pu); Am to Lr, outside CHGNet, get zeros.
 
@@ -20,12 +21,12 @@ gets the mean of two elements and a half-occupied site half of one.
 
 from __future__ import annotations
 
-import contextlib
-import io
 from functools import cache
 
 import numpy as np
 from pymatgen.core import Composition
+
+from supercon3d.pretrained import CHGNET_MODEL, chgnet_checkpoint
 
 MAX_Z = 103
 MAGPIE_PROPERTIES: tuple[str, ...] = (
@@ -35,7 +36,8 @@ MAGPIE_PROPERTIES: tuple[str, ...] = (
     "NUnfilled", "GSvolume_pa", "GSbandgap", "GSmagmom", "SpaceGroupNumber",
 )  # fmt: skip
 EMBEDDINGS: tuple[str, ...] = ("magpie", "onehot", "chgnet")
-CHGNET_MODEL = "0.3.0"
+CHGNET_EMBEDDING = "atom_embedding.embedding.weight"
+"""The checkpoint tensor holding CHGNet's (94, 64) atom embedding."""
 
 
 class UnknownElementError(ValueError):
@@ -64,14 +66,7 @@ def element_table(embedding: str = "magpie") -> np.ndarray:
 
 def _chgnet_table() -> np.ndarray:
     """CHGNet's pretrained atom embedding, standardized per column, zero-padded to Z = 103."""
-    try:
-        from chgnet.model import CHGNet
-    except ImportError:
-        raise ImportError(
-            'the chgnet element embedding needs chgnet: pip install "chgnet>=0.3"'
-        ) from None
-    with contextlib.redirect_stdout(io.StringIO()):  # CHGNet prints its size on loading
-        weights = CHGNet.load(model_name=CHGNET_MODEL).atom_embedding.embedding.weight
+    weights = chgnet_checkpoint(CHGNET_MODEL)["state_dict"][CHGNET_EMBEDDING]
     learnt = weights.detach().double().numpy()
     table = np.zeros((MAX_Z, learnt.shape[1]))
     table[: len(learnt)] = (learnt - learnt.mean(axis=0)) / learnt.std(axis=0)

@@ -5,7 +5,8 @@ dependency (the shipped Tc model reads its atom embedding); SevenNet is the opti
 ``pip install -e ".[stability]"``. Without a potential's package, :func:`load_potential`
 raises :class:`PotentialUnavailableError` with one line saying what to install.
 
-- ``chgnet``: CHGNet 0.3.0 (MPtrj, 412k parameters), elements H–Pu (Z 1–94).
+- ``chgnet``: CHGNet 0.3.0 (MPtrj, 412k parameters), elements H–Pu (Z 1–94), its checkpoint
+  read as tensors only (:func:`~supercon3d.pretrained.chgnet_checkpoint`).
 - ``sevennet``: SevenNet-0 (``7net-0``, MPtrj, equivariant), the elements of its type map.
 """
 
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from supercon3d.executor import worker_resource
+from supercon3d.pretrained import CHGNET_MODEL, chgnet_checkpoint
 
 if TYPE_CHECKING:
     from ase.calculators.calculator import Calculator
@@ -71,10 +73,13 @@ def check_potential(name: str) -> str:
 
 
 def _load_chgnet() -> Potential:
+    """CHGNet built from its checkpoint read as tensors only (what ``CHGNet.load`` builds for
+    this model, without unpickling the file)."""
     from chgnet.model import CHGNet
     from chgnet.model.dynamics import CHGNetCalculator
 
-    model = CHGNet.load(verbose=False, use_device="cpu")
+    checkpoint = chgnet_checkpoint(CHGNET_MODEL)
+    model = CHGNet.from_dict(checkpoint, mlp_out_bias=False, version=CHGNET_MODEL)
     calculator = CHGNetCalculator(model, use_device="cpu")
     return Potential("chgnet", calculator, frozenset(range(1, CHGNET_MAX_ATOMIC_NUMBER + 1)))
 
