@@ -71,8 +71,8 @@ SEED = 0
 def chgnet_features(entries: list[Entry]) -> dict[str, np.ndarray]:
     """CHGNet crystal features per entry id (NaN where left out), cached on disk."""
     import torch
-    from chgnet.model import CHGNet
 
+    from supercon3d.pretrained import chgnet_model
     from supercon3d.stability.approximants import ordered_approximants
 
     ids = sorted(entry.id for entry in entries)
@@ -84,7 +84,7 @@ def chgnet_features(entries: list[Entry]) -> dict[str, np.ndarray]:
         stored = np.load(cache)
         return dict(zip(stored["ids"], stored["features"]))
     torch.set_num_threads(1)
-    model = CHGNet.load(verbose=False, use_device="cpu")
+    model = chgnet_model()
     by_id = {entry.id: entry for entry in entries}
     rows = []
     for entry_id in ids:

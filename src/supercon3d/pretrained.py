@@ -14,9 +14,15 @@ from __future__ import annotations
 import importlib.util
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from chgnet.model import CHGNet
 
 CHGNET_MODEL = "0.3.0"
 """The pretrained CHGNet every part of supercon3d uses (MPtrj, elements H to Pu)."""
+CHGNET_LEGACY_MODEL = "0.2.0"
+"""The one pretrained CHGNet whose output layers carry a bias (as ``CHGNet.load`` builds it)."""
 CHGNET_CHECKPOINT_PATTERN = "*.pth.tar"
 CHGNET_INSTALL_HINT = 'pip install "chgnet>=0.3"'
 
@@ -49,3 +55,12 @@ def chgnet_checkpoint(model: str = CHGNET_MODEL) -> dict:
 
     path = chgnet_checkpoint_path(model)
     return torch.load(path, map_location="cpu", weights_only=True)["model"]
+
+
+def chgnet_model(model: str = CHGNET_MODEL) -> CHGNet:
+    """CHGNet's pretrained ``model`` on the CPU, built from :func:`chgnet_checkpoint` with the
+    arguments ``CHGNet.load`` gives it (the output-layer bias only for 0.2.0)."""
+    from chgnet.model import CHGNet
+
+    checkpoint = chgnet_checkpoint(model)
+    return CHGNet.from_dict(checkpoint, mlp_out_bias=model == CHGNET_LEGACY_MODEL, version=model)

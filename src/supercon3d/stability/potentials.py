@@ -6,7 +6,7 @@ dependency (the shipped Tc model reads its atom embedding); SevenNet is the opti
 raises :class:`PotentialUnavailableError` with one line saying what to install.
 
 - ``chgnet``: CHGNet 0.3.0 (MPtrj, 412k parameters), elements H–Pu (Z 1–94), its checkpoint
-  read as tensors only (:func:`~supercon3d.pretrained.chgnet_checkpoint`).
+  read as tensors only (:func:`~supercon3d.pretrained.chgnet_model`).
 - ``sevennet``: SevenNet-0 (``7net-0``, MPtrj, equivariant), the elements of its type map.
 """
 
@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from supercon3d.executor import worker_resource
-from supercon3d.pretrained import CHGNET_MODEL, chgnet_checkpoint
+from supercon3d.pretrained import CHGNET_MODEL, chgnet_model
 
 if TYPE_CHECKING:
     from ase.calculators.calculator import Calculator
@@ -73,13 +73,9 @@ def check_potential(name: str) -> str:
 
 
 def _load_chgnet() -> Potential:
-    """CHGNet built from its checkpoint read as tensors only (what ``CHGNet.load`` builds for
-    this model, without unpickling the file)."""
-    from chgnet.model import CHGNet
     from chgnet.model.dynamics import CHGNetCalculator
 
-    checkpoint = chgnet_checkpoint(CHGNET_MODEL)
-    model = CHGNet.from_dict(checkpoint, mlp_out_bias=False, version=CHGNET_MODEL)
+    model = chgnet_model(CHGNET_MODEL)
     calculator = CHGNetCalculator(model, use_device="cpu")
     return Potential("chgnet", calculator, frozenset(range(1, CHGNET_MAX_ATOMIC_NUMBER + 1)))
 
