@@ -37,7 +37,6 @@ from pathlib import Path
 import numpy as np
 from lightgbm import LGBMRegressor
 from pymatgen.core import Structure
-from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
 from scipy.stats import spearmanr
 from stacked_prior import fold_priors
 
@@ -46,12 +45,7 @@ from supercon3d.data.tables import load_supercon_formulas
 from supercon3d.evaluation.folds import FoldAssignment
 from supercon3d.machine import describe_machine
 from supercon3d.models.composition import MagpieFeaturizer
-from supercon3d.models.structure_features import (
-    ANGLE_TOLERANCE,
-    FALLBACK_SYMPREC,
-    SYMPREC,
-    structure_descriptors,
-)
+from supercon3d.models.structure_features import structure_descriptors, symmetry_dataset
 from supercon3d.settings import cache_dir
 from supercon3d.training.blend import composition_model
 
@@ -66,18 +60,12 @@ PROTOTYPES = ("space group", "space group + Wyckoff")
 
 def prototypes(structure: Structure) -> dict[str, tuple | None]:
     """The entry's prototype at each granularity of :data:`PROTOTYPES` (None if spglib fails)."""
-    for symprec in (SYMPREC, FALLBACK_SYMPREC):
-        try:
-            dataset = SpacegroupAnalyzer(
-                structure, symprec=symprec, angle_tolerance=ANGLE_TOLERANCE
-            ).get_symmetry_dataset()
-        except Exception:  # spglib and pymatgen raise several types; all mean "no symmetry"
-            continue
-        if dataset is not None:
-            distinct = sorted(set(dataset.equivalent_atoms))
-            wyckoff = tuple(sorted(dataset.wyckoffs[i] for i in distinct))
-            return {PROTOTYPES[0]: (dataset.number,), PROTOTYPES[1]: (dataset.number, wyckoff)}
-    return dict.fromkeys(PROTOTYPES)
+    dataset = symmetry_dataset(structure)
+    if dataset is None:
+        return dict.fromkeys(PROTOTYPES)
+    distinct = sorted(set(dataset.equivalent_atoms))
+    wyckoff = tuple(sorted(dataset.wyckoffs[i] for i in distinct))
+    return {PROTOTYPES[0]: (dataset.number,), PROTOTYPES[1]: (dataset.number, wyckoff)}
 
 
 def isostructural(train_ids, residual, protos, ids, granularity: str, m: float) -> np.ndarray:

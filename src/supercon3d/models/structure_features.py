@@ -18,10 +18,14 @@ for a cell with no two sites within :data:`NN_CUTOFF`.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 from pymatgen.core import Structure
 from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
+
+if TYPE_CHECKING:
+    from spglib import SpglibDataset
 
 STRUCTURE_FEATURES: tuple[str, ...] = (
     "volume_per_atom",
@@ -39,8 +43,9 @@ _OCCUPANCY_TOL = 1e-3
 _SAME_POSITION = 1e-6  # Å: a "neighbour" this close is the site itself
 
 
-def _symmetry(structure: Structure) -> tuple[float, float]:
-    """(space-group number, number of symmetry-distinct sites), NaN when spglib fails."""
+def symmetry_dataset(structure: Structure) -> SpglibDataset | None:
+    """spglib's symmetry dataset of the structure at :data:`SYMPREC`, else at
+    :data:`FALLBACK_SYMPREC`; None when neither finds one."""
     for symprec in (SYMPREC, FALLBACK_SYMPREC):
         try:
             dataset = SpacegroupAnalyzer(
@@ -49,8 +54,16 @@ def _symmetry(structure: Structure) -> tuple[float, float]:
         except Exception:  # spglib and pymatgen raise several types; all mean "no symmetry"
             continue
         if dataset is not None:
-            return float(dataset.number), float(len(set(dataset.equivalent_atoms)))
-    return math.nan, math.nan
+            return dataset
+    return None
+
+
+def _symmetry(structure: Structure) -> tuple[float, float]:
+    """(space-group number, number of symmetry-distinct sites), NaN when spglib fails."""
+    dataset = symmetry_dataset(structure)
+    if dataset is None:
+        return math.nan, math.nan
+    return float(dataset.number), float(len(set(dataset.equivalent_atoms)))
 
 
 def _mean_nn_distance(structure: Structure) -> float:
