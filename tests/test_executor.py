@@ -89,6 +89,7 @@ def project_errors() -> list[Exception]:
     from supercon3d.graphs.crystal_graph import GraphBuildError
     from supercon3d.graphs.elements import UnknownElementError
     from supercon3d.models.weights import CheckpointError
+    from supercon3d.pretrained import PretrainedWeightsError
     from supercon3d.screening.database import ScreenDatabaseError
     from supercon3d.settings import DataFolderError
     from supercon3d.stability.hull import HullUnavailableError
@@ -111,6 +112,7 @@ def project_errors() -> list[Exception]:
         ExtraStructuresError("extra structures need a run without the composition prior"),
         WorkerError("NeedsTwoArguments: a.cif: unreadable"),
         PotentialUnavailableError('chgnet missing: pip install -e ".[stability]"'),
+        PretrainedWeightsError("chgnet/pretrained/0.3.0: expected one CHGNet 0.3.0 checkpoint"),
         HullUnavailableError("no elemental reference for Og"),
         RelaxationError("the chgnet energy diverged during relaxation"),
         ScreenDatabaseError("screen.sqlite", "written with model 'x', this run has 'y'"),
