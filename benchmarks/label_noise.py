@@ -19,7 +19,8 @@ do no better than the spread of its measurements. Prints, in ln K:
   where a composition has one structure, the structure is a function of the composition and
   can tell a model nothing the composition does not.
 - Inside each SuperCon table: compositions with several rows with Tc > 0, each row against
-  the median of the other rows of its composition.
+  the median of the other rows of its composition; and how many compositions with Tc > 0
+  each table holds, and both together.
 
 The SuperCon rows are those of both label tables (``supercon_11949``, the composition
 models' extra formulas, and ``supercon_stanev2018``).
@@ -93,6 +94,10 @@ def main() -> None:
     print(f"# {describe_machine()}")
     n_positive = sum(map(len, table_ln_tc.values()))
     print(f"SuperCon3D entries {len(dataset)}, SuperCon rows with Tc > 0 {n_positive}")
+    keys = {name: set(table.loc[table["tc"] > 0, "key"]) for name, table in tables.items()}
+    counts = ", ".join(f"{name} {len(k)}" for name, k in keys.items())
+    together = len(set().union(*keys.values()))
+    print(f"SuperCon compositions with Tc > 0: {counts}, together {together}")
     print("\nSuperCon3D ln Tc against the median SuperCon ln Tc of the same composition")
     print(f"  all            {summary(matched['gap'].to_numpy())}")
     for column in ("disorder", "family"):
