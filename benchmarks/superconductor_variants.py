@@ -24,7 +24,10 @@ out-of-fold ROC-AUC (pooled and per fold):
 - ``doping level``: 5 extra features from charge neutrality, the mean oxidation state and
   d-electron count of the d-block metals with every other element at a fixed charge
   (:mod:`supercon3d.models.oxidation_state`), which tells YBa2Cu3O7 from YBa2Cu3O6; and both
-  together (``doping level + CHGNet element statistics``).
+  together (``doping level + CHGNet element statistics``, the shipped classifier's features);
+- ``shipped features, training share 1/8`` (1/4, 1/2): those features fitted on a random
+  share of each fold's training rows (seed :data:`SHARE_SEED` + fold): the learning curve,
+  whether more labelled rows of this kind would lift the grouped AUC.
 
 ``--variant NAME`` (repeatable) runs only the named ones. ``--seeds N`` fits every variant
 with the classifier's seeds 0 to N - 1 (row and feature subsampling) and prints the pooled
@@ -77,6 +80,11 @@ RATE_SMOOTHING = 2.0
 """Pseudo-rows at a share of 0.5 added to every element or pair count."""
 INNER_FOLDS = 4
 INNER_SEED = 7
+SHARE_SEED = 11
+TRAINING_SHARES = {"1/8": 0.125, "1/4": 0.25, "1/2": 0.5}
+SHIPPED_FEATURES = "doping level + CHGNet element statistics"
+"""The variant whose features the shipped classifier uses (Magpie, CHGNet statistics, doping
+level, structure descriptors)."""
 
 
 def element_pair_rates(
@@ -257,6 +265,13 @@ def main() -> None:
 
         return rows
 
+    def share(fraction: float) -> Callable[[int, np.ndarray], np.ndarray]:
+        def rows(fold: int, train: np.ndarray) -> np.ndarray:
+            chosen = np.random.default_rng(SHARE_SEED + fold).permutation(train)
+            return np.sort(chosen[: round(fraction * len(train))])
+
+        return rows
+
     def rates(train: np.ndarray, test: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return (
             element_pair_rates(elements, systems, labels, train, train),
@@ -279,6 +294,13 @@ def main() -> None:
         "cleaned p < 0.1 / > 0.9": {"train_rows": cleaned(0.1, 0.9)},
         "cleaned p < 0.05 / > 0.95": {"train_rows": cleaned(0.05, 0.95)},
         **{name: {"extra": columns(name)} for name in describers if name != "shipped recipe"},
+        **{
+            f"shipped features, training share {label}": {
+                "extra": columns(SHIPPED_FEATURES),
+                "train_rows": share(fraction),
+            }
+            for label, fraction in TRAINING_SHARES.items()
+        },
     }
     if args.variant:
         unknown = set(args.variant) - set(variants)
