@@ -4,9 +4,11 @@ CHGNet's own loader (``CHGNet.load``) reads its checkpoint with ``torch.load(...
 weights_only=False)``, which unpickles the file and so may run code from it. The same file
 holds nothing but tensors and plain values, so supercon3d reads it with
 ``weights_only=True`` instead, and the model is built from it as ``CHGNet.load`` builds it
-(same tensors, same arguments; tests/test_pretrained.py): nothing supercon3d loads is
-unpickled. The Tc models, which need only CHGNet's atom embedding, no longer build the whole
-potential for it.
+(same tensors, same arguments; tests/test_pretrained.py): nothing supercon3d loads by
+default is unpickled. The Tc models, which need only CHGNet's atom embedding, no longer build
+the whole potential for it. The exception is the optional SevenNet-0 potential
+(``--potential sevennet``): its checkpoint holds numpy arrays, which only ``sevenn``'s own
+loader reads, and that loader unpickles.
 """
 
 from __future__ import annotations
