@@ -69,10 +69,11 @@ def sevennet_table() -> np.ndarray:
     return table
 
 
-def features(variant: str, compositions: list[Composition], featurizer, table) -> np.ndarray:
-    """The feature matrix of ``variant`` (Magpie and/or the statistics of the element tables
-    in ``table``: the CHGNet table, or a dict of tables by name)."""
-    tables = table if isinstance(table, dict) else {"chgnet": table}
+def features(
+    variant: str, compositions: list[Composition], featurizer, tables: dict[str, np.ndarray]
+) -> np.ndarray:
+    """The feature matrix of ``variant``: Magpie and/or the statistics of the element tables
+    it names (``tables`` by name: ``chgnet``, ``sevennet``)."""
     parts = []
     if "magpie" in variant:
         parts.append(featurizer.transform(compositions))
@@ -102,7 +103,7 @@ def lightgbm_forest(trees: int, leaves: int, min_leaf: int) -> LGBMRegressor:
     )
 
 
-def compare_lightgbm_forests(inputs, table, folds: list[int], started: float) -> None:
+def compare_lightgbm_forests(inputs, tables, folds: list[int], started: float) -> None:
     """Test-fold MAE (ln K) of each :data:`LIGHTGBM_FOREST_SIZES` forest, alone and averaged
     with LightGBM, and its xz-compressed model text (MB)."""
     results: dict[str, list[float]] = {"lightgbm": []}
@@ -115,8 +116,8 @@ def compare_lightgbm_forests(inputs, table, folds: list[int], started: float) ->
         rows = fold_rows(inputs.by_id, inputs.folds.split(fold), inputs.formulas)
         tested = [entry.structure.composition for entry in rows.test]
         truth = np.array([entry.ln_tc for entry in rows.test])
-        train_x = features("magpie+chgnet", rows.compositions, inputs.featurizer, table)
-        test_x = features("magpie+chgnet", tested, inputs.featurizer, table)
+        train_x = features("magpie+chgnet", rows.compositions, inputs.featurizer, tables)
+        test_x = features("magpie+chgnet", tested, inputs.featurizer, tables)
         boosted = make_regressor("lgbm", SEED).fit(train_x, rows.ln_tc).predict(test_x)
         results["lightgbm"].append(float(np.abs(boosted - truth).mean()))
         for size in LIGHTGBM_FOREST_SIZES:
@@ -150,16 +151,16 @@ def main() -> None:
     args = parser.parse_args()
     started = time.perf_counter()
     inputs = load_inputs()
-    table = element_table("chgnet").astype(float)
+    tables = {"chgnet": element_table("chgnet").astype(float)}
     print(f"# {describe_machine()}")
     if args.lightgbm_forest:
         folds = [int(fold) for fold in args.folds.split(",")]
-        compare_lightgbm_forests(inputs, table, folds, started)
+        compare_lightgbm_forests(inputs, tables, folds, started)
         return
     featurizer = inputs.featurizer
     variants = FOREST_VARIANTS if args.forest else SEVENNET_VARIANTS if args.sevennet else VARIANTS
     if args.sevennet:
-        table = {"chgnet": table, "sevennet": sevennet_table()}
+        tables["sevennet"] = sevennet_table()
     results: dict[str, list[float]] = {variant: [] for variant in variants}
     print("| fold | " + " | ".join(variants) + " |")
     print("|---" * (len(variants) + 1) + "|")
@@ -174,8 +175,8 @@ def main() -> None:
             else:
                 name, regressor = (variant.split() + ["lgbm"])[:2]
                 model = make_regressor(regressor, SEED)
-                model.fit(features(name, rows.compositions, featurizer, table), rows.ln_tc)
-                predicted = model.predict(features(name, tested, featurizer, table))
+                model.fit(features(name, rows.compositions, featurizer, tables), rows.ln_tc)
+                predicted = model.predict(features(name, tested, featurizer, tables))
             predictions[variant] = predicted
             results[variant].append(float(np.abs(predicted - truth).mean()))
         print(f"| {fold} | " + " | ".join(f"{results[v][-1]:.3f}" for v in variants) + " |")

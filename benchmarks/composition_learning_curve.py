@@ -44,7 +44,7 @@ def main() -> None:
     fractions = [float(f) for f in args.fractions.split(",")]
     started = time.perf_counter()
     inputs = load_inputs()
-    table = element_table("chgnet").astype(float)
+    tables = {"chgnet": element_table("chgnet").astype(float)}
     rng = np.random.default_rng(SEED)
     print(f"# {describe_machine()}")
     print("| fold | " + " | ".join(f"share {f:g}" for f in fractions) + " |")
@@ -53,9 +53,9 @@ def main() -> None:
     rows_used = {f: [] for f in fractions}
     for fold in range(inputs.folds.n_folds):
         rows = fold_rows(inputs.by_id, inputs.folds.split(fold), inputs.formulas)
-        train_x = features(VARIANT, rows.compositions, inputs.featurizer, table)
+        train_x = features(VARIANT, rows.compositions, inputs.featurizer, tables)
         test_x = features(
-            VARIANT, [e.structure.composition for e in rows.test], inputs.featurizer, table
+            VARIANT, [e.structure.composition for e in rows.test], inputs.featurizer, tables
         )
         truth = np.array([e.ln_tc for e in rows.test])
         order = rng.permutation(len(train_x))
