@@ -56,6 +56,8 @@ SHRINKAGE = (1.0, 3.0, 10.0, 30.0)
 SCALES = np.round(np.linspace(0.0, 1.0, 11), 2)
 """Factors of a correction tried on the validation fold (0: the prior alone)."""
 PROTOTYPES = ("space group", "space group + Wyckoff")
+PRIORS_RECIPE_FILE = "recipe.json"
+"""In ``--priors``: the inner-group count and element embedding its saved priors were made with."""
 
 
 def prototypes(structure: Structure) -> dict[str, tuple | None]:
@@ -132,6 +134,12 @@ def main() -> None:
     featurizer = MagpieFeaturizer(cache_dir(), element_embedding=ELEMENT_EMBEDDING)
     out = Path(args.priors)
     out.mkdir(parents=True, exist_ok=True)
+    recipe = {"inner": INNER_GROUPS, "element_embedding": ELEMENT_EMBEDDING}
+    recipe_file = out / PRIORS_RECIPE_FILE
+    if not recipe_file.is_file():
+        recipe_file.write_text(json.dumps(recipe))
+    if json.loads(recipe_file.read_text()) != recipe:
+        raise SystemExit(f"{out}: holds priors of another recipe; choose another --priors")
     priors = {}
     for fold in fold_ids:
         path = out / f"fold{fold}.priors.json"
