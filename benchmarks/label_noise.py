@@ -15,7 +15,7 @@ do no better than the spread of its measurements. Prints, in ln K:
 - Inside SuperCon3D: entries whose composition key another entry shares, the absolute
   difference to the median ln Tc of the others (different structures or reports of one
   composition); and how many compositions have more than one structure at all (entries, and
-  distinct space groups by :func:`~supercon3d.models.structure_features.structure_descriptors`):
+  distinct space groups by :func:`~supercon3d.models.structure_features.symmetry_dataset`):
   where a composition has one structure, the structure is a function of the composition and
   can tell a model nothing the composition does not.
 - Inside each SuperCon table: compositions with several rows with Tc > 0, each row against
@@ -39,7 +39,7 @@ from supercon3d.data.composition import composition_key, parse_formula
 from supercon3d.data.supercon3d import load_supercon3d
 from supercon3d.data.tables import load_supercon_formulas
 from supercon3d.machine import describe_machine
-from supercon3d.models.structure_features import STRUCTURE_FEATURES, structure_descriptors
+from supercon3d.models.structure_features import symmetry_dataset
 from supercon3d.training.superconductor_data import LABEL_TABLES
 
 
@@ -105,11 +105,11 @@ def main() -> None:
             print(f"  {name:<14} {summary(group['gap'].to_numpy())}")
 
     inside, space_groups = defaultdict(list), defaultdict(set)
-    space_group = STRUCTURE_FEATURES.index("space_group")
     for entry in dataset.entries:
         key = composition_key(entry.structure.composition)
         inside[key].append(entry.ln_tc)
-        space_groups[key].add(structure_descriptors(entry.structure)[space_group])
+        symmetry = symmetry_dataset(entry.structure)
+        space_groups[key].add(None if symmetry is None else symmetry.number)
     repeated = {k: v for k, v in inside.items() if len(v) > 1}
     polymorphs = sum(len(groups) > 1 for groups in space_groups.values())
     n_repeated = sum(map(len, repeated.values()))

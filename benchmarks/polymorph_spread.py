@@ -10,7 +10,7 @@ more, predicted with ``supercon3d.api.predict`` (the shipped model and classifie
 formula, the spread (largest minus smallest) of the predicted ln Tc (ln K) and
 P(superconductor) over its structures; printed for all such formulas and for those whose
 structures span two or more space groups (:func:`~supercon3d.models.structure_features.
-structure_descriptors`). All structures of one formula share their SuperCon Tc, so a spread
+symmetry_dataset`). All structures of one formula share their SuperCon Tc, so a spread
 is the model's own structural opinion, not something a label confirms.
 """
 
@@ -25,13 +25,19 @@ import numpy as np
 from supercon3d import api
 from supercon3d.data.cif import read_cif
 from supercon3d.machine import describe_machine
-from supercon3d.models.structure_features import STRUCTURE_FEATURES, structure_descriptors
+from supercon3d.models.structure_features import symmetry_dataset
 from supercon3d.settings import dataset_path
 
 MATCH_SEPARATOR = "-MP-"
 SYNTH_DOPED = "synth_doped"
 WIDE_SPREAD = 0.5
 """ln K: a spread above this is a factor of 1.65 in Tc."""
+
+
+def space_group(structure) -> int | None:
+    """The structure's space-group number (None where spglib finds none)."""
+    symmetry = symmetry_dataset(structure)
+    return None if symmetry is None else symmetry.number
 
 
 def spread_summary(spreads: list[float]) -> str:
@@ -53,7 +59,6 @@ def main() -> None:
     groups = {formula: paths for formula, paths in by_formula.items() if len(paths) > 1}
     paths = [path for group in groups.values() for path in group]
     records = {record.file: record for record in api.predict(paths)}
-    space_group = STRUCTURE_FEATURES.index("space_group")
 
     rows = []
     for group in groups.values():
@@ -61,7 +66,7 @@ def main() -> None:
         predicted = [record for record in predicted if record.error is None]
         if len(predicted) < 2:
             continue
-        space_groups = {structure_descriptors(read_cif(p).structure)[space_group] for p in group}
+        space_groups = {space_group(read_cif(path).structure) for path in group}
         ln_tc = [record.ln_tc for record in predicted]
         p_sc = [record.p_superconductor for record in predicted]
         rows.append((len(space_groups) > 1, max(ln_tc) - min(ln_tc), max(p_sc) - min(p_sc)))

@@ -49,10 +49,11 @@ def chgnet_checkpoint_path(model: str = CHGNET_MODEL) -> Path:
 
 
 @cache
-def chgnet_checkpoint(model: str = CHGNET_MODEL) -> dict:
+def chgnet_checkpoint(model: str) -> dict:
     """CHGNet's pretrained ``model`` as ``{"state_dict": {name: tensor}, "model_args": {...}}``
     (what ``CHGNet.from_dict`` takes), read with ``torch.load(weights_only=True)``. Cached per
-    process: do not modify the tensors."""
+    process (``model`` has no default, so every call names it the same way and shares one
+    read): do not modify the tensors."""
     import torch
 
     path = chgnet_checkpoint_path(model)
