@@ -12,7 +12,7 @@
    ambient model never saw, Tc measured at 100–250 GPa): Tc each ensemble predicts (K, what
    ``predict`` prints), median and the share above 77 K.
 
-MAE in ln K. Figures go to docs/benchmarks.md.
+MAE in ln K. Figures go to docs/notebook/benchmarks-2026-11.md.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Pre-train the DiffCSP-SC denoiser on a GPU for a fixed time: the longer pre-training that
-docs/benchmarks.md compares with the shipped CPU one.
+docs/notebook/benchmarks-2026-11.md compares with the shipped CPU one.
 
 It reads the corpus from its cache file, so it runs where the data folder is absent (a lent
 GPU machine); print that file's path here with ``--print-corpus-path``. A three-epoch run

@@ -17,8 +17,8 @@ LIKELY_SUPERCONDUCTOR = 0.5
 puts these first (see :mod:`supercon3d.discovery.ranking`)."""
 DEFAULT_GENERATE = 200
 """Structures generated from noise when no other source is given. 100 gave 13 stable, novel
-candidates with P(SC) >= 0.5 (docs/benchmarks.md, "The default run"); the issue asks for 20
-per default run."""
+candidates with P(SC) >= 0.5 (docs/notebook/benchmarks-2026-11.md, "The default run"); the
+issue asks for 20 per default run."""
 DEFAULT_SEEDS = 20
 """Seeds optimised with ``--from-seeds`` (each noised to 10 levels: 10 structures a seed)."""
 DEFAULT_TOP_ORDERED = 30

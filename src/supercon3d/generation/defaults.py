@@ -15,7 +15,8 @@ DEFAULT_SEED_STEPS = 250
 takes ceil(r x 250))."""
 DEFAULT_TYPE_SNR = 0.0
 DEFAULT_CHARGE_BALANCE = 300.0
-"""Chosen by ``benchmarks/guidance_sweep.py --charge-balance`` (docs/benchmarks.md)."""
+"""Chosen by ``benchmarks/guidance_sweep.py --charge-balance``
+(docs/notebook/benchmarks-2026-11.md)."""
 TRAINING_STAGES = ("pretrain", "guidance")
 """``pretrain``: the denoiser on the structure corpus; ``guidance``: the time-dependent Tc
 predictor on the SuperCon3D ordered split."""

@@ -50,7 +50,7 @@ FEATURIZER_VERSION = 2
 """Part of the disk cache's file name. 2: every composition described by its cache key; the
 version-1 caches hold the descriptors of whichever nearly equal composition (fractions within
 5e-10) came first, which made a refit depend on the order a cache was filled
-(docs/benchmarks.md, "P(superconductor): a five-seed ensemble, shipped")."""
+(docs/notebook/benchmarks-2026-11.md, "P(superconductor): a five-seed ensemble, shipped")."""
 MAX_CACHED_COMPOSITIONS = 50_000
 """Descriptor vectors kept in process (about 1.3 kB each, 65 MB in all): every SuperCon
 formula table and 3DSC together fit."""

@@ -47,8 +47,9 @@ BINARIES_FILE = "{}_binaries.csv.gz"
 MAX_BELOW_HULL = 0.5
 """eV/atom: how far below the reference hull a candidate may lie before the hull is judged
 to lack its system's competing phases. Real compounds judged as novel ones are (the sanity
-sample of docs/benchmarks.md, each against the table without its own formula): of 63 with a
-complete hull, 13 lay more than 0.2 below it and the lowest 0.45, none beyond 0.5."""
+sample of docs/notebook/benchmarks-2026-11.md, each against the table without its own
+formula): of 63 with a complete hull, 13 lay more than 0.2 below it and the lowest 0.45,
+none beyond 0.5."""
 
 
 class HullUnavailableError(FileNotFoundError):

@@ -29,9 +29,10 @@ if TYPE_CHECKING:
 POTENTIALS = ("chgnet", "sevennet")
 """The potentials :func:`load_potential` knows, by name."""
 DEFAULT_POTENTIAL = "chgnet"
-"""Chosen by measurement (benchmarks/stability_potentials.py, docs/benchmarks.md): a 20-atom
-relaxation took a median 4.1 s of CPU against 8.2 s for SevenNet-0, and it loads in 3 s
-instead of 31 s; only CHGNet has a shipped reference hull."""
+"""Chosen by measurement (benchmarks/stability_potentials.py,
+docs/notebook/benchmarks-2026-11.md): a 20-atom relaxation took a median 4.1 s of CPU
+against 8.2 s for SevenNet-0, and it loads in 3 s instead of 31 s; only CHGNet has a shipped
+reference hull."""
 INSTALL_HINT = 'pip install -e ".[stability]"'
 _PACKAGES = {"chgnet": "chgnet", "sevennet": "sevenn"}
 CHGNET_MAX_ATOMIC_NUMBER = 94

@@ -44,15 +44,15 @@ N_FOLDS = 5
 RANDOM_SPLIT_SEED = 0
 # LightGBM fits averaged per prediction. One fit's grouped AUC moves by ±0.002 with its seed and
 # its P for chemistries unlike the data (NaCl, LiF, MgO) by up to 0.3; five averaged gain
-# 0.005-0.008 in grouped AUC over one and keep those below 0.4 (docs/benchmarks.md,
+# 0.005-0.008 in grouped AUC over one and keep those below 0.4 (docs/notebook/benchmarks-2026-11.md,
 # "P(superconductor): a five-seed ensemble, shipped").
 N_SEEDS = 5
 FITTING_PACKAGES = (
     "supercon3d", "lightgbm", "numpy", "scikit-learn", "pymatgen", "matminer", "spglib", "chgnet"
 )  # fmt: skip
 """Packages whose versions a fitted classifier records (``fitted_with``): a refit elsewhere
-can be told apart from a change of the recipe (docs/benchmarks.md, "P(superconductor): a
-five-seed ensemble, shipped")."""
+can be told apart from a change of the recipe (docs/notebook/benchmarks-2026-11.md,
+"P(superconductor): a five-seed ensemble, shipped")."""
 
 
 def make_classifier(seed: int = 0, n_jobs: int = 2) -> LGBMClassifier:
