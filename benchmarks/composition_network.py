@@ -41,14 +41,13 @@ from scipy.special import expit
 from sklearn.metrics import log_loss, roc_auc_score
 from torch import nn
 
-from supercon3d.evaluation.splits import chemical_system_folds, grouped_folds
+from supercon3d.evaluation.splits import CLASSIFIER_FOLDS, chemical_system_folds, grouped_folds
 from supercon3d.graphs.elements import MAX_Z, element_table
 from supercon3d.machine import describe_machine
 from supercon3d.models.composition import MagpieFeaturizer, make_regressor
 from supercon3d.settings import cache_dir
 from supercon3d.training.blend import best_weight
 from supercon3d.training.superconductor import (
-    N_FOLDS,
     N_SEEDS,
     classifier_seeds,
     out_of_fold_probabilities,
@@ -218,14 +217,14 @@ def run_superconductor(members: int, started: float) -> None:
     labels = training["label"].to_numpy(dtype=int)
     compositions = list(training["composition"])
     systems = list(training["system"])
-    folds = chemical_system_folds(compositions, N_FOLDS)
+    folds = chemical_system_folds(compositions, CLASSIFIER_FOLDS)
     featurizer = MagpieFeaturizer(cache_dir(), element_embedding="chgnet")
     features = training_features(training, featurizer, doping_level=True)
     shipped = out_of_fold_probabilities(features, labels, folds, seeds=classifier_seeds(0, N_SEEDS))
     print(f"shipped recipe out of fold: {time.perf_counter() - started:.0f} s", flush=True)
     table = token_table()
     network_p = np.zeros(len(labels))
-    for fold in range(N_FOLDS):
+    for fold in range(CLASSIFIER_FOLDS):
         fold_started = time.perf_counter()
         outside = np.flatnonzero(folds != fold)
         inner = grouped_folds([systems[i] for i in outside], round(1 / INNER_VALIDATION_SHARE))

@@ -25,11 +25,11 @@ import time
 from pathlib import Path
 
 from supercon3d.evaluation.reference_materials import textbook_non_superconductors
+from supercon3d.evaluation.splits import CLASSIFIER_FOLDS
 from supercon3d.machine import describe_machine
 from supercon3d.models.composition import COMPOSITION_EMBEDDINGS
 from supercon3d.models.weights import write_manifest
 from supercon3d.training.superconductor import (
-    N_FOLDS,
     N_SEEDS,
     train_superconductor_classifier,
 )
@@ -61,7 +61,7 @@ def main() -> None:
     print("\n| source | superconductors | non-superconductors |\n|---|---|---|")
     for source, counts in evaluation.n_rows.items():
         print(f"| {source} | {counts['superconductors']} | {counts['non_superconductors']} |")
-    print(f"\nROC-AUC, out of fold, {N_FOLDS} folds | all rows | 3DSC structures")
+    print(f"\nROC-AUC, out of fold, {CLASSIFIER_FOLDS} folds | all rows | 3DSC structures")
     print("|---|---|---|")
     print(
         f"| chemical-system grouped | {evaluation.auc_grouped:.3f} "

@@ -59,7 +59,7 @@ from pymatgen.core import Composition
 from sklearn.metrics import roc_auc_score
 
 from supercon3d.evaluation.reference_materials import textbook_non_superconductors
-from supercon3d.evaluation.splits import chemical_system_folds, grouped_folds
+from supercon3d.evaluation.splits import CLASSIFIER_FOLDS, chemical_system_folds, grouped_folds
 from supercon3d.graphs.elements import element_table
 from supercon3d.machine import describe_machine
 from supercon3d.models.calibration import ProbabilityCalibration
@@ -68,7 +68,6 @@ from supercon3d.models.oxidation_state import oxidation_feature_matrix
 from supercon3d.models.superconductor import structure_feature_matrix
 from supercon3d.settings import cache_dir
 from supercon3d.training.superconductor import (
-    N_FOLDS,
     balanced_weights,
     calibration_scores,
     make_classifier,
@@ -206,7 +205,7 @@ def grouped_auc(
     ``seed``; ``train_rows`` may drop training rows of a fold, ``extra`` adds (training,
     test) feature columns."""
     predicted = np.empty(len(labels))
-    for fold in range(N_FOLDS):
+    for fold in range(CLASSIFIER_FOLDS):
         test = np.flatnonzero(folds == fold)
         train = train_rows(fold, np.flatnonzero(folds != fold))
         x_train, x_test = features[train], features[test]
@@ -217,7 +216,9 @@ def grouped_auc(
             x_train, labels[train], sample_weight=None if weights is None else weights[train]
         )
         predicted[test] = model.predict_proba(x_test)[:, 1]
-    per_fold = [roc_auc_score(labels[folds == f], predicted[folds == f]) for f in range(N_FOLDS)]
+    per_fold = [
+        roc_auc_score(labels[folds == f], predicted[folds == f]) for f in range(CLASSIFIER_FOLDS)
+    ]
     return float(roc_auc_score(labels, predicted)), per_fold, predicted
 
 
@@ -240,7 +241,7 @@ def main() -> None:
     labels = table["label"].to_numpy(dtype=int)
     systems = list(table["system"])
     elements = [system.split("-") for system in systems]
-    folds = chemical_system_folds(list(table["composition"]), N_FOLDS)
+    folds = chemical_system_folds(list(table["composition"]), CLASSIFIER_FOLDS)
     system_size = table.groupby("system")["label"].transform("size").to_numpy(dtype=float)
     keys = table["label_key"].astype(str)
     copies = keys.map(keys.value_counts()).to_numpy(dtype=float)
@@ -307,7 +308,7 @@ def main() -> None:
         if unknown:
             parser.error(f"unknown variant(s) {sorted(unknown)}; choose from {list(variants)}")
         variants = {name: variants[name] for name in variants if name in args.variant}
-    print(f"\n{len(labels)} rows, chemical-system-grouped {N_FOLDS} folds\n")
+    print(f"\n{len(labels)} rows, chemical-system-grouped {CLASSIFIER_FOLDS} folds\n")
     if args.seeds == 1:
         print("| variant | ROC-AUC | per fold |\n|---|---|---|")
     else:

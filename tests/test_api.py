@@ -20,8 +20,8 @@ from supercon3d.cli.main import app
 from supercon3d.data.cif import read_cif
 from supercon3d.data.supercon3d import read_tc_table
 from supercon3d.evaluation.folds import FoldAssignment
+from supercon3d.file_state import folder_state
 from supercon3d.generation.generator import CrystalGenerator, load_checkpoints
-from supercon3d.models.file_state import folder_state
 from supercon3d.models.sodnet import SODNetConfig
 from supercon3d.models.sodnet.ensemble import SODNetEnsemble
 from supercon3d.settings import dataset_path
@@ -172,7 +172,7 @@ def test_the_process_that_sends_work_to_workers_loads_no_model():
         "from supercon3d.screening.files import predict_files_from\n"
         "from supercon3d.screening.funnel import run_identity, run_screen\n"
         "from supercon3d.screening.prediction import TcPrediction\n"
-        "from supercon3d.screening.shards import rescore_shard, score_shard\n"
+        "from supercon3d.screening.tasks import rescore_shard, score_shard\n"
         "ensemble_source(None), run_identity(None), TcPrediction('x.cif').to_dict()\n"
         f"print([m for m in {HEAVY_MODULES!r} if m in sys.modules])"
     )

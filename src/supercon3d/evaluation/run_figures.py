@@ -75,8 +75,8 @@ def interval_coverage(
 def superconductor_auc(split: str) -> tuple[float | None, str]:
     """The ROC-AUC of the shipped P(superconductor) classifier standing for ``split`` and a
     line saying where it comes from; None when no classifier ships or it records none."""
+    from supercon3d.evaluation.splits import CLASSIFIER_FOLDS
     from supercon3d.models.superconductor import SuperconductorClassifier
-    from supercon3d.training.superconductor import N_FOLDS
 
     try:
         classifier = SuperconductorClassifier.shipped()
@@ -86,7 +86,7 @@ def superconductor_auc(split: str) -> tuple[float | None, str]:
     value = classifier.metadata.get("evaluation", {}).get(key)
     if value is None:
         return None, f"the shipped classifier's metadata records no {key}"
-    source = AUC_SOURCE[key].format(n=N_FOLDS)
+    source = AUC_SOURCE[key].format(n=CLASSIFIER_FOLDS)
     if split == "family":
         source += " (the benchmark has no leave-one-family-out folds)"
     return float(value), source

@@ -18,6 +18,8 @@ import numpy as np
 from pymatgen.core import Composition
 
 GROUPED_SEED = 42
+CLASSIFIER_FOLDS = 5
+"""Chemical-system-grouped folds of the P(superconductor) classifier's cross-validation."""
 
 
 def chemical_system(composition: Composition) -> str:

@@ -19,6 +19,7 @@ import torch
 from pymatgen.core import Structure
 from torch_geometric.data import Batch
 
+from supercon3d.file_state import FileState, folder_state
 from supercon3d.generation.charge import ChargeBalance
 from supercon3d.generation.checkpoint import GeneratorCheckpoint
 from supercon3d.generation.crystal import crystal_data, to_structures
@@ -31,7 +32,6 @@ from supercon3d.generation.diffusion import (
     noised_state,
     sample,
 )
-from supercon3d.models.file_state import FileState, folder_state
 from supercon3d.models.shipped import shipped_generator_dir
 
 DENOISER_FILE = "denoiser.safetensors"

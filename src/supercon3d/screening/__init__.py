@@ -1,12 +1,13 @@
 """Scoring many structures: CIF files or folders in, Tc predictions out (:mod:`.predict`, in
 workers by :mod:`.files`, records :mod:`.prediction`), and database-scale screening
-(:mod:`.funnel`, tasks :mod:`.shards`, stages :mod:`.scoring`). The names below load on first
-use, so that a screening worker's stage 1 runs without importing torch."""
+(:mod:`.funnel`, shards :mod:`.shards`, tasks :mod:`.tasks`, stages :mod:`.scoring`). The
+names below load on first use, so that a screening worker's stage 1 runs without importing
+torch."""
 
 import importlib
 from typing import Any
 
-_HOMES = {"TcPrediction": "prediction", "predict_files": "predict"}
+_HOMES = {"TcPrediction": "prediction", "predict_files": "files"}
 __all__ = list(_HOMES)
 
 

@@ -56,14 +56,9 @@ from supercon3d.screening.database import (
     ScreenDatabase,
     Selected,
 )
-from supercon3d.screening.shards import (
-    Shard,
-    failed_row,
-    model_folder,
-    rescore_shard,
-    score_shard,
-)
+from supercon3d.screening.shards import Shard, failed_row, model_folder
 from supercon3d.screening.sources import KIND_ERROR, StructureItem, iter_sources
+from supercon3d.screening.tasks import rescore_shard, score_shard
 
 IN_FLIGHT_PER_WORKER = 2
 """Shards sent out per worker at once: one running, one waiting."""

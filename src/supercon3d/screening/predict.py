@@ -1,7 +1,7 @@
 """Predicting Tc for CIF files and structures with a SODNet ensemble.
 
-Files are read, classified, turned into graphs and predicted (in worker processes for an
-ensemble read from a folder, see :mod:`supercon3d.screening.files`). A file that fails
+Files are read, classified and turned into graphs here; :mod:`supercon3d.screening.files`
+predicts them (in worker processes for an ensemble read from a folder). A file that fails
 (unreadable CIF, element outside the embedding, a site with no neighbour in the cutoff) is
 reported with a one-line error naming it and the others still get their prediction.
 """
@@ -24,7 +24,6 @@ from supercon3d.graphs.crystal_graph import GraphBuildError, graph_arrays, struc
 from supercon3d.models.sodnet.ensemble import SODNetEnsemble
 from supercon3d.models.structure_features import structure_descriptors
 from supercon3d.models.superconductor import SuperconductorClassifier
-from supercon3d.screening.files import predict_files_from
 from supercon3d.screening.prediction import TcPrediction
 
 MAX_ABS_LN_TC = 700.0
@@ -101,25 +100,6 @@ def prepare_files(
             if progress:
                 progress(1)
     return outcomes
-
-
-def predict_files(
-    paths: Sequence[str | os.PathLike],
-    ensemble: SODNetEnsemble,
-    workers: int | None = None,
-    progress: Callable[[int], None] | None = None,
-    strict: bool = False,
-    classify: bool = False,
-) -> list[TcPrediction]:
-    """Tc of each file (in order): ensemble mean of ln Tc (ln K), its spread, exp(mean) in K
-    and the interval, with ``classify`` also P(superconductor) (see :func:`predict_prepared`).
-    An ensemble read from a folder predicts in workers (:func:`predict_files_from`); one
-    assembled in memory predicts here, after reading on ``workers`` processes."""
-    if ensemble.source is not None:
-        return predict_files_from(paths, ensemble.source, workers, progress, strict, classify)
-    outcomes = prepare_files(paths, ensemble.graph_settings, workers, progress, strict)
-    classifier = SuperconductorClassifier.shipped() if classify else None
-    return predict_prepared(outcomes, ensemble, classifier)
 
 
 def predict_prepared(

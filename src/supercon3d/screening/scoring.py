@@ -1,6 +1,6 @@
 """The two stages of the screening funnel, run on a shard of items in a worker (sent there
-as :func:`~supercon3d.screening.shards.score_shard` and
-:func:`~supercon3d.screening.shards.rescore_shard`).
+as :func:`~supercon3d.screening.tasks.score_shard` and
+:func:`~supercon3d.screening.tasks.rescore_shard`).
 
 Stage 1 (:func:`composition_rows`), for every structure: read it under the input contract, its
 disorder class, chemical family and number of sites; then, from its composition alone,

@@ -1,10 +1,10 @@
-"""The task unit of a screen (:class:`Shard`) and the two tasks sent out with it.
+"""The task unit of a screen (:class:`Shard`) and the columns that name a row.
 
-Light on purpose: the coordinator imports this module to send :func:`score_shard` and
-:func:`rescore_shard` to its workers (and to write the rows of unreadable items), so it loads
-neither the models nor pymatgen; the stages themselves (:mod:`supercon3d.screening.scoring`)
-load in the workers. On two cores the coordinator's imports (about 4 s) came before the
-workers started and shared their cores.
+Light on purpose: the coordinator imports this module (and :mod:`.tasks`, the two tasks sent
+out with a shard) to write the rows of unreadable items and to send work to its workers, so
+it loads neither the models nor pymatgen; the stages themselves
+(:mod:`supercon3d.screening.scoring`) load in the workers. On two cores the coordinator's
+imports (about 4 s) came before the workers started and shared their cores.
 """
 
 from __future__ import annotations
@@ -41,19 +41,3 @@ def identity(item: StructureItem) -> dict:
 def failed_row(item: StructureItem, error: str) -> dict:
     """The row of an item that could not be read."""
     return {**identity(item), "stage": STAGE_FAILED, "error": error}
-
-
-def score_shard(shard: Shard) -> list[dict]:
-    """Stage 1 for every item of ``shard``: one row each, in order
-    (:func:`supercon3d.screening.scoring.composition_rows`)."""
-    from supercon3d.screening.scoring import composition_rows
-
-    return composition_rows(shard)
-
-
-def rescore_shard(shard: Shard) -> list[dict]:
-    """Stage 2 for every item of ``shard``: one row each, in order
-    (:func:`supercon3d.screening.scoring.structure_rows`)."""
-    from supercon3d.screening.scoring import structure_rows
-
-    return structure_rows(shard)

@@ -31,7 +31,7 @@ import pandas as pd
 from lightgbm import LGBMClassifier
 from sklearn.metrics import brier_score_loss, roc_auc_score
 
-from supercon3d.evaluation.splits import chemical_system_folds
+from supercon3d.evaluation.splits import CLASSIFIER_FOLDS, chemical_system_folds
 from supercon3d.machine import package_versions
 from supercon3d.models.calibration import CALIBRATION_METHODS, ProbabilityCalibration
 from supercon3d.models.composition import MagpieFeaturizer
@@ -40,7 +40,6 @@ from supercon3d.models.superconductor import SuperconductorClassifier, compositi
 from supercon3d.settings import cache_dir
 from supercon3d.training.superconductor_data import build_training_table
 
-N_FOLDS = 5
 RANDOM_SPLIT_SEED = 0
 # LightGBM fits averaged per prediction. One fit's grouped AUC moves by ±0.002 with its seed and
 # its P for chemistries unlike the data (NaCl, LiF, MgO) by up to 0.3; five averaged gain
@@ -90,7 +89,9 @@ def training_features(
     return np.hstack([described, table[list(STRUCTURE_FEATURES)].to_numpy(dtype=float)])
 
 
-def random_folds(n: int, n_folds: int = N_FOLDS, seed: int = RANDOM_SPLIT_SEED) -> np.ndarray:
+def random_folds(
+    n: int, n_folds: int = CLASSIFIER_FOLDS, seed: int = RANDOM_SPLIT_SEED
+) -> np.ndarray:
     """Fold index per row of a random, near-equal split."""
     folds = np.empty(n, dtype=int)
     for fold, members in enumerate(
@@ -202,7 +203,7 @@ def evaluate_classifier(
     called once per fitted model)."""
     labels = table["label"].to_numpy(dtype=int)
     structures = (table["source"] == "3dsc").to_numpy()
-    grouped = chemical_system_folds(list(table["composition"]), N_FOLDS)
+    grouped = chemical_system_folds(list(table["composition"]), CLASSIFIER_FOLDS)
     p_grouped = out_of_fold_probabilities(features, labels, grouped, n_jobs, progress, seeds)
     p_random = out_of_fold_probabilities(
         features, labels, random_folds(len(labels)), n_jobs, progress, seeds

@@ -20,9 +20,9 @@ from pymatgen.core import Composition
 from torch.func import functional_call
 from torch_geometric.data import Batch
 
+from supercon3d.file_state import FileState, folder_state
 from supercon3d.graphs import CrystalGraph, GraphSettings
 from supercon3d.models.composition import MagpieBooster, MagpieFeaturizer
-from supercon3d.models.file_state import FileState, folder_state
 from supercon3d.models.intervals import INTERVALS_FILE, IntervalCalibration, read_calibration
 from supercon3d.models.shipped import (
     DEFAULT_MODEL,
