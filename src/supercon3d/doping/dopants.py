@@ -20,21 +20,19 @@ from functools import cache
 
 from pymatgen.core import Composition, Element, Species, Structure
 
+from supercon3d.chemistry.elements import RADIOACTIVE
+from supercon3d.chemistry.oxidation import integer_composition
+
 DEFAULT_MAX_DOPANTS_PER_HOST = 4
 """Dopants kept per host element, the most probable substitutions first."""
 MAX_CHARGE_DIFFERENCE = 1
 """A dopant's oxidation state differs from the host's by at most this much."""
-RADIOACTIVE = frozenset({"Tc", "Pm"} | {Element.from_Z(z).symbol for z in range(84, 104)})
-"""Elements without a stable isotope."""
 NOBLE_GASES = frozenset({"He", "Ne", "Ar", "Kr", "Xe", "Rn"})
 """Elements whose few compounds (KrF₂, XeF₂) need fluorine: the ICSD table still lists Kr²⁺
 and Xe²⁺ among the substitutes of Zr³⁺ or Sr²⁺, and the default discover run proposed Kr for
 Zr."""
 NEVER_DOPANTS = RADIOACTIVE | NOBLE_GASES
 """Elements never proposed as dopants."""
-MAX_SCALE = 20
-"""Formula units tried to make a fractional composition whole for the oxidation-state guess."""
-INTEGER_TOLERANCE = 1e-3
 VACANCY_ANIONS = ("O", "S", "Se", "As")
 """Anions whose sites may be left partly empty (vacancy doping)."""
 
@@ -63,19 +61,10 @@ def _table():
     return SubstitutionProbability()
 
 
-def integer_composition(composition: Composition) -> Composition | None:
-    """The smallest multiple (up to :data:`MAX_SCALE`) of a composition with fractional
-    amounts (a disordered cell) whose amounts are whole, or None."""
-    for scale in range(1, MAX_SCALE + 1):
-        scaled = composition * scale
-        if all(abs(amount - round(amount)) < INTEGER_TOLERANCE for amount in scaled.values()):
-            return Composition({element: round(amount) for element, amount in scaled.items()})
-    return None
-
-
 def oxidation_states(composition: Composition) -> dict[str, float] | None:
     """pymatgen's most likely charge-balanced oxidation states by element, or None (none
-    balances, or the amounts are not whole within :data:`MAX_SCALE` formula units)."""
+    balances, or the amounts are not whole within
+    :data:`~supercon3d.chemistry.oxidation.MAX_SCALE` formula units)."""
     whole = integer_composition(composition.reduced_composition)
     if whole is None:
         return None

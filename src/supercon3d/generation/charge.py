@@ -1,5 +1,6 @@
 """Charge balance of compositions under SMACT's oxidation states: how far a composition is from
-charge neutrality, and a term that steers sampled atom types toward neutral compositions.
+charge neutrality (:mod:`supercon3d.chemistry.oxidation`), and a term that steers sampled atom
+types toward neutral compositions.
 
 The screen is the one of :func:`supercon3d.generation.metrics.composition_is_valid` (CDVAE's
 ``smact_validity``): one oxidation state per element, every cation less electronegative
@@ -8,97 +9,28 @@ The screen is the one of :func:`supercon3d.generation.metrics.composition_is_val
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache, lru_cache
-from typing import NamedTuple
+from functools import lru_cache
 
-import smact
 import torch
 from pymatgen.core import Element
 
+from supercon3d.chemistry.oxidation import (
+    SMACT14,
+    Imbalance,
+    charge_imbalance,
+    closest_to_neutral,
+    pauling_states,
+)
 from supercon3d.generation.crystal import MAX_ATOMIC_NUMBER
 
-OXIDATION_STATES = "smact14"
+__all__ = [
+    "OXIDATION_STATES", "ChargeBalance", "Imbalance", "charge_imbalance", "closest_to_neutral",
+    "pauling_states",
+]  # fmt: skip
+
+OXIDATION_STATES = SMACT14
 """The SMACT oxidation-state set of CDVAE and DiffCSP (SMACT 2.x's default)."""
-
-
-class Imbalance(NamedTuple):
-    """The total charge Σ count x state (e) closest to zero and the oxidation state of each
-    element that gives it; (0, ()) for a composition that passes."""
-
-    charge: int
-    states: tuple[int, ...]
-
-
-def pauling_states(
-    states: Sequence[Sequence[int]], electronegativities: Sequence[float], cut: float
-) -> list[list[int]]:
-    """The oxidation states left to each element when every cation has a Pauling
-    electronegativity at most ``cut`` and every anion one above it.
-
-    SMACT's Pauling test asks each cation to be less electronegative than each anion; an
-    assignment passes it exactly when it fits within one such cut (the largest cation
-    electronegativity), so trying every cut replaces trying every combination of states.
-    """
-    return [
-        [state for state in options if (state >= 0 if value <= cut else state <= 0)]
-        for options, value in zip(states, electronegativities)
-    ]
-
-
-def closest_to_neutral(states: Sequence[Sequence[int]], counts: Sequence[int]) -> Imbalance | None:
-    """The choice of one oxidation state per element whose total charge is closest to zero
-    (the reachable charges, element by element, instead of every combination; ties go to the
-    negative charge); None when an element has no state to choose."""
-    reachable: dict[int, tuple[int, ...]] = {0: ()}
-    for options, count in zip(states, counts):
-        reachable = {
-            charge + state * count: chosen + (state,)
-            for charge, chosen in reachable.items()
-            for state in options
-        }
-    if not reachable:
-        return None
-    charge = min(reachable, key=lambda value: (abs(value), value))
-    return Imbalance(charge, reachable[charge])
-
-
-@cache
-def _element_data(symbol: str, oxidation_states: str) -> tuple[tuple[int, ...], float | None]:
-    """An element's SMACT oxidation states and Pauling electronegativity (reading
-    :class:`smact.Element` takes milliseconds)."""
-    element = smact.Element(symbol)
-    states = getattr(element, f"oxidation_states_{oxidation_states}") or ()
-    return tuple(states), element.pauling_eneg
-
-
-def charge_imbalance(
-    symbols: Sequence[str], counts: Sequence[int], oxidation_states: str = OXIDATION_STATES
-) -> Imbalance | None:
-    """How far integer ``counts`` of elements ``symbols`` are from a charge-neutral assignment
-    that passes the Pauling test: (0, ()) for a composition that passes SMACT's screen, None
-    when no assignment exists at all (an element without oxidation states). Raises KeyError
-    for an element SMACT does not know."""
-    if not symbols:
-        raise ValueError("an empty composition has no charge")
-    states, electronegativities = zip(
-        *(_element_data(symbol, oxidation_states) for symbol in symbols)
-    )
-    if len(symbols) <= 1 or all(symbol in smact.metals for symbol in symbols):
-        return Imbalance(0, ())
-    if any(value is None for value in electronegativities):
-        candidates = [closest_to_neutral(states, counts)]
-    else:
-        candidates = [
-            closest_to_neutral(pauling_states(states, electronegativities, cut), counts)
-            for cut in sorted(set(electronegativities))
-        ]
-    found = [candidate for candidate in candidates if candidate is not None]
-    if not found:
-        return None
-    best = min(found, key=lambda imbalance: (abs(imbalance.charge), imbalance.charge))
-    return Imbalance(0, ()) if best.charge == 0 else best
 
 
 @lru_cache(maxsize=2**16)

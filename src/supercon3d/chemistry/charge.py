@@ -1,0 +1,76 @@
+"""Charge balance of a composition, as a chemist's first check.
+
+A composition with an anion-forming element (:data:`ANION_FORMERS`) must be charge-balanced:
+some assignment of common oxidation states sums to zero. The states are pymatgen's common
+ones with those met in the ICSD (:data:`~pymatgen.core.Element.common_oxidation_states` ∪
+``icsd_oxidation_states``), not every state an element has been seen in; the atoms of one
+element may take different states (mixed valence, as in YBa2Cu3O7: Cu²⁺/Cu³⁺); and every
+cation must be less electronegative (Pauling) than every anion (SMACT's test). So the odd
+states the ICSD lists stay possible only where a chemist would accept them: Br⁵⁺ in a
+bromate, never beside a sulfide anion (Br is more electronegative than S).
+
+A composition without an anion-forming element (metals, and borides, carbides, silicides of
+metals) is judged as an intermetallic: balanced when an assignment exists (MgB2 as
+Mg²⁺(B⁻)₂ is "ionic"), else kind "intermetallic", charge_balanced True all the same.
+Fractional compositions (disordered cells) are made whole first (at most
+:data:`~supercon3d.chemistry.oxidation.MAX_SCALE` formula units).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+from pymatgen.core import Composition, Element
+
+from supercon3d.chemistry.oxidation import can_be_neutral, integer_composition
+
+ANION_FORMERS = frozenset({"H", "N", "P", "As", "O", "S", "Se", "Te", "F", "Cl", "Br", "I"})
+"""Elements that are anions in their common compounds (pnictides N-As, chalcogenides O-Te,
+halides, hydrides). B, C, Si, Ge, Sn, Sb and Bi are left out: with metals they form borides,
+carbides, silicides and the like that are mostly intermetallic (MgCNi3, Nb3Ge, LaRh3B2)."""
+IONIC = "ionic"
+INTERMETALLIC = "intermetallic"
+ELEMENTAL = "elemental"
+UNBALANCED = "unbalanced"
+UNRESOLVED = "unresolved"
+"""Kinds of :class:`ChargeVerdict`: balanced by some assignment; no anion former and no
+assignment; a single element; an anion former and no assignment; fractional amounts that no
+multiple up to MAX_SCALE makes whole (with an anion former: no verdict, counted as not
+balanced)."""
+
+
+@dataclass(frozen=True)
+class ChargeVerdict:
+    """``charge_balanced`` and why (``kind``: one of :data:`IONIC`, :data:`INTERMETALLIC`,
+    :data:`ELEMENTAL`, :data:`UNBALANCED`, :data:`UNRESOLVED`)."""
+
+    charge_balanced: bool
+    kind: str
+
+
+@cache
+def _element(symbol: str) -> tuple[tuple[int, ...], float]:
+    """An element's common and ICSD oxidation states and its Pauling electronegativity
+    (NaN when it has none)."""
+    element = Element(symbol)
+    states = set(element.common_oxidation_states) | set(element.icsd_oxidation_states)
+    return tuple(sorted(states)), float(element.X)
+
+
+def charge_balance(composition: Composition) -> ChargeVerdict:
+    """The charge balance of ``composition`` (module docstring; oxidation states it
+    carries are ignored)."""
+    elemental = Composition(composition.element_composition).reduced_composition
+    symbols = sorted(element.symbol for element in elemental.elements)
+    has_anion = bool(ANION_FORMERS.intersection(symbols))
+    if len(symbols) == 1:
+        return ChargeVerdict(True, ELEMENTAL)
+    whole = integer_composition(elemental)
+    if whole is None:
+        return ChargeVerdict(not has_anion, UNRESOLVED if has_anion else INTERMETALLIC)
+    states, electronegativities = zip(*(_element(symbol) for symbol in symbols))
+    counts = [int(whole[symbol]) for symbol in symbols]
+    if can_be_neutral(states, electronegativities, counts):
+        return ChargeVerdict(True, IONIC)
+    return ChargeVerdict(not has_anion, UNBALANCED if has_anion else INTERMETALLIC)
