@@ -13,9 +13,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from pymatgen.core import Structure
+from pymatgen.core import Composition, Structure
 
-from supercon3d.data.known import KnownSuperconductors
+from supercon3d.data.known import MOLECULE, KnownCompositions, KnownSuperconductors
 from supercon3d.discovery import sources
 from supercon3d.discovery.candidates import STABILITY_COLUMNS, ranked, with_known, with_predictions
 from supercon3d.discovery.settings import DISORDERED_SHORTLIST, DiscoverySettings
@@ -33,6 +33,8 @@ HULL_INCOMPLETE = "hull incomplete (no competing phase in the reference)"
 ABOVE_HULL = "above the hull"
 DUPLICATE = "duplicate of another candidate (StructureMatcher)"
 KNOWN_STRUCTURE = "matches a known structure (not novel)"
+KNOWN_COMPOSITION = "composition already reported (not novel)"
+KNOWN_MOLECULE = "a known molecule (not novel)"
 HYDRIDE = "high-pressure hydride (reported separately)"
 BELOW_TOP = "below the top-k"
 NOT_SHORTLISTED = "below the stability shortlist"
@@ -46,7 +48,7 @@ VARIANT_COLUMNS = [
 @dataclass
 class RunContext:
     """What every stage reads: the run folder, settings, data folder and callbacks. The
-    novelty reference and the literature look-up load on first use."""
+    novelty reference and the literature look-ups load on first use."""
 
     out: Path
     settings: DiscoverySettings
@@ -69,6 +71,11 @@ class RunContext:
     def known(self) -> KnownSuperconductors:
         return KnownSuperconductors.load(self.data)
 
+    @cached_property
+    def known_compositions(self) -> KnownCompositions:
+        """Which sources of the data folder hold a composition (novelty: new to them)."""
+        return KnownCompositions.load(self.data)
+
 
 def _result(name: str, table: pd.DataFrame, structures: dict, dropped: list, n_in: int):
     kept = {candidate: structures[candidate] for candidate in table["id"]}
@@ -90,6 +97,40 @@ def _novel(context: RunContext, structures: Sequence[Structure]) -> list[bool]:
     from supercon3d.generation.metrics import novel_mask
 
     return list(novel_mask(structures, context.novelty_reference)) if structures else []
+
+
+def with_novelty(
+    context: RunContext, table: pd.DataFrame, structures: Sequence[Structure]
+) -> pd.DataFrame:
+    """``table`` (one row per structure) with ``known_in``, the sources holding each row's
+    formula (:meth:`KnownCompositions.known_in`: ``"SuperCon;MP"``, ``"molecule"``, ``""``
+    when none), and ``novel``: new to the literature, i.e. no source holds the composition
+    and the structure matches no reference structure (:func:`_novel`, tried only for the
+    compositions no source holds). A known superconductor's composition is in SuperCon or
+    SuperCon3D, so no row is both novel and a known superconductor."""
+    literature = context.known_compositions
+    known_in = [literature.known_in(Composition(formula)) for formula in table["formula"]]
+    new = [index for index, sources in enumerate(known_in) if not sources]
+    novel = [False] * len(known_in)
+    for index, is_novel in zip(new, _novel(context, [structures[i] for i in new])):
+        novel[index] = is_novel
+    return table.assign(known_in=known_in, novel=novel)
+
+
+def _not_novel(table: pd.DataFrame) -> list[Dropped]:
+    """The rows of ``table`` (with :func:`with_novelty`'s columns) dropped as not novel, each
+    with its reason: a known molecule, a reported composition (detail: where), else a match
+    of a known structure."""
+    dropped = []
+    for row in table.itertuples():
+        sources = row.known_in.split(";") if row.known_in else []
+        if MOLECULE in sources:
+            dropped.append(Dropped(row.id, row.formula, KNOWN_MOLECULE, row.known_in))
+        elif sources:
+            dropped.append(Dropped(row.id, row.formula, KNOWN_COMPOSITION, row.known_in))
+        else:
+            dropped.append(Dropped(row.id, row.formula, KNOWN_STRUCTURE))
+    return dropped
 
 
 def gather_sources(context: RunContext) -> StageResult:
@@ -210,9 +251,10 @@ def stable(context: RunContext) -> StageResult:
 
 
 def unique(context: RunContext) -> StageResult:
-    """Keep the first of each group of matching relaxed structures, judge novelty (and drop
-    known structures unless ``include_known``), re-score Tc and P(SC) on the relaxed cell and
-    look the formula up in the literature (``unique``)."""
+    """Keep the first of each group of matching relaxed structures, judge novelty
+    (:func:`with_novelty`; drop what is not new to the literature unless ``include_known``),
+    re-score Tc and P(SC) on the relaxed cell and look the formula up in the literature
+    (``unique``)."""
     from supercon3d.generation.metrics import unique_mask
 
     previous = context.results["stable"]
@@ -222,10 +264,10 @@ def unique(context: RunContext) -> StageResult:
     dropped = _dropped(_where(previous.table, [not keep for keep in first]), DUPLICATE)
     table = _where(previous.table, first)
     structures = [s for s, keep in zip(structures, first) if keep]
-    novel = _novel(context, structures)
-    table = table.assign(novel=novel)
+    table = with_novelty(context, table, structures)
     if not context.settings.include_known:
-        dropped += _dropped(_where(table, [not n for n in novel]), KNOWN_STRUCTURE)
+        novel = list(table["novel"])
+        dropped += _not_novel(_where(table, [not n for n in novel]))
         structures = [s for s, is_novel in zip(structures, novel) if is_novel]
         table = _where(table, novel)
     table, failed = _predicted(table, structures, context.settings.tc_model)
@@ -311,7 +353,7 @@ def top_disordered(context: RunContext) -> StageResult:
     structures = [previous.structures[c] for c in shortlist["id"]]
     kept, _, unstable = stability_filter(context, shortlist, structures, "disordered")
     structures = [previous.structures[c] for c in kept["id"]]
-    kept = kept.assign(novel=_novel(context, structures))
+    kept = with_novelty(context, kept, structures)
     kept = ranked(with_known(kept, context.known)) if len(kept) else kept
     dropped += unstable + _dropped(kept.iloc[k:], BELOW_TOP)
     return _result("disordered", kept.iloc[:k], previous.structures, dropped, len(table))
