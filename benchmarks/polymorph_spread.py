@@ -2,7 +2,8 @@
 
     python benchmarks/polymorph_spread.py
 
-No SuperCon3D composition has entries in two space groups (``label_noise.py``), so nothing
+No SuperCon3D composition has entries in two space groups (docs/notebook/benchmarks-2026-11.md,
+"Does the structure predict what the composition model misses?"), so nothing
 the Tc models were validated on tells polymorphs apart. What do they do with them? 3DSC
 matched several Materials Project structures to one SuperCon formula: its ordered files
 (``3dsc_mp/cifs/<formula>-MP-<id>.cif``, not ``synth_doped``) of every formula with two or

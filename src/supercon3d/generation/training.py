@@ -73,7 +73,7 @@ class GuidanceData:
 @dataclass(frozen=True)
 class GeneratorConfig:
     """The generator: its corpus, denoiser and guidance networks, the diffusion, and how each
-    trains. Defaults are sized for a 2-core CPU (see ``benchmarks/generator_epoch_time.py``)."""
+    trains. Defaults are sized for a 2-core CPU (see ``benchmarks/generator_speed.py``)."""
 
     corpus: CorpusSettings = field(default_factory=CorpusSettings)
     network: NetworkConfig = field(default_factory=NetworkConfig)

@@ -2,7 +2,7 @@
 loading, so a checkpoint from anywhere is safe to open.
 
 A model folder may carry a manifest (:data:`MANIFEST_FILE`, ``sha256sum`` format) of its files'
-SHA-256; every shipped model folder does (``benchmarks/model_manifest.py`` writes them). A
+SHA-256; every shipped model folder does (``scripts/model_manifest.py`` writes them). A
 loaded file is checked against the manifest of its folder when there is one
 (:func:`verify_files`), and weights with a NaN or infinite value are refused.
 """

@@ -8,9 +8,9 @@ measures the epoch time, then the cosine schedule is sized to fill ``--minutes``
 ``denoiser.safetensors`` (usable with ``supercon3d generate --checkpoints DIR`` once the
 shipped ``guidance.safetensors`` is copied beside it) and ``pretrain.json`` (the loss history).
 
-    python benchmarks/pretrain_on_gpu.py --print-corpus-path
-    python benchmarks/pretrain_on_gpu.py --corpus corpus.npz --minutes 6.5 --out runs/gpu
-    python benchmarks/pretrain_on_gpu.py --corpus corpus.npz --minutes 5 --batch-size 64 \
+    python scripts/pretrain_on_gpu.py --print-corpus-path
+    python scripts/pretrain_on_gpu.py --corpus corpus.npz --minutes 6.5 --out runs/gpu
+    python scripts/pretrain_on_gpu.py --corpus corpus.npz --minutes 5 --batch-size 64 \
         --learning-rate 3e-4 --initial SHIPPED_DENOISER
 """
 

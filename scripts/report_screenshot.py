@@ -1,6 +1,6 @@
 """Screenshot a discovery report (``DIR/report.html``) in headless Chromium, for docs/.
 
-    python benchmarks/report_screenshot.py runs/discover/quick/report.html \
+    python scripts/report_screenshot.py runs/discover/quick/report.html \
         --out docs/discover_report.png [--width 1280 --height 2400]
 
 Needs a Chromium binary (Debian's ``chromium`` package, or ``--chromium PATH``); the page

@@ -4,8 +4,8 @@ Run it after replacing or adding any shipped model file (weights, blend, priors,
 calibrations): loading a shipped model checks every file it reads against its folder's
 ``MANIFEST.sha256`` and refuses one that differs or is not listed.
 
-    python benchmarks/model_manifest.py            # rewrite every shipped manifest
-    python benchmarks/model_manifest.py --check    # list stale entries; exit 1 if any
+    python scripts/model_manifest.py            # rewrite every shipped manifest
+    python scripts/model_manifest.py --check    # list stale entries; exit 1 if any
 """
 
 from __future__ import annotations
