@@ -34,12 +34,8 @@ from pymatgen.core import Composition, Element
 from supercon3d import api
 from supercon3d.data.cif import CifReadError, read_cif
 from supercon3d.data.supercon3d import read_tc_table
-from supercon3d.doping.dopants import (
-    VACANCY_ANIONS,
-    declared_oxidation_states,
-    dopants_for,
-    oxidation_states,
-)
+from supercon3d.doping.dopants import VACANCY_ANIONS, dopants_for, host_oxidation_states
+from supercon3d.doping.vacancies import max_vacancy_fraction
 from supercon3d.doping.variants import DEFAULT_FRACTIONS, substitute
 from supercon3d.machine import describe_machine
 from supercon3d.settings import dataset_path
@@ -134,7 +130,7 @@ def main() -> None:
     print(f"{len(relations)} (parent, relative) doping pairs over "
           f"{len({r.parent for r in relations})} ordered parents")  # fmt: skip
     folder = dataset_path("supercon3d", args.data) / "cif"
-    structures, proposed = {}, {}
+    structures, proposed, windows = {}, {}, {}
     for parent in sorted({r.parent for r in relations}):
         try:
             structure = read_cif(folder / parent).structure
@@ -143,9 +139,9 @@ def main() -> None:
             continue
         structures[parent] = structure
         composition = structure.composition.element_composition
-        states = declared_oxidation_states(structure) or oxidation_states(composition)
-        proposed[parent] = {(d.host, d.dopant) for d in dopants_for(composition, states)}
-        proposed[parent] |= {(a, None) for a in VACANCY_ANIONS}
+        states = host_oxidation_states(structure)
+        proposed[parent] = {(d.host, d.dopant) for d in dopants_for(structure, states or {})}
+        windows[parent] = {a: max_vacancy_fraction(composition, states, a) for a in VACANCY_ANIONS}
     relations = [r for r in relations if r.parent in structures]
     parents = sorted(structures)
     parent_tc = {
@@ -159,7 +155,10 @@ def main() -> None:
         if prediction.error is not None or parent_tc.get(relation.parent) is None:
             continue
         delta = prediction.tc_kelvin - parent_tc[relation.parent]
-        is_proposed = (relation.host, relation.dopant) in proposed[relation.parent]
+        if relation.dopant is None:
+            is_proposed = relation.fraction <= windows[relation.parent][relation.host]
+        else:
+            is_proposed = (relation.host, relation.dopant) in proposed[relation.parent]
         rows.append((relation, delta, is_proposed))
     for label, subset in (("all relatives", rows), ("proposed by dope", [r for r in rows if r[2]])):
         hits = [(rel.delta_tc_data > 0) == (delta > 0) for rel, delta, _ in subset]

@@ -4,7 +4,11 @@ vacancy disorder) that the disorder-aware Tc model scores directly.
 A substitution at fraction x puts the dopant on a share x of every host site (each host
 site's occupancy o becomes o(1 − x) host + o·x dopant; e.g. La₂CuO₄ with Sr for La at
 x = 0.075 is La₁.₈₅Sr₀.₁₅CuO₄). A vacancy variant empties a share x of every site of an anion
-of :data:`~supercon3d.doping.dopants.VACANCY_ANIONS` (occupancy o becomes o(1 − x)).
+of :data:`~supercon3d.doping.dopants.VACANCY_ANIONS` (occupancy o becomes o(1 − x)), within
+the redox window (:mod:`~supercon3d.doping.vacancies`). No fraction below
+:data:`MIN_FRACTION` is accepted, and no variant changes fewer than
+:data:`MIN_CHANGE_PER_FORMULA_UNIT` atoms per formula unit of the parent (a host present only
+as a trace, Al₀.₀₀₁ in Mg₀.₉₉₉Al₀.₀₀₁B₂, is not doped).
 """
 
 from __future__ import annotations
@@ -19,13 +23,17 @@ from supercon3d.doping.dopants import (
     DEFAULT_MAX_DOPANTS_PER_HOST,
     VACANCY_ANIONS,
     Dopant,
-    declared_oxidation_states,
     dopants_for,
-    oxidation_states,
+    host_oxidation_states,
 )
+from supercon3d.doping.vacancies import max_vacancy_fraction
 
 DEFAULT_FRACTIONS = (0.05, 0.1, 0.2, 0.3)
 """Shares of the host sites given to the dopant (or left empty)."""
+MIN_FRACTION = 0.01
+"""Smallest share of the host sites a variant changes."""
+MIN_CHANGE_PER_FORMULA_UNIT = 0.01
+"""Fewest atoms per formula unit of the parent a variant adds, replaces or removes."""
 FORMULA_DECIMALS = 3
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -37,7 +45,8 @@ class DopedVariant:
     element (None for a vacancy), the ``fraction`` of host sites changed, the ``formula``
     per parent formula unit, the ``carriers`` it adds (``"hole"``, ``"electron"``,
     ``"isovalent"``, ``"unknown"``), the substitution ``probability`` (ICSD table; None for a
-    vacancy) and the partially occupied ``structure``."""
+    vacancy or off an ionic site), the partially occupied ``structure`` and the relative
+    ``radius_mismatch`` of dopant and host on the site (None for a vacancy)."""
 
     name: str
     parent: str
@@ -49,6 +58,7 @@ class DopedVariant:
     carriers: str
     probability: float | None
     structure: Structure
+    radius_mismatch: float | None = None
 
     def to_json(self) -> dict:
         """Every field but the structure."""
@@ -56,6 +66,7 @@ class DopedVariant:
             "name": self.name, "parent": self.parent, "kind": self.kind, "host": self.host,
             "dopant": self.dopant, "fraction": self.fraction, "formula": self.formula,
             "carriers": self.carriers, "probability": self.probability,
+            "radius_mismatch": self.radius_mismatch,
         }  # fmt: skip
 
 
@@ -108,20 +119,27 @@ def _substitution(
     )
     return DopedVariant(
         name, parent_name, "substitution", dopant.host, dopant.dopant, fraction,
-        formula, dopant.carriers, dopant.probability, structure,
+        formula, dopant.carriers, dopant.probability, structure, dopant.radius_mismatch,
     )  # fmt: skip
 
 
-def _vacancy(
-    parent_name: str, parent: Structure, anion: str, fraction: float, known: bool
-) -> DopedVariant:
+def _vacancy(parent_name: str, parent: Structure, anion: str, fraction: float) -> DopedVariant:
     structure = substitute(parent, anion, None, fraction)
     formula = _formula(structure, parent, anion, None)
     name = safe_name(f"{parent_name}__vacancy-{anion}_{round(fraction * 100):02d}")
     return DopedVariant(
-        name, parent_name, "vacancy", anion, None, fraction, formula,
-        "electron" if known else "unknown", None, structure,
+        name, parent_name, "vacancy", anion, None, fraction, formula, "electron", None,
+        structure,
     )  # fmt: skip
+
+
+def check_fractions(fractions: Sequence[float]) -> None:
+    """Raise ValueError (one line) unless every fraction lies in [MIN_FRACTION, 1)."""
+    if any(not MIN_FRACTION <= fraction < 1 for fraction in fractions):
+        raise ValueError(
+            f"doping fractions must lie between {MIN_FRACTION:g} and 1 (1 excluded), "
+            f"got {list(fractions)}"
+        )
 
 
 def doped_variants(
@@ -130,23 +148,32 @@ def doped_variants(
     fractions: Sequence[float] = DEFAULT_FRACTIONS,
     max_dopants_per_host: int = DEFAULT_MAX_DOPANTS_PER_HOST,
 ) -> list[DopedVariant]:
-    """Every substitution (the ``max_dopants_per_host`` most probable dopants of each
-    element, :func:`~supercon3d.doping.dopants.dopants_for`) and every anion vacancy of
-    ``structure`` at each of ``fractions`` (0 < x < 1), named after ``parent``."""
-    if any(not 0 < fraction < 1 for fraction in fractions):
-        raise ValueError(
-            f"doping fractions must lie strictly between 0 and 1, got {list(fractions)}"
-        )
+    """Every substitution (at most ``max_dopants_per_host`` dopants of each element,
+    :func:`~supercon3d.doping.dopants.dopants_for`) and every anion vacancy inside the redox
+    window of ``structure`` at each of ``fractions`` (:func:`check_fractions`) that changes
+    at least :data:`MIN_CHANGE_PER_FORMULA_UNIT` atoms per formula unit, named after
+    ``parent``."""
+    check_fractions(fractions)
     composition = structure.composition.element_composition
-    states = declared_oxidation_states(structure) or oxidation_states(composition)
-    variants = []
-    for dopant in dopants_for(composition, states, max_dopants_per_host):
-        variants += [_substitution(parent, structure, dopant, x) for x in fractions]
+    reduced, _ = composition.get_reduced_composition_and_factor()
+    states = host_oxidation_states(structure)
+
+    def enough(host: str, fraction: float) -> bool:
+        return reduced[host] * fraction >= MIN_CHANGE_PER_FORMULA_UNIT
+
+    variants = [
+        _substitution(parent, structure, dopant, x)
+        for dopant in dopants_for(structure, states or {}, max_dopants_per_host)
+        for x in fractions
+        if enough(dopant.host, x)
+    ]
     for anion in VACANCY_ANIONS:
         if Element(anion) not in composition:
             continue
-        known = states is not None and states[anion] < 0
-        if states is not None and states[anion] >= 0:
-            continue
-        variants += [_vacancy(parent, structure, anion, x, known) for x in fractions]
+        window = max_vacancy_fraction(composition, states, anion)
+        variants += [
+            _vacancy(parent, structure, anion, x)
+            for x in fractions
+            if x <= window and enough(anion, x)
+        ]
     return variants
