@@ -211,8 +211,9 @@ def test_train_and_evaluate_match_the_commands(small_data, tmp_path):
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     trained = api.train(
-        tmp_path / "api", "cpu", folds, {**TINY_MODEL.to_dict(), "epochs": 1}, 1, data
-    )
+        tmp_path / "api", "cpu", folds=folds, overrides={**TINY_MODEL.to_dict(), "epochs": 1},
+        workers=1, data=data,
+    )  # fmt: skip
     assert [summary["fold"] for summary in trained.folds] == folds and trained.skipped == []
     for fold in folds:
         name = f"fold{fold}.safetensors"

@@ -82,7 +82,9 @@ def evaluate(
     if shipped == (run_dir is not None):
         raise typer.BadParameter("give either RUN_DIR or --shipped")
     out = out or (Path("runs") / DEFAULT_MODEL if shipped else run_dir)
-    evaluation = api.evaluate(run_dir, baselines, out, data, progress_bar, split)
+    evaluation = api.evaluate(
+        run_dir, baselines=baselines, out=out, data=data, progress=progress_bar, split=split
+    )
     report_failures(evaluation.skipped, "entries")
     summary = without_nan(evaluation.summary)
     summary["files"] = {kind: str(path) for kind, path in evaluation.files.items()}

@@ -186,11 +186,12 @@ def train(
     from supercon3d.training.loop import World
 
     if not World.from_environment().is_main:  # under torchrun rank 0 alone shows progress
-        api.train_generator(stage, out, _config(set_), data, device)
+        api.train_generator(stage, out, _config(set_), data=data, device=device)
         return
     trained = api.train_generator(
-        stage, out, _config(set_), data, device, progress_bar, console.print
-    )
+        stage, out, _config(set_), data=data, device=device, progress=progress_bar,
+        log=console.print,
+    )  # fmt: skip
     summary = trained.summary
     console.print(
         f"wrote {trained.path}: best epoch {summary['best_epoch'] + 1}, val loss "

@@ -15,14 +15,13 @@ if TYPE_CHECKING:
 def load_dataset(
     data: str | os.PathLike | None, tolerances: DisorderTolerances | None = None
 ) -> SuperCon3D:
-    """All SuperCon3D entries (classified with ``tolerances``, default ones when None);
-    unreadable CIFs are listed on stderr and skipped."""
-    from supercon3d.data.supercon3d import load_supercon3d, read_tc_table
+    """All SuperCon3D entries (:func:`supercon3d.data.supercon3d.load_dataset`, classified
+    with ``tolerances``, default ones when None); unreadable CIFs are listed on stderr."""
+    from supercon3d.data.supercon3d import load_dataset
     from supercon3d.data.taxonomy import DisorderTolerances
 
-    with progress_bar("reading CIFs", len(read_tc_table(data))) as advance:
-        dataset = load_supercon3d(
-            data, progress=advance, tolerances=tolerances or DisorderTolerances()
-        )
+    dataset = load_dataset(
+        data, progress=progress_bar, tolerances=tolerances or DisorderTolerances()
+    )
     report_failures(dataset.failures, "CIFs")
     return dataset

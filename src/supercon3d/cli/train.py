@@ -150,11 +150,11 @@ def train(
     run_dir = out or Path("runs") / name
     fold_ids = parse_folds(fold, fold_count(split))
     if not World.from_environment().is_main:  # under torchrun rank 0 alone shows progress
-        api.train(run_dir, run, fold_ids, workers=workers, data=data)
+        api.train(run_dir, run, folds=fold_ids, workers=workers, data=data)
         return
     with fold_bars(run.train.epochs) as report:
         training = api.train(
-            run_dir, run, fold_ids, workers=workers, data=data, report=report,
+            run_dir, run, folds=fold_ids, workers=workers, data=data, report=report,
             progress=progress_bar,
         )  # fmt: skip
     report_failures(training.skipped, "entries")

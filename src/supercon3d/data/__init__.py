@@ -1,27 +1,29 @@
-"""Reading structures and Tc tables: SuperCon3D, composition tables, 3DSC, MP, any CIF folder."""
+"""Reading structures and Tc tables: SuperCon3D, composition tables, 3DSC, MP, any CIF folder.
 
-from supercon3d.data.cif import (
-    CifReadError,
-    CifRecord,
-    FolderReadResult,
-    read_cif,
-    read_cif_folder,
-    read_cifs,
-)
-from supercon3d.data.supercon3d import Entry, SuperCon3D, load_supercon3d
-from supercon3d.data.taxonomy import DisorderClass, DisorderTolerances, classify_disorder
+The names below load their module (and pymatgen) on first use, so that light modules of this
+package (:mod:`.inputs`) import without them."""
 
-__all__ = [
-    "CifReadError",
-    "CifRecord",
-    "DisorderClass",
-    "DisorderTolerances",
-    "Entry",
-    "FolderReadResult",
-    "SuperCon3D",
-    "classify_disorder",
-    "load_supercon3d",
-    "read_cif",
-    "read_cif_folder",
-    "read_cifs",
-]
+import importlib
+from typing import Any
+
+_HOMES = {
+    "CifReadError": "cif",
+    "CifRecord": "cif",
+    "FolderReadResult": "cif",
+    "read_cif": "cif",
+    "read_cif_folder": "cif",
+    "read_cifs": "cif",
+    "Entry": "supercon3d",
+    "SuperCon3D": "supercon3d",
+    "load_supercon3d": "supercon3d",
+    "DisorderClass": "taxonomy",
+    "DisorderTolerances": "taxonomy",
+    "classify_disorder": "taxonomy",
+}
+__all__ = sorted(_HOMES)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _HOMES:
+        return getattr(importlib.import_module(f"supercon3d.data.{_HOMES[name]}"), name)
+    raise AttributeError(f"module 'supercon3d.data' has no attribute {name!r}")

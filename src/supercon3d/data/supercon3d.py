@@ -19,6 +19,7 @@ from supercon3d.data.taxonomy import (
     DisorderTolerances,
     classify_disorder,
 )
+from supercon3d.progress import ProgressFactory, no_progress
 from supercon3d.settings import dataset_path
 
 FAMILIES: tuple[str, ...] = ("cuprate", "iron-based", "heavy-Fermion", "h_based", "others")
@@ -91,6 +92,21 @@ def read_tc_table(data: str | os.PathLike | None = None) -> pd.DataFrame:
     table = pd.read_csv(dataset_path("supercon3d/tc.csv", data), index_col=0)
     table.index.name = "id"
     return table
+
+
+def load_dataset(
+    data: str | os.PathLike | None = None,
+    *,
+    progress: ProgressFactory = no_progress,
+    ambient: bool = False,
+    tolerances: DisorderTolerances = DisorderTolerances(),
+) -> SuperCon3D:
+    """All SuperCon3D entries (without the high-pressure hydrides when ``ambient``;
+    disorder classes with ``tolerances``), with a progress bar over the CIFs; unreadable CIFs
+    are in ``failures``."""
+    with progress("reading CIFs", len(read_tc_table(data))) as advance:
+        dataset = load_supercon3d(data, progress=advance, tolerances=tolerances)
+    return dataset.without_high_pressure_hydrides() if ambient else dataset
 
 
 def load_supercon3d(

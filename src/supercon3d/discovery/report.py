@@ -216,14 +216,14 @@ def _distributions(results: Mapping[str, StageResult], dropped: pd.DataFrame) ->
 def _importance(structures: Sequence, names: Sequence[str], tc_model: str) -> list:
     """Per-site importance of each structure under the shipped Tc model ``tc_model`` (None
     where it cannot explain one)."""
-    from supercon3d import api
     from supercon3d.models.shipped import shipped_model_dir
+    from supercon3d.screening.inputs import explain_prediction, predict_inputs
 
     if not structures:
         return []
     folder = shipped_model_dir(tc_model)
-    predictions = api.predict(list(structures), names=list(names), checkpoints=folder)
-    return [api.explain(p, folder) if p.error is None else None for p in predictions]
+    predictions = predict_inputs(list(structures), names=list(names), checkpoints=folder)
+    return [explain_prediction(p, folder) if p.error is None else None for p in predictions]
 
 
 def _cards(

@@ -12,7 +12,8 @@ from pathlib import Path
 
 from pymatgen.core import Structure
 
-from supercon3d.data.cif import CifReadError, expand_cif_paths, read_cif
+from supercon3d.data.cif import expand_cif_paths
+from supercon3d.data.inputs import read_cif_files
 from supercon3d.discovery.settings import DiscoverySettings
 from supercon3d.discovery.stages import Dropped
 from supercon3d.generation.candidates import is_compound
@@ -50,7 +51,7 @@ def generated(
     """Generate from noise and/or seeds into ``out/generation``; the structures that are
     valid compounds, those dropped (invalid, not charge-balanced, elemental) and the count
     generated."""
-    from supercon3d import api
+    from supercon3d.generation.workflow import GenerationSettings, run_generation
 
     runs = []
     if settings.generate > 0:
@@ -60,11 +61,11 @@ def generated(
     kept, dropped, total = [], [], 0
     for mode, prefix, n, from_seeds in runs:
         folder = out / GENERATION_FOLDER / mode
-        made = api.generate(
-            folder, n=n, from_seeds=from_seeds, compare_unguided=False,
-            steps=settings.generation_steps, seed=settings.seed, data=data,
-            progress=progress, log=log,
-        )["guided"]  # fmt: skip
+        wanted = GenerationSettings(
+            n=n, from_seeds=from_seeds, compare_unguided=False,
+            steps=settings.generation_steps, seed=settings.seed,
+        )  # fmt: skip
+        made = run_generation(folder, wanted, data=data, progress=progress, log=log)["guided"]
         total += len(made.structures)
         for structure, candidate in zip(made.structures, made.candidates):
             name = f"{prefix}{Path(candidate.file).stem}"
@@ -82,12 +83,13 @@ def generated(
 
 
 def _cif_sources(paths: list[Path], prefix: str, source: str) -> Iterator[Source | Dropped]:
-    for path in paths:
+    for read in read_cif_files(paths):
+        path = Path(read.name)
         name = f"{prefix}{path.stem}"
-        try:
-            yield Source(name, source, str(path), read_cif(path).structure)
-        except CifReadError as error:
-            yield Dropped(name, path.name, UNREADABLE, str(error))
+        if read.error is None:
+            yield Source(name, source, read.name, read.structure)
+        else:
+            yield Dropped(name, path.name, UNREADABLE, read.error)
 
 
 def from_cifs(paths: tuple[str, ...]) -> tuple[list[Source], list[Dropped]]:

@@ -158,12 +158,12 @@ def _predicted(
 ) -> tuple[pd.DataFrame, list[Dropped]]:
     """``table`` re-scored (Tc with the shipped model ``tc_model``, P(SC)) on ``structures``;
     rows without a prediction dropped."""
-    from supercon3d import api
     from supercon3d.models.shipped import shipped_model_dir
+    from supercon3d.screening.inputs import predict_inputs
 
     if table.empty:
         return table, []
-    predictions = api.predict(
+    predictions = predict_inputs(
         list(structures), names=list(table["id"]), checkpoints=shipped_model_dir(tc_model)
     )
     failed = [p.error is not None for p in predictions]

@@ -155,6 +155,7 @@ def _generate(
 def run_generation(
     out: str | os.PathLike,
     settings: GenerationSettings = GenerationSettings(),
+    *,
     checkpoints: str | os.PathLike | None = None,
     data: str | os.PathLike | None = None,
     progress: ProgressFactory = no_progress,

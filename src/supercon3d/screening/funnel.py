@@ -295,6 +295,7 @@ def run_screen(
     sources: Sequence[str | os.PathLike],
     database_path: str | os.PathLike,
     rescore_top: float | None = DEFAULT_RESCORE_TOP,
+    *,
     rescore_above: float | None = None,
     cif_column: str = DEFAULT_CIF_COLUMN,
     id_column: str | None = None,
