@@ -271,3 +271,21 @@ def test_a_slow_shard_does_not_hold_back_the_ones_after_it():
     with ThreadPoolExecutor(max_workers=2) as pool:
         finished = list(_bounded(pool, score, range(4), in_flight=2, stop=_StopRequest()))
     assert finished[:2] == [1, 2] and sorted(finished) == [0, 1, 2, 3]
+
+
+def test_the_unreported_table_leaves_out_reported_tc_and_reported_non_superconductors(tmp_path):
+    rows = [
+        {"id": "reported", "stage": 1, "tc_kelvin": 40.0, "reported_tc_kelvin": 39.0,
+         "reported_non_superconductor": False},
+        {"id": "non-superconductor", "stage": 1, "tc_kelvin": 30.0,
+         "reported_non_superconductor": True},
+        {"id": "new", "stage": 1, "tc_kelvin": 20.0, "reported_non_superconductor": False},
+        {"id": "not looked up", "stage": 1, "tc_kelvin": 10.0},
+        {"id": "failed", "stage": STAGE_FAILED, "error": "failed: unreadable"},
+    ]  # fmt: skip
+    with ScreenDatabase.open(tmp_path / "s.sqlite", run_identity()) as database:
+        database.write(rows)
+        assert [r["id"] for r in database.top(10)] == [r["id"] for r in rows[:4]]
+        unreported = database.top(10, unreported=True)
+        assert [r["id"] for r in unreported] == ["new", "not looked up"]
+        assert database.top(1, unreported=True)[0]["id"] == "new"

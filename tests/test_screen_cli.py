@@ -6,22 +6,36 @@ import json
 from pathlib import Path
 
 import pytest
+from pymatgen.core import Composition, Lattice, Structure
 from typer.testing import CliRunner
 
 from supercon3d.cli.main import app
 from supercon3d.cli.results import EXIT_SOME_FAILED, EXIT_USAGE
+from supercon3d.data.cif import write_cif
 from supercon3d.screening.database import COLUMNS
 from supercon3d.settings import dataset_path
 
 BAD = Path(__file__).parent / "cifs" / "bad"
 N_CIFS = 8
+ROCKSALTS = {"NaCl": 5.64, "ScN": 4.5}
+"""Rock-salt cells: NaCl is in none of the literature tables, ScN a reported
+non-superconductor (SuperCon, Tc = 0)."""
 
 
 @pytest.fixture(scope="module")
 def screened(tmp_path_factory) -> Path:
-    """A database of eight SuperCon3D CIFs and one garbage file, none rescored."""
+    """A database of eight SuperCon3D CIFs (reported superconductors), the
+    :data:`ROCKSALTS` and one garbage file, none rescored."""
     cifs = sorted(dataset_path("supercon3d").joinpath("cif").glob("*.cif"))[:N_CIFS]
-    path = tmp_path_factory.mktemp("cli") / "screen.sqlite"
+    folder = tmp_path_factory.mktemp("cli")
+    for formula, a in ROCKSALTS.items():
+        cation, anion = Composition(formula).elements
+        rocksalt = Structure.from_spacegroup(
+            "Fm-3m", Lattice.cubic(a), [cation, anion], [[0, 0, 0], [0.5, 0.5, 0.5]]
+        )
+        write_cif(rocksalt, folder / f"{formula}.cif")
+        cifs.append(folder / f"{formula}.cif")
+    path = folder / "screen.sqlite"
     arguments = [
         "screen",
         *map(str, cifs),
@@ -67,6 +81,27 @@ def test_report_disordered_only_and_markdown_out(screened, tmp_path):
     assert lines[0].startswith("| name | formula") and len(lines) == 2 + len(rows)
     again = CliRunner().invoke(app, ["screen", "report", str(screened), "--out", str(out)])
     assert again.exit_code == EXIT_USAGE and "--force" in again.output
+
+
+def test_report_unreported_lists_only_compositions_the_literature_does_not_report(screened):
+    every = CliRunner().invoke(app, ["screen", "report", str(screened), "--json", "--top", "50"])
+    unreported = CliRunner().invoke(
+        app, ["screen", "report", str(screened), "--json", "--top", "50", "--unreported"]
+    )
+    assert every.exit_code == unreported.exit_code == 0, unreported.output
+    everything = json.loads(every.stdout)
+    by_formula = {row["reduced_formula"]: row for row in everything}
+    assert by_formula["ScN"]["reported_non_superconductor"] is True
+    assert sum(row["reported_tc_kelvin"] is not None for row in everything) >= N_CIFS // 2
+    rows = json.loads(unreported.stdout)
+    expected = [
+        row for row in everything
+        if row["reported_tc_kelvin"] is None and not row["reported_non_superconductor"]
+    ]  # fmt: skip
+    assert rows == expected and "NaCl" in [row["reduced_formula"] for row in rows]
+    assert list(rows[0]) == list(COLUMNS)
+    table = CliRunner().invoke(app, ["screen", "report", str(screened), "--unreported"])
+    assert table.exit_code == 0 and "(unreported)" in table.output  # the title says so
 
 
 def test_the_run_word_is_optional_and_conflicting_options_are_usage_errors(screened):

@@ -276,6 +276,11 @@ def report(
     disordered_only: bool = typer.Option(
         False, "--disordered-only", help="Leave out ordered structures."
     ),
+    unreported: bool = typer.Option(
+        False,
+        "--unreported",
+        help="Only compositions without a reported Tc or reported non-superconductivity.",
+    ),
     out: Path | None = typer.Option(None, help="Also write the rows to FILE.csv, .md or .json."),
     force: bool = typer.Option(False, "--force", help="Let --out replace an existing file."),
     as_json: bool = typer.Option(
@@ -286,16 +291,16 @@ def report(
 
     Rescored rows first, by predicted Tc then P(SC); each with its formula, disorder class,
     family, P(SC), Tc with interval and what is reported (a known superconductor's Tc, related
-    superconductors)."""
+    superconductors). --unreported lists only what the literature tables do not report."""
     from supercon3d import api
 
     _check_report_out(out, db, force)
-    rows = api.screen_report(db, top, disordered_only)
+    rows = api.screen_report(db, top, disordered_only, unreported)
     if as_json:
         typer.echo(json.dumps(finite_or_none(rows), indent=1))
     else:
-        _print_table(
-            rows, f"top {len(rows)} of {db}" + (" (disordered)" if disordered_only else "")
-        )
+        only = [("disordered", disordered_only), ("unreported", unreported)]
+        kinds = ", ".join(name for name, chosen in only if chosen)
+        _print_table(rows, f"top {len(rows)} of {db}" + (f" ({kinds})" if kinds else ""))
     if out is not None:
         _write_report(out, rows)

@@ -22,6 +22,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
+from supercon3d.errors import SuperCon3DError
+
 STAGE_FAILED, STAGE_COMPOSITION, STAGE_STRUCTURE = 0, 1, 2
 COLUMN_TYPES: dict[str, str] = {
     "id": "TEXT PRIMARY KEY",
@@ -79,6 +81,9 @@ STRUCTURE_COLUMNS = (
     "structure_error",
 )
 """What stage 2 writes over a stage-1 row."""
+UNREPORTED = "reported_tc_kelvin IS NULL AND NOT COALESCE(reported_non_superconductor, 0)"
+"""The SQL condition of a row whose composition the literature tables report neither as a
+superconductor (a Tc) nor as a measured non-superconductor."""
 IDENTITY_KEYS = ("schema", "package_version", "model")
 SCHEMA = "supercon3d-screen-2"
 BUSY_TIMEOUT_S = 60.0
@@ -92,7 +97,7 @@ class Selected(NamedTuple):
     n_sites: int
 
 
-class ScreenDatabaseError(ValueError):
+class ScreenDatabaseError(SuperCon3DError, ValueError):
     """A database that cannot be used for this run; one line naming the file and why."""
 
     def __init__(self, path: str, reason: str):
@@ -247,12 +252,16 @@ class ScreenDatabase:
             if row[3] == STAGE_COMPOSITION and row[4] is None
         }
 
-    def top(self, n: int, disordered_only: bool = False) -> list[dict]:
+    def top(self, n: int, disordered_only: bool = False, unreported: bool = False) -> list[dict]:
         """The screening table: the ``n`` best rows, the furthest stage first, then by
-        predicted Tc (K), then P(superconductor); ``disordered_only`` leaves out ordered ones."""
+        predicted Tc (K), then P(superconductor); ``disordered_only`` leaves out ordered ones,
+        ``unreported`` the compositions with a reported Tc or reported as non-superconductors
+        (:data:`UNREPORTED`)."""
         where = f"stage >= {STAGE_COMPOSITION}"
         if disordered_only:
             where += " AND disorder_class != 'O'"
+        if unreported:
+            where += f" AND {UNREPORTED}"
         query = (
             f"SELECT * FROM results WHERE {where} "
             "ORDER BY stage DESC, tc_kelvin DESC, p_superconductor DESC, id LIMIT ?"
