@@ -85,6 +85,7 @@ def pool():
 def project_errors() -> list[Exception]:
     from supercon3d.data.cif import CifReadError
     from supercon3d.discovery.run_record import DiscoveryFolderError
+    from supercon3d.errors import SuperCon3DError
     from supercon3d.evaluation.folds import SplitError
     from supercon3d.graphs.crystal_graph import GraphBuildError
     from supercon3d.graphs.elements import UnknownElementError
@@ -118,6 +119,7 @@ def project_errors() -> list[Exception]:
         ScreenDatabaseError("screen.sqlite", "written with model 'x', this run has 'y'"),
         EngineUnavailableError('dask.distributed missing: pip install -e ".[cluster]"'),
         DiscoveryFolderError("runs/discover", "e_hull: 0.2 → 0.1; --force reruns"),
+        SuperCon3DError("a.cif: an expected failure"),
     ]
 
 

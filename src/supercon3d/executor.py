@@ -33,6 +33,8 @@ from functools import partial
 from multiprocessing.context import SpawnContext, SpawnProcess
 from typing import Any, TypeVar
 
+from supercon3d.errors import SuperCon3DError
+
 Item = TypeVar("Item")
 Result = TypeVar("Result")
 Report = Callable[[Any], None]
@@ -62,7 +64,7 @@ DASK_INSTALL_HINT = 'pip install -e ".[cluster]"'
 """What installs the Dask engine's packages (dask.distributed, dask-jobqueue)."""
 
 
-class EngineUnavailableError(RuntimeError):
+class EngineUnavailableError(SuperCon3DError, RuntimeError):
     """An engine whose optional packages are not installed (one line says what to install)."""
 
 

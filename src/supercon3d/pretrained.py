@@ -18,6 +18,8 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from supercon3d.errors import SuperCon3DError
+
 if TYPE_CHECKING:
     from chgnet.model import CHGNet
 
@@ -29,7 +31,7 @@ CHGNET_CHECKPOINT_PATTERN = "*.pth.tar"
 CHGNET_INSTALL_HINT = 'pip install "chgnet>=0.3"'
 
 
-class PretrainedWeightsError(ImportError):
+class PretrainedWeightsError(SuperCon3DError, ImportError):
     """The package or its checkpoint is missing; the message is one line saying which."""
 
 

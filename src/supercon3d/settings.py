@@ -15,6 +15,8 @@ import os
 import re
 from pathlib import Path
 
+from supercon3d.errors import SuperCon3DError
+
 DATA_ENV = "SUPERCON3D_DATA"
 CACHE_ENV = "SUPERCON3D_CACHE"
 CONFIG_DATA_KEY = "data"
@@ -24,7 +26,7 @@ CHECKOUT_DATA_DIR = REPOSITORY_ROOT.parent / "shared" / "datasets"
 """The data folder of a source checkout: ``shared/datasets`` beside the repository."""
 
 
-class DataFolderError(FileNotFoundError):
+class DataFolderError(SuperCon3DError, FileNotFoundError):
     """The data folder, or a file expected inside it, is missing."""
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -17,6 +16,8 @@ from rich.progress import (
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
+
+from supercon3d.errors import EXIT_FAILED, SuperCon3DError
 
 console = Console(stderr=True)
 """Messages and progress: stderr, so stdout stays clean for --json."""
@@ -47,48 +48,29 @@ def report_failures(failures: list, what: str) -> None:
         console.print(f"[yellow]{len(failures)} {what} skipped[/yellow]")
 
 
-EXPECTED_ERRORS = (
-    ("supercon3d.settings", "DataFolderError"),
-    ("supercon3d.data.cif", "CifReadError"),
-    ("supercon3d.graphs.crystal_graph", "GraphBuildError"),
-    ("supercon3d.models.weights", "CheckpointError"),
-    ("supercon3d.training.sodnet", "RunFolderError"),
-    ("supercon3d.training.extra_structures", "ExtraStructuresError"),
-    ("supercon3d.training.loop", "TrainingStateError"),
-    ("supercon3d.training.loop", "DataParallelError"),
-    ("supercon3d.evaluation.folds", "SplitError"),
-    ("supercon3d.screening.database", "ScreenDatabaseError"),
-    ("supercon3d.stability.potentials", "PotentialUnavailableError"),
-    ("supercon3d.executor", "EngineUnavailableError"),
-)
-"""The project's errors that a command reports in one line, as (module, class name): named,
-not imported, so that the CLI starts without importing torch or pymatgen."""
-
-
-def _is_expected(error: Exception) -> bool:
-    """Whether ``error`` is an OSError or one of :data:`EXPECTED_ERRORS` (whose module is
-    necessarily imported already when one of them was raised)."""
-    if isinstance(error, OSError):
-        return True
-    return any(
-        isinstance(error, getattr(sys.modules[module], name))
-        for module, name in EXPECTED_ERRORS
-        if module in sys.modules
-    )
+def _exit_code(error: Exception) -> int | None:
+    """The exit status of an expected failure: a :class:`SuperCon3DError`'s ``exit_code``, or
+    :data:`EXIT_FAILED` for an OSError (a missing or unreadable file); None for anything else,
+    which is a bug and keeps its traceback."""
+    if isinstance(error, SuperCon3DError):
+        return error.exit_code
+    return EXIT_FAILED if isinstance(error, OSError) else None
 
 
 def one_line_errors(command: Callable) -> Callable:
-    """Turn the expected failures of a command (missing data, unreadable input) into one line
-    on stderr and exit status 1, instead of a traceback."""
+    """Turn the expected failures of a command (missing data, unreadable input: an OSError or
+    a :class:`SuperCon3DError`) into one line on stderr and the error's exit status, instead of
+    a traceback."""
 
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
         try:
             return command(*args, **kwargs)
         except Exception as error:
-            if not _is_expected(error):
+            code = _exit_code(error)
+            if code is None:
                 raise
             console.print(f"[red]error:[/red] {error}", highlight=False, soft_wrap=True)
-            raise typer.Exit(1) from None
+            raise typer.Exit(code) from None
 
     return wrapper

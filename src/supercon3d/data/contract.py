@@ -33,6 +33,8 @@ from pymatgen.core.periodic_table import DummySpecies
 from pymatgen.io.cif import str2float
 from pymatgen.symmetry.groups import SpaceGroup
 
+from supercon3d.errors import SuperCon3DError
+
 MAX_SITES = 2_000
 """Most sites in a cell, atom-site rows before the symmetry expansion and sites after it
 (SuperCon3D: at most 552)."""
@@ -130,7 +132,7 @@ _OPERATION = re.compile(r"[-+*/.\d\sxyzXYZ]+(,[-+*/.\d\sxyzXYZ]+){2}")
 _SYMBOL = re.compile(r"([A-Z][a-z]?)(?![a-z])(.*)", re.DOTALL)
 
 
-class CifReadError(ValueError):
+class CifReadError(SuperCon3DError, ValueError):
     """A CIF could not be read; the message is one line that starts with the file name."""
 
     def __init__(self, source: str, reason: str):

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from supercon3d.discovery.settings import DiscoverySettings
 from supercon3d.discovery.stages import StageResult
+from supercon3d.errors import SuperCon3DError
 from supercon3d.machine import package_versions
 
 RUN_FILE = "run.json"
@@ -18,7 +19,7 @@ PACKAGES = ("supercon3d", "torch", "pymatgen", "numpy", "chgnet", "sevenn", "ase
 """Packages whose versions the run records (absent ones as None)."""
 
 
-class DiscoveryFolderError(ValueError):
+class DiscoveryFolderError(SuperCon3DError, ValueError):
     """A run folder that holds something else (another run's settings, files that are not a
     run's); names the folder."""
 

@@ -37,6 +37,7 @@ import pandas as pd
 from supercon3d.data.composition import composition_key
 from supercon3d.data.family import FAMILIES, chemical_family
 from supercon3d.defaults import DEFAULT_SPLIT, SplitName
+from supercon3d.errors import SuperCon3DError
 from supercon3d.evaluation.splits import chemical_system, chemical_system_folds
 
 if TYPE_CHECKING:
@@ -57,7 +58,7 @@ MaterialKey = Callable[["Composition"], Hashable]
 """A function saying which compositions count as the same material."""
 
 
-class SplitError(ValueError):
+class SplitError(SuperCon3DError, ValueError):
     """A split that cannot be used as asked (unknown, or not the one a run was trained on)."""
 
 

@@ -20,6 +20,7 @@ from pymatgen.core import Composition, Element, Structure
 from torch_geometric.data import Data
 
 from supercon3d.defaults import GRAPH_CUTOFF_ANGSTROM, GRAPH_NEIGHBOURS
+from supercon3d.errors import SuperCon3DError
 from supercon3d.graphs.elements import EMBEDDINGS, element_table, occupancy_row
 from supercon3d.graphs.neighbors import MAX_SEARCH_CUBES, knn_edges, search_cubes
 
@@ -51,7 +52,7 @@ class GraphSettings:
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
-class GraphBuildError(ValueError):
+class GraphBuildError(SuperCon3DError, ValueError):
     """A structure could not be turned into a graph; the message names it in one line."""
 
     def __init__(self, source: str, reason: str):

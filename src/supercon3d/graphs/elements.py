@@ -26,6 +26,7 @@ from functools import cache
 import numpy as np
 from pymatgen.core import Composition
 
+from supercon3d.errors import SuperCon3DError
 from supercon3d.pretrained import CHGNET_MODEL, chgnet_checkpoint
 
 MAX_Z = 103
@@ -40,7 +41,7 @@ CHGNET_EMBEDDING = "atom_embedding.embedding.weight"
 """The checkpoint tensor holding CHGNet's (94, 64) atom embedding."""
 
 
-class UnknownElementError(ValueError):
+class UnknownElementError(SuperCon3DError, ValueError):
     """A species outside the embedding's elements (Z > 103, or a dummy species)."""
 
 

@@ -19,8 +19,10 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
 from torch import nn
 
+from supercon3d.errors import SuperCon3DError
 
-class CheckpointError(ValueError):
+
+class CheckpointError(SuperCon3DError, ValueError):
     """A checkpoint is missing, corrupt or does not match its model; one line naming the file."""
 
     def __init__(self, path: str | os.PathLike, reason: str):

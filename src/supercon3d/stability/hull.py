@@ -41,6 +41,8 @@ from pathlib import Path
 from pymatgen.analysis.phase_diagram import PDEntry, PhaseDiagram
 from pymatgen.core import Composition
 
+from supercon3d.errors import SuperCon3DError
+
 REFERENCE_COLUMNS = ("formula", "energy_per_atom", "source")
 REFERENCE_FILE = "{}_reference.csv.gz"
 BINARIES_FILE = "{}_binaries.csv.gz"
@@ -52,7 +54,7 @@ formula): of 63 with a complete hull, 13 lay more than 0.2 below it and the lowe
 none beyond 0.5."""
 
 
-class HullUnavailableError(FileNotFoundError):
+class HullUnavailableError(SuperCon3DError, FileNotFoundError):
     """No reference table ships for a potential; one line."""
 
 

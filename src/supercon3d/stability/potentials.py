@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from supercon3d.errors import SuperCon3DError
 from supercon3d.executor import worker_resource
 from supercon3d.pretrained import CHGNET_MODEL, chgnet_model
 
@@ -43,7 +44,7 @@ TORCH_THREADS = 1
 machine one thread took 0.13 s per force call on a 24-atom cell, two threads 0.97 s."""
 
 
-class PotentialUnavailableError(ImportError):
+class PotentialUnavailableError(SuperCon3DError, ImportError):
     """A potential's package is not installed, or the name is not one of :data:`POTENTIALS`;
     the message is one line saying what to do."""
 

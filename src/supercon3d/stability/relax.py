@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from pymatgen.core import Structure
 
+from supercon3d.errors import SuperCon3DError
 from supercon3d.stability.potentials import Potential
 
 if TYPE_CHECKING:
@@ -56,7 +57,7 @@ the cell is unphysical, and each step of a collapsing cell costs more (a generat
 collapsing under CHGNet grew to 10 GiB and ran for 20 minutes on one core)."""
 
 
-class RelaxationError(ValueError):
+class RelaxationError(SuperCon3DError, ValueError):
     """The potential gave no finite energy for a structure; one line."""
 
 

@@ -29,6 +29,7 @@ from supercon3d.data.composition import parse_formula
 from supercon3d.data.family import is_high_pressure_hydride
 from supercon3d.data.supercon3d import Entry
 from supercon3d.data.tables import load_3dsc_index
+from supercon3d.errors import SuperCon3DError
 from supercon3d.evaluation.folds import held_out_keys
 from supercon3d.graphs import CrystalGraph, GraphSettings, graphs_from_cifs
 from supercon3d.training.baseline import entry_keys
@@ -55,7 +56,7 @@ class ExtraStructures:
         ]
 
 
-class ExtraStructuresError(ValueError):
+class ExtraStructuresError(SuperCon3DError, ValueError):
     """A configuration that cannot train on the extra structures."""
 
 

@@ -40,6 +40,7 @@ from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from torch.utils.data import DataLoader
 from torch_geometric.data import Batch, Data
 
+from supercon3d.errors import SuperCon3DError
 from supercon3d.models.weights import CheckpointError
 
 BatchLoss = Callable[[nn.Module, Batch, torch.Generator | None], torch.Tensor]
@@ -50,7 +51,7 @@ class TrainingStateError(CheckpointError):
     """A training state file that cannot be resumed; names the file and the reason."""
 
 
-class DataParallelError(ValueError):
+class DataParallelError(SuperCon3DError, ValueError):
     """A process that cannot take part in data-parallel training; says why."""
 
 

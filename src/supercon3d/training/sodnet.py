@@ -22,6 +22,7 @@ import numpy as np
 import torch
 
 from supercon3d.data.supercon3d import SuperCon3D
+from supercon3d.errors import SuperCon3DError
 from supercon3d.evaluation.folds import FoldAssignment
 from supercon3d.executor import make_executor, send_report, shared_object
 from supercon3d.graphs import CrystalGraph, GraphSettings, graphs_from_cifs
@@ -43,7 +44,7 @@ from supercon3d.training.loop import (
 EpochReport = dict  # {"fold", "epoch", "epochs", "loss", "val_mae", "best_val_mae"}
 
 
-class RunFolderError(ValueError):
+class RunFolderError(SuperCon3DError, ValueError):
     """A run folder already holds training of another configuration; names the folder."""
 
     def __init__(self, folder: str | os.PathLike, reason: str):
