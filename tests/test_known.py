@@ -26,11 +26,12 @@ from supercon3d.discovery.steps import (
     KNOWN_COMPOSITION,
     KNOWN_MOLECULE,
     KNOWN_STRUCTURE,
-    _not_novel,
     with_novelty,
 )
 from supercon3d.settings import dataset_path
 
+AMMONIA = Structure(Lattice.cubic(5.1), ["N", "H", "H", "H"],
+                    [[0, 0, 0], [0.19, 0, 0], [0, 0.19, 0], [0, 0, 0.19]])  # fmt: skip
 ROCKSALT = Structure.from_spacegroup(
     "Fm-3m", Lattice.cubic(5.64), ["Na", "Cl"], [[0] * 3, [0.5] * 3]
 )
@@ -162,19 +163,20 @@ def test_novel_means_no_source_holds_the_composition_and_no_structure_matches(kn
     kcl.replace_species({"Na": "K"})
     kbr = kcl.copy()
     kbr.replace_species({"Cl": "Br"})
-    ammonia = Structure(Lattice.cubic(5.1), ["N", "H", "H", "H"],
-                        [[0, 0, 0], [0.19, 0, 0], [0, 0.19, 0], [0, 0, 0.19]])  # fmt: skip
-    structures = [ROCKSALT, kcl, kbr, ammonia]
+    iodine = Structure(Lattice.cubic(8.0), ["I", "I"], [[0, 0, 0], [0.33, 0, 0]])  # I2 2.6 Å
+    structures = [ROCKSALT, kcl, kbr, AMMONIA, iodine]
     table = pd.DataFrame({
-        "id": ["a", "b", "c", "d"],
+        "id": ["a", "b", "c", "d", "e"],
         "formula": [s.composition.reduced_formula for s in structures],
     })  # fmt: skip
-    judged = with_novelty(_context(tmp_path, reference=[kbr]), table, structures)
-    assert list(judged["known_in"]) == ["SuperCon;MP", "", "", "molecule"]
-    assert list(judged["novel"]) == [False, True, False, False]  # KBr matches the reference
-    reasons = [d.reason for d in _not_novel(judged[~judged["novel"]])]
-    assert reasons == [KNOWN_COMPOSITION, KNOWN_STRUCTURE, KNOWN_MOLECULE]
-    assert _not_novel(judged.iloc[:1])[0].detail == "SuperCon;MP"
+    judged, dropped = with_novelty(_context(tmp_path, reference=[kbr]), table, structures)
+    assert list(judged["known_in"]) == ["SuperCon;MP", "", "", "molecule", ""]
+    assert list(judged["novel"]) == [False, True, False, False, False]  # KBr: the reference
+    assert [(d.id, d.reason) for d in dropped] == [
+        ("a", KNOWN_COMPOSITION), ("c", KNOWN_STRUCTURE), ("d", KNOWN_MOLECULE),
+        ("e", KNOWN_MOLECULE),
+    ]  # fmt: skip
+    assert dropped[0].detail == "SuperCon;MP" and "finite" in dropped[3].detail
     both = with_known(judged, known)
     assert not (both["novel"] & both["known_superconductor"]).any()
 
@@ -187,15 +189,13 @@ def test_supercon3d_entries_and_ammonia_are_not_novel_in_the_data_folder():
 
     folder = dataset_path("supercon3d/cif")
     structures = [read_cif(folder / f"{name}.cif").structure for name in ("97102", "164065")]
-    structures.append(Structure(Lattice.cubic(5.1), ["N", "H", "H", "H"],
-                                [[0, 0, 0], [0.19, 0, 0], [0, 0.19, 0], [0, 0, 0.19]]))  # fmt: skip
+    structures.append(AMMONIA)
     table = pd.DataFrame({
         "id": ["97102", "164065", "ammonia"],
         "formula": [s.composition.reduced_formula for s in structures],
     })  # fmt: skip
-    judged = with_known(
-        with_novelty(_context(None), table, structures), KnownSuperconductors.load()
-    )
+    judged, _ = with_novelty(_context(None), table, structures)
+    judged = with_known(judged, KnownSuperconductors.load())
     assert not judged["novel"].any()
     assert list(judged["known_superconductor"]) == [True, True, False]
     assert all("SuperCon3D" in sources for sources in judged["known_in"][:2])

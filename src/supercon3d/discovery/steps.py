@@ -101,36 +101,40 @@ def _novel(context: RunContext, structures: Sequence[Structure]) -> list[bool]:
 
 def with_novelty(
     context: RunContext, table: pd.DataFrame, structures: Sequence[Structure]
-) -> pd.DataFrame:
+) -> tuple[pd.DataFrame, list[Dropped]]:
     """``table`` (one row per structure) with ``known_in``, the sources holding each row's
     formula (:meth:`KnownCompositions.known_in`: ``"SuperCon;MP"``, ``"molecule"``, ``""``
-    when none), and ``novel``: new to the literature, i.e. no source holds the composition
-    and the structure matches no reference structure (:func:`_novel`, tried only for the
-    compositions no source holds). A known superconductor's composition is in SuperCon or
-    SuperCon3D, so no row is both novel and a known superconductor."""
+    when none), and ``novel``: new to the literature, i.e. no source holds the composition,
+    the structure is not molecular (:func:`~supercon3d.chemistry.is_molecular`) and it
+    matches no reference structure (:func:`_novel`); the last two are tried only where the
+    ones before pass. Also the rows that are not novel, as :class:`Dropped` with the reason
+    (a known molecule, a reported composition with where, a known structure) for a stage
+    that drops them. A known superconductor's composition is in SuperCon or SuperCon3D, so
+    no row is both novel and a known superconductor."""
+    from supercon3d.chemistry import is_molecular
+
     literature = context.known_compositions
     known_in = [literature.known_in(Composition(formula)) for formula in table["formula"]]
-    new = [index for index, sources in enumerate(known_in) if not sources]
-    novel = [False] * len(known_in)
+    reasons: list[tuple[str, str] | None] = [
+        ((KNOWN_MOLECULE if MOLECULE in sources.split(";") else KNOWN_COMPOSITION), sources)
+        if sources
+        else None
+        for sources in known_in
+    ]
+    for index, reason in enumerate(reasons):
+        if reason is None and is_molecular(structures[index]):
+            reasons[index] = KNOWN_MOLECULE, "every bonded cluster is finite"
+    new = [index for index, reason in enumerate(reasons) if reason is None]
     for index, is_novel in zip(new, _novel(context, [structures[i] for i in new])):
-        novel[index] = is_novel
-    return table.assign(known_in=known_in, novel=novel)
-
-
-def _not_novel(table: pd.DataFrame) -> list[Dropped]:
-    """The rows of ``table`` (with :func:`with_novelty`'s columns) dropped as not novel, each
-    with its reason: a known molecule, a reported composition (detail: where), else a match
-    of a known structure."""
-    dropped = []
-    for row in table.itertuples():
-        sources = row.known_in.split(";") if row.known_in else []
-        if MOLECULE in sources:
-            dropped.append(Dropped(row.id, row.formula, KNOWN_MOLECULE, row.known_in))
-        elif sources:
-            dropped.append(Dropped(row.id, row.formula, KNOWN_COMPOSITION, row.known_in))
-        else:
-            dropped.append(Dropped(row.id, row.formula, KNOWN_STRUCTURE))
-    return dropped
+        if not is_novel:
+            reasons[index] = KNOWN_STRUCTURE, ""
+    dropped = [
+        Dropped(candidate, formula, *reason)
+        for candidate, formula, reason in zip(table["id"], table["formula"], reasons)
+        if reason is not None
+    ]
+    novel = [reason is None for reason in reasons]
+    return table.assign(known_in=known_in, novel=novel), dropped
 
 
 def gather_sources(context: RunContext) -> StageResult:
@@ -264,10 +268,10 @@ def unique(context: RunContext) -> StageResult:
     dropped = _dropped(_where(previous.table, [not keep for keep in first]), DUPLICATE)
     table = _where(previous.table, first)
     structures = [s for s, keep in zip(structures, first) if keep]
-    table = with_novelty(context, table, structures)
+    table, not_novel = with_novelty(context, table, structures)
     if not context.settings.include_known:
         novel = list(table["novel"])
-        dropped += _not_novel(_where(table, [not n for n in novel]))
+        dropped += not_novel
         structures = [s for s, is_novel in zip(structures, novel) if is_novel]
         table = _where(table, novel)
     table, failed = _predicted(table, structures, context.settings.tc_model)
@@ -353,7 +357,7 @@ def top_disordered(context: RunContext) -> StageResult:
     structures = [previous.structures[c] for c in shortlist["id"]]
     kept, _, unstable = stability_filter(context, shortlist, structures, "disordered")
     structures = [previous.structures[c] for c in kept["id"]]
-    kept = with_novelty(context, kept, structures)
+    kept, _ = with_novelty(context, kept, structures)
     kept = ranked(with_known(kept, context.known)) if len(kept) else kept
     dropped += unstable + _dropped(kept.iloc[k:], BELOW_TOP)
     return _result("disordered", kept.iloc[:k], previous.structures, dropped, len(table))
