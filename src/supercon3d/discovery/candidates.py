@@ -22,7 +22,7 @@ from supercon3d.screening.prediction import TcPrediction
 
 OUTPUT_COLUMNS = [
     "rank", "file", "formula", "disorder_class", "family", "p_superconductor", "tc_kelvin",
-    "tc_low_kelvin", "tc_high_kelvin", "e_above_hull", "hull_incomplete", "novel",
+    "tc_low_kelvin", "tc_high_kelvin", "e_above_hull", "hull_incomplete", "novel", "known_in",
     "known_superconductor", "reported_tc_kelvin", "related_superconductors", "parent",
     "id", "source", "origin", "doping", "dopant", "host", "fraction", "carriers", "ln_tc_std",
     "energy_per_atom", "converged", "volume_change", "relax_steps", "high_pressure_hydride",
