@@ -110,3 +110,18 @@ def test_python_310_reads_the_single_key_without_tomllib(config_home, tmp_path, 
 def test_cache_folder_from_environment(tmp_path, monkeypatch):
     monkeypatch.setenv(settings.CACHE_ENV, str(tmp_path / "cache"))
     assert cache_dir() == tmp_path / "cache" and (tmp_path / "cache").is_dir()
+
+
+def test_cache_folder_honours_xdg_cache_home(tmp_path, monkeypatch):
+    monkeypatch.delenv(settings.CACHE_ENV, raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert cache_dir() == tmp_path / "xdg" / "supercon3d" and cache_dir().is_dir()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="XDG folders are Linux's")
+def test_config_and_cache_default_to_the_home_folder_without_xdg(tmp_path, monkeypatch):
+    for name in ("XDG_CONFIG_HOME", "XDG_CACHE_HOME", settings.CACHE_ENV):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert config_file() == tmp_path / ".config" / "supercon3d" / "config.toml"
+    assert cache_dir() == tmp_path / ".cache" / "supercon3d"

@@ -2,10 +2,11 @@
 
 The data folder is read in place. Its location comes from, in order: an explicit argument
 (the CLI's ``--data``), the ``SUPERCON3D_DATA`` environment variable, the key ``data`` of the
-user's config file (``$XDG_CONFIG_HOME/supercon3d/config.toml``, by default
-``~/.config/supercon3d/config.toml``; a relative path there is relative to the file), and,
-only when the package runs from a source checkout, ``../shared/datasets`` beside the
-repository. Caches go to ``SUPERCON3D_CACHE`` or ``$XDG_CACHE_HOME/supercon3d`` (by default
+user's config file (``config.toml`` in the platform's config folder for supercon3d, from
+platformdirs: on Linux ``$XDG_CONFIG_HOME/supercon3d``, by default ``~/.config/supercon3d``;
+a relative path there is relative to the file), and, only when the package runs from a source
+checkout, ``../shared/datasets`` beside the repository. Caches go to ``SUPERCON3D_CACHE`` or
+the platform's cache folder (on Linux ``$XDG_CACHE_HOME/supercon3d``, by default
 ``~/.cache/supercon3d``).
 """
 
@@ -15,11 +16,16 @@ import os
 import re
 from pathlib import Path
 
+import platformdirs
+
 from supercon3d.errors import SuperCon3DError
 
 DATA_ENV = "SUPERCON3D_DATA"
 CACHE_ENV = "SUPERCON3D_CACHE"
 CONFIG_DATA_KEY = "data"
+APP_NAME = "supercon3d"
+"""The folder name under the platform's config and cache folders."""
+CONFIG_FILE = "config.toml"
 REPOSITORY_ROOT = Path(__file__).resolve().parents[2]
 """The repository root when the package runs from a source checkout (``src/supercon3d``)."""
 CHECKOUT_DATA_DIR = REPOSITORY_ROOT.parent / "shared" / "datasets"
@@ -40,10 +46,9 @@ def _configured_path(override: str | os.PathLike | None, env: str, default: Path
 
 
 def config_file() -> Path:
-    """The user's config file: ``$XDG_CONFIG_HOME/supercon3d/config.toml`` (by default
-    ``~/.config/supercon3d/config.toml``)."""
-    config_home = os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config"
-    return Path(config_home) / "supercon3d" / "config.toml"
+    """The user's config file: ``config.toml`` in the platform's config folder for supercon3d
+    (on Linux ``$XDG_CONFIG_HOME/supercon3d``, by default ``~/.config/supercon3d``)."""
+    return platformdirs.user_config_path(APP_NAME, appauthor=False) / CONFIG_FILE
 
 
 def _how_to_set() -> str:
@@ -121,8 +126,10 @@ def dataset_path(name: str, data: str | os.PathLike | None = None) -> Path:
 
 
 def cache_dir(override: str | os.PathLike | None = None) -> Path:
-    """The cache folder (created on first use)."""
-    default = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "supercon3d"
+    """The cache folder (created on first use): ``override``, else ``SUPERCON3D_CACHE``, else
+    the platform's cache folder for supercon3d (on Linux ``$XDG_CACHE_HOME/supercon3d``, by
+    default ``~/.cache/supercon3d``)."""
+    default = platformdirs.user_cache_path(APP_NAME, appauthor=False)
     path = _configured_path(override, CACHE_ENV, default)
     path.mkdir(parents=True, exist_ok=True)
     return path
