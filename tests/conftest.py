@@ -1,4 +1,7 @@
-"""Shared fixtures: a throw-away cache folder, hand-made structures, SuperCon3D loaded once."""
+"""Shared fixtures: a throw-away cache folder, hand-made structures, SuperCon3D loaded once.
+
+Tests that read the data folder carry the ``data`` marker; without a data folder they are
+skipped, with one line saying why (CI has the folder and runs them all)."""
 
 from __future__ import annotations
 
@@ -7,6 +10,32 @@ import pytest
 from pymatgen.core import Lattice, Structure
 
 from supercon3d.data.supercon3d import load_supercon3d
+from supercon3d.settings import DataFolderError, data_dir
+
+
+def data_folder_absent() -> str | None:
+    """Why there is no data folder (the one-line error), or None when there is one."""
+    try:
+        data_dir()
+    except DataFolderError as error:
+        return str(error)
+    return None
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    absent = data_folder_absent()
+    return f"data folder: {data_dir()}" if absent is None else f"no data folder: {absent}"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Skip the tests marked ``data`` when the data folder is absent."""
+    absent = data_folder_absent()
+    if absent is None:
+        return
+    skip = pytest.mark.skip(reason=f"no data folder ({absent})")
+    for item in items:
+        if item.get_closest_marker("data") is not None:
+            item.add_marker(skip)
 
 
 @pytest.fixture(autouse=True)

@@ -56,6 +56,7 @@ def rocksalt():
     )
 
 
+@pytest.mark.data
 def test_predict_matches_the_command_for_files_and_structures(cif_paths, mixed, tmp_path):
     out = tmp_path / "predictions.json"
     result = CliRunner().invoke(app, ["predict", *map(str, cif_paths), "--out", str(out)])
@@ -73,6 +74,7 @@ def test_predict_matches_the_command_for_files_and_structures(cif_paths, mixed, 
     assert predictions[1].formula == "MgB2" and predictions[1].disorder_class == "O"
 
 
+@pytest.mark.data
 def test_files_predicted_in_two_workers_equal_those_predicted_here():
     from supercon3d.screening.files import MIN_FILES_PER_PREDICT_WORKER
 
@@ -120,6 +122,7 @@ def test_named_structures_and_a_structure_without_neighbours(rocksalt):
         api.predict([lonely, rocksalt], names=["one"])
 
 
+@pytest.mark.data
 def test_explain_gives_each_site_a_share(mixed):
     prediction = mixed[0]
     sites = api.explain(prediction)
@@ -200,6 +203,7 @@ def small_data(tmp_path_factory):
     return data, [f for f in sorted(present) if (f + 1) % 10 in present][:2]
 
 
+@pytest.mark.data
 def test_train_and_evaluate_match_the_commands(small_data, tmp_path):
     data, folds = small_data
     settings = [f"--set={key}={value}" for key, value in TINY_MODEL.to_dict().items()]

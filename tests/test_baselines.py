@@ -92,6 +92,7 @@ def recorded_fits(monkeypatch) -> list:
     return fits
 
 
+@pytest.mark.data
 def test_training_on_validation_adds_exactly_the_validation_fold(subset, folds, recorded_fits):
     config = BaselineConfig(train_on_validation=True, test_folds=(0, 1), disk_cache=False)
     summary, _ = cross_validate_baseline(subset, folds, config)
@@ -103,6 +104,7 @@ def test_training_on_validation_adds_exactly_the_validation_fold(subset, folds, 
         assert record["n_train"] == len(compositions) == expected
 
 
+@pytest.mark.data
 def test_no_formula_sharing_a_val_or_test_key_enters_training(
     subset, folds, formulas, recorded_fits
 ):
@@ -133,6 +135,7 @@ def test_no_formula_sharing_a_val_or_test_key_enters_training(
 @pytest.mark.parametrize(
     ("split_name", "test_folds"), [("chemical-system", (0, 1)), ("family", (0, 3))]
 )
+@pytest.mark.data
 def test_on_each_split_no_extra_formula_is_the_same_material_as_a_held_out_entry(
     subset, formulas, recorded_fits, split_name, test_folds
 ):
@@ -204,6 +207,7 @@ def subset_data(tmp_path_factory, folds) -> str:
     return str(root)
 
 
+@pytest.mark.data
 def test_cli_json_is_one_object_on_stdout(subset_data, tmp_path):
     app = typer.Typer()
     app.command()(baseline)
@@ -225,6 +229,7 @@ def test_cli_json_is_one_object_on_stdout(subset_data, tmp_path):
     assert (tmp_path / "magpie-svr_folds0-1_predictions.csv").is_file()
 
 
+@pytest.mark.data
 def test_cli_seed_is_recorded_and_named_in_the_files(subset_data, tmp_path):
     app = typer.Typer()
     app.command()(baseline)
@@ -237,6 +242,7 @@ def test_cli_seed_is_recorded_and_named_in_the_files(subset_data, tmp_path):
     assert (tmp_path / "magpie-lgbm_folds0_seed3.json").is_file()
 
 
+@pytest.mark.data
 def test_cli_rejects_folds_outside_the_protocol(subset_data, tmp_path):
     app = typer.Typer()
     app.command()(baseline)

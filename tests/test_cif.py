@@ -28,11 +28,13 @@ def test_missing_file_names_it(tmp_path):
         read_cif(tmp_path / "absent.cif")
 
 
+@pytest.mark.data
 def test_disordered_cif_keeps_partial_occupancies():
     record = read_cif(dataset_path("supercon3d/cif/602516.cif"))  # Cs2RbC60, disordered
     assert not record.structure.is_ordered
 
 
+@pytest.mark.data
 def test_folder_with_a_broken_file_reads_the_rest(tmp_path):
     source = dataset_path("supercon3d/cif")
     names = ["671985.cif", "602516.cif"]

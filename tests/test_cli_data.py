@@ -1,6 +1,7 @@
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from supercon3d.cli.main import app
@@ -26,6 +27,7 @@ def test_missing_data_folder_is_one_clear_line(tmp_path):
     assert "nowhere: data folder not found" in result.output
 
 
+@pytest.mark.data
 def test_inspect_reports_each_file_and_survives_a_broken_one(tmp_path):
     source = dataset_path("supercon3d/cif")
     for name in ("671985.cif", "602516.cif"):

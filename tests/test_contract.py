@@ -78,6 +78,7 @@ def test_the_element_bound_is_the_graphs_table():
     assert MAX_ATOMIC_NUMBER == MAX_Z
 
 
+@pytest.mark.data
 def test_every_supercon3d_cif_is_accepted_five_with_warnings(supercon3d):
     assert len(supercon3d) == 1578 and supercon3d.failures == []
     warned = {entry.id for entry in supercon3d.entries if serious(entry.warnings)}
@@ -172,6 +173,7 @@ property_settings = settings(
 )
 
 
+@pytest.mark.data
 @property_settings
 @given(data=st.data())
 def test_mutated_numbers_are_refused_or_keep_the_rules(seeds, data):
@@ -191,6 +193,7 @@ def test_mutated_numbers_are_refused_or_keep_the_rules(seeds, data):
     parameter=st.sampled_from(["length_a", "length_c", "angle_alpha", "angle_gamma"]),
     value=st.one_of(st.floats(), st.sampled_from(MUTANTS)),
 )
+@pytest.mark.data
 def test_mutated_cell_parameters_are_refused_or_keep_the_rules(seeds, data, parameter, value):
     text = seeds[data.draw(st.sampled_from(SEED_CIFS))]
     text = re.sub(rf"(_cell_{parameter}\s+)\S+", lambda m: m.group(1) + str(value), text)
@@ -209,6 +212,7 @@ def test_mutated_occupancies_are_refused_or_keep_the_rules(occupancies, shift):
     read_or_refuse(p1_cif(4.0, sites))
 
 
+@pytest.mark.data
 @property_settings
 @given(data=st.data())
 def test_truncated_cifs_are_refused_or_keep_the_rules(seeds, data):

@@ -76,6 +76,7 @@ def run_folder(tmp_path_factory, sources):
     return out, run
 
 
+@pytest.mark.data
 def test_candidate_tables_have_the_interface_columns(run_folder):
     out, run = run_folder
     for name, k in ((ORDERED_FILE, TINY["top_ordered"]), (DISORDERED_FILE, TINY["top_disordered"])):
@@ -92,6 +93,7 @@ def test_candidate_tables_have_the_interface_columns(run_folder):
     assert set(doped["parent"]) <= set(ordered["id"])
 
 
+@pytest.mark.data
 def test_run_record_counts_every_candidate(run_folder):
     out, _ = run_folder
     record = json.loads((out / RUN_FILE).read_text())
@@ -109,6 +111,7 @@ def test_run_record_counts_every_candidate(run_folder):
     assert len(dropped) == sum(sum(stage["dropped"].values()) for stage in stages)
 
 
+@pytest.mark.data
 def test_a_rerun_reads_finished_stages_back_and_reruns_from_a_missing_one(run_folder, sources):
     out, first = run_folder
     again = api.discover(out, cifs=sources, **TINY)
@@ -122,6 +125,7 @@ def test_a_rerun_reads_finished_stages_back_and_reruns_from_a_missing_one(run_fo
     assert (out / "stable" / STAGE_FILE).stat().st_mtime_ns == before
 
 
+@pytest.mark.data
 def test_other_settings_are_refused_in_one_line(run_folder, sources):
     out, _ = run_folder
     with pytest.raises(DiscoveryFolderError, match="e_hull: 5.0 → 0.1"):
@@ -132,6 +136,7 @@ def test_other_settings_are_refused_in_one_line(run_folder, sources):
     assert "--force" in result.output and len(result.output.strip().splitlines()) <= 2
 
 
+@pytest.mark.data
 def test_the_generator_seed_is_a_setting_of_the_run(run_folder, sources):
     out, first = run_folder
     assert first.record["settings"]["seed"] == 0
@@ -163,6 +168,7 @@ def test_a_structure_the_contract_refuses_is_dropped_as_its_stage_is_written(tmp
     assert not (tmp_path / "sources" / "cifs" / "b.cif").exists()
 
 
+@pytest.mark.data
 def test_a_finished_stage_that_cannot_be_read_back_is_computed_again(run_folder, sources, tmp_path):
     out, first = run_folder
     copy = tmp_path / "run"
@@ -178,6 +184,7 @@ def test_a_finished_stage_that_cannot_be_read_back_is_computed_again(run_folder,
     pd.testing.assert_frame_equal(again.ordered[columns], first.ordered[columns])
 
 
+@pytest.mark.data
 def test_a_folder_of_other_files_is_refused(tmp_path, sources):
     (tmp_path / "notes.txt").write_text("mine")
     with pytest.raises(DiscoveryFolderError, match="holds no run.json"):
@@ -222,6 +229,7 @@ class ReportParser(HTMLParser):
             self.links.append(attrs["href"])
 
 
+@pytest.mark.data
 def test_the_report_is_self_contained_with_every_section_and_decodable_images(run_folder):
     out, run = run_folder
     parser = ReportParser()
@@ -247,6 +255,7 @@ def test_the_folder_error_pickles_with_its_folder_and_reason(tmp_path):
     assert (copy.folder, copy.reason, str(copy)) == (error.folder, error.reason, str(error))
 
 
+@pytest.mark.data
 def test_candidates_are_scored_by_the_ambient_model(run_folder):
     out, _ = run_folder
     assert json.loads((out / RUN_FILE).read_text())["models"]["tc"] == AMBIENT_MODEL

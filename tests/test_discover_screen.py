@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import shutil
 
+import pytest
+
 from supercon3d import api
 from supercon3d.discovery.sources import NO_CIF, from_screen
 from supercon3d.settings import dataset_path
+
+pytestmark = pytest.mark.data  # every test here reads the data folder
 
 SCREENED = ("169422.cif", "614648.cif")
 """InTe and LaB2Rh3 (SuperCon3D)."""

@@ -45,6 +45,7 @@ def labelled() -> pd.DataFrame:
     )
 
 
+@pytest.mark.data
 def test_family_agreement_with_supercon3d_labels(labelled):
     confusion = pd.crosstab(labelled["label"], labelled["predicted"])
     print("\nSuperCon3D family (rows) vs chemical_family (columns):\n", confusion.to_string())
@@ -55,6 +56,7 @@ def test_family_agreement_with_supercon3d_labels(labelled):
         assert agreement[family] >= threshold, family
 
 
+@pytest.mark.data
 def test_high_pressure_flag_only_on_h_based_entries(labelled):
     flagged = labelled[labelled["high_pressure"]]
     print(f"\nflagged {len(flagged)} of {(labelled['label'] == 'hydride').sum()} h_based entries")

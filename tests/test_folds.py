@@ -20,6 +20,7 @@ from supercon3d.evaluation.metrics import summarize
 from supercon3d.evaluation.splits import chemical_system
 
 
+@pytest.mark.data
 def test_shipped_folds_follow_the_recipe():
     ids = list(read_tc_table().index)
     assert FoldAssignment.shipped().fold_of == FoldAssignment.make(ids).fold_of
@@ -82,11 +83,13 @@ def assert_partitions(folds: FoldAssignment) -> None:
         assert set().union(*parts) == set(folds.fold_of)
 
 
+@pytest.mark.data
 def test_the_random_split_is_the_shipped_assignment(tc_table_dataset):
     assert split_folds("random", tc_table_dataset) == FoldAssignment.shipped()
     assert SPLITS == ("random", "chemical-system", "family")
 
 
+@pytest.mark.data
 def test_chemical_system_split_keeps_each_element_set_in_one_fold(tc_table_dataset):
     folds = split_folds("chemical-system", tc_table_dataset)
     assert folds.split_name == "chemical-system" and folds.n_folds == fold_count("chemical-system")
@@ -104,6 +107,7 @@ def test_chemical_system_split_keeps_each_element_set_in_one_fold(tc_table_datas
     assert split_folds("chemical-system", tc_table_dataset) == folds
 
 
+@pytest.mark.data
 def test_family_split_tests_on_one_family_and_validates_on_a_fixed_share(tc_table_dataset):
     folds = split_folds("family", tc_table_dataset)
     assert folds.n_folds == fold_count("family") == len(FAMILIES)

@@ -158,6 +158,7 @@ def real_data_available() -> bool:
     return True
 
 
+@pytest.mark.data
 @pytest.mark.skipif(not real_data_available(), reason="the real data folder is not available")
 def test_real_validation_split():
     entries = ordered_split("val")

@@ -27,6 +27,7 @@ def sorted_distances_per_site(graph) -> list[tuple]:
     return sorted(tuple(np.round(np.sort(lengths[center == i]), 4)) for i in range(graph.num_nodes))
 
 
+@pytest.mark.data
 @pytest.mark.parametrize("name", [MGB2, CS2RBC60])
 def test_supercell_has_the_same_neighbour_distances(name):
     structure = read_cif(dataset_path(f"supercon3d/cif/{name}")).structure
@@ -36,6 +37,7 @@ def test_supercell_has_the_same_neighbour_distances(name):
     assert supercell == sorted(primitive * 2)
 
 
+@pytest.mark.data
 def test_rotation_rotates_edge_vectors_and_keeps_lengths():
     structure = read_cif(dataset_path(f"supercon3d/cif/{CS2RBC60}")).structure
     rotation = random_rotation(1)
@@ -150,6 +152,7 @@ def test_a_cell_too_large_to_search_is_an_error_not_a_huge_allocation():
         structure_to_graph(huge, name="huge.cif")
 
 
+@pytest.mark.data
 def test_batched_edge_vectors_follow_from_positions_lattice_and_shifts():
     cif_dir = dataset_path("supercon3d/cif")
     graphs = graphs_from_cifs([cif_dir / MGB2, cif_dir / CS2RBC60], workers=1).graphs
@@ -163,6 +166,7 @@ def test_batched_edge_vectors_follow_from_positions_lattice_and_shifts():
     assert batch.lattice.shape == (2, 3, 3)
 
 
+@pytest.mark.data
 def test_cache_is_reused_and_keyed_by_content(tmp_path):
     source = dataset_path(f"supercon3d/cif/{MGB2}")
     copy = tmp_path / "mgb2.cif"
@@ -184,6 +188,7 @@ def test_cache_is_reused_and_keyed_by_content(tmp_path):
     assert len(list(graph_cache_dir(settings).glob("*.pt"))) == 2
 
 
+@pytest.mark.data
 def test_folder_build_skips_broken_files(tmp_path):
     broken = tmp_path / "broken.cif"
     broken.write_text("not a cif")

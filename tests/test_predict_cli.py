@@ -25,6 +25,8 @@ from supercon3d.data.supercon3d import read_tc_table
 from supercon3d.settings import dataset_path
 from tiny_model import write_tiny_run
 
+pytestmark = pytest.mark.data  # all tests here but one or two read the data folder
+
 CORPUS = Path(__file__).parent / "cifs"
 EXPECTED = json.loads((CORPUS / "expected.json").read_text())
 GOOD_FILES = 12

@@ -37,7 +37,8 @@ from supercon3d.models.weights import (
 from supercon3d.settings import dataset_path
 from tiny_model import TINY_CONFIG, write_tiny_run
 
-MGB2 = dataset_path("supercon3d/cif") / "671985.cif"
+MGB2 = "supercon3d/cif/671985.cif"
+"""A CIF of the data folder (read by the tests marked ``data``)."""
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +53,7 @@ def run(*arguments: str, checkpoints: Path):
 @pytest.fixture
 def cif(tmp_path) -> Path:
     path = tmp_path / "mgb2.cif"
-    shutil.copy(MGB2, path)
+    shutil.copy(dataset_path(MGB2), path)
     return path
 
 
@@ -66,6 +67,7 @@ def no_work(monkeypatch):
     monkeypatch.setattr(api, "predict", forbidden)
 
 
+@pytest.mark.data
 def test_an_existing_output_is_refused_before_the_work_without_force(cif, tiny_run, no_work):
     out = cif.parent / "out.json"
     out.write_text("mine")
@@ -74,6 +76,7 @@ def test_an_existing_output_is_refused_before_the_work_without_force(cif, tiny_r
     assert "exists; --force replaces it" in result.output and out.read_text() == "mine"
 
 
+@pytest.mark.data
 def test_an_input_is_never_overwritten_even_with_force(cif, tiny_run, no_work):
     text = cif.read_text()
     for target in (cif, cif.parent):  # the file itself, and the same file through its folder
@@ -83,11 +86,13 @@ def test_an_input_is_never_overwritten_even_with_force(cif, tiny_run, no_work):
     assert cif.read_text() == text
 
 
+@pytest.mark.data
 def test_a_missing_output_folder_is_refused_before_the_work(cif, tiny_run, no_work):
     result = run(str(cif), "--out", str(cif.parent / "nowhere" / "p.json"), checkpoints=tiny_run)
     assert result.exit_code == EXIT_USAGE and "does not exist" in result.output
 
 
+@pytest.mark.data
 def test_force_replaces_the_output_atomically_and_says_so(cif, tiny_run):
     out = cif.parent / "out.json"
     out.write_text("old")
@@ -98,6 +103,7 @@ def test_force_replaces_the_output_atomically_and_says_so(cif, tiny_run):
     assert sorted(p.name for p in cif.parent.iterdir()) == ["mgb2.cif", "out.json"]
 
 
+@pytest.mark.data
 def test_json_is_strict_and_a_non_finite_prediction_is_that_rows_error(cif, tmp_path):
     folder = tmp_path / "overflowing"
     folder.mkdir()
@@ -122,6 +128,7 @@ def test_csv_keeps_every_warning(tiny_run, tmp_path):
     assert row["n_warnings"] >= 1 and "5 data blocks" in row["warnings"]
 
 
+@pytest.mark.data
 def test_every_unreadable_path_is_a_failed_row(cif, tiny_run, tmp_path):
     folder = tmp_path / "links"
     folder.mkdir()
@@ -152,6 +159,7 @@ def test_exit_status_is_one_when_nothing_could_run(tiny_run, tmp_path):
     assert result.exit_code == EXIT_NONE_DONE
 
 
+@pytest.mark.data
 @pytest.mark.parametrize("workers", ["0", "-1"])
 def test_workers_below_one_is_a_usage_error(cif, tiny_run, workers):
     result = run(str(cif), "--workers", workers, checkpoints=tiny_run)
@@ -196,6 +204,7 @@ def test_a_file_missing_from_the_manifest_is_refused(tiny_run, tmp_path):
         SODNetEnsemble.from_dir(folder)
 
 
+@pytest.mark.data
 def test_non_finite_weights_are_refused_with_or_without_a_manifest(tiny_run, tmp_path):
     folder = tmp_path / "nan"
     folder.mkdir()
@@ -206,7 +215,7 @@ def test_non_finite_weights_are_refused_with_or_without_a_manifest(tiny_run, tmp
     with pytest.raises(CheckpointError, match="fold0.safetensors: non-finite weights"):
         read_checkpoint(folder / "fold0.safetensors")
     write_manifest(folder)
-    result = run(str(MGB2), checkpoints=folder)
+    result = run(str(dataset_path(MGB2)), checkpoints=folder)
     assert result.exit_code == EXIT_NONE_DONE and "non-finite weights" in result.output
 
 

@@ -102,6 +102,7 @@ def sources(tmp_path_factory, cifs) -> list[str]:
     ]
 
 
+@pytest.mark.data
 def test_every_source_kind_streams_items_with_stable_ids_and_hashes(sources):
     items = list(iter_sources(sources))
     ids = [item.id for item in items]
@@ -135,6 +136,7 @@ def uninterrupted(tmp_path_factory, sources, shards_written) -> Path:
     return path
 
 
+@pytest.mark.data
 def test_a_screen_writes_one_row_per_item_with_errors_and_stages(
     uninterrupted, sources, shards_written
 ):
@@ -201,6 +203,7 @@ def test_stage_two_takes_only_the_selected_content():
     assert [shard.items for shard in shards] == [(items[2],)]
 
 
+@pytest.mark.data
 def test_an_interrupted_screen_resumed_gives_the_samescreen_table(tmp_path, sources, uninterrupted):
     path = tmp_path / "resumed.sqlite"
     written = []

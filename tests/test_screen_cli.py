@@ -53,6 +53,7 @@ def screened(tmp_path_factory) -> Path:
     return path
 
 
+@pytest.mark.data
 def test_report_json_is_a_list_of_rows_with_every_column(screened):
     result = CliRunner().invoke(app, ["screen", "report", str(screened), "--json", "--top", "3"])
     assert result.exit_code == 0, result.output
@@ -62,6 +63,7 @@ def test_report_json_is_a_list_of_rows_with_every_column(screened):
     assert tcs == sorted(tcs, reverse=True)
 
 
+@pytest.mark.data
 def test_report_disordered_only_and_markdown_out(screened, tmp_path):
     out = tmp_path / "table.md"
     arguments = [
@@ -83,6 +85,7 @@ def test_report_disordered_only_and_markdown_out(screened, tmp_path):
     assert again.exit_code == EXIT_USAGE and "--force" in again.output
 
 
+@pytest.mark.data
 def test_report_unreported_lists_only_compositions_the_literature_does_not_report(screened):
     every = CliRunner().invoke(app, ["screen", "report", str(screened), "--json", "--top", "50"])
     unreported = CliRunner().invoke(
@@ -104,6 +107,7 @@ def test_report_unreported_lists_only_compositions_the_literature_does_not_repor
     assert table.exit_code == 0 and "(unreported)" in table.output  # the title says so
 
 
+@pytest.mark.data
 def test_the_run_word_is_optional_and_conflicting_options_are_usage_errors(screened):
     explicit = CliRunner().invoke(app, ["screen", "run", "--help"])
     implicit = CliRunner().invoke(app, ["screen", "--db", str(screened), "--help"])

@@ -14,7 +14,7 @@ SHARD = 5
 RESCORE_TOP = 0.1
 
 
-pytestmark = pytest.mark.usefixtures("one_torch_thread")
+pytestmark = [pytest.mark.data, pytest.mark.usefixtures("one_torch_thread")]
 
 
 def test_a_two_worker_local_cluster_writes_the_local_engines_database(tmp_path):

@@ -33,6 +33,7 @@ PINNED_LN_TC = {
 LN_TC_TOLERANCE = 1e-4
 
 
+@pytest.mark.data
 @pytest.mark.parametrize("name", PINNED_LN_TC)
 def test_shipped_sodnet_ensembles_predict_the_pinned_ln_tc(name):
     folder = dataset_path("supercon3d/cif")

@@ -43,6 +43,8 @@ from supercon3d.training.extra_structures import ExtraStructures
 from supercon3d.training.prior import fit_composition_prior
 from supercon3d.training.sodnet import RunFolderError, train_fold, train_folds, training_set
 
+pytestmark = pytest.mark.data  # all tests here but one or two read the data folder
+
 TINY_MODEL = SODNetConfig(
     lmax=1, scalars=8, vectors=4, blocks=1, heads=2, radial_basis=8, radial_hidden=8,
     readout_hidden=8, k=8, cutoff=6.0,

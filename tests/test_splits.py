@@ -30,6 +30,7 @@ def test_chemical_system_is_the_sorted_element_set():
     assert chemical_system(parse_formula("D2S")) == "H-S"
 
 
+@pytest.mark.data
 def test_no_chemical_system_in_two_folds(compositions):
     folds = chemical_system_folds(compositions, N_FOLDS)
     systems = [chemical_system(c) for c in compositions]
@@ -40,12 +41,14 @@ def test_no_chemical_system_in_two_folds(compositions):
     assert set(folds) == set(range(N_FOLDS))
 
 
+@pytest.mark.data
 def test_grouped_folds_are_deterministic_and_seeded(compositions):
     first = chemical_system_folds(compositions, N_FOLDS)
     assert np.array_equal(first, chemical_system_folds(compositions, N_FOLDS))
     assert not np.array_equal(first, chemical_system_folds(compositions, N_FOLDS, seed=1))
 
 
+@pytest.mark.data
 def test_grouped_fold_sizes_differ_by_at_most_the_largest_group(compositions):
     systems = [chemical_system(c) for c in compositions]
     sizes = np.bincount(chemical_system_folds(compositions, N_FOLDS), minlength=N_FOLDS)

@@ -92,6 +92,7 @@ def small_dataset(small_ids):
     return load_supercon3d(ids=small_ids, workers=1)
 
 
+@pytest.mark.data
 def test_the_prior_of_the_chemical_system_split_sees_no_entry_s_chemical_system(
     small_dataset, monkeypatch
 ):
@@ -148,6 +149,7 @@ def chemical_system_run(small_ids, tmp_path_factory):
     return data, run_dir
 
 
+@pytest.mark.data
 def test_evaluate_json_on_the_chemical_system_split(
     chemical_system_run, small_dataset, mean_predictor
 ):
@@ -194,6 +196,7 @@ def test_evaluate_json_on_the_chemical_system_split(
     assert "trained on the chemical-system split" in line
 
 
+@pytest.mark.data
 def test_blend_uses_the_run_s_split(chemical_system_run, monkeypatch):
     data, run_dir = chemical_system_run
     seen = {}

@@ -82,11 +82,13 @@ def test_textbook_non_superconductors_are_unlikely(shipped, name):
     assert _predict(shipped, [structure])[0] < 0.5
 
 
+@pytest.mark.data
 def test_known_superconductors_are_likely(shipped, superconductors):
     p = _predict(shipped, list(superconductors.values()))
     assert (p > 0.5).all(), dict(zip(superconductors, p))
 
 
+@pytest.mark.data
 def test_shipped_output_is_pinned(shipped, superconductors):
     nacl = textbook_non_superconductors()["NaCl"]
     inputs = {
@@ -273,6 +275,7 @@ def test_random_folds_are_balanced_and_seeded():
     assert not np.array_equal(folds, random_folds(103, 5, seed=1))
 
 
+@pytest.mark.data
 def test_structure_table_is_cached(monkeypatch):
     folder = dataset_path("supercon3d/cif")
     files = [folder / MGB2, folder / HG1223]

@@ -88,6 +88,7 @@ def test_overfull_cif_position_is_read_and_classified_interstitial(tmp_path):
     assert report.disorder_class is DisorderClass.ID
 
 
+@pytest.mark.data
 def test_supercon3d_classes_match_tc_csv(supercon3d):
     for entry in supercon3d.entries:
         if entry.order_label == "order":
