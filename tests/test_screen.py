@@ -12,12 +12,14 @@ from pathlib import Path
 import ase.db
 import pytest
 from ase.io import write as ase_write
+from pymatgen.core import Composition
 from pymatgen.io.ase import AseAtomsAdaptor
 
 from screen_tables import assert_same_tables, screen_table
 from supercon3d.data.cif import read_cif
 from supercon3d.executor import SerialExecutor
 from supercon3d.screening.database import (
+    COLUMN_TYPES,
     COLUMNS,
     STAGE_COMPOSITION,
     STAGE_FAILED,
@@ -47,8 +49,10 @@ SHARD = 5
 REQUIRED_COLUMNS = (
     "id source name sha256 formula reduced_formula disorder_class family n_sites stage "
     "p_superconductor ln_tc tc_kelvin tc_low_kelvin tc_high_kelvin ln_tc_std "
-    "known_superconductor reported_tc_kelvin related_superconductors in_supercon3d error"
+    "known_superconductor reported_tc_kelvin related_superconductors in_supercon3d error "
+    "n_elements charge_balanced molecular"
 ).split()
+NEW_IN_SCHEMA_3 = ("n_elements", "charge_balanced", "molecular")
 
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -170,6 +174,10 @@ def test_a_screen_writes_one_row_per_item_with_errors_and_stages(
     assert all(row["tc_low_kelvin"] is None for row in readable if row["stage"] == 1)
     assert any(row["known_superconductor"] for row in readable)  # SuperCon3D entries
     assert all(row["in_supercon3d"] is not None for row in readable)
+    for row in readable:  # the chemist's checks
+        assert row["n_elements"] == len(Composition(row["formula"]).elements)
+        assert isinstance(row["charge_balanced"], bool) and row["molecular"] is False
+    assert any(row["charge_balanced"] for row in readable)
 
 
 def _items(sites: list[int]) -> tuple[list[StructureItem], dict[str, Selected]]:
@@ -292,3 +300,35 @@ def test_the_unreported_table_leaves_out_reported_tc_and_reported_non_supercondu
         unreported = database.top(10, unreported=True)
         assert [r["id"] for r in unreported] == ["new", "not looked up"]
         assert database.top(1, unreported=True)[0]["id"] == "new"
+
+
+def _schema_2_database(path: Path) -> None:
+    """A database as the previous schema wrote it: no chemist's columns."""
+    import sqlite3
+
+    old = {name: kind for name, kind in COLUMN_TYPES.items() if name not in NEW_IN_SCHEMA_3}
+    identity = {**run_identity(), "schema": "supercon3d-screen-2"}
+    row = {
+        "id": "old", "formula": "Nb3Sn1", "reduced_formula": "Nb3Sn", "stage": 1,
+        "tc_kelvin": 18.0, "reported_tc_kelvin": 18.0, "reported_non_superconductor": 0,
+    }  # fmt: skip
+    with sqlite3.connect(path) as connection:
+        connection.execute("CREATE TABLE metadata (key TEXT PRIMARY KEY, value TEXT)")
+        connection.executemany("INSERT INTO metadata VALUES (?, ?)", identity.items())
+        columns = ", ".join(f"{name} {kind}" for name, kind in old.items())
+        connection.execute(f"CREATE TABLE results ({columns})")
+        marks = ", ".join("?" * len(row))
+        connection.execute(
+            f"INSERT INTO results ({', '.join(row)}) VALUES ({marks})", list(row.values())
+        )
+
+
+def test_a_database_of_the_previous_schema_is_read_but_not_resumed(tmp_path):
+    path = tmp_path / "old.sqlite"
+    _schema_2_database(path)
+    with pytest.raises(ScreenDatabaseError, match="schema 'supercon3d-screen-2'.*--force-new"):
+        ScreenDatabase.open(path, run_identity())
+    with open_readonly(path) as database:
+        (row,) = database.top(5)
+        assert row["reduced_formula"] == "Nb3Sn" and "n_elements" not in row
+        assert database.top(5, unreported=True) == []

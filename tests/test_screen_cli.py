@@ -131,6 +131,28 @@ def test_the_run_word_is_optional_and_conflicting_options_are_usage_errors(scree
     assert local.exit_code == EXIT_USAGE
 
 
+def test_report_reads_a_database_of_the_previous_schema(tmp_path):
+    from test_screen import _schema_2_database
+
+    path = tmp_path / "old.sqlite"
+    _schema_2_database(path)
+    table = CliRunner().invoke(app, ["screen", "report", str(path)])
+    assert table.exit_code == 0, table.output  # the checks column shows "–"
+    result = CliRunner().invoke(app, ["screen", "report", str(path), "--json"])
+    (row,) = json.loads(result.stdout)
+    assert row["reduced_formula"] == "Nb3Sn" and row["reported_tc_kelvin"] == 18.0
+
+
+def test_the_checks_column_says_what_fails():
+    from supercon3d.cli.screen import _checks
+
+    assert _checks({"n_elements": 3, "charge_balanced": True, "molecular": False}) == "3 el"
+    assert _checks({"n_elements": 2, "charge_balanced": False, "molecular": True}) == (
+        "2 el, unbalanced, molecular"
+    )
+    assert _checks({"n_elements": None}) == _checks({}) == "–"
+
+
 def test_a_missing_database_is_one_line(tmp_path):
     result = CliRunner().invoke(app, ["screen", "report", str(tmp_path / "none.sqlite")])
     assert result.exit_code == 1

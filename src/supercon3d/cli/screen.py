@@ -50,6 +50,7 @@ TABLE_COLUMNS = (
     "90 % (K)",
     "known (K)",
     "related",
+    "checks",
 )
 NUMBER_COLUMNS = ("stage", "P(SC)", "Tc (K)", "90 % (K)", "known (K)")
 
@@ -81,6 +82,19 @@ def _kelvin(value: float | None) -> str:
     return f"{value:.1f}" if value < 100 else f"{value:.0f}"
 
 
+def _checks(row: dict) -> str:
+    """The chemist's checks in a few words: ``"3 el"``, then ``unbalanced`` and ``molecular``
+    where they fail; ``"–"`` for a row without them (a database of an older schema)."""
+    if row.get("n_elements") is None:
+        return "–"
+    words = [f"{row['n_elements']} el"]
+    if row.get("charge_balanced") is False:
+        words.append("unbalanced")
+    if row.get("molecular"):
+        words.append("molecular")
+    return ", ".join(words)
+
+
 def _cells(row: dict) -> list[str]:
     """One row of the printed table."""
     interval = (
@@ -100,6 +114,7 @@ def _cells(row: dict) -> list[str]:
         interval,
         _kelvin(row["reported_tc_kelvin"]),
         row["related_superconductors"] or "–",
+        _checks(row),
     ]
 
 
@@ -117,7 +132,8 @@ def _print_table(rows: list[dict], title: str) -> None:
     table.caption = (
         "stage 2: structural ensemble, with its 90 % interval; stage 1: composition models. "
         "known: reported Tc of the same composition; related: superconductors of the same "
-        "elements (count, best Tc)"
+        "elements (count, best Tc); checks: number of elements, and unbalanced (no charge-"
+        "neutral common oxidation states) or molecular where so"
     )
     output.print(table)
 

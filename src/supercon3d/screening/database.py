@@ -3,10 +3,11 @@
 Table ``results`` holds one row per structure (:data:`COLUMNS`), keyed by ``id``, with
 ``sha256`` indexed so that a structure already scored (under any id) is never scored again.
 Every batch is written in one transaction: a process killed at any moment leaves the file
-readable with every batch committed before it. Table ``metadata`` records the package version
-and the identity of the models (:data:`IDENTITY_KEYS`): a database written by another
-version or another model is refused (:class:`ScreenDatabaseError`) rather than mixed, unless
-it is started anew (``force_new``).
+readable with every batch committed before it. Table ``metadata`` records the schema, the
+package version and the identity of the models (:data:`IDENTITY_KEYS`): a database written
+with another schema, version or model is refused for a run (:class:`ScreenDatabaseError`, one
+line saying to start it anew with ``force_new`` or to use another file) rather than mixed;
+the report reads a database of any schema, with the columns it has.
 
 ``stage`` is :data:`STAGE_FAILED` (``error`` says why), :data:`STAGE_COMPOSITION` (read,
 classified, P(superconductor) and the composition models' ln Tc) or :data:`STAGE_STRUCTURE`
@@ -37,6 +38,9 @@ COLUMN_TYPES: dict[str, str] = {
     "high_pressure_hydride": "INTEGER",
     "n_sites": "INTEGER",
     "n_warnings": "INTEGER",
+    "n_elements": "INTEGER",
+    "charge_balanced": "INTEGER",
+    "molecular": "INTEGER",
     "stage": "INTEGER",
     "p_superconductor": "REAL",
     "p_superconductor_composition": "REAL",
@@ -63,10 +67,15 @@ stage 2 the classifier with the structure descriptors and the structural ensembl
 spread, which also fills the interval (what ``predict`` reports); the ``*_composition``
 columns keep the stage-1 values, by which stage 2 is chosen. ``structure_error`` says why
 stage 2 could not run for a row kept at stage 1 (e.g. a site with no neighbour within the
-graph cutoff)."""
+graph cutoff). The chemist's checks (:mod:`supercon3d.chemistry`): ``n_elements``,
+``charge_balanced`` (some assignment of common oxidation states sums to zero; an
+intermetallic counts as balanced) and ``molecular`` (every bonded cluster of the structure is
+finite)."""
 COLUMNS: tuple[str, ...] = tuple(COLUMN_TYPES)
 BOOLEAN_COLUMNS = (
     "high_pressure_hydride",
+    "charge_balanced",
+    "molecular",
     "known_superconductor",
     "reported_non_superconductor",
     "in_supercon3d",
@@ -85,7 +94,8 @@ UNREPORTED = "reported_tc_kelvin IS NULL AND NOT COALESCE(reported_non_supercond
 """The SQL condition of a row whose composition the literature tables report neither as a
 superconductor (a Tc) nor as a measured non-superconductor."""
 IDENTITY_KEYS = ("schema", "package_version", "model")
-SCHEMA = "supercon3d-screen-2"
+SCHEMA = "supercon3d-screen-3"
+"""Changed with the ``results`` columns: 3 added n_elements, charge_balanced, molecular."""
 BUSY_TIMEOUT_S = 60.0
 
 

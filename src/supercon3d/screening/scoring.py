@@ -7,9 +7,11 @@ disorder class, chemical family and number of sites; then, from its composition 
 P(superconductor) (the shipped classifier with its structure descriptors missing, which
 LightGBM routes as missing values), ln Tc (ln K) as the mean and spread of the model's
 composition models (Magpie + LightGBM, one per fold; the composition prior for a run without
-them), and what the literature reports
-(:class:`~supercon3d.data.known.KnownSuperconductors`). These are cached per composition in
-the worker, so a formula seen again costs only the reading.
+them), what the literature reports
+(:class:`~supercon3d.data.known.KnownSuperconductors`) and the chemist's checks
+(:mod:`supercon3d.chemistry`: number of elements and charge balance per composition, whether
+the structure is molecular). The per-composition ones are cached in the worker, so a formula
+seen again costs only the reading and the molecular check.
 
 Stage 2 (:func:`structure_rows`), for the rows the funnel selects: exactly what ``predict``
 reports (:func:`~supercon3d.screening.predict.predict_prepared`): P(superconductor) with the
@@ -28,6 +30,7 @@ from pathlib import Path
 import numpy as np
 from pymatgen.core import Composition
 
+from supercon3d.chemistry import charge_balance, is_molecular, n_elements
 from supercon3d.data.cif import CifReadError, read_cif_text
 from supercon3d.data.composition import composition_key
 from supercon3d.data.contract import check_structure
@@ -75,7 +78,8 @@ class CompositionStage:
     def estimates(self, compositions: Sequence[Composition]) -> list[dict]:
         """Per composition: P(superconductor) from the composition alone (the classifier
         with its structure descriptors missing), the mean and spread of ln Tc (ln K) over the
-        composition models, and the literature look-up; computed once per composition."""
+        composition models, the literature look-up, the number of elements and the charge
+        balance; computed once per composition."""
         keys = [composition_key(c, COMPOSITION_DECIMALS) for c in compositions]
         missing = {k: c for k, c in zip(keys, compositions) if k not in self._estimates}
         if missing:
@@ -93,6 +97,8 @@ class CompositionStage:
                     "p_superconductor_composition": float(chance),
                     "ln_tc_composition": float(mean),
                     "ln_tc_composition_std": float(spread),
+                    "n_elements": n_elements(composition),
+                    "charge_balanced": charge_balance(composition).charge_balanced,
                     **self._lookup(composition),
                 }
         return [self._estimates[key] for key in keys]
@@ -157,6 +163,7 @@ def _describe(item: StructureItem) -> tuple[dict, Composition] | dict:
         "high_pressure_hydride": is_high_pressure_hydride(composition),
         "n_sites": len(structure),
         "n_warnings": len(warnings),
+        "molecular": is_molecular(structure),
         "stage": STAGE_COMPOSITION,
     }
     return row, composition
