@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from pymatgen.core import Composition, Element, Lattice, Species, Structure
 
+from conftest import p1_cif
 from supercon3d.data.cif import read_cif
 from supercon3d.data.taxonomy import classify_disorder
 from supercon3d.doping import doped_variants
@@ -171,7 +172,7 @@ def test_doped_cifs_read_back_through_the_input_contract(la2cuo4, tmp_path):
     assert write_variant_cif(variant, tmp_path, force=True).is_file()
 
 
-def test_dope_ranks_variants_by_predicted_tc_against_the_parent(la2cuo4, tmp_path):
+def test_dope_ranks_variants_by_predicted_delta_tc_against_the_parent(la2cuo4, tmp_path):
     from supercon3d import api
 
     missing = tmp_path / "missing.cif"
@@ -179,15 +180,26 @@ def test_dope_ranks_variants_by_predicted_tc_against_the_parent(la2cuo4, tmp_pat
         [la2cuo4, missing], top=3, fractions=(0.1,), names=["La2CuO4"], max_dopants_per_host=1
     )
     ranked, failed = results[:3], results[3]
-    tcs = [r.prediction.tc_kelvin for r in ranked]
-    assert tcs == sorted(tcs, reverse=True)
+    deltas = [r.delta_tc_kelvin for r in ranked]
+    assert deltas == sorted(deltas, reverse=True)
     for r in ranked:
-        assert r.delta_tc_kelvin == pytest.approx(
+        assert r.delta_tc_model_kelvin == pytest.approx(
             r.prediction.tc_kelvin - r.parent_prediction.tc_kelvin
         )
+        assert r.delta_tc_kelvin != pytest.approx(r.delta_tc_model_kelvin)  # calibrated
         assert r.variant.parent == "La2CuO4" and r.to_json()["disorder_class"] in ("SD", "PD")
     assert failed.variant is None and failed.error.startswith(str(missing))
     assert set(failed.to_json()) == {"parent", "error"}
+
+
+def test_dope_predicts_that_al_and_c_lower_the_tc_of_mgb2(mgb2):
+    from supercon3d import api
+
+    results = api.dope([mgb2], top=None, fractions=(0.05, 0.1), names=["MgB2"])
+    lowered = {(r.variant.dopant, r.variant.fraction): r.delta_tc_kelvin for r in results}
+    for dopant in ("Al", "C"):
+        for fraction in (0.05, 0.1):
+            assert lowered[(dopant, fraction)] < 0
 
 
 def test_dope_refuses_bad_fractions_in_one_line(tmp_path):
@@ -195,6 +207,43 @@ def test_dope_refuses_bad_fractions_in_one_line(tmp_path):
 
     from supercon3d.cli.main import app
 
-    result = CliRunner().invoke(app, ["dope", str(tmp_path / "a.cif"), "--fractions", "0.1,1.5"])
-    assert result.exit_code == 2
-    assert "each must lie strictly between 0 and 1" in result.output
+    for given in ("0.1,1.5", "0.001"):
+        result = CliRunner().invoke(app, ["dope", str(tmp_path / "a.cif"), "--fractions", given])
+        assert result.exit_code == 2
+        assert f"each must lie between {MIN_FRACTION:g} and 1 (1 excluded)" in result.output
+
+
+def test_dope_refuses_what_stability_refuses_and_keeps_cif_warnings(tmp_path):
+    from typer.testing import CliRunner
+
+    from supercon3d.cli.main import app
+
+    close = tmp_path / "close.cif"
+    close.write_text(p1_cif(4.0, [("Nb", 0, 0, 0, 1.0), ("Nb", 0.075, 0, 0, 1.0)]))
+    result = CliRunner().invoke(app, ["dope", str(close)])
+    assert result.exit_code == 1  # the only parent failed
+    assert "sites 0 and 1 are 0.300 Å apart (overlapping atoms); not doped" in result.output
+    assert "closer than 0.5 Å" in result.output  # the reader's warning, printed
+
+
+@pytest.mark.data
+def test_the_prior_is_fitted_without_any_benchmark_pair():
+    from supercon3d.data.supercon3d import read_tc_table
+    from supercon3d.doping.calibration import PRIOR_SLOPE, fit_prior_slope, prior_fit_relations
+    from supercon3d.doping.series import supercon3d_relations
+
+    fit, tc, excluded = prior_fit_relations()
+    table = read_tc_table()
+
+    def reduced(formula: str) -> str:
+        return Composition(formula).reduced_formula
+
+    benchmark = {
+        (reduced(table.loc[r.parent, "cf"]), reduced(table.loc[r.relative, "cf"]))
+        for r in supercon3d_relations()
+    }
+    fitted = {(reduced(r.parent), reduced(r.relative)) for r in fit}
+    assert len(benchmark) > 50 and len(fitted) > 1000
+    assert not benchmark & fitted
+    assert not {name for pair in fitted for name in pair} & excluded
+    assert fit_prior_slope(fit, tc) == pytest.approx(PRIOR_SLOPE, abs=5e-4)

@@ -1,13 +1,17 @@
-"""``supercon3d dope``: doped variants of CIFs ranked by predicted Tc.
+"""``supercon3d dope``: doped variants of CIFs ranked by predicted ΔTc.
 
-The work is :func:`supercon3d.api.dope`; heavy modules are imported inside the command. With
-``--out DIR`` each kept variant is written as a partially occupied CIF and the table as
-``DIR/doping.json``; exit status follows :mod:`supercon3d.cli.results`.
+The work is :func:`supercon3d.api.dope`; heavy modules are imported inside the command. Each
+CIF is first read here under the input contract (:func:`supercon3d.doping.parents.read_parent`):
+its reader warnings are printed and kept with its rows (``parent_warnings``), and a parent the
+stability step would refuse (overlapping atoms...) is one failed row. With ``--out DIR`` each
+kept variant is written as a partially occupied CIF and the table as ``DIR/doping.json``; exit
+status follows :mod:`supercon3d.cli.results`.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import typer
@@ -24,18 +28,22 @@ from supercon3d.cli.results import (
 
 DEFAULT_TOP = 10
 RESULTS_FILE = "doping.json"
-NUMBER_COLUMNS = ("x", "P(SC)", "Tc (K)", "ΔTc (K)", "parent Tc (K)", "E_hull")
+NUMBER_COLUMNS = (
+    "x", "P(SC)", "Tc (K)", "ΔTc (K)", "model ΔTc (K)", "parent Tc (K)", "E_hull",
+)  # fmt: skip
+"""ΔTc: the predicted change (dilute-referenced model plus the doping prior); model ΔTc: the
+model's variant − parent Tc, uncorrected (:mod:`supercon3d.doping.calibration`)."""
 
 
-def _number(value: float | None, digits: int = 1) -> str:
-    return "–" if value is None else f"{value:.{digits}f}"
+def _number(value: float | None, digits: int = 1, sign: str = "") -> str:
+    return "–" if value is None else f"{value:{sign}.{digits}f}"
 
 
 def _print_results(results: list, with_stability: bool) -> None:
     from rich.table import Table
 
-    table = Table(title="doped variants, ranked by predicted Tc per parent")
-    columns = ["parent", "variant", "formula", "carriers", "class", *NUMBER_COLUMNS[:5]]
+    table = Table(title="doped variants, ranked by predicted ΔTc per parent")
+    columns = ["parent", "variant", "formula", "carriers", "class", *NUMBER_COLUMNS[:6]]
     columns += ["E_hull"] if with_stability else []
     for column in columns:
         table.add_column(column, justify="right" if column in NUMBER_COLUMNS else "left",
@@ -47,7 +55,8 @@ def _print_results(results: list, with_stability: bool) -> None:
         what = f"{v.dopant} for {v.host}" if v.kind == "substitution" else f"{v.host} vacancy"
         row = [
             v.parent, what, v.formula, v.carriers, p.disorder_class, f"{v.fraction:.2f}",
-            _number(p.p_superconductor, 2), _number(p.tc_kelvin), f"{r.delta_tc_kelvin:+.1f}",
+            _number(p.p_superconductor, 2), _number(p.tc_kelvin),
+            _number(r.delta_tc_kelvin, sign="+"), _number(r.delta_tc_model_kelvin, sign="+"),
             _number(r.parent_prediction.tc_kelvin),
         ]  # fmt: skip
         if with_stability:
@@ -58,6 +67,43 @@ def _print_results(results: list, with_stability: bool) -> None:
         error = r.error or (r.prediction.error if r.prediction is not None else None)
         if error is not None:
             console.print(f"[red]failed[/red] {error}", highlight=False, soft_wrap=True)
+
+
+def _dope_parents(
+    files: list[Path], top: int, shares: tuple[float, ...], with_stability: bool, run: Callable
+) -> list:
+    """``run`` (:func:`supercon3d.api.dope`) on the parents that can be doped, in file order:
+    a refused parent is one failed result, an unreadable one is left to ``run`` to report, and
+    the reader's warnings are printed once and kept with every row of their file."""
+    from supercon3d.doping.parents import read_parent
+    from supercon3d.doping.results import DopingResult
+    from supercon3d.screening.prediction import TcPrediction
+
+    parents = [read_parent(path) for path in files]
+    for parent in parents:
+        for warning in parent.warnings:
+            console.print(
+                f"[yellow]warning[/yellow] {parent.name}: {warning}",
+                highlight=False,
+                soft_wrap=True,
+            )
+    doped = [parent for parent in parents if parent.refusal is None]
+    inputs = [p.structure if p.structure is not None else Path(p.name) for p in doped]
+    names = [p.name for p in doped if p.structure is not None]
+    by_parent: dict[str, list] = {}
+    if inputs:
+        for result in run(inputs, top=top, fractions=shares, with_stability=with_stability,
+                          names=names):  # fmt: skip
+            by_parent.setdefault(result.parent_prediction.file, []).append(result)
+    results = []
+    for parent in parents:
+        if parent.refusal is not None:
+            failed = TcPrediction(parent.name, error=parent.refusal)
+            results.append(DopingResult(None, None, failed, error=parent.refusal))
+        for result in by_parent.get(parent.name, []):
+            result.parent_warnings = list(parent.warnings)
+            results.append(result)
+    return results
 
 
 @interruptible
@@ -77,26 +123,30 @@ def dope(
     ),
     force: bool = typer.Option(False, "--force", help="Let --out replace existing files."),
 ) -> None:
-    """Doped variants (ICSD-probable substitutions and anion vacancies) of crystals, scored
-    as partially occupied structures and ranked by predicted Tc (K) with the change from the
-    parent. Exit status: 0 all parents done, 3 some failed, 1 none, 2 usage error."""
+    """Doped variants (dopants of compatible charge and size, anion vacancies within the
+    redox window) of crystals, scored as partially occupied structures and ranked by
+    predicted ΔTc (K) against the parent. Exit status: 0 all parents done, 3 some failed,
+    1 none, 2 usage error."""
     from supercon3d import api
     from supercon3d.data.cif import expand_cif_paths
     from supercon3d.doping.cif import write_variant_cif
+    from supercon3d.doping.variants import MIN_FRACTION
 
     try:
         shares = tuple(float(part) for part in fractions.split(","))
     except ValueError:
         raise usage_error(f"--fractions {fractions!r}: give numbers like 0.05,0.1") from None
-    if any(not 0 < share < 1 for share in shares):
-        raise usage_error(f"--fractions {fractions!r}: each must lie strictly between 0 and 1")
+    if any(not MIN_FRACTION <= share < 1 for share in shares):
+        raise usage_error(
+            f"--fractions {fractions!r}: each must lie between {MIN_FRACTION:g} and 1 (1 excluded)"
+        )
     files = expand_cif_paths(paths)
     if out is not None:
         if out.exists() and not out.is_dir():
             raise usage_error(f"{out}: is a file; --out takes a folder")
         if (out / RESULTS_FILE).exists() and not force:
             raise usage_error(f"{out / RESULTS_FILE}: exists; --force replaces it")
-    results = api.dope(files, top=top, fractions=shares, with_stability=with_stability)
+    results = _dope_parents(files, top, shares, with_stability, api.dope)
     rows = [result.to_json() for result in results]
     if as_json:
         print(json.dumps(finite_or_none(rows), indent=1))

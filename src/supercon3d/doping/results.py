@@ -1,8 +1,8 @@
-"""A doped variant's predicted Tc next to its parent's, ranked."""
+"""A doped variant's predicted Tc and ΔTc next to its parent's, ranked by predicted ΔTc."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -14,9 +14,12 @@ if TYPE_CHECKING:
 @dataclass
 class DopingResult:
     """A ``variant`` with its ``prediction``, the ``parent_prediction``, ``delta_tc_kelvin``
-    (variant − parent predicted Tc, K; None if either failed) and its ``stability`` (only when
-    asked for). A parent that could not be read or predicted is one result with
-    ``variant=None`` and ``error``."""
+    (the predicted ΔTc, K: the model's against the variant's dilute twin plus the doping
+    prior, :mod:`supercon3d.doping.calibration`; None if a prediction failed),
+    ``delta_tc_model_kelvin`` (the model's variant − parent Tc, K, uncorrected), its
+    ``stability`` (only when asked for) and the parent CIF's reader ``parent_warnings``. A
+    parent that could not be read, predicted or doped is one result with ``variant=None``
+    and ``error``."""
 
     variant: DopedVariant | None
     prediction: TcPrediction | None
@@ -24,10 +27,13 @@ class DopingResult:
     delta_tc_kelvin: float | None = None
     stability: StabilityRecord | None = None
     error: str | None = None
+    parent_warnings: list[str] = field(default_factory=list)
+    delta_tc_model_kelvin: float | None = None
 
     def to_json(self) -> dict:
         """The variant's fields, its prediction (P(SC), Tc, interval in K, disorder class),
-        the parent's Tc (K), ΔTc (K), its stability record if any, or the parent's error."""
+        the parent's Tc (K), ΔTc (K, predicted and the model's own), the parent's warnings,
+        its stability record if any, or the parent's error."""
         parent = self.parent_prediction
         if self.error is not None or self.variant is None or self.prediction is None:
             return {"parent": parent.file, "error": self.error or parent.error}
@@ -42,7 +48,9 @@ class DopingResult:
             parent_tc_kelvin=parent.tc_kelvin,
             parent_p_superconductor=parent.p_superconductor,
             delta_tc_kelvin=self.delta_tc_kelvin,
+            delta_tc_model_kelvin=self.delta_tc_model_kelvin,
             error=predicted.error,
+            parent_warnings=self.parent_warnings,
         )
         if self.stability is not None:
             record["stability"] = self.stability.to_json()
@@ -55,13 +63,20 @@ def rank_variants(
     parent_prediction: TcPrediction,
     top: int | None,
 ) -> list[DopingResult]:
-    """The ``top`` variants (all with None) by predicted Tc, highest first; variants whose
-    prediction failed come last, with their error."""
+    """The ``top`` variants (all with None) by predicted ΔTc
+    (:func:`~supercon3d.doping.calibration.predicted_deltas`), highest first; variants
+    whose prediction failed come last, with their error."""
+    from supercon3d.doping.calibration import predicted_deltas
+
     results = []
-    for variant, prediction in zip(variants, predictions):
-        delta = None
-        if prediction.error is None and parent_prediction.error is None:
-            delta = prediction.tc_kelvin - parent_prediction.tc_kelvin
-        results.append(DopingResult(variant, prediction, parent_prediction, delta))
-    results.sort(key=lambda r: (r.prediction.error is not None, -(r.prediction.tc_kelvin or 0.0)))
+    for variant, prediction, deltas in zip(
+        variants, predictions, predicted_deltas(variants, predictions, parent_prediction)
+    ):
+        calibrated, model = deltas if deltas is not None else (None, None)
+        results.append(
+            DopingResult(
+                variant, prediction, parent_prediction, calibrated, delta_tc_model_kelvin=model
+            )  # fmt: skip
+        )
+    results.sort(key=lambda r: (r.delta_tc_kelvin is None, -(r.delta_tc_kelvin or 0.0)))
     return results if top is None else results[:top]
