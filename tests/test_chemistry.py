@@ -116,3 +116,8 @@ def test_symmetrising_a_jittered_rock_salt_gives_fm3m():
     assert space_group(result.structure) == ("Fm-3m", 225)
     tight = SpacegroupAnalyzer(result.structure, symprec=1e-4)  # the atoms sit on ideal sites
     assert tight.get_space_group_number() == 225
+
+
+def test_an_element_without_radius_or_electronegativity_is_judged_all_the_same():
+    profile = chemistry_profile(Structure(Lattice.cubic(3.0), ["Og", "Cl"], [[0] * 3, [0.5] * 3]))
+    assert profile.radioactive == ("Og",) and not profile.molecular

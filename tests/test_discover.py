@@ -26,12 +26,31 @@ from supercon3d.discovery.candidates import ranked
 from supercon3d.discovery.pipeline import DISORDERED_FILE, DROPPED_FILE, ORDERED_FILE, REPORT_FILE
 from supercon3d.discovery.report import PICTURED, SECTIONS
 from supercon3d.discovery.run_record import RUN_FILE, DiscoveryFolderError
-from supercon3d.discovery.settings import QUICK, resolve_settings
-from supercon3d.discovery.stages import REFUSED, STAGE_FILE, StageResult, StageStore
-from supercon3d.discovery.steps import STAGES
+from supercon3d.discovery.settings import DEFAULT, QUICK, resolve_settings
+from supercon3d.discovery.stages import (
+    DROPPED_COLUMNS,
+    REFUSED,
+    STAGE_FILE,
+    StageResult,
+    StageStore,
+    relaxed_path,
+)
+from supercon3d.discovery.steps import (
+    ABOVE_HULL,
+    MOLECULAR,
+    NOT_BALANCED,
+    NOT_CONVERGED,
+    OUTSIDE_POTENTIAL,
+    RADIOACTIVE,
+    STAGES,
+    TOO_MANY_ELEMENTS,
+    gate_reasons,
+    stability_reason,
+)
 from supercon3d.generation.corpus import corpus_cache_file
 from supercon3d.models.shipped import AMBIENT_MODEL, DEFAULT_MODEL, shipped_model_dir
 from supercon3d.settings import dataset_path
+from supercon3d.stability.assess import StabilityRecord
 
 SOURCES = ("614648.cif", "169422.cif", "671446.cif")
 """LaB2Rh3 and InTe (ordered, SuperCon3D test split, so novel) and Mg0.5Al0.5B2 (SD)."""
@@ -41,6 +60,8 @@ overlaps its own periodic image; the input contract refuses it (lattice vectors 
 TINY = dict(relax_steps=2, e_hull=5.0, top_ordered=1, top_disordered=1, include_known=True)
 PNG_PREFIX = "data:image/png;base64,"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+CHEMIST_COLUMNS = ["space_group", "space_group_number", "charge_balanced", "n_elements",
+                   "molecular", "converged"]  # fmt: skip
 INTERFACE_COLUMNS = [
     "file", "formula", "disorder_class", "family", "p_superconductor", "tc_kelvin",
     "tc_low_kelvin", "tc_high_kelvin", "e_above_hull", "hull_incomplete", "novel",
@@ -94,6 +115,22 @@ def test_candidate_tables_have_the_interface_columns(run_folder):
 
 
 @pytest.mark.data
+def test_candidates_carry_the_chemists_checks_and_every_relaxed_structure_is_kept(run_folder):
+    out, _ = run_folder
+    ordered = pd.read_csv(out / ORDERED_FILE)
+    assert set(CHEMIST_COLUMNS) <= set(ordered.columns)
+    assert ordered["space_group_number"].between(1, 230).all()
+    assert ordered["charge_balanced"].all() and (ordered["n_elements"] <= 5).all()
+    assert not ordered["molecular"].any()
+    assert set(CHEMIST_COLUMNS) <= set(pd.read_csv(out / DISORDERED_FILE).columns)
+    stable = pd.read_csv(out / "stable" / "table.csv", dtype={"id": str})
+    dropped = pd.read_csv(out / DROPPED_FILE, dtype={"id": str})
+    assert list(dropped.columns) == DROPPED_COLUMNS
+    relaxed = [*stable["id"], *dropped.loc[dropped["converged"].notna(), "id"]]
+    assert relaxed and all((out / relaxed_path("stable", c)).is_file() for c in stable["id"])
+
+
+@pytest.mark.data
 def test_run_record_counts_every_candidate(run_folder):
     out, _ = run_folder
     record = json.loads((out / RUN_FILE).read_text())
@@ -102,7 +139,8 @@ def test_run_record_counts_every_candidate(run_folder):
     assert stages[0]["n_in"] == len(SOURCES)
     for stage in stages:
         assert stage["seconds"] >= 0 and stage["n_out"] <= stage["n_in"] or stage["name"] == "doped"
-    for earlier, later in zip(stages[:4], stages[1:4]):
+    chain = [name for name, _ in STAGES].index("unique") + 1  # each takes the one before's
+    for earlier, later in zip(stages[: chain - 1], stages[1:chain]):
         assert later["n_in"] == earlier["n_out"]
         assert later["n_out"] + sum(later["dropped"].values()) == later["n_in"]
     assert record["settings"]["relax_steps"] == TINY["relax_steps"]
@@ -190,6 +228,59 @@ def test_a_folder_of_other_files_is_refused(tmp_path, sources):
     with pytest.raises(DiscoveryFolderError, match="holds no run.json"):
         api.discover(tmp_path, cifs=sources, **TINY)
     assert (tmp_path / "notes.txt").read_text() == "mine"
+
+
+def _profile(**changes) -> dict:
+    row = {"radioactive": "", "n_elements": 3, "charge_balanced": True,
+           "charge_kind": "ionic", "molecular": False}  # fmt: skip
+    return {**row, **changes}
+
+
+def test_the_chemists_gates_name_every_check_a_structure_fails_in_order():
+    settings = DEFAULT
+    assert gate_reasons(_profile(), settings) == []
+    failed = gate_reasons(
+        _profile(radioactive="Np Th", n_elements=6, charge_balanced=False,
+                 charge_kind="unbalanced", molecular=True),
+        settings,
+    )  # fmt: skip
+    reasons = [reason for reason, _ in failed]
+    assert reasons == [RADIOACTIVE, TOO_MANY_ELEMENTS, NOT_BALANCED, MOLECULAR]
+    assert failed[0][1] == "Np Th" and failed[1][1] == "6 > 5"
+    allowed = settings.replace(allow_actinides=True, max_elements=6)
+    assert gate_reasons(_profile(radioactive="Th U"), allowed) == []
+    assert gate_reasons(_profile(radioactive="Np Th", n_elements=6), allowed) == [
+        (RADIOACTIVE, "Np")
+    ]
+
+
+def test_an_unconverged_relaxation_above_the_window_is_no_verdict():
+    def record(**fields) -> StabilityRecord:
+        return StabilityRecord("x", "NbSe2", energy_per_atom=-5.0, hull_incomplete=False,
+                               relaxed=True, steps=100, **fields)  # fmt: skip
+
+    assert stability_reason(record(e_above_hull=0.05, converged=False), 0.1) is None
+    reason, detail = stability_reason(record(e_above_hull=0.374, converged=False), 0.1)
+    assert reason == NOT_CONVERGED and detail.startswith("0.374 eV/atom") and "100 steps" in detail
+    reason, _ = stability_reason(record(e_above_hull=0.374, converged=True), 0.1)
+    assert reason.startswith(ABOVE_HULL)
+    reason, _ = stability_reason(record(e_above_hull=0.0, converged=True, molecular=True), 0.1)
+    assert reason == MOLECULAR
+    failed = StabilityRecord("x", "Og", error="x: element Og outside the chgnet training set")
+    assert stability_reason(failed, 0.1) == (OUTSIDE_POTENTIAL, failed.error)
+
+
+def test_quick_relaxes_fewer_structures_not_fewer_steps():
+    assert QUICK.relax_steps == DEFAULT.relax_steps
+    assert QUICK.relax_top is not None and DEFAULT.relax_top is None
+    assert QUICK.relax_top >= QUICK.top_ordered
+
+
+def test_the_gates_options_are_in_the_help():
+    result = CliRunner().invoke(app, ["discover", "--help"], terminal_width=200)
+    assert result.exit_code == 0
+    for option in ("--max-elements", "--allow-actinides", "--relax-top"):
+        assert option in result.output
 
 
 def test_ranking_puts_likely_superconductors_first_by_tc():

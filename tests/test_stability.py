@@ -35,7 +35,8 @@ from supercon3d.stability.prototypes import (
 )
 
 JSON_KEYS = {"file", "formula", "energy_per_atom", "e_above_hull", "hull_incomplete",
-             "relaxed", "converged", "error"}  # fmt: skip
+             "relaxed", "converged", "error", "space_group", "space_group_number",
+             "charge_balanced", "n_elements", "molecular"}  # fmt: skip
 
 
 @pytest.fixture
@@ -142,10 +143,10 @@ def test_approximants_are_ordered_small_and_keep_the_rounded_composition():
         assert amounts["O"] / amounts["Ba"] == pytest.approx(0.9, abs=0.07)
 
 
-def test_prototypes_dimer_for_gases_and_four_crystals_otherwise():
-    assert set(elemental_prototypes("O")) == {"dimer"}
+def test_prototypes_five_crystals_and_a_dimer_for_molecular_elements():
+    assert set(elemental_prototypes("O")) == {"fcc", "bcc", "hcp", "sc", "diamond", "dimer"}
     crystals = elemental_prototypes("Mg")
-    assert set(crystals) == {"fcc", "bcc", "hcp", "diamond"}
+    assert set(crystals) == {"fcc", "bcc", "hcp", "sc", "diamond"}
     assert all(relaxes for _, relaxes in crystals.values())
 
 
@@ -190,6 +191,9 @@ def test_one_relaxation_and_an_element_outside_the_potential(tmp_path):
     assert relaxed.formula == "CsCl" and relaxed.energy_per_atom < 0
     assert relaxed.e_above_hull is not None and not relaxed.hull_incomplete
     assert relaxed.structure is not None and "structure" not in relaxed.to_json()
+    assert (relaxed.space_group, relaxed.space_group_number) == ("Pm-3m", 221)
+    assert relaxed.charge_balanced and relaxed.n_elements == 2 and relaxed.molecular is False
+    assert outside.error and outside.n_elements == 1 and outside.space_group is None
     assert outside.error == "og: element Og outside the chgnet training set"
     assert isolated.error.startswith("gas: 1 atom(s) without a neighbour within 6 Å")
     assert overlapping.error.startswith("zrh2: sites 1 and 2 are 0.005 Å apart (overlapping")
@@ -206,6 +210,8 @@ def test_the_command_prints_json_records(tmp_path):
     assert result.exit_code == 0, result.output
     (record,) = json.loads(result.stdout)
     assert JSON_KEYS <= set(record) and record["formula"] == "Cu" and record["error"] is None
+    assert (record["space_group"], record["space_group_number"]) == ("Fm-3m", 225)
+    assert record["charge_balanced"] and record["molecular"] is False
 
 
 def test_relaxations_in_two_processes_equal_those_run_here():

@@ -18,6 +18,7 @@ Fractional compositions (disordered cells) are made whole first (at most
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from functools import cache
 
@@ -55,7 +56,9 @@ def _element(symbol: str) -> tuple[tuple[int, ...], float]:
     (NaN when it has none)."""
     element = Element(symbol)
     states = set(element.common_oxidation_states) | set(element.icsd_oxidation_states)
-    return tuple(sorted(states)), float(element.X)
+    with warnings.catch_warnings():  # pymatgen warns of an element without one (He, Og)
+        warnings.simplefilter("ignore", UserWarning)
+        return tuple(sorted(states)), float(element.X)
 
 
 def charge_balance(composition: Composition) -> ChargeVerdict:

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from pymatgen.core import Composition, Element
 
-RADIOACTIVE = frozenset({"Tc", "Pm"} | {Element.from_Z(z).symbol for z in range(84, 104)})
+RADIOACTIVE = frozenset({"Tc", "Pm"} | {Element.from_Z(z).symbol for z in range(84, 119)})
 """Elements without a stable isotope."""
 ALLOWABLE_ACTINIDES = frozenset({"Th", "U"})
 """The radioactive elements a user may allow (``allow_actinides``): long-lived, handled in

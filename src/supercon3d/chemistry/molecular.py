@@ -20,16 +20,20 @@ from pymatgen.core import Element, Structure
 
 BOND_TOLERANCE = 1.2
 """A bond is at most this many times the sum of the two covalent radii."""
+UNKNOWN_RADIUS = 1.5
+"""Å: the radius of an element pymatgen gives none for (the superheavy ones, Og)."""
 
 
 @cache
 def covalent_radius(symbol: str) -> float:
     """The covalent radius (Å) of an element (Cordero et al.), else pymatgen's atomic
-    radius."""
+    radius, else :data:`UNKNOWN_RADIUS`."""
     from pymatgen.analysis.molecule_structure_comparator import CovalentRadius
 
-    radius = CovalentRadius.radius.get(symbol)
-    return float(radius if radius is not None else Element(symbol).atomic_radius)
+    for radius in (CovalentRadius.radius.get(symbol), Element(symbol).atomic_radius):
+        if radius is not None:
+            return float(radius)
+    return UNKNOWN_RADIUS
 
 
 def _site_radii(structure: Structure) -> np.ndarray:

@@ -1,5 +1,7 @@
 """``supercon3d discover``: the whole chain into one folder (candidate tables, run.json,
-report.html). The work is :func:`supercon3d.api.discover`; this module parses and prints."""
+report.html). The work is :func:`supercon3d.discovery.pipeline.run_discovery` (as
+:func:`supercon3d.api.discover` calls it, with the chemist's gates' options too); this module
+parses and prints."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from supercon3d.cli.results import interruptible, usage_error
 from supercon3d.discovery.settings import (
     DEFAULT_E_HULL,
     DEFAULT_GENERATE,
+    DEFAULT_MAX_ELEMENTS,
     DEFAULT_RELAX_STEPS,
     DEFAULT_SEEDS,
     DEFAULT_TOP_DISORDERED,
@@ -43,7 +46,8 @@ def _print_stages(record: dict) -> None:
 
 
 SHOWN_COLUMNS = {
-    "rank": "#", "formula": "formula", "disorder_class": "class", "family": "family",
+    "rank": "#", "formula": "formula", "space_group": "space group",
+    "disorder_class": "class", "family": "family",
     "tc_kelvin": "Tc (K)", "p_superconductor": "P(SC)", "e_above_hull": "E_hull",
     "novel": "novel", "known_superconductor": "known", "parent": "parent",
 }  # fmt: skip
@@ -96,7 +100,23 @@ def discover(
         None, help=f"Disordered (doped) candidates kept (default {DEFAULT_TOP_DISORDERED})."
     ),
     relax_steps: int | None = typer.Option(
-        None, help=f"FIRE steps per relaxation (default {DEFAULT_RELAX_STEPS})."
+        None, help=f"FIRE steps per relaxation (default {DEFAULT_RELAX_STEPS}, --quick too)."
+    ),
+    relax_top: int | None = typer.Option(
+        None,
+        min=1,
+        help="Relax only the N best-ranked structures that pass the chemist's gates "
+        f"(default: all; {QUICK.relax_top} with --quick).",
+    ),
+    max_elements: int | None = typer.Option(
+        None,
+        min=1,
+        help=f"Chemist's gate: most elements in a candidate (default {DEFAULT_MAX_ELEMENTS}).",
+    ),
+    allow_actinides: bool = typer.Option(
+        False,
+        "--allow-actinides",
+        help="Chemist's gate: let Th and U through (other radioactive elements never pass).",
     ),
     potential: str | None = typer.Option(
         None, help="Interatomic potential: chgnet or sevennet (default: the stability default)."
@@ -111,32 +131,26 @@ def discover(
     ),
     data: Path | None = DataOption,
 ) -> None:
-    """Generate and/or screen, predict Tc and P(SC), keep stable, unique, novel candidates,
-    dope the best, and write the ordered and disordered candidate tables and report.html."""
-    from supercon3d import api
+    """Generate and/or screen, predict Tc and P(SC), drop what fails a chemist's first checks
+    (charge balance under common oxidation states, intermetallics passing; at most
+    --max-elements elements; no radioactive element; not molecular), keep stable, unique,
+    novel candidates, dope the best, and write the ordered and disordered candidate tables
+    and report.html. --quick relaxes fewer structures (--relax-top), with the full number of
+    steps; a relaxation stopped at the step limit above the window is dropped as "relaxation
+    not converged", not as unstable."""
+    from supercon3d.discovery.pipeline import run_discovery
     from supercon3d.discovery.run_record import DiscoveryFolderError
+    from supercon3d.discovery.settings import resolve_settings
 
+    settings = resolve_settings(
+        quick, generate, [str(path) for path in cifs or []], screen, from_seeds=from_seeds,
+        seeds=seeds, e_hull=e_hull, top_ordered=top_ordered, top_disordered=top_disordered,
+        relax_steps=relax_steps, potential=potential, include_known=include_known, seed=seed,
+        relax_top=relax_top, max_elements=max_elements,
+        allow_actinides=allow_actinides or None,
+    )  # fmt: skip
     try:
-        run = api.discover(
-            out,
-            generate=generate,
-            from_seeds=from_seeds,
-            seeds=seeds,
-            screen=screen,
-            cifs=cifs or [],
-            e_hull=e_hull,
-            top_ordered=top_ordered,
-            top_disordered=top_disordered,
-            relax_steps=relax_steps,
-            potential=potential,
-            include_known=include_known,
-            seed=seed,
-            quick=quick,
-            force=force,
-            data=data,
-            progress=progress_bar,
-            log=console.print,
-        )
+        run = run_discovery(out, settings, data, force, progress_bar, console.print)
     except DiscoveryFolderError as error:
         raise usage_error(str(error)) from None
     _print_stages(run.record)

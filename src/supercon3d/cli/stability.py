@@ -40,6 +40,14 @@ def _number(value: float | None, digits: int = 3) -> str:
     return "–" if value is None else f"{round(value, digits) + 0.0:.{digits}f}"
 
 
+def _checks(record) -> str:
+    """A chemist's checks in words: charge balance (or intermetallic), molecular."""
+    words = [record.charge_kind or "–"]
+    if record.molecular:
+        words.append("molecular")
+    return ", ".join(words)
+
+
 def _print_records(records: list) -> None:
     from rich.table import Table
 
@@ -49,10 +57,12 @@ def _print_records(records: list) -> None:
     for column in (
         "file",
         "formula",
+        "space group",
         *NUMBER_COLUMNS[:2],
         "hull",
         "converged",
         *NUMBER_COLUMNS[2:],
+        "checks",
     ):
         table.add_column(column, justify="right" if column in NUMBER_COLUMNS else "left")
     for r in records:
@@ -60,9 +70,11 @@ def _print_records(records: list) -> None:
             continue
         hull = "incomplete" if r.hull_incomplete else "complete"
         change = "–" if r.volume_change is None else f"{r.volume_change:+.0%}"
+        group = "–" if r.space_group is None else f"{r.space_group} ({r.space_group_number})"
         table.add_row(
-            Path(r.file).name, r.formula, _number(r.energy_per_atom), _number(r.e_above_hull),
-            hull, "yes" if r.converged else "no", str(r.steps), change,
+            Path(r.file).name, r.formula, group, _number(r.energy_per_atom),
+            _number(r.e_above_hull), hull, "yes" if r.converged else "no", str(r.steps), change,
+            _checks(r),
         )  # fmt: skip
     output.print(table)
     for r in records:
@@ -97,6 +109,10 @@ def stability(
 ) -> None:
     """Relax crystals with a machine-learned potential (CHGNet or SevenNet-0) and give their
     energy above the convex hull (eV/atom) against reference energies of the same potential.
+    The relaxed structure is symmetrised (spglib, 0.1 Å) and given with its space group and a
+    chemist's checks: charge balance under common oxidation states ("ionic"; "intermetallic"
+    without an anion-forming element; "unbalanced"), the number of elements, and whether it
+    is molecular (finite bonded clusters, e.g. NH3).
 
     A disordered CIF is scored through its lowest-energy ordered approximant. A pair of
     elements that meets in no reference compound first gets ten binary prototypes relaxed

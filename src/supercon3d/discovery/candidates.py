@@ -26,19 +26,26 @@ OUTPUT_COLUMNS = [
     "known_superconductor", "reported_tc_kelvin", "related_superconductors", "parent",
     "id", "source", "origin", "doping", "dopant", "host", "fraction", "carriers", "ln_tc_std",
     "energy_per_atom", "converged", "volume_change", "relax_steps", "high_pressure_hydride",
+    "space_group", "space_group_number", "charge_balanced", "charge_kind", "n_elements",
+    "molecular",
 ]  # fmt: skip
 """Columns of ``candidates_ordered.csv`` and ``candidates_disordered.csv``, in this order:
 the interface columns first, then provenance (``id``, ``source``, ``origin``; for a doped
 variant ``doping`` (substitution or vacancy), ``dopant``, ``host``, ``fraction`` and
-``carriers``) and the relaxation's details."""
+``carriers``), the relaxation's details, and a chemist's checks (:data:`CHEMISTRY_COLUMNS`,
+the space group of the symmetrised relaxed structure)."""
 PREDICTION_COLUMNS = [
     "formula", "disorder_class", "family", "high_pressure_hydride", "p_superconductor",
     "tc_kelvin", "tc_low_kelvin", "tc_high_kelvin", "ln_tc_std",
 ]  # fmt: skip
 STABILITY_COLUMNS = [
     "energy_per_atom", "e_above_hull", "hull_incomplete", "converged", "volume_change",
-    "relax_steps",
+    "relax_steps", "space_group", "space_group_number",
 ]  # fmt: skip
+CHEMISTRY_COLUMNS = ["charge_balanced", "charge_kind", "n_elements", "molecular"]
+"""Columns of :class:`~supercon3d.chemistry.ChemistryProfile` in the tables: charge balance
+(and why: ionic, intermetallic...), the number of elements, whether the structure is
+molecular (judged on the relaxed structure once relaxed)."""
 
 
 def prediction_row(prediction: TcPrediction) -> dict:

@@ -19,7 +19,7 @@ import pandas as pd
 
 from supercon3d.discovery.figures import distributions_png, funnel_png, structure_png
 from supercon3d.discovery.settings import LIKELY_SUPERCONDUCTOR
-from supercon3d.discovery.stages import StageResult
+from supercon3d.discovery.stages import StageResult, relaxed_path
 from supercon3d.progress import ProgressFactory, no_progress
 
 if TYPE_CHECKING:
@@ -33,6 +33,7 @@ SECTIONS = {
     "hydrides": "High-pressure hydrides (not ranked)",
     "distributions": "Distributions per stage",
     "structures": "Top candidates' structures",
+    "filtered": "Dropped by the chemist's gates and the stability filter",
     "dropped": "What fell out, where and why",
 }
 """The report's sections by id (the anchor) and heading, in order."""
@@ -48,6 +49,9 @@ every known phase of its system more likely shows a gap in the reference table (
 of the potential) than an extraordinarily stable phase."""
 TC_STAGES = ("scored", "unique", "ordered", "disordered")
 HULL_STAGES = ("stable", "ordered", "disordered")
+FILTER_STAGES = ("gates", "stable", "disordered")
+"""Stages whose every dropped candidate is listed with its scores (the chemist's gates and
+the stability filters)."""
 STYLE = """
 body{font-family:system-ui,sans-serif;margin:1.5em auto;max-width:1200px;color:#222}
 h1{font-size:1.5em}h2{border-bottom:1px solid #ccc;padding-bottom:.2em;margin-top:1.6em}
@@ -130,6 +134,14 @@ def _doping(row: Mapping) -> str:
     return f"{row.get('dopant')} for {row['host']}, x = {fraction}"
 
 
+def _space_group(row: Mapping) -> str:
+    """``Fm-3m (225)``, or empty when there is none."""
+    symbol, number = row.get("space_group"), row.get("space_group_number")
+    if not isinstance(symbol, str):
+        return ""
+    return f"{symbol} ({int(number)})" if isinstance(number, int | float) else symbol
+
+
 def candidate_table(table: pd.DataFrame, doped: bool) -> str:
     """The paper's layout: rank, formula (linked to the CIF), disorder class, family,
     predicted Tc with its interval, P(SC), energy above the hull, novelty, what is reported;
@@ -137,6 +149,7 @@ def candidate_table(table: pd.DataFrame, doped: bool) -> str:
     headers = [
         "#",
         "formula",
+        "space group",
         "disorder",
         "family",
         "Tc / K (interval)",
@@ -152,6 +165,7 @@ def candidate_table(table: pd.DataFrame, doped: bool) -> str:
         cells = [
             _e(row.get("rank")),
             _link(row.get("file"), row.get("formula")),
+            _e(_space_group(row)),
             _e(row.get("disorder_class")),
             _e(row.get("family")),
             _e(_tc(row)),
@@ -260,6 +274,33 @@ def _cards(
     return note + f'<div class="cards">{"".join(cards) or "none"}</div>'
 
 
+def _filtered(folder: Path, dropped: pd.DataFrame) -> str:
+    """Every candidate the chemist's gates or a stability filter dropped: formula (linked to
+    its relaxed CIF where it was relaxed), stage, reason, energy above the hull, whether the
+    relaxation converged, P(SC) and predicted Tc."""
+    rows = []
+    for row in dropped[dropped["stage"].isin(FILTER_STAGES)].to_dict("records"):
+        path = relaxed_path(row["stage"], row["id"])
+        file = path if (folder / path).is_file() else None
+        converged = row.get("converged")
+        rows.append(
+            [_e(row["id"]), _link(file, row["formula"]), _e(row["stage"]), _e(row["reason"]),
+             _e(_hull(row.get("e_above_hull"))),
+             _e("" if converged is None or pd.isna(converged) else converged),
+             _e(_number(row.get("p_superconductor"), 2)), _e(_number(row.get("tc_kelvin"))),
+             _e(row.get("detail") if isinstance(row.get("detail"), str) else "")]
+        )  # fmt: skip
+    headers = ["id", "formula", "stage", "reason", "E above hull / eV/atom", "converged",
+               "P(SC)", "Tc / K", "detail"]  # fmt: skip
+    return (
+        '<p class="note">The gates run before any relaxation: charge balance under common '
+        "oxidation states (intermetallics pass), the number of elements, radioactive "
+        "elements, molecular structures (judged again once relaxed). A relaxation stopped "
+        "at the step limit above the window is no verdict (relaxation not converged). "
+        "Relaxed structures are in <code>&lt;stage&gt;/relaxed/</code>.</p>" + _table(headers, rows)
+    )
+
+
 def _dropped(stages: Sequence[dict], dropped: pd.DataFrame) -> str:
     rows = []
     for stage in stages:
@@ -326,6 +367,7 @@ def render_report(
             run.record["models"]["tc"],
             progress,
         ),
+        "filtered": _filtered(run.folder, run.dropped),
         "dropped": _dropped(stages, run.dropped),
     }
     sections = "".join(

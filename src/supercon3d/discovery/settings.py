@@ -25,6 +25,8 @@ DEFAULT_TOP_ORDERED = 30
 DEFAULT_TOP_DISORDERED = 10
 DEFAULT_RELAX_STEPS = 100
 """FIRE steps of one relaxation; a run that has not converged by then is flagged."""
+DEFAULT_MAX_ELEMENTS = 5
+"""Most elements a candidate may hold (the chemist's gates)."""
 DEFAULT_SCREEN_ROWS = 50
 """Rows read from a ``supercon3d screen`` database (its best, by its own ranking)."""
 DISORDERED_SHORTLIST = 2
@@ -35,7 +37,11 @@ QUICK_GENERATE = 12
 QUICK_SEEDS = 2
 QUICK_TOP_ORDERED = 4
 QUICK_TOP_DISORDERED = 2
-QUICK_RELAX_STEPS = 30
+QUICK_RELAX_TOP = 6
+"""Structures ``--quick`` relaxes: the best six by the candidate ranking that pass the
+chemist's gates (relaxed with the default :data:`DEFAULT_RELAX_STEPS`: fewer steps would
+leave relaxations unconverged and their energies too high, fewer structures only fewer
+candidates)."""
 QUICK_GENERATION_STEPS = 250
 """Reverse steps of a full denoising in ``--quick`` (of T = 1000: four times faster)."""
 
@@ -54,7 +60,10 @@ class DiscoverySettings:
     then reported, not required); ``generation_steps``: reverse steps of the generator (None:
     its default); ``seed``: random seed of the generator; ``tc_model``: the shipped Tc model
     that scores candidates (default: the ambient-pressure variant, see
-    :data:`~supercon3d.models.shipped.AMBIENT_MODEL`)."""
+    :data:`~supercon3d.models.shipped.AMBIENT_MODEL`). The chemist's gates: at most
+    ``max_elements`` elements, no radioactive element but Th and U with ``allow_actinides``
+    (charge balance and molecular structures are always judged). ``relax_top``: relax only
+    this many of the gated structures, the best-ranked (None: all)."""
 
     generate: int = DEFAULT_GENERATE
     from_seeds: bool = False
@@ -71,6 +80,9 @@ class DiscoverySettings:
     generation_steps: int | None = None
     seed: int = 0
     tc_model: str = AMBIENT_MODEL
+    max_elements: int = DEFAULT_MAX_ELEMENTS
+    allow_actinides: bool = False
+    relax_top: int | None = None
 
     def replace(self, **changes: object) -> DiscoverySettings:
         """A copy with ``changes``; CIF paths are kept as absolute text."""
@@ -104,7 +116,7 @@ QUICK = DiscoverySettings(
     seeds=QUICK_SEEDS,
     top_ordered=QUICK_TOP_ORDERED,
     top_disordered=QUICK_TOP_DISORDERED,
-    relax_steps=QUICK_RELAX_STEPS,
+    relax_top=QUICK_RELAX_TOP,
     generation_steps=QUICK_GENERATION_STEPS,
 )
 """The ``--quick`` preset: a few minutes on two cores."""

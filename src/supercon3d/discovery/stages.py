@@ -1,6 +1,7 @@
 """A run folder's stages on disk: each stage is written to a hidden temporary folder and
 renamed to ``DIR/<stage>/`` when complete (``table.csv`` of the candidates kept, ``dropped.csv``
-of those that fell out with the reason, ``cifs/<id>.cif`` and ``stage.json`` last), so a
+of those that fell out with the reason, ``cifs/<id>.cif``, ``relaxed/<id>.cif`` of every
+structure a stability stage relaxed, and ``stage.json`` last), so a
 stage folder that exists is finished and a rerun reads it instead of computing it again.
 Every CIF is read back under the input contract as it is written: a structure the contract
 refuses (a generated cell with a lattice vector under 1 Å, a relaxation that collapsed) is
@@ -26,7 +27,13 @@ TABLE_FILE = "table.csv"
 DROPPED_FILE = "dropped.csv"
 STAGE_FILE = "stage.json"
 CIF_FOLDER = "cifs"
-DROPPED_COLUMNS = ["id", "formula", "stage", "reason", "detail", "e_above_hull"]
+RELAXED_FOLDER = "relaxed"
+DROPPED_COLUMNS = [
+    "id", "formula", "stage", "reason", "detail", "e_above_hull", "energy_per_atom", "converged",
+    "p_superconductor", "tc_kelvin",
+]  # fmt: skip
+NUMBER_FIELDS = ("e_above_hull", "energy_per_atom", "p_superconductor", "tc_kelvin")
+"""The dropped table's columns read back as numbers (NaN when empty)."""
 TEXT_COLUMNS = {"id": str, "parent": str, "formula": str}
 """Columns read as text (an id such as 671985 stays a name, not a number)."""
 REFUSED = "refused by the input contract"
@@ -37,19 +44,26 @@ REFUSED = "refused by the input contract"
 class Dropped:
     """A candidate that fell out of a stage: ``reason`` is the category counted in the run
     record and the report, ``detail`` the one-line specifics (e.g. the relaxation's error),
-    ``e_above_hull`` (eV/atom) where the stability filter computed one."""
+    ``e_above_hull`` and ``energy_per_atom`` (eV/atom) and ``converged`` where the stability
+    filter relaxed it, ``p_superconductor`` and ``tc_kelvin`` (K) where it was scored."""
 
     id: str
     formula: str
     reason: str
     detail: str = ""
     e_above_hull: float = math.nan
+    energy_per_atom: float = math.nan
+    converged: bool | None = None
+    p_superconductor: float = math.nan
+    tc_kelvin: float = math.nan
 
 
 @dataclass
 class StageResult:
     """What one stage kept (``table``, one row per candidate with its ``id``; ``structures``
-    by id) and dropped, with its counts and wall time (s)."""
+    by id) and dropped, with its counts and wall time (s); ``relaxed``: the relaxed
+    structure of every candidate the stage relaxed, kept or dropped, by id (written to
+    ``<stage>/relaxed/<id>.cif``, not read back)."""
 
     name: str
     table: pd.DataFrame
@@ -57,6 +71,7 @@ class StageResult:
     dropped: list[Dropped] = field(default_factory=list)
     n_in: int = 0
     seconds: float = 0.0
+    relaxed: dict[str, Structure] = field(default_factory=dict)
 
     @property
     def n_out(self) -> int:
@@ -77,6 +92,15 @@ class StageResult:
 def cif_path(stage: str, candidate: str) -> str:
     """Where a stage writes a candidate's CIF, relative to the run folder."""
     return f"{stage}/{CIF_FOLDER}/{candidate}.cif"
+
+
+def relaxed_path(stage: str, candidate: str) -> str:
+    """Where a stage writes a candidate's relaxed structure, relative to the run folder."""
+    return f"{stage}/{RELAXED_FOLDER}/{candidate}.cif"
+
+
+def _converged(text: str) -> bool | None:
+    return {"True": True, "False": False}.get(text)
 
 
 class StageStore:
@@ -106,6 +130,10 @@ class StageStore:
                 path.unlink()
                 formula = structure.composition.reduced_formula
                 dropped.append(Dropped(candidate, formula, REFUSED, error.reason))
+        if result.relaxed:
+            (temporary / RELAXED_FOLDER).mkdir()
+        for candidate, structure in result.relaxed.items():
+            write_cif(structure, temporary / RELAXED_FOLDER / f"{candidate}.cif")
         table = result.table[result.table["id"].isin(structures)].copy()
         table["file"] = [cif_path(result.name, candidate) for candidate in table["id"]]
         table.to_csv(temporary / TABLE_FILE, index=False)
@@ -136,7 +164,8 @@ class StageStore:
                 row["formula"],
                 row["reason"],
                 row["detail"],
-                float(row["e_above_hull"] or math.nan),
+                converged=_converged(row.get("converged", "")),
+                **{key: float(row.get(key) or math.nan) for key in NUMBER_FIELDS},
             )  # fmt: skip
             for row in dropped_table.to_dict("records")
         ]

@@ -15,9 +15,16 @@ import numpy as np
 import pandas as pd
 from pymatgen.core import Composition, Structure
 
+from supercon3d.chemistry.elements import ALLOWABLE_ACTINIDES
 from supercon3d.data.known import MOLECULE, KnownCompositions, KnownSuperconductors
 from supercon3d.discovery import sources
-from supercon3d.discovery.candidates import STABILITY_COLUMNS, ranked, with_known, with_predictions
+from supercon3d.discovery.candidates import (
+    CHEMISTRY_COLUMNS,
+    STABILITY_COLUMNS,
+    ranked,
+    with_known,
+    with_predictions,
+)
 from supercon3d.discovery.settings import DISORDERED_SHORTLIST, DiscoverySettings
 from supercon3d.discovery.stages import Dropped, StageResult
 from supercon3d.progress import Log, ProgressFactory
@@ -31,6 +38,14 @@ RELAXATION_FAILED = "relaxation failed"
 NO_HULL = "no reference hull for its elements"
 HULL_INCOMPLETE = "hull incomplete (no competing phase in the reference)"
 ABOVE_HULL = "above the hull"
+NOT_CONVERGED = "relaxation not converged"
+"""Above the window when the step limit stopped the relaxation: no verdict (its energy is an
+upper bound), kept apart from a measured "above the hull"."""
+NOT_RELAXED = "below the relaxation shortlist"
+NOT_BALANCED = "not charge-balanced (common oxidation states)"
+TOO_MANY_ELEMENTS = "too many elements"
+RADIOACTIVE = "radioactive element"
+MOLECULAR = "molecular (finite clusters, no extended solid)"
 DUPLICATE = "duplicate of another candidate (StructureMatcher)"
 KNOWN_STRUCTURE = "matches a known structure (not novel)"
 KNOWN_COMPOSITION = "composition already reported (not novel)"
@@ -87,9 +102,22 @@ def _where(table: pd.DataFrame, mask: Sequence[bool]) -> pd.DataFrame:
     return table.loc[np.asarray(mask, dtype=bool)]
 
 
+def _number(value: object) -> float:
+    """``value`` as a float, NaN when missing."""
+    return math.nan if value is None or pd.isna(value) else float(value)
+
+
+def _scores(row: dict) -> dict[str, float]:
+    """The P(SC) and Tc (K) of a table row, for its :class:`Dropped` (NaN when unscored)."""
+    return {key: _number(row.get(key)) for key in ("p_superconductor", "tc_kelvin")}
+
+
 def _dropped(table: pd.DataFrame, reason: str) -> list[Dropped]:
     """Every row of ``table`` as dropped for ``reason``."""
-    return [Dropped(c, f, reason) for c, f in zip(table["id"], table["formula"])]
+    return [
+        Dropped(row["id"], row["formula"], reason, **_scores(row))
+        for row in table.to_dict("records")
+    ]
 
 
 def _novel(context: RunContext, structures: Sequence[Structure]) -> list[bool]:
@@ -191,15 +219,66 @@ def score(context: RunContext) -> StageResult:
     return _result("scored", table, previous.structures, dropped, previous.n_out)
 
 
-def _stability_reason(record, e_hull: float) -> tuple[str, str] | None:
-    """Why a stability record falls out (reason, detail), or None when it is stable. Above
-    the window is the verdict even on an incomplete hull (its missing phases could only
-    raise the energy above it); inside the window an incomplete hull is no verdict."""
+def gate_reasons(row: dict, settings: DiscoverySettings) -> list[tuple[str, str]]:
+    """The chemist's gates ``row`` (with the profile's columns) fails, as (reason, detail),
+    in the order they are counted: radioactive elements, too many elements, charge balance,
+    molecular."""
+    allowed = ALLOWABLE_ACTINIDES if settings.allow_actinides else frozenset()
+    radioactive = sorted(set(row["radioactive"].split()) - allowed)
+    failed = []
+    if radioactive:
+        failed.append((RADIOACTIVE, " ".join(radioactive)))
+    if row["n_elements"] > settings.max_elements:
+        failed.append((TOO_MANY_ELEMENTS, f"{row['n_elements']} > {settings.max_elements}"))
+    if not row["charge_balanced"]:
+        failed.append((NOT_BALANCED, row["charge_kind"]))
+    if row["molecular"]:
+        failed.append((MOLECULAR, "every bonded cluster is finite"))
+    return failed
+
+
+def gates(context: RunContext) -> StageResult:
+    """The chemist's gates on every scored structure, before any is relaxed (``gates``):
+    charge balance, at most ``max_elements`` elements, no radioactive element (Th and U
+    with ``allow_actinides``), not molecular. A structure failing several is counted under
+    the first (:func:`gate_reasons`), the others named in its detail."""
+    from supercon3d.chemistry import chemistry_profile
+
+    previous = context.results["scored"]
+    rows, dropped = [], []
+    for row in previous.table.to_dict("records"):
+        row.update(chemistry_profile(previous.structures[row["id"]]).columns())
+        failed = gate_reasons(row, context.settings)
+        if failed:
+            (reason, detail), *others = failed
+            detail = "; ".join([detail, *(f"also {why}" for why, _ in others)])
+            dropped.append(Dropped(row["id"], row["formula"], reason, detail, **_scores(row)))
+        else:
+            rows.append(row)
+    columns = [*previous.table.columns, *CHEMISTRY_COLUMNS]
+    table = pd.DataFrame(rows, columns=columns)
+    context.log(f"gates: {len(table)} of {len(previous.table)} pass the chemist's checks")
+    return _result("gates", table, previous.structures, dropped, previous.n_out)
+
+
+def stability_reason(record, e_hull: float) -> tuple[str, str] | None:
+    """Why a stability record falls out (reason, detail), or None when it is stable. A
+    relaxed structure that turned molecular falls out first. Above the window is the
+    verdict even on an incomplete hull (its missing phases could only raise the energy
+    above it), unless the relaxation stopped at the step limit (:data:`NOT_CONVERGED`: its
+    energy is only an upper bound); inside the window an incomplete hull is no verdict."""
     if record.error is not None:
         outside = OUTSIDE_POTENTIAL_MARK in record.error
         return (OUTSIDE_POTENTIAL if outside else RELAXATION_FAILED), record.error
+    if record.molecular:
+        return MOLECULAR, "the relaxed structure's bonded clusters are all finite"
     if record.e_above_hull is None:
         return NO_HULL, "; ".join(record.warnings)
+    if record.e_above_hull > e_hull and not record.converged:
+        return NOT_CONVERGED, (
+            f"{record.e_above_hull:.3f} eV/atom above the hull after the step limit "
+            f"({record.steps} steps)"
+        )
     if record.e_above_hull > e_hull:  # the missing phases of an incomplete hull only raise it
         return f"{ABOVE_HULL} (> {e_hull:g} eV/atom)", f"{record.e_above_hull:.3f} eV/atom"
     if record.hull_incomplete:
@@ -211,47 +290,75 @@ def stability_filter(
     context: RunContext, table: pd.DataFrame, structures: Sequence[Structure], name: str
 ) -> tuple[pd.DataFrame, dict[str, Structure], list[Dropped]]:
     """Relax ``structures`` (rows of ``table``) and keep those within the stability window:
-    the table with the stability columns, the relaxed structures by id, the dropped.
+    the table with the stability columns, the relaxed structures (symmetrised) of every row
+    by id, the dropped (with energy, e_above_hull and ``converged``).
     A relaxation that did not converge within the step limit is kept when within the window (its
     energy is above the minimum's, so the test is conservative) and flagged in
-    ``converged``. The reference hull is completed with prototype binaries for the systems
-    of the structures inside the window of the incomplete hull. A disordered structure is
-    judged on its lowest-energy ordered approximant (:mod:`supercon3d.stability`) but kept
-    as it is, partially occupied. Oxidation states (from a CIF that declares them) are
+    ``converged``; above the window it is dropped as :data:`NOT_CONVERGED`, not as above the
+    hull. A relaxed structure that is molecular is dropped (:data:`MOLECULAR`). The
+    reference hull is completed with prototype binaries for the systems of the structures
+    inside the window of the incomplete hull. A disordered structure is judged on its
+    lowest-energy ordered approximant (:mod:`supercon3d.stability`); its caller keeps it as
+    it is, partially occupied. Oxidation states (from a CIF that declares them) are
     removed for the potential and the hull."""
-    from supercon3d.stability import assess_stability
+    from supercon3d.stability.inputs import assess_inputs
 
     settings = context.settings
-    elemental = [structure.copy().remove_oxidation_states() for structure in structures]
-    records = assess_stability(
-        elemental, list(table["id"]), context.potential, settings.relax_steps,
-        context.progress, completion_window=settings.e_hull,
+    records = assess_inputs(
+        list(structures), names=list(table["id"]), potential=context.potential,
+        max_steps=settings.relax_steps, progress=context.progress,
+        completion_window=settings.e_hull,
     )  # fmt: skip
     rows, relaxed, dropped = [], {}, []
-    for row, record, structure in zip(table.to_dict("records"), records, structures):
-        why = _stability_reason(record, settings.e_hull)
+    for row, record in zip(table.to_dict("records"), records):
+        if record.structure is not None:
+            relaxed[row["id"]] = record.structure
+        why = stability_reason(record, settings.e_hull)
         if why is not None:
-            energy = math.nan if record.e_above_hull is None else record.e_above_hull
-            dropped.append(Dropped(row["id"], row["formula"], *why, e_above_hull=energy))
+            dropped.append(
+                Dropped(
+                    row["id"], row["formula"], *why, e_above_hull=_number(record.e_above_hull),
+                    energy_per_atom=_number(record.energy_per_atom),
+                    converged=record.converged if record.structure is not None else None,
+                    **_scores(row),
+                )
+            )  # fmt: skip
             continue
         row.update(
             energy_per_atom=record.energy_per_atom, e_above_hull=record.e_above_hull,
             hull_incomplete=record.hull_incomplete, converged=record.converged,
             volume_change=record.volume_change, relax_steps=record.steps,
+            space_group=record.space_group, space_group_number=record.space_group_number,
+            molecular=record.molecular,
         )  # fmt: skip
         rows.append(row)
-        relaxed[row["id"]] = record.structure if structure.is_ordered else structure
     columns = [*table.columns, *[c for c in STABILITY_COLUMNS if c not in table]]
     context.log(f"{name}: {len(rows)} of {len(table)} within {settings.e_hull:g} eV/atom")
     return pd.DataFrame(rows, columns=columns), relaxed, dropped
 
 
 def stable(context: RunContext) -> StageResult:
-    """Relax every scored structure and keep the stable ones (``stable``)."""
-    previous = context.results["scored"]
-    structures = [previous.structures[candidate] for candidate in previous.table["id"]]
-    table, relaxed, dropped = stability_filter(context, previous.table, structures, "stable")
-    return _result("stable", table, relaxed, dropped, previous.n_out)
+    """Relax the structures that passed the gates (with ``relax_top``, only that many, the
+    best by the candidate ranking) and keep the stable ones (``stable``): an ordered one as
+    relaxed and symmetrised, a disordered one as it was."""
+    previous = context.results["gates"]
+    pool, dropped = previous.table, []
+    top = context.settings.relax_top
+    if top is not None and len(pool) > top:
+        pool = ranked(pool)
+        dropped = _dropped(pool.iloc[top:], NOT_RELAXED)
+        pool = pool.iloc[:top].drop(columns="rank")
+    structures = [previous.structures[candidate] for candidate in pool["id"]]
+    table, relaxed, unstable = stability_filter(context, pool, structures, "stable")
+    stable_ids = set(table["id"])
+    kept = {
+        candidate: relaxed[candidate] if structure.is_ordered else structure
+        for candidate, structure in zip(pool["id"], structures)
+        if candidate in stable_ids
+    }
+    result = _result("stable", table, kept, dropped + unstable, previous.n_out)
+    result.relaxed = relaxed
+    return result
 
 
 def unique(context: RunContext) -> StageResult:
@@ -311,6 +418,7 @@ def dope(context: RunContext) -> StageResult:
     """Doped variants (substitutions, anion vacancies; partially occupied) of each top
     ordered candidate, with the disordered candidates of the ``unique`` stage, all scored
     (``doped``)."""
+    from supercon3d.chemistry import chemistry_profile
     from supercon3d.doping import doped_variants
 
     parents = context.results["ordered"]
@@ -330,7 +438,9 @@ def dope(context: RunContext) -> StageResult:
             })  # fmt: skip
             structures[variant.name] = variant.structure
     n_in = len(parents.table) + len(disordered)
-    variants = pd.DataFrame(rows, columns=VARIANT_COLUMNS)
+    for row in rows:
+        row.update(chemistry_profile(structures[row["id"]]).columns())
+    variants = pd.DataFrame(rows, columns=[*VARIANT_COLUMNS, *CHEMISTRY_COLUMNS])
     scored, failed = _predicted(
         variants, [structures[c] for c in variants["id"]], context.settings.tc_model
     )
@@ -355,17 +465,20 @@ def top_disordered(context: RunContext) -> StageResult:
     dropped = _dropped(table[_is_hydride(table)], HYDRIDE)
     dropped += _dropped(pool.iloc[len(shortlist) :], NOT_SHORTLISTED)
     structures = [previous.structures[c] for c in shortlist["id"]]
-    kept, _, unstable = stability_filter(context, shortlist, structures, "disordered")
+    kept, relaxed, unstable = stability_filter(context, shortlist, structures, "disordered")
     structures = [previous.structures[c] for c in kept["id"]]
     kept, _ = with_novelty(context, kept, structures)
     kept = ranked(with_known(kept, context.known)) if len(kept) else kept
     dropped += unstable + _dropped(kept.iloc[k:], BELOW_TOP)
-    return _result("disordered", kept.iloc[:k], previous.structures, dropped, len(table))
+    result = _result("disordered", kept.iloc[:k], previous.structures, dropped, len(table))
+    result.relaxed = relaxed
+    return result
 
 
 STAGES: tuple[tuple[str, Callable[[RunContext], StageResult]], ...] = (
     ("sources", gather_sources),
     ("scored", score),
+    ("gates", gates),
     ("stable", stable),
     ("unique", unique),
     ("ordered", top_ordered),

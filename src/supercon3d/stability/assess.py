@@ -40,7 +40,14 @@ class StabilityRecord:
     (see :mod:`supercon3d.stability.hull`), whether it was ``relaxed`` and ``converged``
     within the step limit, ``steps`` taken, ``volume_change`` (relative), a ``warning``
     (volume collapse, approximant used) and ``error`` (one line) when it failed.
-    ``structure`` is the relaxed structure (not serialized)."""
+    ``structure`` is the relaxed structure symmetrised at
+    :data:`~supercon3d.chemistry.symmetry.SYMPREC` (not serialized; its energy is the
+    relaxed one's). A chemist's checks (:mod:`supercon3d.chemistry`): ``space_group`` and
+    ``space_group_number`` of the symmetrised relaxed structure (of the structure as given
+    when it is disordered; None when not relaxed or spglib finds none), ``molecular`` (of
+    the relaxed structure, else of the one given), ``charge_balanced`` with its
+    ``charge_kind`` and ``n_elements`` (of the composition; None when the structure could
+    not be read)."""
 
     file: str
     formula: str | None = None
@@ -54,6 +61,12 @@ class StabilityRecord:
     steps: int = 0
     potential: str = DEFAULT_POTENTIAL
     warnings: list[str] = field(default_factory=list)
+    space_group: str | None = None
+    space_group_number: int | None = None
+    charge_balanced: bool | None = None
+    charge_kind: str | None = None
+    n_elements: int | None = None
+    molecular: bool | None = None
     structure: Structure | None = field(default=None, repr=False)
 
     def to_json(self) -> dict:
@@ -71,7 +84,23 @@ class StabilityRecord:
             "steps": self.steps,
             "potential": self.potential,
             "warnings": list(self.warnings),
+            "space_group": self.space_group,
+            "space_group_number": self.space_group_number,
+            "charge_balanced": self.charge_balanced,
+            "charge_kind": self.charge_kind,
+            "n_elements": self.n_elements,
+            "molecular": self.molecular,
         }
+
+
+def _chemistry(record: StabilityRecord, structure: Structure) -> None:
+    """Fill the chemist's checks of ``record`` from ``structure`` (the relaxed one when
+    there is one)."""
+    from supercon3d.chemistry import chemistry_profile
+
+    profile = chemistry_profile(structure)
+    record.charge_balanced, record.charge_kind = profile.charge_balanced, profile.charge_kind
+    record.n_elements, record.molecular = profile.n_elements, profile.molecular
 
 
 def _unsupported_elements(structure: Structure, potential: Potential) -> list[str]:
@@ -111,8 +140,9 @@ def _lowest_ordering(structure: Structure, potential: Potential) -> tuple[Struct
 def relax_one(
     structure: Structure, name: str, potential: Potential, max_steps: int
 ) -> StabilityRecord:
-    """The stability record of one structure, relaxed but not yet placed on the hull
-    (errors recorded, not raised)."""
+    """The stability record of one structure, relaxed (then symmetrised) but not yet placed
+    on the hull (errors recorded, not raised)."""
+    from supercon3d.chemistry import symmetrise
     from supercon3d.stability.relax import (
         DENSITY_RADIUS,
         MAX_NEIGHBOURS_PER_ATOM,
@@ -127,6 +157,7 @@ def relax_one(
     structure = structure.copy()
     structure.remove_oxidation_states()  # the potential and the hull work on elements
     record = StabilityRecord(name, structure.composition.reduced_formula, potential=potential.name)
+    _chemistry(record, structure)
     outside = _unsupported_elements(structure, potential)
     if outside:
         record.error = (
@@ -170,7 +201,11 @@ def relax_one(
     record.converged = relaxation.converged
     record.steps = relaxation.steps
     record.volume_change = relaxation.volume_change
-    record.structure = relaxation.structure
+    _chemistry(record, relaxation.structure)
+    symmetrised = symmetrise(relaxation.structure if structure.is_ordered else structure)
+    record.space_group = symmetrised.space_group
+    record.space_group_number = symmetrised.space_group_number
+    record.structure = symmetrised.structure if structure.is_ordered else relaxation.structure
     return record
 
 
