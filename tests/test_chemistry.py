@@ -4,7 +4,7 @@ structures and symmetrisation, on compositions and cells built here."""
 from __future__ import annotations
 
 import pytest
-from pymatgen.core import Composition, Lattice, Molecule, Structure
+from pymatgen.core import Composition, DummySpecies, Lattice, Molecule, Structure
 from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
 
 from supercon3d.chemistry import (
@@ -121,3 +121,9 @@ def test_symmetrising_a_jittered_rock_salt_gives_fm3m():
 def test_an_element_without_radius_or_electronegativity_is_judged_all_the_same():
     profile = chemistry_profile(Structure(Lattice.cubic(3.0), ["Og", "Cl"], [[0] * 3, [0.5] * 3]))
     assert profile.radioactive == ("Og",) and not profile.molecular
+
+
+def test_a_species_that_is_no_element_raises_a_value_error():
+    dummy = Structure(Lattice.cubic(3.0), [DummySpecies("X"), "Cl"], [[0] * 3, [0.5] * 3])
+    with pytest.raises(ValueError, match="X"):
+        chemistry_profile(dummy)

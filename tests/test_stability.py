@@ -168,6 +168,20 @@ def test_an_unknown_potential_is_refused():
         check_potential("mace")
 
 
+def test_a_structure_the_chemists_checks_cannot_judge_keeps_them_empty_with_a_warning():
+    from pymatgen.core import DummySpecies
+
+    from supercon3d.stability.assess import StabilityRecord, _chemistry
+
+    record = StabilityRecord("x")
+    _chemistry(
+        record, Structure(Lattice.cubic(3.0), [DummySpecies("X"), "Cl"], [[0] * 3, [0.5] * 3])
+    )
+    assert record.charge_balanced is None and record.warnings[0].startswith("chemist's checks")
+    _chemistry(record, Structure(Lattice.cubic(5.64), ["Na", "Cl"], [[0] * 3, [0.5] * 3]))
+    assert record.charge_balanced and record.charge_kind == "ionic" and record.n_elements == 2
+
+
 chgnet = pytest.importorskip("chgnet")
 
 

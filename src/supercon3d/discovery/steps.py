@@ -46,6 +46,7 @@ NOT_BALANCED = "not charge-balanced (common oxidation states)"
 TOO_MANY_ELEMENTS = "too many elements"
 RADIOACTIVE = "radioactive element"
 MOLECULAR = "molecular (finite clusters, no extended solid)"
+UNCHECKED = "the chemist's checks failed"
 DUPLICATE = "duplicate of another candidate (StructureMatcher)"
 KNOWN_STRUCTURE = "matches a known structure (not novel)"
 KNOWN_COMPOSITION = "composition already reported (not novel)"
@@ -247,7 +248,12 @@ def gates(context: RunContext) -> StageResult:
     previous = context.results["scored"]
     rows, dropped = [], []
     for row in previous.table.to_dict("records"):
-        row.update(chemistry_profile(previous.structures[row["id"]]).columns())
+        try:
+            row.update(chemistry_profile(previous.structures[row["id"]]).columns())
+        except (ValueError, KeyError) as error:  # a species that is no element
+            why = str(error)
+            dropped.append(Dropped(row["id"], row["formula"], UNCHECKED, why, **_scores(row)))
+            continue
         failed = gate_reasons(row, context.settings)
         if failed:
             (reason, detail), *others = failed

@@ -95,10 +95,15 @@ class StabilityRecord:
 
 def _chemistry(record: StabilityRecord, structure: Structure) -> None:
     """Fill the chemist's checks of ``record`` from ``structure`` (the relaxed one when
-    there is one)."""
+    there is one); a structure they cannot judge (a species that is no element) keeps them
+    None, with a warning."""
     from supercon3d.chemistry import chemistry_profile
 
-    profile = chemistry_profile(structure)
+    try:
+        profile = chemistry_profile(structure)
+    except (ValueError, KeyError) as error:
+        record.warnings.append(f"chemist's checks not made: {error}")
+        return
     record.charge_balanced, record.charge_kind = profile.charge_balanced, profile.charge_kind
     record.n_elements, record.molecular = profile.n_elements, profile.molecular
 
