@@ -7,10 +7,10 @@ common state, the one non-metal taking the balancing negative charge, so MgB₂ 
 B⁻ network, B₂²⁻). Without any of these (an intermetallic such as Nb₃Sn) the states are
 unknown.
 
-**A site** is *ionic* when its element's state is known and its ion has Shannon radii (a
-cation of non-integer mean state, Cu²·³³⁺ in YBa₂Cu₃O₇, is read as the nearest integer
-state); otherwise it is *covalent* (B⁻ in MgB₂, As³⁻, C^(−1/3) in CaC₆) or, without known
-states, *metallic*.
+**A site** is *ionic* when its element's state is known and its ion has Shannon radii and
+is in the ICSD substitution table (a cation of non-integer mean state, Cu²·³³⁺ in
+YBa₂Cu₃O₇, is read as the nearest integer state); otherwise it is *covalent* (B⁻ in MgB₂,
+As³⁻, Te²⁻, C^(−1/3) in CaC₆) or, without known states, *metallic*.
 
 **A dopant** of a host element must
 
@@ -220,7 +220,8 @@ def site_kind(element: str, states: dict[str, float] | None) -> str:
     charge = states[element]
     if charge < 0 and abs(charge - round(charge)) > INTEGER_TOLERANCE:
         return COVALENT
-    return IONIC if shannon_radii(element, round(charge)) else COVALENT
+    ion = Species(element, round(charge))
+    return IONIC if shannon_radii(element, round(charge)) and ion in _table().species else COVALENT
 
 
 def _main_group(element: str) -> bool:
@@ -244,8 +245,6 @@ def _ionic_dopants(
     most probable ion."""
     table = _table()
     species = Species(host, charge)
-    if species not in table.species:
-        return []
     allowed = set(_candidates(present))
     best: dict[str, Dopant] = {}
     for candidate in table.species:
