@@ -247,3 +247,22 @@ def test_the_prior_is_fitted_without_any_benchmark_pair():
     assert not benchmark & fitted
     assert not {name for pair in fitted for name in pair} & excluded
     assert fit_prior_slope(fit, tc) == pytest.approx(PRIOR_SLOPE, abs=5e-4)
+
+
+def test_dope_keeps_each_parents_cif_warnings_with_its_rows(tmp_path):
+    from supercon3d.cli.dope import _dope_parents
+    from supercon3d.doping.results import DopingResult
+    from supercon3d.screening.prediction import TcPrediction
+
+    warned, clean = tmp_path / "warned.cif", tmp_path / "clean.cif"
+    warned.write_text(p1_cif(4.2, [("Nb", 0, 0, 0, 1.02), ("O", 0.5, 0.5, 0.5, 1.0)]))
+    clean.write_text(p1_cif(4.2, [("Nb", 0, 0, 0, 1.0), ("O", 0.5, 0.5, 0.5, 1.0)]))
+
+    def run(inputs, names, **options):  # stands in for api.dope: one row per parent
+        return [DopingResult(None, None, TcPrediction(name)) for name in names]
+
+    first, second = _dope_parents([warned, clean], 3, (0.1,), False, run)
+    assert first.parent_prediction.file == str(warned)
+    assert first.parent_warnings == ["occupancies at 1 position(s) sum to > 1 (up to 1.02): "
+                                     "rescaled to 1"]  # fmt: skip
+    assert second.parent_warnings == []
