@@ -57,6 +57,10 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
         "supercon3d.cli.dope:dope",
         "Doped variants (substitutions, anion vacancies) of crystals ranked by predicted Tc.",
     ),
+    "serve": (
+        "supercon3d.cli.serve:serve",
+        "A local web page: predict uploaded CIFs, browse screening databases, run discover.",
+    ),
 }
 """Name -> ("module:attribute" of a command function or a Typer app, summary for the list)."""
 

@@ -22,22 +22,12 @@ from supercon3d.cli.results import (
 )
 from supercon3d.models.shipped import AMBIENT_MODEL, DEFAULT_MODEL, shipped_model_dir
 from supercon3d.progress import no_progress
+from supercon3d.screening.prediction import csv_row
 
 PROGRESS_BAR_FILES = 20
 """Above this many files, reading them shows a progress bar."""
 HIGH_PRESSURE_MARK = "HP"
 NUMBER_COLUMNS = ("P(SC)", "Tc (K)", "90 % (K)", "warn")
-WARNING_SEPARATOR = " | "
-"""Between a file's warnings in the CSV ``warnings`` column."""
-
-
-def _csv_row(record: dict) -> dict:
-    """A prediction record flattened for CSV: every warning (joined by
-    :data:`WARNING_SEPARATOR`) and their count, no site table."""
-    row = {k: v for k, v in record.items() if k not in ("sites", "warnings")}
-    row["n_warnings"] = len(record.get("warnings", []))
-    row["warnings"] = WARNING_SEPARATOR.join(record.get("warnings", []))
-    return row
 
 
 def _kelvin(value: float) -> str:
@@ -175,7 +165,7 @@ def predict(
                 plot_site_importance(sites, path, f"{prediction.formula}: site importance")
                 console.print(f"wrote {path}")
     if out is not None:
-        write_output(out, records, _csv_row)
+        write_output(out, records, csv_row)
     failed = sum(p.error is not None for p in predictions)
     if failed:
         console.print(f"[yellow]{failed} of {len(predictions)} files failed[/yellow]")

@@ -154,6 +154,26 @@ class KnownSuperconductors:
             in_supercon3d=key in self.supercon3d,
         )
 
+    def nearest(self, composition: Composition, count: int) -> list[tuple[str, float]]:
+        """The ``count`` reported superconductors closest to ``composition`` (L1 distance of
+        the reduced fractions, nearest first; the composition itself first when reported):
+        (formula, reported Tc in K)."""
+        fractions = dict(composition_key(composition))
+
+        def distance(key: CompositionKey) -> float:
+            other = dict(key)
+            return sum(abs(fractions.get(e, 0.0) - other.get(e, 0.0)) for e in {*fractions, *other})
+
+        closest = sorted(self._tc_of, key=distance)[:count]
+        return [(_formula(key), self._tc_of[key]) for key in closest]
+
+
+def _formula(key: CompositionKey) -> str:
+    """A composition key as a formula, its smallest amount scaled to 1 (``YBa2Cu3O6.95``)."""
+    smallest = min((x for _, x in key if x > 0), default=1.0)
+    amounts = [(e, x / smallest) for e, x in key if x > 0]
+    return "".join(e if abs(x - 1) < 1e-3 else f"{e}{x:.3g}" for e, x in amounts)
+
 
 @functools.lru_cache(maxsize=2)
 def _load(data: str | None) -> KnownSuperconductors:

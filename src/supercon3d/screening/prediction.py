@@ -9,6 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
+WARNING_SEPARATOR = " | "
+"""Between a file's warnings in the CSV ``warnings`` column."""
+
 if TYPE_CHECKING:
     import numpy as np
     from pymatgen.core import Composition
@@ -75,3 +78,12 @@ class TcPrediction:
         """This record without its graph, composition and structure descriptors: what a
         worker sends back (small to pickle, and read without torch or pymatgen)."""
         return replace(self, graph=None, composition=None, structure_features=None)
+
+
+def csv_row(record: dict) -> dict:
+    """A record of :meth:`TcPrediction.to_dict` flattened for CSV: every warning (joined by
+    :data:`WARNING_SEPARATOR`) and their count, no site table."""
+    row = {k: v for k, v in record.items() if k not in ("sites", "warnings")}
+    row["n_warnings"] = len(record.get("warnings", []))
+    row["warnings"] = WARNING_SEPARATOR.join(record.get("warnings", []))
+    return row

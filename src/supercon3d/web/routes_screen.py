@@ -1,0 +1,202 @@
+"""The screening API: the databases the server was started with, read-only.
+
+``GET /api/databases`` lists them; ``GET /api/databases/{index}/rows`` pages through one
+(filters, sort); ``GET /api/databases/{index}/report`` is ``screen report --json``'s table;
+``GET /api/databases/{index}/export`` the filtered rows as CSV; ``GET
+/api/databases/{index}/structure`` the 3D view of a row, read from the source the database
+names for it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import zipfile
+from pathlib import Path
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import Response
+
+from supercon3d import api
+from supercon3d.screening.browse import (
+    MAX_PAGE_ROWS,
+    BrowseFilter,
+    browse,
+    open_browse,
+    row_by_id,
+)
+from supercon3d.screening.database import COLUMNS, ScreenDatabaseError
+from supercon3d.web.predictions import structure_view
+from supercon3d.web.state import ServerState, in_model_thread
+from supercon3d.web.uploads import Upload, expand_uploads
+
+router = APIRouter(prefix="/api/databases", tags=["screen"])
+EXPORT_ROWS = 100_000
+"""Most rows one export writes."""
+SOURCE_SEPARATOR = "::"
+"""Between a source and the name of an item inside it, in a row's ``id``."""
+
+
+def _database_path(request: Request, index: int) -> Path:
+    state: ServerState = request.app.state.server
+    if not 0 <= index < len(state.settings.databases):
+        raise HTTPException(404, f"no database {index}: this server has "
+                            f"{len(state.settings.databases)}")  # fmt: skip
+    return state.settings.databases[index]
+
+
+def _filter(
+    family: list[str] | None, disorder_class: list[str] | None, stage: list[int] | None,
+    p_min: float | None, p_max: float | None, tc_min: float | None, tc_max: float | None,
+    elements: list[str] | None, without: list[str] | None, known: str | None,
+) -> BrowseFilter:  # fmt: skip
+    return BrowseFilter(
+        tuple(family or ()), tuple(disorder_class or ()), tuple(stage or ()), p_min, p_max,
+        tc_min, tc_max, tuple(elements or ()), tuple(without or ()), known or None,
+    )  # fmt: skip
+
+
+def _page(path: Path, where: BrowseFilter, sort: str, descending: bool, offset: int, limit: int):
+    try:
+        with open_browse(path) as database:
+            return browse(database, where, sort, descending, offset, limit)
+    except (ValueError, ScreenDatabaseError) as error:
+        raise HTTPException(400, str(error)) from None
+
+
+FILTERS = dict(
+    family=Query(None, description="keep these families (repeat the parameter)"),
+    disorder_class=Query(None, description="keep these disorder classes"),
+    stage=Query(None, description="keep these stages (0 failed, 1 composition, 2 structure)"),
+    p_min=Query(None, ge=0, le=1), p_max=Query(None, ge=0, le=1),
+    tc_min=Query(None, description="K"), tc_max=Query(None, description="K"),
+    elements=Query(None, description="elements that must all be present"),
+    without=Query(None, description="elements that must all be absent"),
+    known=Query(None, pattern="^(known|novel)?$"),
+)  # fmt: skip
+
+
+@router.get("", summary="The screening databases this server reads")
+async def databases(request: Request) -> list[dict]:
+    """Index, file name and row count of each database."""
+    state: ServerState = request.app.state.server
+
+    def describe(index: int, path: Path) -> dict:
+        try:
+            with open_browse(path) as database:
+                return {"index": index, "name": path.name, "rows": database.count(),
+                        "metadata": database.metadata(), "error": None}  # fmt: skip
+        except ScreenDatabaseError as error:
+            return {"index": index, "name": path.name, "rows": 0, "metadata": {},
+                    "error": str(error)}  # fmt: skip
+
+    return [describe(i, path) for i, path in enumerate(state.settings.databases)]
+
+
+@router.get("/{index}/rows", summary="A page of a database's rows, filtered and sorted")
+async def rows(
+    request: Request, index: int, sort: str = Query("tc_kelvin", json_schema_extra={"enum": list(COLUMNS)}),
+    descending: bool = True, offset: int = Query(0, ge=0),
+    limit: int = Query(50, ge=1, le=MAX_PAGE_ROWS),
+    family: list[str] | None = FILTERS["family"],
+    disorder_class: list[str] | None = FILTERS["disorder_class"],
+    stage: list[int] | None = FILTERS["stage"], p_min: float | None = FILTERS["p_min"],
+    p_max: float | None = FILTERS["p_max"], tc_min: float | None = FILTERS["tc_min"],
+    tc_max: float | None = FILTERS["tc_max"], elements: list[str] | None = FILTERS["elements"],
+    without: list[str] | None = FILTERS["without"], known: str | None = FILTERS["known"],
+) -> dict:  # fmt: skip
+    """``rows`` (every column of the ``results`` table), ``total`` (rows matching the
+    filter) and ``offset``."""
+    where = _filter(family, disorder_class, stage, p_min, p_max, tc_min, tc_max, elements,
+                    without, known)  # fmt: skip
+    path = _database_path(request, index)
+    page = await asyncio.to_thread(_page, path, where, sort, descending, offset, limit)
+    return {"rows": page.rows, "total": page.total, "offset": page.offset}
+
+
+@router.get("/{index}/export", summary="The filtered rows of a database as CSV")
+async def export(
+    request: Request, index: int, sort: str = Query("tc_kelvin", json_schema_extra={"enum": list(COLUMNS)}),
+    descending: bool = True,
+    family: list[str] | None = FILTERS["family"],
+    disorder_class: list[str] | None = FILTERS["disorder_class"],
+    stage: list[int] | None = FILTERS["stage"], p_min: float | None = FILTERS["p_min"],
+    p_max: float | None = FILTERS["p_max"], tc_min: float | None = FILTERS["tc_min"],
+    tc_max: float | None = FILTERS["tc_max"], elements: list[str] | None = FILTERS["elements"],
+    without: list[str] | None = FILTERS["without"], known: str | None = FILTERS["known"],
+) -> Response:  # fmt: skip
+    """Every matching row (at most :data:`EXPORT_ROWS`), all columns, in the chosen order."""
+    import pandas as pd
+
+    where = _filter(family, disorder_class, stage, p_min, p_max, tc_min, tc_max, elements,
+                    without, known)  # fmt: skip
+    path = _database_path(request, index)
+    chosen = []
+    while len(chosen) < EXPORT_ROWS:
+        page = await asyncio.to_thread(_page, path, where, sort, descending, len(chosen),
+                                       MAX_PAGE_ROWS)  # fmt: skip
+        chosen += page.rows
+        if len(page.rows) < MAX_PAGE_ROWS:
+            break
+    buffer = io.StringIO()
+    pd.DataFrame(chosen, columns=list(chosen[0]) if chosen else list(COLUMNS)).to_csv(
+        buffer, index=False
+    )
+    name = f"{path.stem}-selection.csv"
+    return Response(buffer.getvalue(), media_type="text/csv",
+                    headers={"content-disposition": f'attachment; filename="{name}"'})  # fmt: skip
+
+
+@router.get("/{index}/report", summary="The screening table (as `screen report --json`)")
+async def report(
+    request: Request, index: int, top: int = Query(20, ge=1, le=10_000),
+    disordered_only: bool = False, unreported: bool = False,
+) -> list[dict]:  # fmt: skip
+    """The ``top`` rows, rescored first, by predicted Tc (K) then P(superconductor)."""
+    path = _database_path(request, index)
+    try:
+        return await asyncio.to_thread(api.screen_report, path, top, disordered_only, unreported)
+    except ScreenDatabaseError as error:
+        raise HTTPException(400, str(error)) from None
+
+
+def _source_cif(database_path: Path, row: dict) -> Upload:
+    """The CIF of a row, read from the source its database names: a CIF file, a file in a
+    folder, or a zip member; other sources have no view."""
+    source, name = row.get("source") or "", row.get("name") or ""
+    inside = row["id"].split(SOURCE_SEPARATOR, 1)[1] if SOURCE_SEPARATOR in row["id"] else None
+    label = Path(name).name or row["id"]
+    for base in (Path(source), database_path.parent / source):
+        try:
+            if base.is_file() and inside is None:
+                (upload,) = expand_uploads([(label, base.read_bytes())], 1, 0)
+                return upload
+            if base.is_dir() and inside is not None:
+                (upload,) = expand_uploads([(label, (base / inside).read_bytes())], 1, 0)
+                return upload
+            if base.is_file() and zipfile.is_zipfile(base):
+                with zipfile.ZipFile(base) as archive:
+                    (upload,) = expand_uploads([(label, archive.read(inside))], 1, 0)
+                    return upload
+        except (OSError, KeyError, ValueError) as error:
+            return Upload(label, error=f"cannot read it from {source} ({error})")
+    return Upload(label, error=f"its source {source or '?'} is not a CIF, folder or zip here")
+
+
+@router.get("/{index}/structure", summary="The 3D view of a database row")
+async def structure(request: Request, index: int, id: str) -> dict:
+    """As ``POST /api/structure``, for the row ``id``, plus ``row`` (its columns)."""
+    state: ServerState = request.app.state.server
+    path = _database_path(request, index)
+
+    def find() -> dict | None:
+        with open_browse(path) as database:
+            return row_by_id(database, id)
+
+    row = await asyncio.to_thread(find)
+    if row is None:
+        raise HTTPException(404, f"no row {id!r} in {path.name}")
+    upload = await asyncio.to_thread(_source_cif, path, row)
+    view = await in_model_thread(request, structure_view, upload, state.settings.checkpoints,
+                                 state.known)  # fmt: skip
+    return {**view, "row": row}
