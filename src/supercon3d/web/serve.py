@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Callable, Sequence
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from supercon3d.errors import SuperCon3DError
 from supercon3d.web.security import TOKEN_PARAMETER, is_loopback, new_token
 from supercon3d.web.settings import DEFAULT_HOST, DEFAULT_PORT, ServeSettings
+
+STARTUP_POLL_S = 0.1
 
 
 class ServeError(SuperCon3DError, ValueError):
@@ -68,3 +74,29 @@ def serve(
     app = create_app(settings)
     say(f"loading the models; then open {url(host, port, settings.token)}")
     uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
+@contextlib.contextmanager
+def running_server(settings: ServeSettings, host: str = DEFAULT_HOST) -> Iterator[str]:
+    """A server for ``settings`` on a free port of ``host``, run in a thread of this process
+    until the block ends (models loaded before it starts); yields its base URL."""
+    import uvicorn
+
+    from supercon3d.web.app import create_app
+
+    listening = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    listening.bind((host, 0))
+    port = listening.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), log_level="warning"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [listening]}, daemon=True)
+    thread.start()
+    try:
+        while not server.started:
+            if not thread.is_alive():
+                raise ServeError("the server stopped while starting (see the log above)")
+            time.sleep(STARTUP_POLL_S)
+        yield url(host, port, None).rstrip("/")
+    finally:
+        server.should_exit = True
+        thread.join()
+        listening.close()
