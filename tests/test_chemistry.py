@@ -17,7 +17,7 @@ from supercon3d.chemistry import (
     space_group,
     symmetrise,
 )
-from supercon3d.chemistry.charge import INTERMETALLIC, IONIC, UNBALANCED
+from supercon3d.chemistry.charge import DOPED, INTERMETALLIC, IONIC, UNBALANCED
 from supercon3d.chemistry.oxidation import can_be_neutral, mixed_valence_charges
 
 AMMONIA = [("N", (0.0, 0.0, 0.0)), ("H", (0.0, 0.94, 0.38)), ("H", (0.81, -0.47, 0.38)),
@@ -54,6 +54,7 @@ def _mgb2() -> Structure:
         ("NbTi", True, INTERMETALLIC),
         ("MgB2", True, INTERMETALLIC),  # B is no anion former here: judged as intermetallic
         ("Nb3Ge", True, INTERMETALLIC),
+        ("Tb2Fe2As2O1.8F0.2", True, DOPED),  # electron-doped: Fe at +1.9
         ("SmThTiMoHC", False, UNBALANCED),
         ("Li3ScCrH5", False, UNBALANCED),  # Sc+ and Cr+ are not common states
         ("LaH10", False, UNBALANCED),
@@ -93,6 +94,18 @@ def test_molecules_in_a_box_are_molecular(atoms, side):
 def test_solids_are_not_molecular(build):
     assert not is_molecular(build())
     assert not is_molecular(build() * (2, 1, 1))
+
+
+def test_a_one_atom_cell_bonded_to_its_images_is_not_molecular():
+    bcc = Structure(
+        Lattice.from_parameters(2.7, 2.7, 2.7, 109.47, 109.47, 109.47), ["Mo"], [[0] * 3]
+    )
+    assert not is_molecular(bcc)
+
+
+def test_a_cell_of_lone_atoms_is_not_molecular():
+    stretched = Structure(Lattice.cubic(4.5), ["Mo"], [[0] * 3])  # Mo-Mo 4.5 Å: no bond
+    assert not is_molecular(stretched)
 
 
 def test_a_chain_is_not_molecular():

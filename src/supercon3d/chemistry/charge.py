@@ -12,8 +12,11 @@ bromate, never beside a sulfide anion (Br is more electronegative than S).
 A composition without an anion-forming element (metals, and borides, carbides, silicides of
 metals) is judged as an intermetallic: balanced when an assignment exists (MgB2 as
 Mg²⁺(B⁻)₂ is "ionic"), else kind "intermetallic", charge_balanced True all the same.
-Fractional compositions (disordered cells) are made whole first (at most
-:data:`~supercon3d.chemistry.oxidation.MAX_SCALE` formula units).
+Fractional compositions (disordered, doped or non-stoichiometric cells) are made whole
+first (at most :data:`~supercon3d.chemistry.oxidation.MAX_SCALE` formula units) and judged
+as above; one that stays unbalanced, or cannot be made whole, passes when any average of
+its states brings the charge within :data:`DOPING_TOLERANCE` of zero (electron-doped
+Tb2Fe2As2O1.8F0.2 needs Fe at +1.9, below pymatgen's Fe states).
 """
 
 from __future__ import annotations
@@ -24,27 +27,29 @@ from functools import cache
 
 from pymatgen.core import Composition, Element
 
-from supercon3d.chemistry.oxidation import can_be_neutral, integer_composition
+from supercon3d.chemistry.oxidation import can_be_neutral, charge_window, integer_composition
 
 ANION_FORMERS = frozenset({"H", "N", "P", "As", "O", "S", "Se", "Te", "F", "Cl", "Br", "I"})
 """Elements that are anions in their common compounds (pnictides N-As, chalcogenides O-Te,
 halides, hydrides). B, C, Si, Ge, Sn, Sb and Bi are left out: with metals they form borides,
 carbides, silicides and the like that are mostly intermetallic (MgCNi3, Nb3Ge, LaRh3B2)."""
+DOPING_TOLERANCE = 0.5
+"""e per formula unit of the reduced composition: the charge a fractional composition may
+be off neutral (the carriers of a doping; discover dopes up to 30 % of a host's sites)."""
 IONIC = "ionic"
+DOPED = "ionic (doped)"
 INTERMETALLIC = "intermetallic"
 ELEMENTAL = "elemental"
 UNBALANCED = "unbalanced"
-UNRESOLVED = "unresolved"
-"""Kinds of :class:`ChargeVerdict`: balanced by some assignment; no anion former and no
-assignment; a single element; an anion former and no assignment; fractional amounts that no
-multiple up to MAX_SCALE makes whole (with an anion former: no verdict, counted as not
-balanced)."""
+"""Kinds of :class:`ChargeVerdict`: balanced by some assignment; fractional and balanced
+within :data:`DOPING_TOLERANCE`; no anion former and no assignment; a single element; an
+anion former and no assignment."""
 
 
 @dataclass(frozen=True)
 class ChargeVerdict:
-    """``charge_balanced`` and why (``kind``: one of :data:`IONIC`, :data:`INTERMETALLIC`,
-    :data:`ELEMENTAL`, :data:`UNBALANCED`, :data:`UNRESOLVED`)."""
+    """``charge_balanced`` and why (``kind``: one of :data:`IONIC`, :data:`DOPED`,
+    :data:`INTERMETALLIC`, :data:`ELEMENTAL`, :data:`UNBALANCED`)."""
 
     charge_balanced: bool
     kind: str
@@ -69,11 +74,15 @@ def charge_balance(composition: Composition) -> ChargeVerdict:
     has_anion = bool(ANION_FORMERS.intersection(symbols))
     if len(symbols) == 1:
         return ChargeVerdict(True, ELEMENTAL)
-    whole = integer_composition(elemental)
-    if whole is None:
-        return ChargeVerdict(not has_anion, UNRESOLVED if has_anion else INTERMETALLIC)
     states, electronegativities = zip(*(_element(symbol) for symbol in symbols))
-    counts = [int(whole[symbol]) for symbol in symbols]
-    if can_be_neutral(states, electronegativities, counts):
-        return ChargeVerdict(True, IONIC)
+    whole = integer_composition(elemental)
+    if whole is not None:
+        counts = [int(whole[symbol]) for symbol in symbols]
+        if can_be_neutral(states, electronegativities, counts):
+            return ChargeVerdict(True, IONIC)
+    if whole is None or whole != elemental:
+        amounts = [elemental[symbol] for symbol in symbols]
+        gap = charge_window(states, electronegativities, amounts)
+        if gap is not None and gap <= DOPING_TOLERANCE:
+            return ChargeVerdict(True, DOPED)
     return ChargeVerdict(not has_anion, UNBALANCED if has_anion else INTERMETALLIC)

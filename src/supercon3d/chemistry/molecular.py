@@ -4,7 +4,8 @@ H2O, CH4, I2), told from the bonded network of the structure.
 Two atoms are bonded when they are at most :data:`BOND_TOLERANCE` times the sum of their
 covalent radii apart (Cordero et al. 2008, as pymatgen lists them). A bonded cluster that
 reaches a periodic image of one of its own atoms extends through the crystal (a chain, a
-layer or a framework); a structure whose every cluster is finite is molecular. A hydrogen
+layer or a framework); a structure whose every cluster is finite, one of them at least two
+atoms, is molecular (a cell of lone atoms, such as a stretched metal cell, is not). A hydrogen
 bond (H···O 1.8 Å against 1.2 x 0.97 Å) and a van der Waals contact (I···I 3.5 Å against
 3.3 Å) are no bond; an ionic contact is (Na-Cl 2.82 Å against 3.2 Å). An ammonium salt such as
 NH4Cl is molecular by this rule (N-H···Cl is a hydrogen bond). Costs about a millisecond for
@@ -20,6 +21,8 @@ from pymatgen.core import Element, Structure
 
 BOND_TOLERANCE = 1.2
 """A bond is at most this many times the sum of the two covalent radii."""
+SAME_POSITION = 1e-6
+"""Å: a "neighbour" this close is the atom itself."""
 UNKNOWN_RADIUS = 1.5
 """Å: the radius of an element pymatgen gives none for (the superheavy ones, Og)."""
 
@@ -44,13 +47,17 @@ def _site_radii(structure: Structure) -> np.ndarray:
 
 
 def is_molecular(structure: Structure) -> bool:
-    """Whether every bonded cluster of ``structure`` is finite (module docstring)."""
+    """Whether every bonded cluster of ``structure`` is finite, one at least of two atoms
+    (module docstring)."""
     radii = _site_radii(structure)
     cutoff = BOND_TOLERANCE * 2.0 * float(radii.max())
     centres, neighbours, images, distances = structure.get_neighbor_list(
-        r=cutoff, exclude_self=True
+        r=cutoff,
+        exclude_self=False,  # keeps an atom's bonds to its own periodic images
     )
-    bonded = distances <= BOND_TOLERANCE * (radii[centres] + radii[neighbours])
+    bonded = (distances > SAME_POSITION) & (
+        distances <= BOND_TOLERANCE * (radii[centres] + radii[neighbours])
+    )
     bonds: list[list[tuple[int, tuple[int, ...]]]] = [[] for _ in range(len(structure))]
     for centre, neighbour, image in zip(
         centres[bonded].tolist(), neighbours[bonded].tolist(), images[bonded].astype(int).tolist()
@@ -71,4 +78,4 @@ def is_molecular(structure: Structure) -> bool:
                     stack.append(neighbour)
                 elif offsets[neighbour] != reached:
                     return False  # the cluster meets its own periodic image: it extends
-    return True
+    return any(bonds)  # isolated atoms alone make no molecule

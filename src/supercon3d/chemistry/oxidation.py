@@ -134,6 +134,29 @@ def can_be_neutral(
     return False
 
 
+def charge_window(
+    states: Sequence[Sequence[int]],
+    electronegativities: Sequence[float],
+    amounts: Sequence[float],
+) -> float | None:
+    """The smallest |total charge| (e) within reach when each element's amount carries any
+    average of its states (a continuous mixed valence: the bound for fractional amounts,
+    a doped or non-stoichiometric composition), under the Pauling test as in
+    :func:`can_be_neutral`; None when no cut leaves every element a state."""
+    known = all(value == value for value in electronegativities)
+    cuts = sorted(set(electronegativities)) if known else [None]
+    best = None
+    for cut in cuts:
+        allowed = states if cut is None else pauling_states(states, electronegativities, cut)
+        if not all(allowed):
+            continue
+        low = sum(amount * min(options) for options, amount in zip(allowed, amounts))
+        high = sum(amount * max(options) for options, amount in zip(allowed, amounts))
+        gap = max(low, 0.0) - min(high, 0.0)  # 0 when low <= 0 <= high
+        best = gap if best is None else min(best, gap)
+    return best
+
+
 def integer_composition(composition: Composition) -> Composition | None:
     """The smallest multiple (up to :data:`MAX_SCALE`) of a composition with fractional
     amounts (a disordered cell) whose amounts are whole, or None."""
