@@ -127,6 +127,7 @@ def main() -> None:
     by_kind = defaultdict(list)
     for row in rows:
         by_kind["vacancy" if row[0].dopant is None else "substitution"].append(row)
+    print("all pairs by kind:")
     for kind, subset in sorted(by_kind.items()):
         _agreement(f"predicted, {kind}", subset, 3)
     concordant, total, per_family = 0, 0, defaultdict(lambda: [0, 0])
