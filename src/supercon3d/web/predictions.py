@@ -65,9 +65,10 @@ def _sites(structure, importance: dict[int, float]) -> list[dict]:
 
 def structure_view(upload: Upload, checkpoints: str | os.PathLike | None, known) -> dict:
     """What the page draws for one structure: ``name``, ``formula``, ``lattice`` (rows are
-    the cell vectors, Å), ``sites`` (see :func:`_sites`), ``nearest_known`` (formula and reported Tc in K of the closest reported superconductors;
-    empty without the data folder's tables, ``known`` None), ``cif`` (the text) and
-    ``error`` (why the structure or its attention could not be read, else None)."""
+    the cell vectors, Å), ``sites`` (see :func:`_sites`), ``nearest_known`` (formula and
+    reported Tc in K of the closest reported superconductors; empty without the data
+    folder's tables, ``known`` None), ``cif`` (the text) and ``error`` (why the structure or
+    its attention could not be read, else None)."""
     from supercon3d.data.cif import CifReadError, read_cif
     from supercon3d.screening.prediction import TcPrediction
 

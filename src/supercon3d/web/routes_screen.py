@@ -65,6 +65,7 @@ def _page(path: Path, where: BrowseFilter, sort: str, descending: bool, offset: 
 
 
 FILTERS = dict(
+    sort=Query("tc_kelvin", json_schema_extra={"enum": list(COLUMNS)}),
     family=Query(None, description="keep these families (repeat the parameter)"),
     disorder_class=Query(None, description="keep these disorder classes"),
     stage=Query(None, description="keep these stages (0 failed, 1 composition, 2 structure)"),
@@ -95,7 +96,7 @@ async def databases(request: Request) -> list[dict]:
 
 @router.get("/{index}/rows", summary="A page of a database's rows, filtered and sorted")
 async def rows(
-    request: Request, index: int, sort: str = Query("tc_kelvin", json_schema_extra={"enum": list(COLUMNS)}),
+    request: Request, index: int, sort: str = FILTERS["sort"],
     descending: bool = True, offset: int = Query(0, ge=0),
     limit: int = Query(50, ge=1, le=MAX_PAGE_ROWS),
     family: list[str] | None = FILTERS["family"],
@@ -116,7 +117,7 @@ async def rows(
 
 @router.get("/{index}/export", summary="The filtered rows of a database as CSV")
 async def export(
-    request: Request, index: int, sort: str = Query("tc_kelvin", json_schema_extra={"enum": list(COLUMNS)}),
+    request: Request, index: int, sort: str = FILTERS["sort"],
     descending: bool = True,
     family: list[str] | None = FILTERS["family"],
     disorder_class: list[str] | None = FILTERS["disorder_class"],

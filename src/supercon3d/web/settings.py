@@ -5,7 +5,7 @@ Light on purpose (no torch, no web framework): the CLI builds these before anyth
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 MAX_FILES = 200
@@ -27,7 +27,8 @@ class ServeSettings:
     it starts), or None; ``token``: the access token every request must carry (None: no
     token, allowed on a loopback address only); ``checkpoints``: the Tc model's run folder
     (None: the shipped model); ``load_models``: load the models at start (tests of the
-    request checks may skip it)."""
+    request checks may skip it); ``data``: the data folder of the known superconductors
+    (None: the configured one)."""
 
     databases: tuple[Path, ...] = ()
     runs: Path | None = None
@@ -37,4 +38,4 @@ class ServeSettings:
     max_request_bytes: int = MAX_REQUEST_BYTES
     max_archive_bytes: int = MAX_ARCHIVE_BYTES
     load_models: bool = True
-    data: Path | None = field(default=None)
+    data: Path | None = None
