@@ -2,6 +2,7 @@
 relaxed rather than the one of lowest static energy per formula.
 
     python benchmarks/hull_completion.py [--pairs Ag-Ca,H-Y,...]
+    python benchmarks/hull_completion.py --rejudge-binaries [--reference TABLE]
 
 First the coverage of the shipped table: its elements, the pairs among them and how many of
 those meet in at least one of its compounds. Then for each pair (one process, one torch
@@ -11,18 +12,30 @@ thread, as a worker runs it): the ten binary prototypes of
 formula the prototype that relaxed lowest, its energy (eV/atom), and the relaxed energy of
 the prototype a static-energy pick would have chosen (lowest energy of the unrelaxed cells),
 with how far that pick misses the lowest. Nothing is written to the cache.
+
+``--rejudge-binaries`` relaxes nothing: it places every shipped prototype binary on the hull
+of the reference table alone (the shipped one, or ``--reference``, e.g. an older table) and
+prints how many lie on or below it (e_above_hull <= ``ON_HULL``), how many more than
+``FAR_BELOW`` eV/atom below, and those counts for the binaries holding H.
 """
 
 from __future__ import annotations
 
 import argparse
 import time
+from pathlib import Path
 
+import numpy as np
 from pymatgen.core import Composition
 
 from supercon3d.machine import describe_machine
 from supercon3d.stability.completion import PROTOTYPE_MAX_STEPS
-from supercon3d.stability.hull import ReferenceHull, shipped_entries
+from supercon3d.stability.hull import (
+    ReferenceHull,
+    read_reference_table,
+    shipped_binaries,
+    shipped_entries,
+)
 from supercon3d.stability.potentials import DEFAULT_POTENTIAL, load_potential, potential_threads
 from supercon3d.stability.prototypes import binary_prototypes
 from supercon3d.stability.relax import RelaxationError, relax, static_energies
@@ -31,14 +44,41 @@ DEFAULT_PAIRS = "H-S,Ag-Ca,H-Y,Li-O,Au-Tc,Np-Tc,I-S"
 """Pairs missing from the shipped table that the first default discover run met."""
 MISS = 0.05
 """eV/atom: a static pick that relaxes higher than this above the lowest is counted a miss."""
+ON_HULL = 1e-6
+"""eV/atom: a binary this close above the hull, or below it, counts as on the hull."""
+FAR_BELOW = 0.1
+"""eV/atom: a binary further below the reference hull than this is counted apart."""
+
+
+def rejudge_binaries(potential: str, reference: Path | None) -> None:
+    """Print where the shipped prototype binaries lie on the reference table's hull."""
+    entries = shipped_entries(potential) if reference is None else read_reference_table(reference)
+    hull = ReferenceHull(entries)
+    binaries = shipped_binaries(potential)
+    values, hydrogen = [], []
+    for formula, (energy, _) in binaries.items():
+        composition = Composition(formula)
+        values.append(hull.position(composition, energy).e_above_hull)
+        hydrogen.append("H" in {str(e) for e in composition.elements})
+    values, hydrogen = np.array(values), np.array(hydrogen)
+    print(f"reference {reference or 'shipped'}: {len(values)} prototype binaries")
+    for label, chosen in (("all", values), ("holding H", values[hydrogen])):
+        print(f"  {label} ({len(chosen)}): on or below the hull {np.sum(chosen <= ON_HULL)}, "
+              f"more than {FAR_BELOW} eV/atom below {np.sum(chosen < -FAR_BELOW)}; median "
+              f"e_above_hull {np.median(chosen):.3f} eV/atom")  # fmt: skip
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--pairs", default=DEFAULT_PAIRS)
     parser.add_argument("--potential", default=DEFAULT_POTENTIAL)
+    parser.add_argument("--rejudge-binaries", action="store_true")
+    parser.add_argument("--reference", type=Path, default=None, help="A reference table file.")
     args = parser.parse_args()
     print(describe_machine())
+    if args.rejudge_binaries:
+        rejudge_binaries(args.potential, args.reference)
+        return
     shipped = ReferenceHull(shipped_entries(args.potential))
     elements = sorted(e for e in {str(x) for f in shipped.entries for x in Composition(f)}
                       if shipped.has_element(e))  # fmt: skip

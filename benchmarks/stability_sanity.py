@@ -1,6 +1,7 @@
 """Sanity of the stability filter: real, synthesized compounds should lie on or near the hull.
 
     nice -n 10 python benchmarks/stability_sanity.py [--n 120] [--potential chgnet]
+    nice -n 10 python benchmarks/stability_sanity.py --hydrides [--out hydrides.json]
 
 A seeded draw of ``--n`` ordered SuperCon3D entries (ICSD structures, at most ``MAX_SITES``
 sites to fit the 2-core budget; high-pressure hydrides left out, they are not stable at
@@ -13,6 +14,12 @@ compound's hull), the share converged, the median
 time per structure and the entries furthest above the hull; a running count after every ``CHUNK``
 (the records so far are in ``--out``; ``--summarize OUT`` prints the figures of a run that
 was stopped).
+
+``--hydrides`` takes instead every SuperCon3D high-pressure hydride (measured at 100–250 GPa,
+all ordered; smallest cells first, no size cap), relaxed the same way at zero pressure: they
+should lie above the ambient hull. Printed: the distribution of their e_above_hull
+(quantiles and bins, all placed entries and those with a complete hull), the share on or
+below the hull and the lowest entries.
 """
 
 from __future__ import annotations
@@ -49,6 +56,7 @@ from supercon3d.stability.hull import (
 MAX_SITES = 40
 WINDOW = 0.1
 BINS = (-np.inf, 0.0, 0.025, 0.05, 0.1, 0.2, 0.5, np.inf)
+HYDRIDE_BINS = (-np.inf, 0.0, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, np.inf)
 SEED = 0
 WORST = 8
 CHUNK = 10
@@ -63,26 +71,23 @@ def main() -> None:
     parser.add_argument(
         "--summarize", type=Path, default=None, help="Only summarize the records of an --out."
     )
+    parser.add_argument(
+        "--hydrides", action="store_true", help="The high-pressure hydrides, at zero pressure."
+    )
+    parser.add_argument("--workers", type=int, default=None, help="processes (default: cores)")
     args = parser.parse_args()
     print(describe_machine())
+    summary = summarize_hydrides if args.hydrides else summarize
     if args.summarize is not None:
-        summarize(json.loads(args.summarize.read_text()), args.potential)
+        summary(json.loads(args.summarize.read_text()), args.potential)
         return
-    table = read_tc_table()
-    folder = dataset_path("supercon3d/cif")
-    names = sorted(name for name, order in zip(table.index, table["order"]) if order == "order")
-    random.Random(SEED).shuffle(names)
-    chosen = []
-    for name in names:
-        structure = read_cif(folder / name).structure
-        if len(structure) <= MAX_SITES and not is_high_pressure_hydride(structure.composition):
-            chosen.append(folder / name)
-        if len(chosen) == args.n:
-            break
+    chosen = high_pressure_hydrides() if args.hydrides else ambient_sample(args.n)
     started = time.perf_counter()
     records: list[dict] = []
     for first in range(0, len(chosen), CHUNK):
-        batch = api.stability(chosen[first : first + CHUNK], potential=args.potential)
+        batch = api.stability(
+            chosen[first : first + CHUNK], potential=args.potential, workers=args.workers
+        )
         records += [r.to_json() for r in batch]
         if args.out is not None:
             args.out.write_text(json.dumps(records, indent=1))
@@ -92,7 +97,66 @@ def main() -> None:
               f"complete-hull entries within {WINDOW} eV/atom", flush=True)  # fmt: skip
     seconds = time.perf_counter() - started
     print(f"{seconds / max(1, len(records)):.1f} s per structure (wall, shared machine)")
-    summarize(records, args.potential)
+    summary(records, args.potential)
+
+
+def ambient_sample(n: int) -> list[Path]:
+    """A seeded draw of ``n`` ordered SuperCon3D CIFs of at most ``MAX_SITES`` sites, the
+    high-pressure hydrides left out."""
+    table = read_tc_table()
+    folder = dataset_path("supercon3d/cif")
+    names = sorted(name for name, order in zip(table.index, table["order"]) if order == "order")
+    random.Random(SEED).shuffle(names)
+    chosen = []
+    for name in names:
+        structure = read_cif(folder / name).structure
+        if len(structure) <= MAX_SITES and not is_high_pressure_hydride(structure.composition):
+            chosen.append(folder / name)
+        if len(chosen) == n:
+            break
+    return chosen
+
+
+def high_pressure_hydrides() -> list[Path]:
+    """Every ordered SuperCon3D CIF of a high-pressure hydride, fewest sites first."""
+    table = read_tc_table()
+    folder = dataset_path("supercon3d/cif")
+    sized = []
+    for name, order in zip(table.index, table["order"]):
+        structure = read_cif(folder / name).structure
+        if order == "order" and is_high_pressure_hydride(structure.composition):
+            sized.append((len(structure), name))
+    return [folder / name for _, name in sorted(sized)]
+
+
+def summarize_hydrides(records: list[dict], potential: str) -> None:
+    """Print the ``--hydrides`` figures of the module docstring (records in JSON form)."""
+    records = placed_again(records, potential)
+    failed = [r for r in records if r["error"] is not None]
+    placed = [r for r in records if r["error"] is None and r["e_above_hull"] is not None]
+    converged = np.mean([r["converged"] for r in placed]) if placed else float("nan")
+    print(f"{len(records)} high-pressure hydrides at zero pressure, {potential}: {len(failed)} "
+          f"failed, {len(placed)} placed on the hull; converged {converged:.0%}")  # fmt: skip
+    for r in failed:
+        print(f"  failed: {Path(r['file']).name}: {r['error']}")
+    complete = [r for r in placed if not r["hull_incomplete"]]
+    for label, chosen in (("all placed", placed), ("complete hull", complete)):
+        values = np.array([r["e_above_hull"] for r in chosen])
+        if not len(values):
+            continue
+        quantiles = np.percentile(values, [0, 10, 25, 50, 75, 90, 100])
+        counts, _ = np.histogram(values, bins=HYDRIDE_BINS)
+        labels = [f"{lo:g}..{hi:g}" for lo, hi in zip(HYDRIDE_BINS[:-1], HYDRIDE_BINS[1:])]
+        print(f"{label} ({len(values)}): on or below the hull (<= 0) {np.mean(values <= 0):.1%}, "
+              f"within {WINDOW} eV/atom {np.mean(values <= WINDOW):.1%}; quantiles "
+              f"0/10/25/50/75/90/100 %: " + " / ".join(f"{q:.3f}" for q in quantiles)
+              + " eV/atom")  # fmt: skip
+        print("  bins (eV/atom): " + ", ".join(f"{b}: {c}" for b, c in zip(labels, counts)))
+    for r in sorted(placed, key=lambda r: r["e_above_hull"])[:WORST]:
+        state = "converged" if r["converged"] else "not converged"
+        print(f"  lowest: {Path(r['file']).name} {r['formula']}: {r['e_above_hull']:.3f} "
+              f"eV/atom ({state}, {r['steps']} steps"
+              f"{', hull incomplete' if r['hull_incomplete'] else ''})")  # fmt: skip
 
 
 def placed_again(records: list[dict], potential: str) -> list[dict]:

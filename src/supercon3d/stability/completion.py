@@ -6,7 +6,7 @@ discover run, 60 of 85 valid candidates), and its hull was then incomplete. For 
 pair, :func:`complete_hull` relaxes the ten binary prototypes of
 :func:`~supercon3d.stability.prototypes.binary_prototypes` with the same potential and adds
 the lowest energy of each of the five formulas to a table: for the default potential,
-``benchmarks/stability_binaries.py`` did so once for every missing pair and the result ships
+``scripts/stability_binaries.py`` did so once for every missing pair and the result ships
 (:func:`~supercon3d.stability.hull.shipped_binaries_path`); a pair still missing at run time
 (another potential) goes to the cache table
 (:func:`~supercon3d.stability.hull.binaries_path`), so it is relaxed once per machine.

@@ -1,14 +1,21 @@
 """Energy above the convex hull against a reference table computed with the same potential.
 
 The table (``resources/stability/<potential>_reference.csv.gz``, written by
-``benchmarks/stability_reference.py``) holds one row per reduced formula: the lowest energy
+``scripts/stability_reference.py``) holds one row per reduced formula: the lowest energy
 (eV/atom) found for it and the id of the structure it came from (see that script for how the
 energies were obtained).
+
+Each shipped table has a sidecar JSON (``<potential>_reference.json``,
+``<potential>_binaries.json``) recording the potential it was computed with: package,
+package version, pretrained model, date and command. Energies of another version of the
+potential are not comparable (a shifted reference moves every e_above_hull), so loading a
+table whose record differs from the installed potential raises
+:class:`PotentialVersionError`, one line.
 
 Beside it, two tables of relaxed binary prototypes (same columns) cover the pairs of elements
 that meet in no compound of the reference table (:mod:`supercon3d.stability.completion`):
 ``resources/stability/<potential>_binaries.csv.gz`` ships them for every such pair among the
-table's elements (written by ``benchmarks/stability_binaries.py``), and a cache table
+table's elements (written by ``scripts/stability_binaries.py``), and a cache table
 (``<cache>/stability/<potential>_binaries.csv.gz``) holds those computed on demand where none
 ship (another potential, a table built anew). The hull uses all three, the lowest energy per
 formula.
@@ -31,9 +38,11 @@ from __future__ import annotations
 import csv
 import gzip
 import itertools
+import json
 import os
 import warnings
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -42,10 +51,15 @@ from pymatgen.analysis.phase_diagram import PDEntry, PhaseDiagram
 from pymatgen.core import Composition
 
 from supercon3d.errors import SuperCon3DError
+from supercon3d.stability.potentials import potential_version
 
 REFERENCE_COLUMNS = ("formula", "energy_per_atom", "source")
 REFERENCE_FILE = "{}_reference.csv.gz"
 BINARIES_FILE = "{}_binaries.csv.gz"
+TABLE_SUFFIX = ".csv.gz"
+METADATA_SUFFIX = ".json"
+VERSION_KEYS = ("potential", "package", "package_version", "model")
+"""The fields of a table's record that must equal the installed potential's."""
 MAX_BELOW_HULL = 0.5
 """eV/atom: how far below the reference hull a candidate may lie before the hull is judged
 to lack its system's competing phases. Real compounds judged as novel ones are (the sanity
@@ -56,6 +70,11 @@ none beyond 0.5."""
 
 class HullUnavailableError(SuperCon3DError, FileNotFoundError):
     """No reference table ships for a potential; one line."""
+
+
+class PotentialVersionError(HullUnavailableError):
+    """A shipped table was computed with another version of its potential than the installed
+    one, or records none; one line."""
 
 
 @dataclass(frozen=True)
@@ -98,6 +117,52 @@ def write_reference_table(path: Path, rows: list[tuple[str, float, str]]) -> Non
     os.replace(temporary, path)
 
 
+def metadata_path(table: Path) -> Path:
+    """The sidecar JSON of a table file (``<name>.json`` beside ``<name>.csv.gz``)."""
+    return table.with_name(table.name.removesuffix(TABLE_SUFFIX) + METADATA_SUFFIX)
+
+
+def write_table_metadata(table: Path, potential: str, command: str) -> None:
+    """Record beside ``table`` the installed version of ``potential`` that computed it
+    (:func:`~supercon3d.stability.potentials.potential_version`), the UTC date and the
+    ``command`` that wrote it."""
+    record = {
+        **potential_version(potential),
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "command": command,
+    }
+    path = metadata_path(table)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temporary.write_text(json.dumps(record, indent=1) + "\n")
+    os.replace(temporary, path)
+
+
+def _described(record: dict) -> str:
+    return f"{record.get('package')} {record.get('package_version')} (model {record.get('model')})"
+
+
+def check_potential_version(table: Path, potential: str) -> None:
+    """Raise :class:`PotentialVersionError` unless the record beside ``table`` names the
+    installed version of ``potential`` (package, package version, model)."""
+    installed = potential_version(potential)
+    path = metadata_path(table)
+    try:
+        recorded = json.loads(path.read_text())
+    except (OSError, ValueError) as error:
+        raise PotentialVersionError(
+            f"{table.name}: no readable record of the potential it was computed with "
+            f"({path.name}: {type(error).__name__}); rebuild it with scripts/"
+            "stability_reference.py"
+        ) from None
+    if any(recorded.get(key) != installed[key] for key in VERSION_KEYS):
+        raise PotentialVersionError(
+            f"{table.name} was computed with {_described(recorded)} but {_described(installed)}"
+            f" is installed; install {recorded.get('package')}=="
+            f"{recorded.get('package_version')} or rebuild the tables with scripts/"
+            "stability_reference.py and scripts/stability_binaries.py"
+        )
+
+
 def read_reference_table(path: Path) -> dict[str, tuple[float, str]]:
     """Reduced formula -> (energy per atom in eV/atom, source id) of a table file."""
     with gzip.open(path, "rt", newline="") as file:
@@ -135,8 +200,12 @@ def cached_binaries(potential: str) -> dict[str, tuple[float, str]]:
 @cache
 def shipped_binaries(potential: str) -> dict[str, tuple[float, str]]:
     """The shipped prototype binaries of ``potential`` (empty when none ship), read once per
-    process."""
-    return readable_table(shipped_binaries_path(potential))
+    process; :class:`PotentialVersionError` when they were computed with another version of
+    the potential."""
+    path = shipped_binaries_path(potential)
+    if path.is_file():
+        check_potential_version(path, potential)
+    return readable_table(path)
 
 
 def prototype_binaries(potential: str) -> dict[str, tuple[float, str]]:
@@ -217,13 +286,16 @@ class ReferenceHull:
 
 @cache
 def shipped_entries(potential: str) -> dict[str, tuple[float, str]]:
-    """The shipped reference table of ``potential``, read once per process."""
+    """The shipped reference table of ``potential``, read once per process;
+    :class:`PotentialVersionError` when it was computed with another version of the
+    potential."""
     path = reference_path(potential)
     if not path.is_file():
         raise HullUnavailableError(
             f"no reference hull ships for the {potential} potential ({path.name}); "
-            "benchmarks/stability_reference.py builds one"
+            "scripts/stability_reference.py builds one"
         )
+    check_potential_version(path, potential)
     return read_reference_table(path)
 
 

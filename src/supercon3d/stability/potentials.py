@@ -13,6 +13,7 @@ raises :class:`PotentialUnavailableError` with one line saying what to install.
 from __future__ import annotations
 
 import contextlib
+import importlib.metadata
 import importlib.util
 import io
 import warnings
@@ -36,9 +37,12 @@ against 8.2 s for SevenNet-0, and it loads in 3 s instead of 31 s; only CHGNet h
 reference hull."""
 INSTALL_HINT = 'pip install -e ".[stability]"'
 _PACKAGES = {"chgnet": "chgnet", "sevennet": "sevenn"}
+_MODELS = {"chgnet": CHGNET_MODEL, "sevennet": "7net-0"}
+NOT_INSTALLED = "not installed"
+"""The package version :func:`potential_version` gives for a package that is not installed."""
 CHGNET_MAX_ATOMIC_NUMBER = 94
 """CHGNet embeds elements H (1) to Pu (94)."""
-SEVENNET_MODEL = "7net-0"
+SEVENNET_MODEL = _MODELS["sevennet"]
 TORCH_THREADS = 1
 """Threads torch uses while a potential runs. The models are small: on the shared 2-core
 machine one thread took 0.13 s per force call on a 24-atom cell, two threads 0.97 s."""
@@ -72,6 +76,19 @@ def check_potential(name: str) -> str:
             f"the {name} potential needs the package {package!r}: {INSTALL_HINT}"
         )
     return name
+
+
+def potential_version(name: str) -> dict[str, str]:
+    """What identifies the installed potential ``name`` (one of :data:`POTENTIALS`) and so
+    its energies: ``potential``, ``package``, ``package_version`` (:data:`NOT_INSTALLED`
+    when missing) and ``model`` (the pretrained weights supercon3d loads)."""
+    package = _PACKAGES[name]
+    try:
+        version = importlib.metadata.version(package)
+    except importlib.metadata.PackageNotFoundError:
+        version = NOT_INSTALLED
+    return {"potential": name, "package": package, "package_version": version,
+            "model": _MODELS[name]}  # fmt: skip
 
 
 def _load_chgnet() -> Potential:

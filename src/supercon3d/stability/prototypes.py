@@ -1,8 +1,14 @@
-"""Reference structures built from standard prototypes, for what the structure corpus lacks.
+"""Reference structures built from standard prototypes, and the rule that keeps a structure
+without bonds out of the elemental references.
 
-- Elements without an elemental crystal in the corpus: fcc, bcc, hcp and diamond cells sized
-  from the element's atomic radius, and for the diatomic gases a dimer in a box; the
-  reference is the lowest energy after relaxing every prototype with the potential.
+- Every element: fcc, bcc, hcp, simple cubic and diamond cells sized from the element's atomic
+  radius, and for the elements whose ground state is molecular
+  (:data:`MOLECULAR_ELEMENTS`) a dimer in a box as well; relaxed with the potential, their
+  lowest energy bounds the element's reference from above (the reference table takes the
+  lowest of these and of the corpus's elemental structures).
+- An elemental structure whose atoms sit far beyond bonding distance of one another
+  (:func:`unbonded`, e.g. Materials Project's mp-23907: two H atoms 3.90 Å apart) stands
+  for no real phase and is never a reference.
 - Pairs of elements that meet in no compound of the corpus (:mod:`supercon3d.stability.
   completion`): ten binary prototypes of the commonest AB, AB₂ and AB₃ structure types, each
   way round where the stoichiometry is asymmetric. Relaxed, their lowest energy per formula
@@ -12,16 +18,30 @@
 from __future__ import annotations
 
 import math
+import warnings
 
+from pymatgen.analysis.molecule_structure_comparator import CovalentRadius
 from pymatgen.core import Element, Lattice, Structure
 
-DIATOMIC_GASES = frozenset({"H", "N", "O", "F", "Cl", "Br", "I"})
-"""Elements whose ground state is a molecule: referenced as a dimer in a box."""
-DIMER_BOX = 10.0
-"""Å: edge of the cubic box around a dimer (no cell relaxation)."""
+MOLECULAR_ELEMENTS = frozenset({"H", "N", "O", "F", "Cl", "Br", "I"})
+"""Elements whose ground state is made of diatomic molecules (gases H₂, N₂, O₂, F₂, Cl₂;
+liquid Br₂; solid I₂, a crystal of I₂ molecules): each also gets a dimer in a box. P (black
+P) and S (S₈ rings) are referenced by their crystals; At, whose ground state is not known,
+by the crystal prototypes."""
+DIMER_BOX = 12.0
+"""Å: edge of the cubic box around a dimer (no cell relaxation). Periodic images lie beyond
+twice CHGNet's 5 Å graph radius from each other's atoms."""
 IDEAL_C_OVER_A = math.sqrt(8.0 / 3.0)
 DEFAULT_RADIUS = 1.5
 """Å: the atomic radius used when pymatgen has none."""
+MAX_BOND_STRETCH = 2.0
+"""An elemental structure whose shortest interatomic distance exceeds this many covalent
+bond lengths (twice the element's covalent radius) has no bonds: it stands for no phase and
+its energy says nothing about the element (the H₂ of mp-23907, two H atoms 3.90 Å apart, 6.3
+bond lengths, lies 2.2 eV/atom above an H₂ molecule with CHGNet). Among the 433 ordered
+elemental structures of the Materials Project corpus every other one stays within 1.41
+(alkali metals 1.1, molecular O₂ and Br₂ crystals 1.35–1.41). Noble gases, bound only by
+dispersion, are exempt."""
 CLOSEST_SHARE = 0.75
 """No two atoms of a binary prototype start closer than this share of the sum of their
 radii: a gross overlap is removed, while a cell such as AlB₂-type CaAg₂ (Ag–Ag at 0.74 of
@@ -43,34 +63,79 @@ def _radius(element: Element) -> float:
     return max(MIN_RADIUS, float(radius)) if radius is not None else DEFAULT_RADIUS
 
 
+def crystal_radius(element: Element) -> float:
+    """Å: half the nearest-neighbour distance an elemental crystal prototype starts with: the
+    metallic radius where pymatgen has one (closer to the metals' densities: 1.55 Å for Np,
+    whose atomic radius of 1.75 Å starts a cell the potential then shrinks by half), else
+    :func:`_radius`."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # pymatgen warns for every element without the datum
+        metallic = element.metallic_radius
+    return float(metallic) if metallic else _radius(element)
+
+
+def covalent_radius(symbol: str) -> float:
+    """Å: the covalent radius of ``symbol`` (Cordero et al. 2008, through pymatgen), or
+    :data:`DEFAULT_RADIUS` for an element it lacks."""
+    return float(CovalentRadius.radius.get(symbol, DEFAULT_RADIUS))
+
+
+def shortest_distance(structure: Structure) -> float:
+    """Å: the shortest distance between two atoms of ``structure``, periodic images included
+    (infinite for a lone atom in a cell wider than the search radius)."""
+    reach = max(structure.lattice.abc) + 1.0
+    distances = structure.get_neighbor_list(r=reach, exclude_self=True)[3]
+    return float(distances.min()) if len(distances) else math.inf
+
+
+def unbonded(structure: Structure) -> bool:
+    """Whether an elemental ``structure`` has no bonds: its shortest interatomic distance
+    beyond :data:`MAX_BOND_STRETCH` covalent bond lengths (never for a noble gas)."""
+    symbol = structure.composition.elements[0].symbol
+    if Element(symbol).is_noble_gas:
+        return False
+    bond = 2.0 * covalent_radius(symbol)
+    return shortest_distance(structure) > MAX_BOND_STRETCH * bond
+
+
 def crystal_prototypes(symbol: str) -> dict[str, Structure]:
-    """fcc, bcc, hcp and diamond cells of ``symbol``, nearest neighbours at twice its radius."""
-    d = 2.0 * _radius(Element(symbol))
-    fcc = Structure(Lattice.cubic(d * math.sqrt(2.0)), [symbol] * 4,
-                    [[0, 0, 0], [0.5, 0.5, 0], [0.5, 0, 0.5], [0, 0.5, 0.5]])  # fmt: skip
-    bcc = Structure(Lattice.cubic(2.0 * d / math.sqrt(3.0)), [symbol] * 2,
-                    [[0, 0, 0], [0.5, 0.5, 0.5]])  # fmt: skip
-    hcp = Structure(Lattice.hexagonal(d, d * IDEAL_C_OVER_A), [symbol] * 2,
-                    [[1 / 3, 2 / 3, 0.25], [2 / 3, 1 / 3, 0.75]])  # fmt: skip
-    diamond = Structure.from_spacegroup(
-        "Fd-3m", Lattice.cubic(4.0 * d / math.sqrt(3.0)), [symbol], [[0, 0, 0]]
-    )
-    return {"fcc": fcc, "bcc": bcc, "hcp": hcp, "diamond": diamond}
+    """Primitive fcc, bcc, hcp, simple cubic and diamond cells of ``symbol`` (1–2 atoms),
+    nearest neighbours at twice its :func:`crystal_radius` (Å)."""
+    d = 2.0 * crystal_radius(Element(symbol))
+    bcc_a = 2.0 * d / math.sqrt(3.0)
+    bcc = Lattice([[-bcc_a / 2, bcc_a / 2, bcc_a / 2], [bcc_a / 2, -bcc_a / 2, bcc_a / 2],
+                   [bcc_a / 2, bcc_a / 2, -bcc_a / 2]])  # fmt: skip
+    eighth = [0.125] * 3
+    return {
+        "fcc": Structure(_fcc(d * math.sqrt(2.0)), [symbol], [[0, 0, 0]]),
+        "bcc": Structure(bcc, [symbol], [[0, 0, 0]]),
+        "hcp": Structure(
+            Lattice.hexagonal(d, d * IDEAL_C_OVER_A),
+            [symbol] * 2,
+            [[1 / 3, 2 / 3, 0.25], [2 / 3, 1 / 3, 0.75]],
+        ),
+        "sc": Structure(Lattice.cubic(d), [symbol], [[0, 0, 0]]),
+        "diamond": Structure(
+            _fcc(4.0 * d / math.sqrt(3.0)), [symbol] * 2, [[-x for x in eighth], eighth]
+        ),
+    }
 
 
 def dimer(symbol: str) -> Structure:
-    """A ``symbol``₂ molecule in a :data:`DIMER_BOX` cube, bond length twice the radius."""
-    bond = 2.0 * _radius(Element(symbol))
+    """A ``symbol``₂ molecule in a :data:`DIMER_BOX` cube, bond length twice the covalent
+    radius (Å; H₂ 0.62 Å, the potential relaxes it)."""
+    bond = 2.0 * covalent_radius(symbol)
     return Structure(Lattice.cubic(DIMER_BOX), [symbol, symbol],
-                     [[0, 0, 0], [bond / DIMER_BOX, 0, 0]], coords_are_cartesian=False)  # fmt: skip
+                     [[0, 0, 0], [bond, 0, 0]], coords_are_cartesian=True)  # fmt: skip
 
 
 def elemental_prototypes(symbol: str) -> dict[str, tuple[Structure, bool]]:
-    """Prototype name -> (structure, whether its cell relaxes): the dimer alone for a
-    diatomic gas, else the crystal prototypes."""
-    if symbol in DIATOMIC_GASES:
-        return {"dimer": (dimer(symbol), False)}
-    return {name: (cell, True) for name, cell in crystal_prototypes(symbol).items()}
+    """Prototype name -> (structure, whether its cell relaxes): the crystal prototypes, and
+    for a molecular element (:data:`MOLECULAR_ELEMENTS`) the dimer too (its box fixed)."""
+    cells = {name: (cell, True) for name, cell in crystal_prototypes(symbol).items()}
+    if symbol in MOLECULAR_ELEMENTS:
+        cells["dimer"] = (dimer(symbol), False)
+    return cells
 
 
 def _fcc(a: float) -> Lattice:

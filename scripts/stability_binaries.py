@@ -1,8 +1,9 @@
 """Prototype binaries for the element pairs that meet in no binary compound of the shipped
 reference table, computed once per potential and shipped as
-``src/supercon3d/resources/stability/<potential>_binaries.csv.gz``.
+``src/supercon3d/resources/stability/<potential>_binaries.csv.gz``, with its record
+``<potential>_binaries.json`` (potential, package version, model, date, command).
 
-    nice -n 10 python benchmarks/stability_binaries.py [--pairs corpus|all] [--potential chgnet]
+    nice -n 10 python scripts/stability_binaries.py [--pairs corpus|all] [--potential chgnet]
 
 A candidate's hull is complete when each pair of its elements meets in a compound inside its
 system, so a pair is only covered for every system by a binary compound. ``--pairs all``
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import sys
 import time
 from collections import Counter
 
@@ -38,6 +40,7 @@ from supercon3d.stability.hull import (
     readable_table,
     reference_path,
     shipped_binaries_path,
+    write_table_metadata,
 )
 from supercon3d.stability.potentials import DEFAULT_POTENTIAL
 
@@ -77,6 +80,7 @@ def main() -> None:
     started = time.perf_counter()
     with make_executor(args.workers, len(pairs), 1) as executor:
         complete_hull(pairs, args.potential, executor, table_path=output)
+    write_table_metadata(output, args.potential, " ".join(["python", *sys.argv]))
     print(f"{len(pairs):,} pairs relaxed in {time.perf_counter() - started:.0f} s")
     finished = ReferenceHull(lowest_entries(reference, readable_table(output)))
     failed = missing_pairs(finished, [frozenset(p) for p in wanted])
