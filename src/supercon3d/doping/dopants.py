@@ -47,6 +47,8 @@ from functools import cache
 
 from pymatgen.core import Composition, Element, Species, Structure
 
+from supercon3d.chemistry.elements import RADIOACTIVE
+from supercon3d.chemistry.oxidation import integer_composition
 from supercon3d.doping.radii import (
     coordination_number,
     covalent_radius,
@@ -71,17 +73,14 @@ MAX_PERIODIC_DISTANCE = 1
 MIN_SUBSTITUTION_PROBABILITY = 1e-6
 """Ion pairs the ICSD never shows replacing each other get the table's floor (9.3e-8): an
 ionic dopant needs more (Ag³⁺ for Cu²⁺ has the floor)."""
-RADIOACTIVE = frozenset({"Tc", "Pm"} | {Element.from_Z(z).symbol for z in range(84, 104)})
-"""Elements without a stable isotope."""
 NOBLE_GASES = frozenset({"He", "Ne", "Ar", "Kr", "Xe", "Rn"})
 """Elements whose few compounds (KrF₂, XeF₂) need fluorine: the ICSD table still lists Kr²⁺
 and Xe²⁺ among the substitutes of Zr³⁺ or Sr²⁺, and the default discover run proposed Kr for
 Zr."""
 NEVER_DOPANTS = RADIOACTIVE | NOBLE_GASES
 """Elements never proposed as dopants."""
-MAX_SCALE = 20
-"""Formula units tried to make a fractional composition whole for the oxidation-state guess."""
-INTEGER_TOLERANCE = 1e-3
+STATE_TOLERANCE = 1e-3
+"""Oxidation states closer than this (e) are equal."""
 VACANCY_ANIONS = ("O", "S", "Se", "As")
 """Anions whose sites may be left partly empty (vacancy doping)."""
 IONIC, COVALENT, METALLIC = "ionic", "covalent", "metallic"
@@ -118,19 +117,10 @@ def _table():
     return SubstitutionProbability()
 
 
-def integer_composition(composition: Composition) -> Composition | None:
-    """The smallest multiple (up to :data:`MAX_SCALE`) of a composition with fractional
-    amounts (a disordered cell) whose amounts are whole, or None."""
-    for scale in range(1, MAX_SCALE + 1):
-        scaled = composition * scale
-        if all(abs(amount - round(amount)) < INTEGER_TOLERANCE for amount in scaled.values()):
-            return Composition({element: round(amount) for element, amount in scaled.items()})
-    return None
-
-
 def oxidation_states(composition: Composition) -> dict[str, float] | None:
     """pymatgen's most likely charge-balanced oxidation states by element, or None (none
-    balances, or the amounts are not whole within :data:`MAX_SCALE` formula units)."""
+    balances, or the amounts are not whole within
+    :data:`~supercon3d.chemistry.oxidation.MAX_SCALE` formula units)."""
     whole = integer_composition(composition.reduced_composition)
     if whole is None:
         return None
@@ -191,7 +181,7 @@ def carriers(host_oxidation: float | None, dopant_oxidation: float | None) -> st
     """What a dopant of ``dopant_oxidation`` on a host site of ``host_oxidation`` adds."""
     if host_oxidation is None or dopant_oxidation is None:
         return UNKNOWN
-    if abs(dopant_oxidation - host_oxidation) < INTEGER_TOLERANCE:
+    if abs(dopant_oxidation - host_oxidation) < STATE_TOLERANCE:
         return ISOVALENT
     return HOLE if dopant_oxidation < host_oxidation else ELECTRON
 
@@ -218,7 +208,7 @@ def site_kind(element: str, states: dict[str, float] | None) -> str:
     if states is None or round(states[element]) == 0:
         return METALLIC
     charge = states[element]
-    if charge < 0 and abs(charge - round(charge)) > INTEGER_TOLERANCE:
+    if charge < 0 and abs(charge - round(charge)) > STATE_TOLERANCE:
         return COVALENT
     ion = Species(element, round(charge))
     return IONIC if shannon_radii(element, round(charge)) and ion in _table().species else COVALENT
