@@ -271,6 +271,8 @@ def test_database_rows_filter_sort_and_page(client):
     for params, expected in queries:
         rows = client.get("/api/databases/0/rows", params=params).json()["rows"]
         assert [r["reduced_formula"] for r in rows] == expected, params
+    page = client.get("/api/databases/0/rows", params={"sort": "name", "descending": False})
+    assert [r["name"] for r in page.json()["rows"]] == ["CuO.cif", "nb.cif", "y.cif"]
     assert client.get("/api/databases/0/rows", params={"sort": "nope"}).status_code == 400
     assert client.get("/api/databases/7/rows").status_code == 404
 
@@ -337,3 +339,45 @@ def test_a_started_run_shows_its_stages_and_survives_a_reload(light, folders, mo
     light.app.state.server.jobs["bg"].thread.join(10)
     run = light.get("/api/runs/bg", headers=headers).json()
     assert run["status"] == "finished" and "seed=3" in run["log"][0]
+
+
+def test_the_page_answers_while_the_model_thread_works(light):
+    """With the model thread busy (held by a task), the page and the other endpoints still
+    answer: predictions never run on the event loop."""
+    import threading
+
+    held, release = threading.Event(), threading.Event()
+
+    def busy() -> None:
+        held.set()
+        release.wait(30)
+
+    work = light.app.state.server.model_thread.submit(busy)
+    try:
+        assert held.wait(10)
+        headers = {"authorization": "Bearer secret-token"}
+        assert light.get("/", headers=headers).status_code == 200
+        assert light.get("/api/databases", headers=headers).json()[0]["rows"] == 3
+        assert not work.done()
+    finally:
+        release.set()
+    work.result(10)
+
+
+def test_the_browse_index_sees_rows_written_after_it_was_read(tmp_path):
+    """A database still being written: a commit by another connection is seen next page."""
+    from supercon3d.screening.browse import BrowseFilter, BrowseIndex
+
+    cif = tmp_path / "nb.cif"
+    cif.write_text(NB)
+    path = _screen_database(tmp_path / "screen.sqlite", cif)
+    browser = BrowseIndex(path)
+    assert browser.page().total == 3
+    identity = {"schema": "test", "package_version": "0", "model": "test"}
+    with ScreenDatabase.open(path, identity) as database:
+        database.write([{"id": "z.cif", "reduced_formula": "La1H10", "tc_kelvin": 250.0,
+                         "stage": STAGE_COMPOSITION, "family": "h_based"}])  # fmt: skip
+    page = browser.page(BrowseFilter(elements=("H",)))
+    assert page.total == 1 and page.rows[0]["id"] == "z.cif"
+    assert browser.page(limit=1).rows[0]["id"] == "z.cif"  # the highest Tc now
+    browser.close()

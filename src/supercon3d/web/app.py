@@ -72,6 +72,8 @@ def create_app(settings: ServeSettings) -> FastAPI:
             state.model_thread.submit(_load_models, state).result()
         yield
         state.model_thread.shutdown(wait=False, cancel_futures=True)
+        for browser in state.browsers.values():
+            browser.close()
 
     app = FastAPI(
         title="supercon3d",

@@ -18,13 +18,7 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import Response
 
 from supercon3d import api
-from supercon3d.screening.browse import (
-    MAX_PAGE_ROWS,
-    BrowseFilter,
-    browse,
-    open_browse,
-    row_by_id,
-)
+from supercon3d.screening.browse import MAX_PAGE_ROWS, BrowseFilter, BrowseIndex
 from supercon3d.screening.database import COLUMNS, ScreenDatabaseError
 from supercon3d.web.predictions import structure_view
 from supercon3d.web.state import ServerState, in_model_thread
@@ -45,6 +39,19 @@ def _database_path(request: Request, index: int) -> Path:
     return state.settings.databases[index]
 
 
+def _browser(request: Request, index: int) -> BrowseIndex:
+    """The open database ``index`` (opened on first use, then kept); 400 if it is not a
+    screening database."""
+    state: ServerState = request.app.state.server
+    path = _database_path(request, index)
+    if index not in state.browsers:
+        try:
+            state.browsers[index] = BrowseIndex(path)
+        except ScreenDatabaseError as error:
+            raise HTTPException(400, str(error)) from None
+    return state.browsers[index]
+
+
 def _filter(
     family: list[str] | None, disorder_class: list[str] | None, stage: list[int] | None,
     p_min: float | None, p_max: float | None, tc_min: float | None, tc_max: float | None,
@@ -56,11 +63,11 @@ def _filter(
     )  # fmt: skip
 
 
-def _page(path: Path, where: BrowseFilter, sort: str, descending: bool, offset: int, limit: int):
+def _page(browser: BrowseIndex, where: BrowseFilter, sort: str, descending: bool, offset: int,
+          limit: int):  # fmt: skip
     try:
-        with open_browse(path) as database:
-            return browse(database, where, sort, descending, offset, limit)
-    except (ValueError, ScreenDatabaseError) as error:
+        return browser.page(where, sort, descending, offset, limit)
+    except ValueError as error:
         raise HTTPException(400, str(error)) from None
 
 
@@ -84,14 +91,16 @@ async def databases(request: Request) -> list[dict]:
 
     def describe(index: int, path: Path) -> dict:
         try:
-            with open_browse(path) as database:
-                return {"index": index, "name": path.name, "rows": database.count(),
-                        "metadata": database.metadata(), "error": None}  # fmt: skip
-        except ScreenDatabaseError as error:
+            browser = _browser(request, index)
+            return {"index": index, "name": path.name, "rows": browser.count(),
+                    "metadata": browser.metadata(), "error": None}  # fmt: skip
+        except HTTPException as error:
             return {"index": index, "name": path.name, "rows": 0, "metadata": {},
-                    "error": str(error)}  # fmt: skip
+                    "error": error.detail}  # fmt: skip
 
-    return [describe(i, path) for i, path in enumerate(state.settings.databases)]
+    return await asyncio.to_thread(
+        lambda: [describe(i, path) for i, path in enumerate(state.settings.databases)]
+    )
 
 
 @router.get("/{index}/rows", summary="A page of a database's rows, filtered and sorted")
@@ -110,8 +119,8 @@ async def rows(
     filter) and ``offset``."""
     where = _filter(family, disorder_class, stage, p_min, p_max, tc_min, tc_max, elements,
                     without, known)  # fmt: skip
-    path = _database_path(request, index)
-    page = await asyncio.to_thread(_page, path, where, sort, descending, offset, limit)
+    browser = _browser(request, index)
+    page = await asyncio.to_thread(_page, browser, where, sort, descending, offset, limit)
     return {"rows": page.rows, "total": page.total, "offset": page.offset}
 
 
@@ -131,10 +140,10 @@ async def export(
 
     where = _filter(family, disorder_class, stage, p_min, p_max, tc_min, tc_max, elements,
                     without, known)  # fmt: skip
-    path = _database_path(request, index)
+    browser = _browser(request, index)
     chosen = []
     while len(chosen) < EXPORT_ROWS:
-        page = await asyncio.to_thread(_page, path, where, sort, descending, len(chosen),
+        page = await asyncio.to_thread(_page, browser, where, sort, descending, len(chosen),
                                        MAX_PAGE_ROWS)  # fmt: skip
         chosen += page.rows
         if len(page.rows) < MAX_PAGE_ROWS:
@@ -143,7 +152,7 @@ async def export(
     pd.DataFrame(chosen, columns=list(chosen[0]) if chosen else list(COLUMNS)).to_csv(
         buffer, index=False
     )
-    name = f"{path.stem}-selection.csv"
+    name = f"{browser.path.stem}-selection.csv"
     return Response(buffer.getvalue(), media_type="text/csv",
                     headers={"content-disposition": f'attachment; filename="{name}"'})  # fmt: skip
 
@@ -188,13 +197,9 @@ def _source_cif(database_path: Path, row: dict) -> Upload:
 async def structure(request: Request, index: int, id: str) -> dict:
     """As ``POST /api/structure``, for the row ``id``, plus ``row`` (its columns)."""
     state: ServerState = request.app.state.server
-    path = _database_path(request, index)
-
-    def find() -> dict | None:
-        with open_browse(path) as database:
-            return row_by_id(database, id)
-
-    row = await asyncio.to_thread(find)
+    browser = _browser(request, index)
+    path = browser.path
+    row = await asyncio.to_thread(browser.row, id)
     if row is None:
         raise HTTPException(404, f"no row {id!r} in {path.name}")
     upload = await asyncio.to_thread(_source_cif, path, row)

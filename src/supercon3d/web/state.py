@@ -22,7 +22,8 @@ class ServerState:
     """The app's state (``app.state.server``). ``model_thread``: the one thread that runs
     the models (predictions queue there, the event loop never waits on them); ``known``: the
     reported superconductors (None without the data folder); ``jobs``: discovery jobs by run
-    name."""
+    name; ``browsers``: the open databases (:class:`~supercon3d.screening.browse.BrowseIndex`)
+    by index."""
 
     settings: ServeSettings
     model_thread: ThreadPoolExecutor = field(
@@ -30,6 +31,7 @@ class ServerState:
     )
     known: Any = None
     jobs: dict = field(default_factory=dict)
+    browsers: dict = field(default_factory=dict)
 
 
 async def in_model_thread(
