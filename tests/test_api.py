@@ -236,3 +236,19 @@ def test_train_and_evaluate_match_the_commands(small_data, tmp_path):
     # the same weights (asserted above) give the same MAE up to float32 rounding, which the
     # CPU's kernels may do differently from one call to the next (seen: 7e-9 on an AMD EPYC)
     assert evaluation.summary["mae_mean"] == pytest.approx(from_command["mae_mean"], abs=1e-6)
+
+
+@pytest.mark.data
+def test_inspect_and_data_sources_match_their_commands(cif_paths, tmp_path):
+    broken = tmp_path / "broken.cif"
+    broken.write_text("data_x\n_cell_length_a 3\n")
+    rows, failures = api.inspect([*cif_paths, broken])
+    result = CliRunner().invoke(
+        app, ["data", "inspect", *map(str, cif_paths), str(broken), "--json"]
+    )
+    printed = json.loads(result.stdout)
+    assert [row["file"] for row in printed] == [row["file"] for row in rows] + [str(broken)]
+    assert [row["disorder_class"] for row in rows] == ["O", "PD"]  # MgB2, Hg-1223's oxygen
+    assert len(failures) == 1 and str(broken) in str(failures[0])
+    sources = CliRunner().invoke(app, ["data", "sources", "--json"])
+    assert json.loads(sources.stdout) == api.data_sources()

@@ -20,7 +20,15 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from supercon3d.data.inputs import StructureInput
-from supercon3d.defaults import DEFAULT_CIF_COLUMN, DEFAULT_RESCORE_TOP
+from supercon3d.defaults import (
+    CONTACT_FACTOR,
+    DEFAULT_CIF_COLUMN,
+    DEFAULT_RESCORE_TOP,
+    DEFAULT_SPLIT,
+    GRAPH_CUTOFF_ANGSTROM,
+    GRAPH_NEIGHBOURS,
+    OVERFULL_TOLERANCE,
+)
 from supercon3d.generation.defaults import (
     DEFAULT_CHARGE_BALANCE,
     DEFAULT_GUIDANCE_SCALE,
@@ -35,19 +43,22 @@ if TYPE_CHECKING:
     from supercon3d.generation.training import GeneratorConfig
     from supercon3d.generation.training_run import TrainedStage
     from supercon3d.generation.workflow import GenerationRun
+    from supercon3d.graphs.stats import DatasetSummary
+    from supercon3d.models.composition import BaselineConfig
     from supercon3d.models.sodnet.ensemble import SODNetEnsemble
     from supercon3d.screening.explain import SiteImportance
     from supercon3d.screening.funnel import ScreenRun
     from supercon3d.screening.prediction import TcPrediction
     from supercon3d.stability import StabilityRecord
+    from supercon3d.training.baseline import BaselineRun
     from supercon3d.training.config import RunConfig
     from supercon3d.training.evaluate import Evaluation
     from supercon3d.training.workflow import Blend, Training
 
 __all__ = [
-    "StructureInput", "blend", "discover", "dope", "ensemble", "evaluate",
-    "evaluate_generation", "explain", "generate", "predict", "screen", "screen_report",
-    "stability", "train", "train_generator",
+    "StructureInput", "baseline", "blend", "data_sources", "data_stats", "discover", "dope",
+    "ensemble", "evaluate", "evaluate_generation", "explain", "generate", "inspect", "predict",
+    "screen", "screen_report", "stability", "train", "train_generator",
 ]  # fmt: skip
 
 DEFAULT_TRAIN_CONFIG = "cpu"
@@ -394,3 +405,61 @@ def dope(
         max_dopants_per_host=max_dopants_per_host, potential=potential, max_steps=max_steps,
         progress=progress,
     )  # fmt: skip
+
+
+def data_stats(
+    data: str | os.PathLike | None = None,
+    *,
+    k: int = GRAPH_NEIGHBOURS,
+    cutoff: float = GRAPH_CUTOFF_ANGSTROM,
+    contact_factor: float = CONTACT_FACTOR,
+    overfull_tol: float = OVERFULL_TOLERANCE,
+    out: str | os.PathLike = "runs/data",
+    progress: ProgressFactory = no_progress,
+) -> DatasetSummary:
+    """SuperCon3D's entries per family and disorder class (classified with ``contact_factor``
+    and ``overfull_tol``), Tc range (K), sites per cell, the sizes of its graphs (``k``
+    neighbours within ``cutoff`` Å) and the Tc histogram written to ``out``; the CIFs that
+    could not be read or turned into graphs, one line each."""
+    from supercon3d.data.taxonomy import DisorderTolerances
+    from supercon3d.graphs.stats import supercon3d_summary
+
+    tolerances = DisorderTolerances(contact_factor=contact_factor, overfull_tol=overfull_tol)
+    return supercon3d_summary(
+        data, k=k, cutoff=cutoff, tolerances=tolerances, out=out, progress=progress
+    )
+
+
+def data_sources(data: str | os.PathLike | None = None) -> dict[str, dict]:
+    """Every dataset of the data folder with its counts (entries, formulas, files, how many
+    3DSC structures get a Tc)."""
+    from supercon3d.data.stats import sources_summary
+
+    return sources_summary(data)
+
+
+def inspect(
+    inputs: str | os.PathLike | Iterable[str | os.PathLike], strict: bool = False
+) -> tuple[list[dict], list[Exception]]:
+    """What the reader makes of CIF files and folders: one row per readable file (formula,
+    sites, disorder report and class, warnings) and one error per file that could not be read
+    or was refused by the input contract (``strict``: a warning refuses it too)."""
+    from supercon3d.data.describe import describe_cifs
+
+    paths = [inputs] if isinstance(inputs, (str, os.PathLike)) else list(inputs)
+    return describe_cifs(paths, strict=strict)
+
+
+def baseline(
+    config: BaselineConfig | None = None,
+    split: str = DEFAULT_SPLIT,
+    data: str | os.PathLike | None = None,
+    progress: ProgressFactory = no_progress,
+) -> BaselineRun:
+    """Cross-validate a composition baseline (default: Magpie + LightGBM) on the test folds
+    of ``split``: per fold, by family and by disorder class, MAE and R² in ln K, and the
+    per-entry predictions."""
+    from supercon3d.models.composition import BaselineConfig
+    from supercon3d.training.baseline import run_baseline
+
+    return run_baseline(config or BaselineConfig(), split=split, data=data, progress=progress)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import typer
@@ -11,7 +10,13 @@ from rich.table import Table
 
 from supercon3d.cli.formatting import number, parse_folds, without_nan
 from supercon3d.cli.options import CompositionEmbeddingOption, DataOption
-from supercon3d.cli.progress import console, one_line_errors, output, progress_bar
+from supercon3d.cli.progress import (
+    console,
+    one_line_errors,
+    output,
+    progress_bar,
+    report_failures,
+)
 from supercon3d.defaults import (
     DEFAULT_SPLIT,
     CompositionEmbeddingName,
@@ -82,13 +87,11 @@ def baseline(
     seed: int = typer.Option(0, help="The regressor's random seed (row and feature sampling)."),
 ) -> None:
     """Cross-validate a composition baseline (Magpie descriptors + LightGBM, RF or SVR)."""
-    from supercon3d.cli.loading import load_dataset
-    from supercon3d.evaluation.folds import fold_count, split_folds
+    from supercon3d.evaluation.folds import fold_count
     from supercon3d.evaluation.report import save_results
     from supercon3d.models.composition import BaselineConfig
-    from supercon3d.training.baseline import cross_validate_baseline
+    from supercon3d.training.baseline import run_baseline
 
-    started = time.perf_counter()
     test_folds = parse_folds(folds, fold_count(split))
     config = BaselineConfig(
         model=model,
@@ -98,13 +101,9 @@ def baseline(
         element_embedding=element_embedding,
         seed=seed,
     )
-    dataset = load_dataset(data)
-    assignment = split_folds(split, dataset)
-    n_runs = len(config.test_folds) if config.test_folds is not None else assignment.n_folds
-    with progress_bar(f"{config.name} folds", n_runs) as advance:
-        summary, predictions = cross_validate_baseline(dataset, assignment, config, data, advance)
-    summary = without_nan(summary)
-    summary["wall_s"] = round(time.perf_counter() - started, 1)
+    result = run_baseline(config, split=split, data=data, progress=progress_bar)
+    report_failures(result.skipped, "CIFs")
+    summary, predictions = without_nan(result.summary), result.predictions
     stem = config.name if split == DEFAULT_SPLIT else f"{config.name}_{split}"
     if config.test_folds is not None:
         stem += "_folds" + "-".join(map(str, config.test_folds))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
 from pathlib import Path
 
 import typer
@@ -38,40 +37,16 @@ def stats(
     json_output: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
 ) -> None:
     """SuperCon3D: entries per family and disorder class, Tc range, graph sizes, Tc histogram."""
-    import numpy as np
-
-    from supercon3d.cli.loading import load_dataset
-    from supercon3d.data.stats import dataset_stats, tc_histogram
     from supercon3d.data.taxonomy import DisorderTolerances
-    from supercon3d.graphs import GraphSettings, graphs_from_cifs
-    from supercon3d.settings import dataset_path
+    from supercon3d.graphs.stats import supercon3d_summary
 
     tolerances = DisorderTolerances(contact_factor=contact_factor, overfull_tol=overfull_tol)
-    dataset = load_dataset(data, tolerances)
-    settings = GraphSettings(k=k, cutoff=cutoff)
-    cif_dir = dataset_path("supercon3d/cif", data)
-    with progress_bar("graphs", len(dataset)) as advance:
-        graph_set = graphs_from_cifs(
-            [cif_dir / e.id for e in dataset.entries], settings, progress=advance
-        )
-    report_failures(graph_set.failures, "graphs")
-
-    summary = dataset_stats(dataset)
-    nodes = np.array([g.num_nodes for g in graph_set.graphs])
-    edges = np.array([g.num_edges for g in graph_set.graphs])
-    summary["graphs"] = {
-        "k": k,
-        "cutoff_angstrom": cutoff,
-        "built": len(graph_set.graphs),
-        "nodes_total": int(nodes.sum()),
-        "nodes_mean": float(nodes.mean()),
-        "nodes_max": int(nodes.max()),
-        "edges_total": int(edges.sum()),
-        "edges_mean": float(edges.mean()),
-        "edges_max": int(edges.max()),
-    }
-    summary["histogram_png"] = str(tc_histogram(dataset, out / "tc_histogram.png"))
-
+    result = supercon3d_summary(
+        data, k=k, cutoff=cutoff, tolerances=tolerances, out=out, progress=progress_bar
+    )
+    report_failures(result.unreadable, "CIFs")
+    report_failures(result.no_graph, "graphs")
+    summary = result.summary
     if json_output:
         typer.echo(json.dumps(summary))
         return
@@ -125,36 +100,9 @@ def sources(
     json_output: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
 ) -> None:
     """Every dataset in the data folder: sizes, and how many 3DSC structures have a Tc."""
-    from supercon3d.data.supercon3d import read_tc_table
-    from supercon3d.data.tables import load_3dsc_index, load_mp_index, load_supercon_formulas
+    from supercon3d.data.stats import sources_summary
 
-    tc_table = read_tc_table(data)
-    formulas = load_supercon_formulas("supercon_11949", data)
-    stanev = load_supercon_formulas("supercon_stanev2018", data)
-    dsc = load_3dsc_index(data, stanev)
-    matched = dsc["n_matches"] > 0
-    summary = {
-        "supercon3d": {
-            "entries": len(tc_table),
-            "order": int((tc_table["order"] == "order").sum()),
-            "disorder": int((tc_table["order"] == "disorder").sum()),
-        },
-        "supercon_11949": {"formulas": len(formulas), "unparsed": formulas.attrs["unparsed"]},
-        "supercon_stanev2018": {
-            "formulas": len(stanev),
-            "unparsed": stanev.attrs["unparsed"],
-            "non_superconductors": int((stanev["tc"] == 0).sum()),
-        },
-        "3dsc_mp": {
-            "files": len(dsc),
-            "synth_doped": int(dsc["synth_doped"].sum()),
-            "distinct_formulas": int(dsc["formula"].nunique()),
-            "matched_tc": int(matched.sum()),
-            "matched_superconductors": int((matched & (dsc["tc"] > 0)).sum()),
-            "unmatched": int((~matched).sum()),
-        },
-        "mp_structures": {"files": len(load_mp_index(data))},
-    }
+    summary = sources_summary(data)
     if json_output:
         typer.echo(json.dumps(summary))
         return
@@ -179,33 +127,15 @@ def inspect(
     """Any CIFs: formula, sites, disorder class and every warning of the reader, one row per
     file; a file that cannot be read or is refused by the input contract is listed with the
     reason. Exit status 1 when no file could be read."""
-    from supercon3d.data.cif import expand_cif_paths, read_cifs
-    from supercon3d.data.taxonomy import classify_disorder
+    from supercon3d.data.describe import describe_cifs
 
-    files = expand_cif_paths(paths)
-    with progress_bar("reading CIFs", len(files)) as advance:
-        result = read_cifs(files, progress=advance, strict=strict)
-    rows = []
-    for record in result.records:
-        report = classify_disorder(
-            record.structure, overfull_occupancies=record.overfull_occupancies
-        )
-        rows.append(
-            {
-                "file": record.source,
-                "formula": record.structure.composition.reduced_formula,
-                "sites": len(record.structure),
-                **asdict(report),
-                "disorder_class": report.disorder_class.value,
-                "warnings": record.warnings,
-            }
-        )
+    rows, failures = describe_cifs(paths, strict=strict, progress=progress_bar)
     if json_output:
-        errors = [{"file": f.source, "error": f.reason} for f in result.failures]
+        errors = [{"file": f.source, "error": f.reason} for f in failures]
         typer.echo(json.dumps(finite_or_none(rows + errors), allow_nan=False))
-        _exit_if_none_read(result)
+        _exit_if_none_read(rows)
         return
-    table = Table(title=f"{len(result.records)} structures")
+    table = Table(title=f"{len(rows)} structures")
     for column in ("file", "formula", "sites", "class", "mixed", "partial", "warnings"):
         table.add_column(
             column, justify="left" if column in ("file", "formula", "class") else "right"
@@ -224,10 +154,10 @@ def inspect(
     for row in rows:
         for warning in row["warnings"]:
             output.print(f"{Path(row['file']).name}: {warning}", highlight=False)
-    report_failures(result.failures, "CIFs")
-    _exit_if_none_read(result)
+    report_failures(failures, "CIFs")
+    _exit_if_none_read(rows)
 
 
-def _exit_if_none_read(result) -> None:
-    if not result.records:
+def _exit_if_none_read(rows: list[dict]) -> None:
+    if not rows:
         raise typer.Exit(EXIT_NONE_DONE)

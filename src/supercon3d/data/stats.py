@@ -67,3 +67,40 @@ def tc_histogram(dataset: SuperCon3D, path: str | os.PathLike) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path)
     return path
+
+
+def sources_summary(data: str | os.PathLike | None = None) -> dict[str, dict]:
+    """Every dataset of the data folder, by name: SuperCon3D's entries (ordered, disordered),
+    the SuperCon formula tables (formulas, unparsed rows, non-superconductors), the 3DSC
+    structures (files, doped, formulas, how many get a Tc from supercon_stanev2018 by
+    composition) and the Materials Project structures."""
+    from supercon3d.data.supercon3d import read_tc_table
+    from supercon3d.data.tables import load_3dsc_index, load_mp_index, load_supercon_formulas
+
+    tc_table = read_tc_table(data)
+    formulas = load_supercon_formulas("supercon_11949", data)
+    stanev = load_supercon_formulas("supercon_stanev2018", data)
+    dsc = load_3dsc_index(data, stanev)
+    matched = dsc["n_matches"] > 0
+    return {
+        "supercon3d": {
+            "entries": len(tc_table),
+            "order": int((tc_table["order"] == "order").sum()),
+            "disorder": int((tc_table["order"] == "disorder").sum()),
+        },
+        "supercon_11949": {"formulas": len(formulas), "unparsed": formulas.attrs["unparsed"]},
+        "supercon_stanev2018": {
+            "formulas": len(stanev),
+            "unparsed": stanev.attrs["unparsed"],
+            "non_superconductors": int((stanev["tc"] == 0).sum()),
+        },
+        "3dsc_mp": {
+            "files": len(dsc),
+            "synth_doped": int(dsc["synth_doped"].sum()),
+            "distinct_formulas": int(dsc["formula"].nunique()),
+            "matched_tc": int(matched.sum()),
+            "matched_superconductors": int((matched & (dsc["tc"] > 0)).sum()),
+            "unmatched": int((~matched).sum()),
+        },
+        "mp_structures": {"files": len(load_mp_index(data))},
+    }
