@@ -252,7 +252,10 @@ def train_generator(
     from supercon3d.generation.training import GeneratorConfig
     from supercon3d.generation.training_run import train_stage
 
-    return train_stage(stage, out, config or GeneratorConfig(), data, device, progress, log)
+    return train_stage(
+        stage, out, config or GeneratorConfig(), data=data, device=device, progress=progress,
+        log=log,
+    )  # fmt: skip
 
 
 def screen(
@@ -352,7 +355,7 @@ def discover(
         seeds=seeds, e_hull=e_hull, top_ordered=top_ordered, top_disordered=top_disordered,
         relax_steps=relax_steps, potential=potential, include_known=include_known, seed=seed,
     )  # fmt: skip
-    return run_discovery(out, settings, data, force, progress, log)
+    return run_discovery(out, settings, data=data, force=force, progress=progress, log=log)
 
 
 def stability(

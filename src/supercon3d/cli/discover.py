@@ -150,7 +150,9 @@ def discover(
         allow_actinides=allow_actinides or None,
     )  # fmt: skip
     try:
-        run = run_discovery(out, settings, data, force, progress_bar, console.print)
+        run = run_discovery(
+            out, settings, data=data, force=force, progress=progress_bar, log=console.print
+        )
     except DiscoveryFolderError as error:
         raise usage_error(str(error)) from None
     _print_stages(run.record)

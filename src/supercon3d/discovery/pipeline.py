@@ -80,6 +80,7 @@ def _all_dropped(results: dict[str, StageResult]) -> pd.DataFrame:
 def run_discovery(
     out_dir: str | os.PathLike,
     settings: DiscoverySettings = DiscoverySettings(),
+    *,
     data: str | os.PathLike | None = None,
     force: bool = False,
     progress: ProgressFactory = no_progress,

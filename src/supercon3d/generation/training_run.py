@@ -89,6 +89,7 @@ def train_stage(
     stage: str,
     out: str | os.PathLike,
     config: GeneratorConfig = GeneratorConfig(),
+    *,
     data: str | os.PathLike | None = None,
     device: str = "cpu",
     progress: ProgressFactory = no_progress,

@@ -56,6 +56,7 @@ def fit_blend(
     dataset: SuperCon3D,
     data: TrainingSet,
     folds: FoldAssignment,
+    *,
     datasets_folder: str | os.PathLike | None = None,
     progress: Callable[[int], None] | None = None,
     ambient: bool = False,

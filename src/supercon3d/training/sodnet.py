@@ -266,6 +266,7 @@ def train_folds(
     data: TrainingSet,
     folds: FoldAssignment,
     run_dir: str | os.PathLike,
+    *,
     workers: int = 2,
     report: Callable[[EpochReport], None] | None = None,
 ) -> list[dict]:

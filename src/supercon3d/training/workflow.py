@@ -146,7 +146,9 @@ def train_run(
         failures += _add_extra_structures(
             graphs, dataset, assignment, fold_ids, settings, run, data, progress
         )
-    summaries = train_folds(run, fold_ids, graphs, assignment, run_dir, workers, report)
+    summaries = train_folds(
+        run, fold_ids, graphs, assignment, run_dir, workers=workers, report=report
+    )
     wall = time.perf_counter() - started
     if World.from_environment().is_main:
         with open(run_dir / WALL_TIMES_FILE, "a") as log:
@@ -191,6 +193,7 @@ def blend_run(
     assignment = split_folds(split, dataset)
     with progress("composition models", len(sodnet.members)) as advance:
         result = fit_blend(
-            run_dir, dataset, graphs, assignment, data, advance, ambient, element_embedding
-        )
+            run_dir, dataset, graphs, assignment, datasets_folder=data, progress=advance,
+            ambient=ambient, element_embedding=element_embedding,
+        )  # fmt: skip
     return Blend(result, [str(failure) for failure in [*dataset.failures, *failures]])
