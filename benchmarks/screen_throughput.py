@@ -28,6 +28,7 @@ PROFILE_SEED = 0
 
 def profile_stage_one(files: list[Path], n: int) -> None:
     """Milliseconds per structure of each piece of stage 1, on ``n`` CIFs in this process."""
+    from supercon3d.chemistry import is_molecular
     from supercon3d.data.family import chemical_family
     from supercon3d.data.taxonomy import classify_disorder
     from supercon3d.screening.scoring import CompositionStage, read_item
@@ -59,9 +60,10 @@ def profile_stage_one(files: list[Path], n: int) -> None:
             overfull,
         )
         timed("chemical family", chemical_family, structure.composition)
+        timed("molecular (chemist's check)", is_molecular, structure)
         compositions.append(structure.composition)
     timed(
-        "P(SC), ln Tc (Magpie, classifier, 10 LightGBM), look-up",
+        "P(SC), ln Tc (Magpie, classifier, 10 LightGBM), look-up, charge balance",
         stage.estimates,
         compositions,
     )

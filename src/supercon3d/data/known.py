@@ -52,6 +52,8 @@ THREEDSC = "3DSC"
 MATERIALS_PROJECT = "MP"
 MOLECULE = "molecule"
 """The names :meth:`KnownCompositions.sources` gives, in this order."""
+SOURCE_ORDER = (SUPERCON, SUPERCON3D, THREEDSC, MATERIALS_PROJECT)
+"""The data folder's sources, in the order :meth:`KnownCompositions.sources` lists them."""
 STRUCTURE_FOLDERS: dict[str, str] = {
     SUPERCON3D: "supercon3d/cif",
     THREEDSC: "3dsc_mp/cifs",
@@ -228,7 +230,7 @@ class KnownCompositions:
     def load(cls, data: str | os.PathLike | None = None) -> KnownCompositions:
         """The sources of the data folder (cached per data folder in this process; the CIF
         folders' compositions also on disk, see :func:`structure_compositions`)."""
-        return _load_compositions(os.fspath(data_dir(data)))
+        return _load_compositions(None if data is None else os.fspath(data))
 
     def sources(self, composition: Composition) -> tuple[str, ...]:
         """The sources holding ``composition``, in the order of :data:`SOURCE_ORDER`; empty
@@ -245,12 +247,8 @@ class KnownCompositions:
         return ";".join(self.sources(composition))
 
 
-SOURCE_ORDER = (SUPERCON, SUPERCON3D, THREEDSC, MATERIALS_PROJECT)
-"""The data folder's sources, in the order :meth:`KnownCompositions.sources` lists them."""
-
-
 @functools.lru_cache(maxsize=2)
-def _load_compositions(data: str) -> KnownCompositions:
+def _load_compositions(data: str | None) -> KnownCompositions:
     superconductors = KnownSuperconductors.load(data)
     folders = structure_compositions(data)
     return KnownCompositions({
