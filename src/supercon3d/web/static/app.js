@@ -212,6 +212,19 @@ function renderCompare(runs) {
   $("#compare").innerHTML = rows.map((cells, i) => "<tr>" + cells.map((c, j) => (i === 0 || j === 0 ? `<th>${c}</th>` : `<td class="n">${c}</td>`)).join("") + "</tr>").join("");
 }
 
+async function showRun(run) {
+  $("#run-log").textContent = (run.log || []).join("\n");
+  const parts = [];
+  for (const table of ["ordered", "disordered"]) {
+    const rows = await (await api(`/api/runs/${encodeURIComponent(run.name)}/candidates/${table}`)).json();
+    const columns = rows.length ? Object.keys(rows[0]).slice(0, 12) : [];
+    parts.push(`<h4>${escapeHtml(run.name)}: ${table} candidates (${rows.length})</h4>`
+      + (rows.length ? `<table class="data small"><tr>${columns.map((c) => `<th>${escapeHtml(c)}</th>`).join("")}</tr>`
+        + rows.map((r) => `<tr>${columns.map((c) => `<td>${escapeHtml(typeof r[c] === "number" ? number(r[c], 2) : r[c])}</td>`).join("")}</tr>`).join("") + "</table>" : ""));
+  }
+  $("#candidates").innerHTML = parts.join("");
+}
+
 async function pollRuns() {
   if (!$("#runs")) return;
   clearTimeout(polling);
@@ -225,7 +238,7 @@ async function pollRuns() {
     for (const tr of document.querySelectorAll("#runs tbody tr")) {
       const name = tr.dataset.run;
       tr.querySelector("input").addEventListener("change", (e) => { e.target.checked ? compared.add(name) : compared.delete(name); renderCompare(runs); });
-      tr.addEventListener("click", (e) => { if (e.target.tagName !== "INPUT" && e.target.tagName !== "A") $("#run-log").textContent = (runs.find((r) => r.name === name).log || []).join("\n"); });
+      tr.addEventListener("click", (e) => { if (e.target.tagName !== "INPUT" && e.target.tagName !== "A") showRun(runs.find((r) => r.name === name)); });
     }
     renderCompare(runs);
     if (runs.some((r) => r.status === "running")) polling = setTimeout(pollRuns, POLL_MS);
