@@ -139,6 +139,9 @@ def summarize_hydrides(records: list[dict], potential: str) -> None:
           f"failed, {len(placed)} placed on the hull; converged {converged:.0%}")  # fmt: skip
     for r in failed:
         print(f"  failed: {Path(r['file']).name}: {r['error']}")
+    for r in records:
+        if r["error"] is None and r["e_above_hull"] is None:
+            print(f"  not placed: {Path(r['file']).name}: {'; '.join(r['warnings'])}")
     complete = [r for r in placed if not r["hull_incomplete"]]
     for label, chosen in (("all placed", placed), ("complete hull", complete)):
         values = np.array([r["e_above_hull"] for r in chosen])
