@@ -48,6 +48,8 @@ STARTUP_TIMEOUT_S = 600
 RATIO_TARGET = 1.5
 PAGE_TARGET_MS = 200.0
 BROWSE_BATCH = 50_000
+PAGE_TRIES = 5
+"""Each page is asked this many times; the best time counts (the machine is shared)."""
 FAMILIES = ("cuprate", "iron-based", "heavy-Fermion", "h_based", "other")
 CLASSES = ("O", "SD", "PD", "SPD")
 FORMULAS = ("CuO", "BaCuO2", "FeSe", "LaH10", "NbTi", "MgB2", "YBa2Cu3O7", "CoO")
@@ -195,13 +197,13 @@ def browse_pages(url: str, rows: int) -> None:
     }
     for name, params in queries.items():
         times = []
-        for _ in range(3):
+        for _ in range(PAGE_TRIES):
             begun = time.perf_counter()
             answer = httpx.get(url + "/api/databases/0/rows", params=params, timeout=600)
             answer.raise_for_status()
             times.append(1000 * (time.perf_counter() - begun))
         best = min(times)
-        print(f"3. {rows:,}-row database, {name}: {best:.0f} ms (best of 3; total "
+        print(f"3. {rows:,}-row database, {name}: {best:.0f} ms (best of {PAGE_TRIES}; total "
               f"{answer.json()['total']:,}; target < {PAGE_TARGET_MS:.0f} ms: "
               f"{'met' if best < PAGE_TARGET_MS else 'NOT met'})")  # fmt: skip
 

@@ -94,16 +94,19 @@ def _elements(formula: str) -> frozenset[str]:
     return frozenset(_ELEMENT.findall(formula))
 
 
-def _smallest(key: np.ndarray, count: int) -> np.ndarray:
-    """Positions of the ``count`` smallest values of ``key`` (NaN last), in order; ties by
-    position. Exact without sorting everything: a partition finds the threshold first."""
+def _ranked(key: np.ndarray, start: int, count: int) -> np.ndarray:
+    """Positions of the values of ``key`` ranked ``start`` to ``start + count - 1`` from the
+    smallest (NaN last; ties by position), in order. Exact without sorting everything: one
+    partition finds the values bounding those ranks, and only the values between are sorted."""
     key = np.where(np.isnan(key), np.inf, key)
-    if count < len(key):
-        threshold = np.partition(key, count - 1)[count - 1]
-        chosen = np.flatnonzero(key <= threshold)
-    else:
-        chosen = np.arange(len(key))
-    return chosen[np.lexsort((chosen, key[chosen]))][:count]
+    stop = min(start + count, len(key))
+    if start >= stop:
+        return np.empty(0, dtype=np.int64)
+    low, high = np.partition(key, [start, stop - 1])[[start, stop - 1]]
+    between = np.flatnonzero((key >= low) & (key <= high))
+    below = int(np.count_nonzero(key < low))
+    ordered = between[np.lexsort((between, key[between]))]
+    return ordered[start - below : stop - below]
 
 
 class BrowseIndex:
@@ -206,7 +209,7 @@ class BrowseIndex:
             self._fresh()
             matching = np.flatnonzero(self._mask(where))
             key = self._column(sort).sort_key()[matching]
-            order = _smallest(-key if descending else key, offset + limit)[offset:]
+            order = _ranked(-key if descending else key, offset, limit)
             rowids = [int(r) for r in self._rowids[matching[order]]]
             marks = ",".join("?" * len(rowids))
             found = self.database._rows(
