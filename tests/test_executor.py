@@ -93,12 +93,14 @@ def project_errors() -> list[Exception]:
     from supercon3d.pretrained import PretrainedWeightsError
     from supercon3d.screening.database import ScreenDatabaseError
     from supercon3d.settings import DataFolderError
-    from supercon3d.stability.hull import HullUnavailableError
+    from supercon3d.stability.hull import HullUnavailableError, PotentialVersionError
     from supercon3d.stability.potentials import PotentialUnavailableError
     from supercon3d.stability.relax import RelaxationError
     from supercon3d.training.extra_structures import ExtraStructuresError
     from supercon3d.training.loop import DataParallelError, TrainingStateError
     from supercon3d.training.sodnet import RunFolderError
+    from supercon3d.web.runs import RunNameError
+    from supercon3d.web.serve import ServeError
 
     return [
         CifReadError("a.cif", "no atom sites"),
@@ -120,6 +122,9 @@ def project_errors() -> list[Exception]:
         EngineUnavailableError('dask.distributed missing: pip install -e ".[cluster]"'),
         DiscoveryFolderError("runs/discover", "e_hull: 0.2 → 0.1; --force reruns"),
         SuperCon3DError("a.cif: an expected failure"),
+        PotentialVersionError("chgnet_reference.csv.gz: computed with chgnet 0.3.0, not 0.4.2"),
+        RunNameError("../x: not a plain folder name"),
+        ServeError("screen.sqlite: no such database"),
     ]
 
 

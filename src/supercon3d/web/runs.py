@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from supercon3d import api
+from supercon3d.errors import SuperCon3DError
 
 RUN_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 RUN_FILE = "run.json"
@@ -28,7 +29,7 @@ LOG_LINES = 200
 RUNNING, FINISHED, FAILED = "running", "finished", "failed"
 
 
-class RunNameError(ValueError):
+class RunNameError(SuperCon3DError, ValueError):
     """A run name that is not a plain folder name."""
 
 
