@@ -249,20 +249,26 @@ def test_the_prior_is_fitted_without_any_benchmark_pair():
     assert fit_prior_slope(fit, tc) == pytest.approx(PRIOR_SLOPE, abs=5e-4)
 
 
-def test_dope_keeps_each_parents_cif_warnings_with_its_rows(tmp_path):
-    from supercon3d.cli.dope import _dope_parents
-    from supercon3d.doping.results import DopingResult
-    from supercon3d.screening.prediction import TcPrediction
+def test_api_dope_keeps_each_cifs_warnings_and_refuses_what_stability_refuses(tmp_path):
+    from supercon3d import api
 
-    warned, clean = tmp_path / "warned.cif", tmp_path / "clean.cif"
+    warned, close, clean = tmp_path / "warned.cif", tmp_path / "close.cif", tmp_path / "clean.cif"
     warned.write_text(p1_cif(4.2, [("Nb", 0, 0, 0, 1.02), ("O", 0.5, 0.5, 0.5, 1.0)]))
+    close.write_text(p1_cif(4.0, [("Nb", 0, 0, 0, 1.0), ("Nb", 0.075, 0, 0, 1.0)]))
     clean.write_text(p1_cif(4.2, [("Nb", 0, 0, 0, 1.0), ("O", 0.5, 0.5, 0.5, 1.0)]))
 
-    def run(inputs, names, **options):  # stands in for api.dope: one row per parent
-        return [DopingResult(None, None, TcPrediction(name)) for name in names]
-
-    first, second = _dope_parents([warned, clean], 3, (0.1,), False, run)
-    assert first.parent_prediction.file == str(warned)
-    assert first.parent_warnings == ["occupancies at 1 position(s) sum to > 1 (up to 1.02): "
-                                     "rescaled to 1"]  # fmt: skip
-    assert second.parent_warnings == []
+    results = api.dope([warned, close, clean], top=2, fractions=(0.1,))
+    by_parent: dict[str, list] = {}
+    for result in results:
+        by_parent.setdefault(result.parent_prediction.file, []).append(result)
+    assert list(by_parent) == [str(warned), str(close), str(clean)]  # input order
+    rescaled = "occupancies at 1 position(s) sum to > 1 (up to 1.02): rescaled to 1"
+    assert all(r.parent_warnings == [rescaled] for r in by_parent[str(warned)])
+    assert all(r.parent_warnings == [] for r in by_parent[str(clean)])
+    (refused,) = by_parent[str(close)]
+    assert refused.variant is None
+    assert refused.error == (
+        f"{close}: sites 0 and 1 are 0.300 Å apart (overlapping atoms); not doped"
+    )
+    assert any("closer than 0.5 Å" in warning for warning in refused.parent_warnings)
+    assert refused.to_json() == {"parent": str(close), "error": refused.error}

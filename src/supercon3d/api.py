@@ -395,12 +395,18 @@ def dope(
     max_steps: int | None = None,
     progress: ProgressFactory = no_progress,
 ) -> list[DopingResult]:
-    """Doped variants of each structure (substitutions with ICSD-probable dopants and anion
-    vacancies at each of ``fractions`` of the host sites, default 0.05/0.1/0.2/0.3), scored
-    by the shipped Tc model as partially occupied structures; per parent the ``top`` variants
-    (all with None) by predicted Tc (K), with ΔTc against the parent. ``with_stability``
-    relaxes the kept variants' ordered approximants (:func:`stability`). ``inputs`` as for
-    :func:`predict`; a parent that cannot be read is one result with its ``error``."""
+    """Doped variants of each structure: substitutions by dopants of compatible charge and
+    size (a periodic-table neighbour of the host, oxidation state within one, Shannon radius
+    within 30 % of the host ion's) and anion vacancies within the redox window, at each of
+    ``fractions`` of the host sites (default 0.05/0.1/0.2/0.3), scored by the shipped Tc model
+    as partially occupied structures. Per parent the ``top`` variants (all with None) ranked
+    by predicted ΔTc (K): the variant's Tc minus its dilute (0.5 %) twin's, plus the prior
+    −1.078 · x · Tc_parent fitted on SuperCon doping series. ``with_stability`` relaxes the
+    kept variants' ordered approximants (:func:`stability`). ``inputs`` as for
+    :func:`predict`; a CIF's reader warnings are kept with its rows (``parent_warnings``); a
+    parent that cannot be read, that :func:`stability` would refuse (overlapping atoms...) or
+    that has no plausible dopant is one result with its ``error``
+    (:func:`supercon3d.doping.inputs.dope_inputs`)."""
     from supercon3d.doping.inputs import dope_inputs
 
     return dope_inputs(

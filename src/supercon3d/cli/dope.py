@@ -1,17 +1,15 @@
 """``supercon3d dope``: doped variants of CIFs ranked by predicted ΔTc.
 
-The work is :func:`supercon3d.api.dope`; heavy modules are imported inside the command. Each
-CIF is first read here under the input contract (:func:`supercon3d.doping.parents.read_parent`):
-its reader warnings are printed and kept with its rows (``parent_warnings``), and a parent the
-stability step would refuse (overlapping atoms...) is one failed row. With ``--out DIR`` each
-kept variant is written as a partially occupied CIF and the table as ``DIR/doping.json``; exit
-status follows :mod:`supercon3d.cli.results`.
+The work is :func:`supercon3d.api.dope` (which keeps each CIF's reader warnings with its rows
+and refuses a parent the stability step would refuse); this module parses, prints the
+warnings and the table, and writes. Heavy modules are imported inside the command. With
+``--out DIR`` each kept variant is written as a partially occupied CIF and the table as
+``DIR/doping.json``; exit status follows :mod:`supercon3d.cli.results`.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
 
 import typer
@@ -69,41 +67,18 @@ def _print_results(results: list, with_stability: bool) -> None:
             console.print(f"[red]failed[/red] {error}", highlight=False, soft_wrap=True)
 
 
-def _dope_parents(
-    files: list[Path], top: int, shares: tuple[float, ...], with_stability: bool, run: Callable
-) -> list:
-    """``run`` (:func:`supercon3d.api.dope`) on the parents that can be doped, in file order:
-    a refused parent is one failed result, an unreadable one is left to ``run`` to report, and
-    the reader's warnings are printed once and kept with every row of their file."""
-    from supercon3d.doping.parents import read_parent
-    from supercon3d.doping.results import DopingResult
-    from supercon3d.screening.prediction import TcPrediction
-
-    parents = [read_parent(path) for path in files]
-    for parent in parents:
-        for warning in parent.warnings:
+def _print_warnings(results: list) -> None:
+    """Each parent CIF's reader warnings, once per file."""
+    printed = set()
+    for result in results:
+        parent = result.parent_prediction.file
+        if parent in printed:
+            continue
+        printed.add(parent)
+        for warning in result.parent_warnings:
             console.print(
-                f"[yellow]warning[/yellow] {parent.name}: {warning}",
-                highlight=False,
-                soft_wrap=True,
+                f"[yellow]warning[/yellow] {parent}: {warning}", highlight=False, soft_wrap=True
             )
-    doped = [parent for parent in parents if parent.refusal is None]
-    inputs = [p.structure if p.structure is not None else Path(p.name) for p in doped]
-    names = [p.name for p in doped if p.structure is not None]
-    by_parent: dict[str, list] = {}
-    if inputs:
-        for result in run(inputs, top=top, fractions=shares, with_stability=with_stability,
-                          names=names):  # fmt: skip
-            by_parent.setdefault(result.parent_prediction.file, []).append(result)
-    results = []
-    for parent in parents:
-        if parent.refusal is not None:
-            failed = TcPrediction(parent.name, error=parent.refusal)
-            results.append(DopingResult(None, None, failed, error=parent.refusal))
-        for result in by_parent.get(parent.name, []):
-            result.parent_warnings = list(parent.warnings)
-            results.append(result)
-    return results
 
 
 @interruptible
@@ -146,7 +121,8 @@ def dope(
             raise usage_error(f"{out}: is a file; --out takes a folder")
         if (out / RESULTS_FILE).exists() and not force:
             raise usage_error(f"{out / RESULTS_FILE}: exists; --force replaces it")
-    results = _dope_parents(files, top, shares, with_stability, api.dope)
+    results = api.dope(files, top=top, fractions=shares, with_stability=with_stability)
+    _print_warnings(results)
     rows = [result.to_json() for result in results]
     if as_json:
         print(json.dumps(finite_or_none(rows), indent=1))

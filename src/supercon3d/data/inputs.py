@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Union
 
@@ -26,11 +26,13 @@ STRUCTURE_NAME = "structure[{}]"
 @dataclass(frozen=True)
 class ReadStructure:
     """One structure of the inputs: its ``name`` (the file, or the Structure's name) and the
-    ``structure``, or None and the one-line ``error`` of a CIF that could not be read."""
+    ``structure``, or None and the one-line ``error`` of a CIF that could not be read; the
+    CIF reader's ``warnings`` (rescaled occupancies...; none for a Structure)."""
 
     name: str
     structure: Structure | None
     error: str | None = None
+    warnings: list[str] = field(default_factory=list)
 
 
 def is_structure(item: object) -> bool:
@@ -60,15 +62,17 @@ def input_stem(name: str) -> str:
 
 
 def read_cif_files(paths: Iterable[str | os.PathLike]) -> Iterator[ReadStructure]:
-    """One record per CIF file, in order, named by its path: its structure, or the error
-    that stopped it from being read (unreadable, not a CIF, missing)."""
+    """One record per CIF file, in order, named by its path: its structure and the reader's
+    warnings, or the error that stopped it from being read (unreadable, not a CIF, missing)."""
     from supercon3d.data.cif import CifReadError, read_cif
 
     for path in paths:
         try:
-            yield ReadStructure(str(path), read_cif(path).structure)
+            record = read_cif(path)
         except (CifReadError, OSError) as error:
             yield ReadStructure(str(path), None, str(error))
+        else:
+            yield ReadStructure(str(path), record.structure, warnings=list(record.warnings))
 
 
 def read_structures(

@@ -10,9 +10,6 @@ contract. The potential's element coverage is not a property of the crystal and 
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass, field
-
 from pymatgen.core import Structure
 
 
@@ -47,30 +44,3 @@ def parent_refusal(structure: Structure, name: str) -> str | None:
             f"not doped"
         )
     return None
-
-
-@dataclass(frozen=True)
-class Parent:
-    """A CIF to dope: its ``name`` (the path), the ``structure`` (None when it could not be
-    read: the doping run reports that itself), the reader's ``warnings`` and, for a readable
-    structure that cannot be doped, the one-line ``refusal``."""
-
-    name: str
-    structure: Structure | None
-    warnings: list[str] = field(default_factory=list)
-    refusal: str | None = None
-
-
-def read_parent(path: str | os.PathLike) -> Parent:
-    """Read one CIF under the input contract, keeping its warnings, and judge it with
-    :func:`parent_refusal`."""
-    from supercon3d.data.cif import CifReadError, read_cif
-
-    name = str(path)
-    try:
-        record = read_cif(path)
-    except (CifReadError, OSError):
-        return Parent(name, None)
-    return Parent(
-        name, record.structure, list(record.warnings), parent_refusal(record.structure, name)
-    )
