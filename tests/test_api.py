@@ -252,3 +252,31 @@ def test_inspect_and_data_sources_match_their_commands(cif_paths, tmp_path):
     assert len(failures) == 1 and str(broken) in str(failures[0])
     sources = CliRunner().invoke(app, ["data", "sources", "--json"])
     assert json.loads(sources.stdout) == api.data_sources()
+
+
+def test_discover_and_its_command_pass_the_chemists_gates_to_the_run(monkeypatch, tmp_path):
+    from supercon3d.discovery import pipeline
+    from supercon3d.discovery.run_record import DiscoveryFolderError
+    from supercon3d.discovery.settings import DEFAULT, QUICK
+
+    runs = []
+
+    def recorded(out, settings, **options):  # stands in for the pipeline: no run
+        runs.append(settings)
+        raise DiscoveryFolderError(out, "recorded")
+
+    monkeypatch.setattr(pipeline, "run_discovery", recorded)
+    with pytest.raises(DiscoveryFolderError):
+        api.discover(tmp_path, quick=True, max_elements=3, allow_actinides=True, relax_top=7)
+    with pytest.raises(DiscoveryFolderError):
+        api.discover(tmp_path)
+    arguments = ["discover", "--out", str(tmp_path), "--max-elements", "2", "--relax-top", "5"]
+    result = CliRunner().invoke(app, [*arguments, "--allow-actinides"])
+    assert result.exit_code == 2 and "recorded" in result.output
+    given, preset, command = runs
+    assert (given.max_elements, given.allow_actinides, given.relax_top) == (3, True, 7)
+    assert given.generate == QUICK.generate
+    assert (preset.max_elements, preset.allow_actinides, preset.relax_top) == (
+        DEFAULT.max_elements, DEFAULT.allow_actinides, DEFAULT.relax_top
+    )  # fmt: skip
+    assert (command.max_elements, command.allow_actinides, command.relax_top) == (2, True, 5)

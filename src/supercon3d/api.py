@@ -329,6 +329,9 @@ def discover(
     seed: int | None = None,
     quick: bool = False,
     force: bool = False,
+    max_elements: int | None = None,
+    allow_actinides: bool = False,
+    relax_top: int | None = None,
     data: str | os.PathLike | None = None,
     progress: ProgressFactory = no_progress,
     log: Log = no_log,
@@ -339,10 +342,13 @@ def discover(
     ``potential``, at most ``relax_steps`` FIRE steps; kept within ``e_hull`` eV/atom of the
     hull) → unique and novel (known structures too with ``include_known``) → the
     ``top_ordered`` ordered candidates → doped variants → the ``top_disordered`` disordered
-    candidates; writes the candidate tables, ``run.json`` and ``report.html``. ``seed``: the
-    generator's random seed (the same seed, settings and machine give the same structures).
-    None takes the preset's value (``quick``: a few minutes; see
-    :mod:`supercon3d.discovery.settings`);
+    candidates. Before relaxing, the chemist's gates drop what is not charge-balanced under
+    common oxidation states (intermetallics pass), has more than ``max_elements`` elements, a
+    radioactive element (Th and U pass with ``allow_actinides``) or is molecular;
+    ``relax_top`` relaxes only that many of the best-ranked structures that pass them.
+    Writes the candidate tables, ``run.json`` and ``report.html``. ``seed``: the generator's
+    random seed (the same seed, settings and machine give the same structures). None takes
+    the preset's value (``quick``: a few minutes; see :mod:`supercon3d.discovery.settings`);
     without ``generate``, the preset generates only when no other source is given. Finished
     stages of an earlier run with the same settings are read back; other settings are
     refused (``DiscoveryFolderError``) unless ``force``. Returns the
@@ -354,6 +360,7 @@ def discover(
         quick, generate, [os.fspath(path) for path in cifs], screen, from_seeds=from_seeds,
         seeds=seeds, e_hull=e_hull, top_ordered=top_ordered, top_disordered=top_disordered,
         relax_steps=relax_steps, potential=potential, include_known=include_known, seed=seed,
+        relax_top=relax_top, max_elements=max_elements, allow_actinides=allow_actinides or None,
     )  # fmt: skip
     return run_discovery(out, settings, data=data, force=force, progress=progress, log=log)
 

@@ -1,7 +1,5 @@
 """``supercon3d discover``: the whole chain into one folder (candidate tables, run.json,
-report.html). The work is :func:`supercon3d.discovery.pipeline.run_discovery` (as
-:func:`supercon3d.api.discover` calls it, with the chemist's gates' options too); this module
-parses and prints."""
+report.html). The work is :func:`supercon3d.api.discover`; this module parses and prints."""
 
 from __future__ import annotations
 
@@ -138,21 +136,18 @@ def discover(
     and report.html. --quick relaxes fewer structures (--relax-top), with the full number of
     steps; a relaxation stopped at the step limit above the window is dropped as "relaxation
     not converged", not as unstable."""
-    from supercon3d.discovery.pipeline import run_discovery
+    from supercon3d import api
     from supercon3d.discovery.run_record import DiscoveryFolderError
-    from supercon3d.discovery.settings import resolve_settings
 
-    settings = resolve_settings(
-        quick, generate, [str(path) for path in cifs or []], screen, from_seeds=from_seeds,
-        seeds=seeds, e_hull=e_hull, top_ordered=top_ordered, top_disordered=top_disordered,
-        relax_steps=relax_steps, potential=potential, include_known=include_known, seed=seed,
-        relax_top=relax_top, max_elements=max_elements,
-        allow_actinides=allow_actinides or None,
-    )  # fmt: skip
     try:
-        run = run_discovery(
-            out, settings, data=data, force=force, progress=progress_bar, log=console.print
-        )
+        run = api.discover(
+            out, generate=generate, from_seeds=from_seeds, seeds=seeds, screen=screen,
+            cifs=cifs or [], e_hull=e_hull, top_ordered=top_ordered,
+            top_disordered=top_disordered, relax_steps=relax_steps, potential=potential,
+            include_known=include_known, seed=seed, quick=quick, force=force,
+            max_elements=max_elements, allow_actinides=allow_actinides, relax_top=relax_top,
+            data=data, progress=progress_bar, log=console.print,
+        )  # fmt: skip
     except DiscoveryFolderError as error:
         raise usage_error(str(error)) from None
     _print_stages(run.record)

@@ -423,7 +423,11 @@ def top_ordered(context: RunContext) -> StageResult:
 def dope(context: RunContext) -> StageResult:
     """Doped variants (substitutions, anion vacancies; partially occupied) of each top
     ordered candidate, with the disordered candidates of the ``unique`` stage, all scored
-    (``doped``)."""
+    (``doped``). The variants are those of ``supercon3d dope``
+    (:func:`~supercon3d.doping.variants.doped_variants`, default fractions), but all are kept
+    and scored with the run's Tc model, to be ranked with the other candidates by Tc; the
+    per-parent ranking by predicted ΔTc (:func:`supercon3d.doping.inputs.dope_inputs`) answers
+    another question (which dopant raises this parent's Tc) with the shipped model."""
     from supercon3d.chemistry import chemistry_profile
     from supercon3d.doping import doped_variants
 
