@@ -55,7 +55,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     ),
     "dope": (
         "supercon3d.cli.dope:dope",
-        "Doped variants (substitutions, anion vacancies) of crystals ranked by predicted Tc.",
+        "Doped variants (substitutions, anion vacancies) of crystals ranked by predicted ΔTc.",
     ),
     "serve": (
         "supercon3d.cli.serve:serve",
