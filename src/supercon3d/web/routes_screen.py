@@ -14,7 +14,7 @@ import io
 import zipfile
 from pathlib import Path
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import Response
 
 from supercon3d import api
@@ -52,17 +52,6 @@ def _browser(request: Request, index: int) -> BrowseIndex:
     return state.browsers[index]
 
 
-def _filter(
-    family: list[str] | None, disorder_class: list[str] | None, stage: list[int] | None,
-    p_min: float | None, p_max: float | None, tc_min: float | None, tc_max: float | None,
-    elements: list[str] | None, without: list[str] | None, known: str | None,
-) -> BrowseFilter:  # fmt: skip
-    return BrowseFilter(
-        tuple(family or ()), tuple(disorder_class or ()), tuple(stage or ()), p_min, p_max,
-        tc_min, tc_max, tuple(elements or ()), tuple(without or ()), known or None,
-    )  # fmt: skip
-
-
 def _page(browser: BrowseIndex, where: BrowseFilter, sort: str, descending: bool, offset: int,
           limit: int):  # fmt: skip
     try:
@@ -71,17 +60,36 @@ def _page(browser: BrowseIndex, where: BrowseFilter, sort: str, descending: bool
         raise HTTPException(400, str(error)) from None
 
 
-FILTERS = dict(
-    sort=Query("tc_kelvin", json_schema_extra={"enum": list(COLUMNS)}),
-    family=Query(None, description="keep these families (repeat the parameter)"),
-    disorder_class=Query(None, description="keep these disorder classes"),
-    stage=Query(None, description="keep these stages (0 failed, 1 composition, 2 structure)"),
-    p_min=Query(None, ge=0, le=1), p_max=Query(None, ge=0, le=1),
-    tc_min=Query(None, description="K"), tc_max=Query(None, description="K"),
-    elements=Query(None, description="elements that must all be present"),
-    without=Query(None, description="elements that must all be absent"),
-    known=Query(None, pattern="^(known|novel)?$"),
-)  # fmt: skip
+class RowQuery:
+    """The filter and order of a rows or export request, one FastAPI dependency: its query
+    parameters keep the names and defaults of :class:`BrowseFilter`'s fields (``tc_min`` and
+    ``tc_max`` in K, ``p_min`` and ``p_max`` probabilities)."""
+
+    def __init__(
+        self,
+        sort: str = Query("tc_kelvin", json_schema_extra={"enum": list(COLUMNS)}),
+        descending: bool = True,
+        family: list[str] | None = Query(
+            None, description="keep these families (repeat the parameter)"
+        ),
+        disorder_class: list[str] | None = Query(None, description="keep these disorder classes"),
+        stage: list[int] | None = Query(
+            None, description="keep these stages (0 failed, 1 composition, 2 structure)"
+        ),
+        p_min: float | None = Query(None, ge=0, le=1),
+        p_max: float | None = Query(None, ge=0, le=1),
+        tc_min: float | None = Query(None, description="K"),
+        tc_max: float | None = Query(None, description="K"),
+        elements: list[str] | None = Query(None, description="elements that must all be present"),
+        without: list[str] | None = Query(None, description="elements that must all be absent"),
+        known: str | None = Query(None, pattern="^(known|novel)?$"),
+    ) -> None:
+        self.sort = sort
+        self.descending = descending
+        self.where = BrowseFilter(
+            tuple(family or ()), tuple(disorder_class or ()), tuple(stage or ()), p_min, p_max,
+            tc_min, tc_max, tuple(elements or ()), tuple(without or ()), known or None,
+        )  # fmt: skip
 
 
 @router.get("", summary="The screening databases this server reads")
@@ -105,46 +113,29 @@ async def databases(request: Request) -> list[dict]:
 
 @router.get("/{index}/rows", summary="A page of a database's rows, filtered and sorted")
 async def rows(
-    request: Request, index: int, sort: str = FILTERS["sort"],
-    descending: bool = True, offset: int = Query(0, ge=0),
-    limit: int = Query(50, ge=1, le=MAX_PAGE_ROWS),
-    family: list[str] | None = FILTERS["family"],
-    disorder_class: list[str] | None = FILTERS["disorder_class"],
-    stage: list[int] | None = FILTERS["stage"], p_min: float | None = FILTERS["p_min"],
-    p_max: float | None = FILTERS["p_max"], tc_min: float | None = FILTERS["tc_min"],
-    tc_max: float | None = FILTERS["tc_max"], elements: list[str] | None = FILTERS["elements"],
-    without: list[str] | None = FILTERS["without"], known: str | None = FILTERS["known"],
+    request: Request, index: int, query: RowQuery = Depends(),
+    offset: int = Query(0, ge=0), limit: int = Query(50, ge=1, le=MAX_PAGE_ROWS),
 ) -> dict:  # fmt: skip
     """``rows`` (every column of the ``results`` table), ``total`` (rows matching the
     filter) and ``offset``."""
-    where = _filter(family, disorder_class, stage, p_min, p_max, tc_min, tc_max, elements,
-                    without, known)  # fmt: skip
     browser = _browser(request, index)
-    page = await asyncio.to_thread(_page, browser, where, sort, descending, offset, limit)
+    page = await asyncio.to_thread(
+        _page, browser, query.where, query.sort, query.descending, offset, limit
+    )
     return {"rows": page.rows, "total": page.total, "offset": page.offset}
 
 
 @router.get("/{index}/export", summary="The filtered rows of a database as CSV")
-async def export(
-    request: Request, index: int, sort: str = FILTERS["sort"],
-    descending: bool = True,
-    family: list[str] | None = FILTERS["family"],
-    disorder_class: list[str] | None = FILTERS["disorder_class"],
-    stage: list[int] | None = FILTERS["stage"], p_min: float | None = FILTERS["p_min"],
-    p_max: float | None = FILTERS["p_max"], tc_min: float | None = FILTERS["tc_min"],
-    tc_max: float | None = FILTERS["tc_max"], elements: list[str] | None = FILTERS["elements"],
-    without: list[str] | None = FILTERS["without"], known: str | None = FILTERS["known"],
-) -> Response:  # fmt: skip
+async def export(request: Request, index: int, query: RowQuery = Depends()) -> Response:
     """Every matching row (at most :data:`EXPORT_ROWS`), all columns, in the chosen order."""
     import pandas as pd
 
-    where = _filter(family, disorder_class, stage, p_min, p_max, tc_min, tc_max, elements,
-                    without, known)  # fmt: skip
     browser = _browser(request, index)
     chosen = []
     while len(chosen) < EXPORT_ROWS:
-        page = await asyncio.to_thread(_page, browser, where, sort, descending, len(chosen),
-                                       MAX_PAGE_ROWS)  # fmt: skip
+        page = await asyncio.to_thread(
+            _page, browser, query.where, query.sort, query.descending, len(chosen), MAX_PAGE_ROWS
+        )
         chosen += page.rows
         if len(page.rows) < MAX_PAGE_ROWS:
             break
