@@ -28,7 +28,7 @@ CHGNET_MODEL = "0.3.0"
 CHGNET_LEGACY_MODEL = "0.2.0"
 """The one pretrained CHGNet whose output layers carry a bias (as ``CHGNet.load`` builds it)."""
 CHGNET_CHECKPOINT_PATTERN = "*.pth.tar"
-CHGNET_INSTALL_HINT = 'pip install "chgnet>=0.3"'
+CHGNET_INSTALL_HINT = 'pip install "chgnet==0.4.2"'
 
 
 class PretrainedWeightsError(SuperCon3DError, ImportError):
