@@ -290,6 +290,44 @@ def test_database_export_report_and_structure(client, folders):
     assert client.get("/api/databases/0/structure", params={"id": "nope"}).status_code == 404
 
 
+@pytest.fixture(scope="module")
+def screened(tmp_path_factory, one_torch_thread):
+    """A database screened by the library from a 2-row CSV of CIF text and a 2-frame extxyz,
+    and the app serving it."""
+    import ase.io
+    from ase.build import bulk
+
+    root = tmp_path_factory.mktemp("screened")
+    table = root / "cells.csv"
+    pd = pytest.importorskip("pandas")
+    pd.DataFrame({"material_id": ["nb-1", "mixed-2"], "cif": [NB, MIXED]}).to_csv(
+        table, index=False
+    )
+    frames = root / "frames.extxyz"
+    ase.io.write(frames, [bulk("Nb", "bcc", a=3.3, cubic=True), bulk("Cu", "fcc", a=3.6)])
+    db = root / "screen.sqlite"
+    api.screen([table, frames], db, workers=1)
+    with TestClient(create_app(ServeSettings(databases=(db,)))) as test_client:
+        yield {"client": test_client, "csv": table, "extxyz": frames}
+
+
+def test_database_structure_of_a_csv_cell(screened):
+    row_id = f"{screened['csv']}::mixed-2"
+    view = screened["client"].get("/api/databases/0/structure", params={"id": row_id}).json()
+    assert view["error"] is None and view["row"]["id"] == row_id
+    assert view["cif"] == MIXED and view["formula"] == view["row"]["reduced_formula"]
+    assert len(view["sites"]) == 5  # the mixed A site (Ba, Sr), Ti and three O sites
+
+
+def test_database_structure_of_an_ase_frame(screened):
+    row_id = f"{screened['extxyz']}::1"
+    view = screened["client"].get("/api/databases/0/structure", params={"id": row_id}).json()
+    assert view["error"] is None and view["row"]["id"] == row_id
+    assert view["formula"] == "Cu" and len(view["sites"]) == 1  # the fcc primitive cell
+    lengths = [sum(x * x for x in vector) ** 0.5 for vector in view["lattice"]]
+    assert lengths == pytest.approx([3.6 / 2**0.5] * 3, abs=1e-3)  # Å, as the frame was written
+
+
 def test_databases_are_opened_read_only(light, folders):
     before = hashlib.sha256(folders["db"].read_bytes()).hexdigest()
     headers = {"authorization": "Bearer secret-token"}

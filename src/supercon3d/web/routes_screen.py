@@ -4,13 +4,14 @@
 (filters, sort); ``GET /api/databases/{index}/report`` is ``screen report --json``'s table;
 ``GET /api/databases/{index}/export`` the filtered rows as CSV; ``GET
 /api/databases/{index}/structure`` the 3D view of a row, read from the source the database
-names for it.
+names for it (a CIF file, a folder or zip member, a CSV cell, a frame of an ASE file).
 """
 
 from __future__ import annotations
 
 import asyncio
 import io
+import tempfile
 import zipfile
 from pathlib import Path
 
@@ -161,9 +162,41 @@ async def report(
         raise HTTPException(400, str(error)) from None
 
 
+def _screened_item(path: Path, row: dict, label: str) -> Upload:
+    """The CIF of a row whose source is a CSV (a cell of CIF text) or a file ``ase.io`` reads
+    (a frame), read again by screen's own reader (default CIF column) and found by its
+    content hash (``sha256``; by name for a row that failed to read). A frame is turned into
+    a structure under the input contract, then written as a CIF."""
+    from supercon3d.data.cif import CifReadError, write_cif
+    from supercon3d.screening.scoring import read_item
+    from supercon3d.screening.sources import KIND_ATOMS, KIND_CIF, iter_source
+
+    sha256, name = row.get("sha256"), row.get("name")
+    for item in iter_source(path):
+        if item.name == path.name and item.error is not None:  # the source as a whole
+            return Upload(label, error=item.error)
+        if (item.sha256 == sha256) if sha256 else (item.name == name):
+            break
+    else:
+        return Upload(label, error=f"no item of {path} has the content screened (the file "
+                      "changed since, or it was screened with another --cif-column)")  # fmt: skip
+    if item.kind == KIND_CIF:
+        return Upload(label, text=item.content)
+    if item.kind != KIND_ATOMS:
+        return Upload(label, error=item.error)
+    try:
+        structure, _, _ = read_item(item)
+    except CifReadError as error:
+        return Upload(label, error=str(error))
+    with tempfile.TemporaryDirectory(prefix="supercon3d-web-") as folder:
+        cif = Path(folder) / "frame.cif"
+        write_cif(structure, cif)
+        return Upload(label, text=cif.read_text())
+
+
 def _source_cif(database_path: Path, row: dict) -> Upload:
     """The CIF of a row, read from the source its database names: a CIF file, a file in a
-    folder, or a zip member; other sources have no view."""
+    folder, a zip member, a CSV cell or a frame of a file ``ase.io`` reads."""
     source, name = row.get("source") or "", row.get("name") or ""
     inside = row["id"].split(SOURCE_SEPARATOR, 1)[1] if SOURCE_SEPARATOR in row["id"] else None
     label = Path(name).name or row["id"]
@@ -179,9 +212,11 @@ def _source_cif(database_path: Path, row: dict) -> Upload:
                 with zipfile.ZipFile(base) as archive:
                     (upload,) = expand_uploads([(label, archive.read(inside))], 1, 0)
                     return upload
+            if base.is_file():
+                return _screened_item(base, row, label)
         except (OSError, KeyError, ValueError) as error:
             return Upload(label, error=f"cannot read it from {source} ({error})")
-    return Upload(label, error=f"its source {source or '?'} is not a CIF, folder or zip here")
+    return Upload(label, error=f"its source {source or '?'} is not a file or folder here")
 
 
 @router.get("/{index}/structure", summary="The 3D view of a database row")
