@@ -21,6 +21,7 @@ from fastapi.responses import Response
 from supercon3d import api
 from supercon3d.screening.browse import MAX_PAGE_ROWS, BrowseFilter, BrowseIndex
 from supercon3d.screening.database import COLUMNS, ScreenDatabaseError
+from supercon3d.screening.sources import ID_SEPARATOR, KIND_ATOMS, KIND_CIF, iter_source
 from supercon3d.web.predictions import structure_view
 from supercon3d.web.state import ServerState, in_model_thread
 from supercon3d.web.uploads import Upload, expand_uploads
@@ -28,8 +29,6 @@ from supercon3d.web.uploads import Upload, expand_uploads
 router = APIRouter(prefix="/api/databases", tags=["screen"])
 EXPORT_ROWS = 100_000
 """Most rows one export writes."""
-SOURCE_SEPARATOR = "::"
-"""Between a source and the name of an item inside it, in a row's ``id``."""
 
 
 def _database_path(request: Request, index: int) -> Path:
@@ -169,7 +168,6 @@ def _screened_item(path: Path, row: dict, label: str) -> Upload:
     a structure under the input contract, then written as a CIF."""
     from supercon3d.data.cif import CifReadError, write_cif
     from supercon3d.screening.scoring import read_item
-    from supercon3d.screening.sources import KIND_ATOMS, KIND_CIF, iter_source
 
     sha256, name = row.get("sha256"), row.get("name")
     for item in iter_source(path):
@@ -198,7 +196,7 @@ def _source_cif(database_path: Path, row: dict) -> Upload:
     """The CIF of a row, read from the source its database names: a CIF file, a file in a
     folder, a zip member, a CSV cell or a frame of a file ``ase.io`` reads."""
     source, name = row.get("source") or "", row.get("name") or ""
-    inside = row["id"].split(SOURCE_SEPARATOR, 1)[1] if SOURCE_SEPARATOR in row["id"] else None
+    inside = row["id"].split(ID_SEPARATOR, 1)[1] if ID_SEPARATOR in row["id"] else None
     label = Path(name).name or row["id"]
     for base in (Path(source), database_path.parent / source):
         try:
