@@ -201,8 +201,9 @@ def test_blend_uses_the_run_s_split(chemical_system_run, monkeypatch):
     data, run_dir = chemical_system_run
     seen = {}
 
-    def record(run_dir, dataset, graphs, folds, datasets_folder, progress, ambient, embedding):
-        seen.update(split=folds.split_name, ambient=ambient, embedding=embedding)
+    def record(run_dir, dataset, graphs, folds, *, datasets_folder, progress, ambient,
+               element_embedding):  # fmt: skip
+        seen.update(split=folds.split_name, ambient=ambient, embedding=element_embedding)
         return {"composition_model": "recorded", "split": folds.split_name, "folds": {}}
 
     monkeypatch.setattr(blend_module, "fit_blend", record)
