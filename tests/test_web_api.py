@@ -63,7 +63,7 @@ def _run_folder(runs: Path, name: str) -> Path:
     """A finished discovery run folder as ``discover`` leaves it (record, table, report)."""
     folder = runs / name
     folder.mkdir(parents=True)
-    stages = [{"name": "sources", "n_in": 10, "n_out": 10, "seconds": 1.0, "dropped": {}},
+    stages = [{"name": "sources", "n_in": 12, "n_out": 10, "seconds": 1.0, "dropped": {}},
               {"name": "unique", "n_in": 5, "n_out": 2, "seconds": 1.0, "dropped": {}}]  # fmt: skip
     record = {"stages": stages, "finished": True, "counts": {"ordered": 1}, "settings": {}}
     (folder / "run.json").write_text(json.dumps(record))
@@ -339,7 +339,7 @@ def test_runs_are_listed_compared_and_their_report_served(light, folders):
     headers = {"authorization": "Bearer secret-token"}
     (run,) = light.get("/api/runs", headers=headers).json()
     assert run["name"] == "finished-run" and run["status"] == "finished"
-    assert run["sun_rate"] == pytest.approx(0.2) and run["counts"] == {"ordered": 1}
+    assert run["sun_rate"] == pytest.approx(2 / 12) and run["counts"] == {"ordered": 1}
     table = light.get("/api/runs/finished-run/candidates/ordered", headers=headers).json()
     assert table == [{"candidate": "c1", "formula": "Nb", "tc_kelvin": 9.5}]
     report = light.get("/runs/finished-run/report.html", headers=headers)

@@ -23,7 +23,8 @@ RUN_FILE = "run.json"
 REPORT_FILE = "report.html"
 SUN_NUMERATOR, SUN_DENOMINATOR = "unique", "sources"
 """The SUN rate: structures kept stable, unique and novel (``unique`` stage out) per
-structure the sources gave (``sources`` stage out)."""
+structure made or named (``sources`` stage in, the invalid ones included), as
+``benchmarks/discover_run.py`` counts it over the generated structures."""
 LOG_LINES = 200
 """Log lines kept per job."""
 RUNNING, FINISHED, FAILED = "running", "finished", "failed"
@@ -57,9 +58,10 @@ def run_folder(runs: Path, name: str) -> Path:
 
 def _sun_rate(stages: list[dict]) -> float | None:
     kept = {stage["name"]: stage["n_out"] for stage in stages}
-    if not kept.get(SUN_DENOMINATOR) or SUN_NUMERATOR not in kept:
+    made = {stage["name"]: stage["n_in"] for stage in stages}
+    if not made.get(SUN_DENOMINATOR) or SUN_NUMERATOR not in kept:
         return None
-    return kept[SUN_NUMERATOR] / kept[SUN_DENOMINATOR]
+    return kept[SUN_NUMERATOR] / made[SUN_DENOMINATOR]
 
 
 def describe_run(folder: Path, job: Job | None) -> dict:
