@@ -140,3 +140,9 @@ def test_a_species_that_is_no_element_raises_a_value_error():
     dummy = Structure(Lattice.cubic(3.0), [DummySpecies("X"), "Cl"], [[0] * 3, [0.5] * 3])
     with pytest.raises(ValueError, match="X"):
         chemistry_profile(dummy)
+
+
+def test_metals_alone_are_never_molecular():
+    pairs = Structure(Lattice.cubic(6.0), ["Be", "Ru"], [[0, 0, 0], [0.4, 0, 0]])
+    assert not is_molecular(pairs)  # Be-Ru 2.4 Å bonded, the pairs 3.6 Å apart: a metal
+    assert is_molecular(Structure(Lattice.cubic(6.0), ["B", "I"], [[0, 0, 0], [0.35, 0, 0]]))
