@@ -1,10 +1,11 @@
 """Pages of a screening database for a browser: filtered, sorted, counted, read-only.
 
-The database is opened with SQLite's ``mode=ro`` (nothing is ever written; a run may be
-writing it at the same time). :class:`BrowseIndex` keeps the columns the filters and the
-sorting use in memory (numpy), read on first use and again whenever another connection has
-committed (``PRAGMA data_version``), so that a page of a million rows is chosen without a
-scan of the table; the page's rows are then read by rowid.
+The database is opened read-only (:func:`~supercon3d.screening.database.open_readonly`:
+checked, then never written; a run may be writing it at the same time).
+:class:`BrowseIndex` keeps the columns the filters and the sorting use in memory (numpy),
+read on first use and again whenever another connection has committed (``PRAGMA
+data_version``), so that a page of a million rows is chosen without a scan of the table; the
+page's rows are then read by rowid.
 """
 
 from __future__ import annotations
@@ -12,20 +13,13 @@ from __future__ import annotations
 import functools
 import os
 import re
-import sqlite3
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from supercon3d.screening.database import (
-    BUSY_TIMEOUT_S,
-    COLUMN_TYPES,
-    COLUMNS,
-    ScreenDatabase,
-    ScreenDatabaseError,
-)
+from supercon3d.screening.database import COLUMN_TYPES, COLUMNS, open_readonly
 
 MAX_PAGE_ROWS = 500
 KNOWN, NOVEL = "known", "novel"
@@ -111,25 +105,12 @@ def _ranked(key: np.ndarray, start: int, count: int) -> np.ndarray:
 
 class BrowseIndex:
     """One database, read-only, with its filter and sort columns in memory; safe to share
-    between threads. :class:`ScreenDatabaseError` if it is not a screening database."""
+    between threads. :class:`ScreenDatabaseError` if it is not a screening database or
+    is damaged."""
 
     def __init__(self, path: str | os.PathLike):
         self.path = Path(path)
-        if not self.path.is_file():
-            raise ScreenDatabaseError(str(self.path), "no such database file")
-        try:
-            connection = sqlite3.connect(
-                f"{self.path.resolve().as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_S,
-                isolation_level=None, check_same_thread=False,
-            )  # fmt: skip
-            tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
-        except sqlite3.DatabaseError as error:
-            raise ScreenDatabaseError(
-                str(self.path), f"not a screening database ({error})"
-            ) from None
-        if "results" not in tables:
-            raise ScreenDatabaseError(str(self.path), "not a screening database (no results table)")
-        self.database = ScreenDatabase(self.path, connection)
+        self.database = open_readonly(self.path, check_same_thread=False)
         self._lock = threading.Lock()
         self._version: int | None = None
         self._rowids = np.empty(0, dtype=np.int64)

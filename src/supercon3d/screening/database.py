@@ -9,6 +9,19 @@ with another schema, version or model is refused for a run (:class:`ScreenDataba
 line saying to start it anew with ``force_new`` or to use another file) rather than mixed;
 the report reads a database of any schema, with the columns it has.
 
+An existing file is examined through a read-only connection before anything is written to
+it: a file that is not SQLite, or another program's SQLite file (neither this format's
+``application_id`` nor its tables), is refused and left byte for byte as it was, even with
+``force_new``; a database that fails SQLite's ``PRAGMA quick_check`` (a damaged page, a
+broken b-tree) is refused with one line, by the report as by a run, since reading on would
+give a table with rows missing or a crash halfway through a run. ``quick_check`` reads every
+page (about 1 s per 100,000 rows) but skips the index-content comparison of
+``integrity_check`` (five times slower). A run also needs the file and its folder writable
+(SQLite's WAL mode keeps ``-wal`` and ``-shm`` files beside it) and says so before it starts;
+the report only reads, with ``mode=ro``, or in a folder this process cannot write, where
+SQLite cannot make the ``-shm`` file, with ``immutable=1`` when no ``-wal`` file is there (no
+writer is at work).
+
 ``stage`` is :data:`STAGE_FAILED` (``error`` says why), :data:`STAGE_COMPOSITION` (read,
 classified, P(superconductor) and the composition models' ln Tc) or :data:`STAGE_STRUCTURE`
 (ln Tc, spread and interval from the structural ensemble).
@@ -16,10 +29,11 @@ classified, P(superconductor) and the composition models' ln Tc) or :data:`STAGE
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
@@ -97,6 +111,17 @@ IDENTITY_KEYS = ("schema", "package_version", "model")
 SCHEMA = "supercon3d-screen-3"
 """Changed with the ``results`` columns: 3 added n_elements, charge_balanced, molecular."""
 BUSY_TIMEOUT_S = 60.0
+SQLITE_HEADER = b"SQLite format 3\x00"
+"""The first 16 bytes of every SQLite database file."""
+APPLICATION_ID = 0x53433344
+"""``PRAGMA application_id`` of a screening database (the bytes "SC3D"): SQLite's format tag,
+in the file header, set when the database is created. Databases of earlier versions have 0
+and are recognised by their tables and schema name."""
+SCHEMA_PREFIX = "supercon3d-screen-"
+"""What the ``schema`` of every version of the screening database starts with."""
+TABLES = frozenset({"metadata", "results"})
+REPORTED_PROBLEMS = 3
+"""Problems ``PRAGMA quick_check`` lists at most (the first is printed)."""
 
 
 class Selected(NamedTuple):
@@ -145,13 +170,18 @@ class ScreenDatabase:
         cls, path: str | os.PathLike, identity: dict[str, str], force_new: bool = False
     ) -> ScreenDatabase:
         """The database at ``path`` (created if missing) for a run with ``identity`` (values
-        of :data:`IDENTITY_KEYS`); one written with another identity raises
-        :class:`ScreenDatabaseError`, or with ``force_new`` is deleted and started anew."""
+        of :data:`IDENTITY_KEYS`). An existing file is examined read-only first (module
+        docstring): one written with another identity, or damaged, raises
+        :class:`ScreenDatabaseError`, or with ``force_new`` is deleted and started anew; a
+        file that is not a screening database is refused even so, and left untouched."""
         path = Path(path)
         if path.is_dir():
             raise ScreenDatabaseError(str(path), "is a folder; --db takes a file name")
         if not path.parent.is_dir():
             raise ScreenDatabaseError(str(path), f"the folder {path.parent} does not exist")
+        if path.exists():
+            _check_existing(path, identity, force_new)
+        _refuse_read_only(path)
         if force_new:
             _remove_database(path)
         try:
@@ -159,41 +189,43 @@ class ScreenDatabase:
             connection.execute("PRAGMA journal_mode=WAL")
             connection.execute("PRAGMA synchronous=NORMAL")
             database = cls(path, connection)
-            database._check_identity(identity)
+            database._create_tables(identity)
         except sqlite3.DatabaseError as error:
-            raise ScreenDatabaseError(str(path), f"not a screening database ({error})") from None
+            raise ScreenDatabaseError(str(path), f"cannot be written ({error})") from None
         return database
 
-    def _check_identity(self, identity: dict[str, str]) -> None:
+    def _create_tables(self, identity: dict[str, str]) -> None:
+        """The tables, format tag and ``identity`` of a new (empty) database."""
         db = self._db
-        tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-        if "metadata" not in tables:
-            if tables:
-                raise ScreenDatabaseError(
-                    str(self.path),
-                    "an SQLite file that is not a screening database; choose another --db",
-                )
-            columns = ", ".join(f"{name} {kind}" for name, kind in COLUMN_TYPES.items())
-            with self.transaction():
-                db.execute("CREATE TABLE metadata (key TEXT PRIMARY KEY, value TEXT)")
-                db.execute(f"CREATE TABLE results ({columns})")
-                db.execute("CREATE INDEX results_sha256 ON results (sha256)")
-                db.execute("CREATE INDEX results_p ON results (p_superconductor_composition)")
-                db.executemany("INSERT INTO metadata VALUES (?, ?)", identity.items())
+        if db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()[0]:
             return
-        stored = self.metadata()
-        for key in IDENTITY_KEYS:
-            if stored.get(key) != identity.get(key):
-                raise ScreenDatabaseError(
-                    str(self.path),
-                    f"written with {key} {stored.get(key)!r}, this run has "
-                    f"{identity.get(key)!r}; results are not mixed: use another --db, or "
-                    "--force-new to start this one anew",
-                )
+        columns = ", ".join(f"{name} {kind}" for name, kind in COLUMN_TYPES.items())
+        with self.transaction():
+            db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+            db.execute("CREATE TABLE metadata (key TEXT PRIMARY KEY, value TEXT)")
+            db.execute(f"CREATE TABLE results ({columns})")
+            db.execute("CREATE INDEX results_sha256 ON results (sha256)")
+            db.execute("CREATE INDEX results_p ON results (p_superconductor_composition)")
+            db.executemany("INSERT INTO metadata VALUES (?, ?)", identity.items())
 
-    def transaction(self) -> _Transaction:
-        """A context manager committing on success, rolling back on an error."""
-        return _Transaction(self._db)
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """A context manager committing on success, rolling back on an error; an SQLite
+        error (a full disk, a file damaged while the run goes on) raises
+        :class:`ScreenDatabaseError` naming the file (what was committed before is kept)."""
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+        except sqlite3.DatabaseError as error:
+            raise ScreenDatabaseError(
+                str(self.path), f"cannot be written ({error}); the rows written before are kept"
+            ) from None
 
     def metadata(self) -> dict[str, str]:
         """What the database records of the run that created it (:data:`IDENTITY_KEYS`)."""
@@ -311,29 +343,164 @@ _SQL_VARIABLES = 500
 """Hashes per ``IN (...)`` query (SQLite allows at least 999 variables)."""
 
 
-class _Transaction:
-    def __init__(self, connection: sqlite3.Connection):
-        self._db = connection
-
-    def __enter__(self) -> sqlite3.Connection:
-        self._db.execute("BEGIN IMMEDIATE")
-        return self._db
-
-    def __exit__(self, kind, error, traceback) -> None:
-        self._db.execute("COMMIT" if kind is None else "ROLLBACK")
-
-
-def open_readonly(path: str | os.PathLike) -> ScreenDatabase:
-    """An existing database for reading (the report); :class:`ScreenDatabaseError` if it is
-    missing or not a screening database."""
+def open_readonly(path: str | os.PathLike, check_same_thread: bool = True) -> ScreenDatabase:
+    """An existing database for reading (the report, the browser), through a read-only
+    connection (:func:`_readonly_uri`); :class:`ScreenDatabaseError` if it is missing, not a
+    screening database or damaged. ``check_same_thread=False`` lets threads share it."""
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise ScreenDatabaseError(str(path), "no such database file")
+    connection = _connect_readonly(path, check_same_thread)
     try:
-        connection = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
-        tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
-    except sqlite3.DatabaseError as error:
-        raise ScreenDatabaseError(str(path), f"not a screening database ({error})") from None
-    if "results" not in tables or "metadata" not in tables:
-        raise ScreenDatabaseError(str(path), "not a screening database (no results table)")
+        _examine(connection, path, empty_is_new=False)
+        damage = _damage(connection)
+        if damage is not None:
+            raise _damaged(path, damage, "")
+    except BaseException:
+        connection.close()
+        raise
     return ScreenDatabase(path, connection)
+
+
+def _companion(path: Path, suffix: str) -> Path:
+    """SQLite's ``-wal``, ``-shm`` or ``-journal`` file of the database at ``path``."""
+    return Path(f"{path}{suffix}")
+
+
+def _refuse_unreadable(path: Path) -> None:
+    """Refuse, before SQLite opens it, what is not a regular file (a FIFO would block), a
+    file this user cannot read, and a file that is not SQLite (an empty file passes: it is a
+    new database to SQLite)."""
+    if not path.is_file():
+        raise ScreenDatabaseError(str(path), "not a regular file")
+    try:
+        with path.open("rb") as file:
+            header = file.read(len(SQLITE_HEADER))
+    except OSError as error:
+        raise ScreenDatabaseError(str(path), f"cannot be read ({error.strerror})") from None
+    if header and header != SQLITE_HEADER:
+        raise ScreenDatabaseError(str(path), "not a screening database (not an SQLite file)")
+
+
+def _readonly_uri(path: Path) -> str:
+    """The URI SQLite reads ``path`` through without writing to it: ``mode=ro``; in a folder
+    this process cannot write (where SQLite cannot make the ``-shm`` file it reads a WAL
+    database with) and without a ``-wal`` or ``-journal`` file (without unfinished writes:
+    no writer is at work), also ``immutable=1``. A ``-wal`` file there without its ``-shm``
+    file cannot be read: refused."""
+    uri = f"{path.resolve().as_uri()}?mode=ro"
+    if os.access(path.parent, os.W_OK | os.X_OK):
+        return uri
+    pending = [
+        companion for companion in (_companion(path, "-wal"), _companion(path, "-journal"))
+        if companion.is_file() and companion.stat().st_size > 0
+    ]  # fmt: skip
+    if not pending:
+        return f"{uri}&immutable=1"
+    shm = _companion(path, "-shm")
+    if pending[0].name.endswith("-wal") and not shm.exists():
+        raise ScreenDatabaseError(
+            str(path),
+            f"{pending[0].name} holds writes that SQLite cannot read without {shm.name} in "
+            "a folder it cannot write; open it once where its folder is writable",
+        )
+    return uri
+
+
+def _connect_readonly(path: Path, check_same_thread: bool = True) -> sqlite3.Connection:
+    """A read-only connection to the existing file ``path`` (:func:`_readonly_uri`)."""
+    _refuse_unreadable(path)
+    uri = _readonly_uri(path)
+    try:
+        return sqlite3.connect(
+            uri, uri=True, timeout=BUSY_TIMEOUT_S, isolation_level=None,
+            check_same_thread=check_same_thread,
+        )  # fmt: skip
+    except sqlite3.DatabaseError as error:
+        raise ScreenDatabaseError(str(path), f"cannot be opened ({error})") from None
+
+
+def _examine(connection: sqlite3.Connection, path: Path, empty_is_new: bool) -> dict[str, str]:
+    """The metadata of the screening database ``connection`` reads; refuses any other
+    SQLite file: one without this format's tables, or with them but neither this format's
+    ``application_id`` nor its schema name (databases of earlier versions have no tag). An
+    SQLite file without tables is a new database where ``empty_is_new`` (empty metadata)."""
+    try:
+        application_id = connection.execute("PRAGMA application_id").fetchone()[0]
+        query = "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"
+        tables = [row[0] for row in connection.execute(query)]
+        metadata = {}
+        if TABLES <= set(tables):
+            metadata = dict(connection.execute("SELECT key, value FROM metadata"))
+    except sqlite3.DatabaseError as error:
+        raise ScreenDatabaseError(
+            str(path), f"not a screening database, or damaged beyond recognition ({error})"
+        ) from None
+    if not tables and application_id in (0, APPLICATION_ID) and empty_is_new:
+        return {}
+    tagged = application_id == APPLICATION_ID
+    if TABLES <= set(tables) and (tagged or str(metadata.get("schema")).startswith(SCHEMA_PREFIX)):
+        return metadata
+    if tables:
+        reason = f"an SQLite file of another program: tables {', '.join(tables[:5])}"
+    else:
+        reason = "an SQLite file without tables"
+    raise ScreenDatabaseError(
+        str(path), f"not a screening database ({reason}); it is left as it is"
+    )
+
+
+def _damage(connection: sqlite3.Connection) -> str | None:
+    """What SQLite's ``PRAGMA quick_check`` finds wrong (its first problems, on one line),
+    None when it finds nothing."""
+    try:
+        query = f"PRAGMA quick_check({REPORTED_PROBLEMS})"
+        problems = [str(row[0]) for row in connection.execute(query)]
+    except sqlite3.DatabaseError as error:
+        problems = [str(error)]
+    if problems == ["ok"]:
+        return None
+    return " ".join("; ".join(problems).split())
+
+
+def _damaged(path: Path, damage: str, remedy: str) -> ScreenDatabaseError:
+    return ScreenDatabaseError(
+        str(path),
+        f"damaged: SQLite's integrity check fails ({damage}); `sqlite3 {path} .recover` "
+        f"saves the rows still readable{remedy}",
+    )
+
+
+def _check_existing(path: Path, identity: dict[str, str], force_new: bool) -> None:
+    """Examine an existing file read-only before a run writes to it: another program's file
+    is refused; a damaged database, or one of another identity, unless ``force_new``."""
+    with contextlib.closing(_connect_readonly(path)) as connection:
+        stored = _examine(connection, path, empty_is_new=True)
+        if force_new or not stored:
+            return
+        damage = _damage(connection)
+    if damage is not None:
+        raise _damaged(path, damage, ", or --force-new starts it anew")
+    for key in IDENTITY_KEYS:
+        if stored.get(key) != identity.get(key):
+            raise ScreenDatabaseError(
+                str(path),
+                f"written with {key} {stored.get(key)!r}, this run has "
+                f"{identity.get(key)!r}; results are not mixed: use another --db, or "
+                "--force-new to start this one anew",
+            )
+
+
+def _refuse_read_only(path: Path) -> None:
+    """Refuse a run on a file, or in a folder, this process cannot write (SQLite's WAL mode
+    writes ``-wal`` and ``-shm`` files beside the database)."""
+    if path.exists() and not os.access(path, os.W_OK):
+        raise ScreenDatabaseError(
+            str(path), "is read-only: `supercon3d screen report` reads it; give --db another file"
+        )
+    if not os.access(path.parent, os.W_OK | os.X_OK):
+        raise ScreenDatabaseError(
+            str(path),
+            f"the folder {path.parent} cannot be written (SQLite keeps its -wal and -shm files "
+            "beside the database); give --db a file in a folder you can write",
+        )
