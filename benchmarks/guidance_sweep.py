@@ -2,14 +2,17 @@
 
     python benchmarks/guidance_sweep.py [--checkpoints DIR] [--seeds 20] [--steps 100]
         [--scales 0,1,3,10] [--type-snr 0.16] [--charge-balance 100]
+        [--symmetry free,constrained]
 
 For each scale: the same ``seeds`` structures of the SuperCon3D ordered training split, each
 noised to t = 0.1T..T and denoised with ``steps`` reverse steps for a full run; every result
 is judged by the shipped SODNet ensemble. Prints, per scale, the structural and compositional
 validity, the share of valid results that are a single element (guidance drifts toward pure
 hydrogen), the median judged Tc of valid results, SR10/SR30/SR50 (best valid result per seed
-against the training split's ln Tc percentiles) and SR10 counting compounds only. Novelty
-is not checked here (see ``supercon3d generate``).
+against the training split's ln Tc percentiles), SR10 counting compounds only and the share
+of valid results in a space group above P-1 (spglib, 0.1 Å). ``--symmetry constrained`` keeps
+each result in its seed's space group and Wyckoff orbits. Novelty is not checked here (see
+``supercon3d generate``).
 """
 
 from __future__ import annotations
@@ -35,6 +38,9 @@ from supercon3d.generation.metrics import success_rates
 from supercon3d.machine import describe_machine
 from supercon3d.models.sodnet.ensemble import SODNetEnsemble
 
+P_1 = 2
+"""Space-group number of P-1: "above P-1" means a number greater than this."""
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -44,6 +50,7 @@ def main() -> None:
     parser.add_argument("--scales", default="0,1,3,10")
     parser.add_argument("--type-snr", type=float, default=DEFAULT_TYPE_SNR)
     parser.add_argument("--charge-balance", type=float, default=DEFAULT_CHARGE_BALANCE)
+    parser.add_argument("--symmetry", default="free", help="free, constrained or both (comma)")
     args = parser.parse_args()
     print(f"machine: {describe_machine()}")
     options = {
@@ -63,15 +70,21 @@ def main() -> None:
         f"type SNR {args.type_snr:g}, charge balance {args.charge_balance:g}\n"
     )
     print(
-        "| scale | valid structure | valid composition | median Tc of valid (K) "
-        "| elemental | SR10 | SR30 | SR50 | SR10 compounds | seconds |"
+        "| symmetry | scale | valid structure | valid composition | median Tc of valid (K) "
+        "| elemental | SR10 | SR30 | SR50 | SR10 compounds | above P-1 | seconds |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|")
-    for scale in (float(s) for s in args.scales.split(",")):
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    runs = [
+        (symmetry, float(scale))
+        for symmetry in args.symmetry.split(",")
+        for scale in args.scales.split(",")
+    ]
+    for symmetry, scale in runs:
         started = time.perf_counter()
         made = generator.from_seeds(
-            seeds, SEED_LEVELS, scale, generator=torch.Generator().manual_seed(0)
-        )
+            seeds, SEED_LEVELS, scale, generator=torch.Generator().manual_seed(0),
+            constrained=symmetry == "constrained",
+        )  # fmt: skip
         seconds = time.perf_counter() - started
         structures = [m.structure for m in made]
         names = [str(i) for i in range(len(made))]
@@ -83,12 +96,13 @@ def main() -> None:
         rates = success_rates(best_per_seed(table), training_ln_tc)
         compounds = success_rates(best_per_seed(table, compounds_only=True), training_ln_tc)
         elemental = ~table.loc[valid, "formula"].map(is_compound)
+        above_p1 = (table.loc[valid, "spacegroup"] > P_1).mean()
         print(
-            f"| {scale:g} | {table['valid_structure'].mean():.3f} "
+            f"| {symmetry} | {scale:g} | {table['valid_structure'].mean():.3f} "
             f"| {table['valid_composition'].mean():.3f} "
             f"| {table.loc[valid, 'tc_kelvin'].median():.1f} | {elemental.mean():.2f} "
             f"| {rates['sr10']:.2f} | {rates['sr30']:.2f} | {rates['sr50']:.2f} "
-            f"| {compounds['sr10']:.2f} "
+            f"| {compounds['sr10']:.2f} | {above_p1:.2f} "
             f"| {seconds:.0f} |"
         )
 

@@ -33,6 +33,7 @@ from supercon3d.generation.defaults import (
     DEFAULT_CHARGE_BALANCE,
     DEFAULT_GUIDANCE_SCALE,
     DEFAULT_STRUCTURES,
+    DEFAULT_SYMMETRY,
     DEFAULT_TYPE_SNR,
 )
 from supercon3d.progress import Log, ProgressFactory, no_log, no_progress
@@ -202,6 +203,10 @@ def generate(
     checkpoints: str | os.PathLike | None = None,
     device: str = "cpu",
     seed: int = 0,
+    symmetry: str = DEFAULT_SYMMETRY,
+    space_group: int | None = None,
+    template: str | os.PathLike | None = None,
+    method: str = "diffusion",
     data: str | os.PathLike | None = None,
     progress: ProgressFactory = no_progress,
     log: Log = no_log,
@@ -210,13 +215,18 @@ def generate(
     with the generator of ``checkpoints`` (default: shipped), judge each with the shipped
     SODNet ensemble and write them to ``out`` (the unguided comparison to ``out/unguided``).
     Returns the runs by name (``guided``, ``unguided``): structures, candidate records
-    (validity, novelty, Tc in K) and scores (validity, novelty, SR10/30/50 for seeds)."""
+    (validity, novelty, Tc in K) and scores (validity, novelty, SR10/30/50 for seeds).
+    ``symmetry``, ``space_group``, ``template`` (a CIF) and ``method`` (``diffusion`` or
+    ``substitution``, whose run is named ``substitution``): see
+    :class:`~supercon3d.generation.workflow.GenerationSettings`."""
     from supercon3d.generation.workflow import GenerationSettings, run_generation
 
     settings = GenerationSettings(
         n=n, guidance_scale=guidance_scale, from_seeds=from_seeds,
         compare_unguided=compare_unguided, steps=steps, type_snr=type_snr,
-        charge_balance=charge_balance, device=device, seed=seed,
+        charge_balance=charge_balance, device=device, seed=seed, symmetry=symmetry,
+        space_group=space_group, template=None if template is None else str(template),
+        method=method,
     )  # fmt: skip
     return run_generation(
         out, settings, checkpoints=checkpoints, data=data, progress=progress, log=log
@@ -332,6 +342,7 @@ def discover(
     max_elements: int | None = None,
     allow_actinides: bool = False,
     relax_top: int | None = None,
+    source: str | None = None,
     data: str | os.PathLike | None = None,
     progress: ProgressFactory = no_progress,
     log: Log = no_log,
@@ -346,9 +357,12 @@ def discover(
     common oxidation states (intermetallics pass), has more than ``max_elements`` elements, a
     radioactive element (Th and U pass with ``allow_actinides``) or is molecular;
     ``relax_top`` relaxes only that many of the best-ranked structures that pass them.
-    Writes the candidate tables, ``run.json`` and ``report.html``. ``seed``: the generator's
-    random seed (the same seed, settings and machine give the same structures). None takes
-    the preset's value (``quick``: a few minutes; see :mod:`supercon3d.discovery.settings`);
+    ``source``: what makes the ``generate`` new structures, ``generator``, ``substitution``
+    or ``both`` (the default, halves each; see :mod:`supercon3d.discovery.settings`); the
+    structures more than the pre-filter's window (1 eV/atom) above the hull unrelaxed are
+    not relaxed. Writes the candidate tables, ``run.json`` and ``report.html``. ``seed``:
+    the generator's random seed (the same seed, settings and machine give the same
+    structures). None takes the preset's value (``quick``: a few minutes; see :mod:`supercon3d.discovery.settings`);
     without ``generate``, the preset generates only when no other source is given. Finished
     stages of an earlier run with the same settings are read back; other settings are
     refused (``DiscoveryFolderError``) unless ``force``. Returns the
@@ -361,6 +375,7 @@ def discover(
         seeds=seeds, e_hull=e_hull, top_ordered=top_ordered, top_disordered=top_disordered,
         relax_steps=relax_steps, potential=potential, include_known=include_known, seed=seed,
         relax_top=relax_top, max_elements=max_elements, allow_actinides=allow_actinides or None,
+        source=source,
     )  # fmt: skip
     return run_discovery(out, settings, data=data, force=force, progress=progress, log=log)
 

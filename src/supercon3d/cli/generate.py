@@ -21,7 +21,10 @@ from supercon3d.generation.defaults import (
     DEFAULT_NOISE_STEPS,
     DEFAULT_SEED_STEPS,
     DEFAULT_STRUCTURES,
+    DEFAULT_SYMMETRY,
     DEFAULT_TYPE_SNR,
+    METHODS,
+    SYMMETRY_MODES,
     TRAINING_STAGES,
 )
 
@@ -98,6 +101,23 @@ def generate(
         "cpu", help="Where the networks run: 'cpu', 'cuda', ... (noise is drawn on the CPU)."
     ),
     seed: int = typer.Option(0, help="Random seed."),
+    method: str = typer.Option(
+        "diffusion",
+        help="'diffusion' (the denoiser) or 'substitution' (elements of known structures "
+        "replaced by probable substitutes; no guidance).",
+    ),
+    symmetry: str = typer.Option(
+        DEFAULT_SYMMETRY,
+        help="'constrained': each structure inside a space group and Wyckoff template (from "
+        "noise: drawn from the corpus as often as it occurs; from seeds: the seed's own); "
+        "'free': any cell.",
+    ),
+    space_group: int | None = typer.Option(
+        None, help="Draw templates of this space group only (1-230; implies constrained)."
+    ),
+    template: Path | None = typer.Option(
+        None, help="Take the space group and Wyckoff orbits of this CIF (implies constrained)."
+    ),
     out: Path | None = typer.Option(None, help="Output folder: CIFs and candidates.csv."),
     data: Path | None = DataOption,
 ) -> None:
@@ -106,16 +126,30 @@ def generate(
         return
     if out is None:
         raise typer.BadParameter("--out DIR is required to generate")
+    if method not in METHODS:
+        raise typer.BadParameter(f"--method {method!r}: choose {' or '.join(METHODS)}")
+    if symmetry not in SYMMETRY_MODES:
+        raise typer.BadParameter(f"--symmetry {symmetry!r}: choose {' or '.join(SYMMETRY_MODES)}")
     from supercon3d import api
 
     runs = api.generate(
         out, n=n, from_seeds=from_seeds, guidance_scale=guidance_scale,
         compare_unguided=compare_unguided, steps=steps, type_snr=type_snr,
         charge_balance=charge_balance, checkpoints=checkpoints, device=device, seed=seed,
+        symmetry=symmetry, space_group=space_group, template=template, method=method,
         data=data, progress=progress_bar, log=console.print,
     )  # fmt: skip
     scores = {name: run.scores for name, run in runs.items()}
-    _print_scores(f"generated structures ({'seeds' if from_seeds else 'noise'})", scores)
+    mode = method if method != "diffusion" else "seeds" if from_seeds else "noise"
+    _print_scores(f"generated structures ({mode})", scores)
+    for name, run in runs.items():
+        if "symmetry_check" in run.info:
+            check = run.info["symmetry_check"]
+            console.print(
+                f"{name}: of the structurally valid, {check['exact']} in their template's "
+                f"space group, {check['supergroup']} in a larger one, {check['lower']} lower "
+                "(spglib, 1e-3 Å)"
+            )
 
 
 @generate_app.command("evaluate")

@@ -17,6 +17,13 @@ DEFAULT_TYPE_SNR = 0.0
 DEFAULT_CHARGE_BALANCE = 300.0
 """Chosen by ``benchmarks/guidance_sweep.py --charge-balance``
 (docs/notebook/benchmarks-2026-11.md)."""
+SYMMETRY_MODES = ("free", "constrained")
+"""``free``: any cell the denoiser makes; ``constrained``: inside a space group and Wyckoff
+template (drawn from the corpus, or the seed's own)."""
+DEFAULT_SYMMETRY = "free"
+METHODS = ("diffusion", "substitution")
+"""``diffusion``: the denoiser; ``substitution``: elements of known structures replaced by
+chemically probable substitutes."""
 TRAINING_STAGES = ("pretrain", "guidance")
 """``pretrain``: the denoiser on the structure corpus; ``guidance``: the time-dependent Tc
 predictor on the SuperCon3D ordered split."""

@@ -26,6 +26,7 @@ from torch_geometric.data import Batch
 from supercon3d.generation.charge import ChargeBalance
 from supercon3d.generation.crystal import MAX_ATOMIC_NUMBER
 from supercon3d.generation.network import Denoiser, TimeDependentTcPredictor
+from supercon3d.generation.symmetry_projection import SymmetryConstraint
 
 WRAP_IMAGES = 10
 """Periodic images k = -10..10 summed in the wrapped normal (enough for σ <= 0.5)."""
@@ -270,6 +271,12 @@ def _type_corrector(
     return types + step * score + (2 * step) ** 0.5 * z
 
 
+def _project_frac(
+    frac: torch.Tensor, anchor: torch.Tensor, constraint: SymmetryConstraint | None
+) -> torch.Tensor:
+    return frac if constraint is None else constraint.frac(frac, anchor)
+
+
 @torch.no_grad()
 def sample(
     denoiser: Denoiser,
@@ -282,6 +289,7 @@ def sample(
     progress: Callable[[int], None] | None = None,
     type_snr: float = 0.0,
     charge_balance: ChargeBalance | None = None,
+    constraint: SymmetryConstraint | None = None,
 ) -> CrystalState:
     """Denoise ``state`` from step ``start`` (default T) to the data with a predictor–corrector
     sampler, on the device of ``state`` (noise is drawn on the CPU from ``generator``, so every
@@ -289,7 +297,9 @@ def sample(
     step.
     ``type_snr`` > 0 adds a Langevin corrector on the atom types whose step gives that
     signal-to-noise ratio (Song et al. 2021). ``charge_balance`` steers the types toward
-    charge-neutral compositions, beside (or without) the Tc ``guidance``."""
+    charge-neutral compositions, beside (or without) the Tc ``guidance``. With a
+    ``constraint``, every update is projected onto the crystals' space-group templates (the
+    state must fit them at the start), so the result fits them exactly."""
     config = schedule.config
     T = config.timesteps
     start = T if start is None else start
@@ -309,8 +319,8 @@ def sample(
         # corrector: one Langevin step on the coordinates at noise level σ_t
         _, frac_out, type_logits = denoiser(types, frac, lattice, time, atoms)
         step = config.langevin_step * (sigma_t / config.sigma_begin) ** 2
-        frac = frac + step * score_scale * frac_out + (2 * step) ** 0.5 * noise(frac.shape)
-        frac = torch.remainder(frac, 1.0)
+        moved = frac + step * score_scale * frac_out + (2 * step) ** 0.5 * noise(frac.shape)
+        frac = _project_frac(torch.remainder(moved, 1.0), frac, constraint)
         if type_snr > 0:
             steer = torch.zeros_like(types)
             if guidance is not None and guidance.scale != 0:
@@ -322,6 +332,8 @@ def sample(
                 types, type_logits, float(schedule.alpha_bars[t]), type_snr, noise(types.shape),
                 steer,
             )  # fmt: skip
+            if constraint is not None:
+                types = constraint.types(types)
 
         # predictor: ancestral step t -> s for all three
         clean_lattice, frac_out, type_logits = denoiser(types, frac, lattice, time, atoms)
@@ -347,12 +359,15 @@ def sample(
             lattice_mean = lattice_mean + guidance.scale * posterior * grad_lattice
             types_mean = types_mean + guidance.scale * posterior * grad_types
             frac_mean = frac_mean + guidance.scale * variance * grad_frac
+        symmetric_frac = frac
         lattice, types, frac = lattice_mean, types_mean, frac_mean
         if s > 0:
             lattice = lattice + posterior**0.5 * noise(lattice.shape)
             types = types + posterior**0.5 * noise(types.shape)
             frac = frac + (sigma_s**2 * variance / sigma_t**2) ** 0.5 * noise(frac.shape)
-        frac = torch.remainder(frac, 1.0)
+        frac = _project_frac(torch.remainder(frac, 1.0), symmetric_frac, constraint)
+        if constraint is not None:
+            lattice, types = constraint.lattice(lattice), constraint.types(types)
         if progress is not None:
             progress(1)
     return CrystalState(lattice, frac, types, atoms)

@@ -2,6 +2,8 @@
 
 Two modes: from noise (N drawn from the training distribution of atoms per cell), and the
 seed optimisation of DiffCSP-SC (each seed noised to t = r·T for several r and denoised).
+Either may be constrained to space-group templates (:mod:`~supercon3d.generation.
+symmetry_projection`): from noise, templates given per structure; from seeds, each seed's own.
 Checkpoints are loaded once per process and device (:func:`load_checkpoints`) and shared by
 the generators built on them.
 """
@@ -17,12 +19,12 @@ from pathlib import Path
 
 import torch
 from pymatgen.core import Structure
-from torch_geometric.data import Batch
+from torch_geometric.data import Batch, Data
 
 from supercon3d.file_state import FileState, folder_state
 from supercon3d.generation.charge import ChargeBalance
 from supercon3d.generation.checkpoint import GeneratorCheckpoint
-from supercon3d.generation.crystal import crystal_data, to_structures
+from supercon3d.generation.crystal import crystal_data, to_structure, to_structures
 from supercon3d.generation.defaults import DEFAULT_CHARGE_BALANCE, DEFAULT_TYPE_SNR
 from supercon3d.generation.diffusion import (
     CrystalState,
@@ -31,6 +33,13 @@ from supercon3d.generation.diffusion import (
     noise_state,
     noised_state,
     sample,
+)
+from supercon3d.generation.symmetry_projection import SymmetryConstraint
+from supercon3d.generation.symmetry_template import (
+    SymmetryTemplate,
+    TemplateError,
+    p1_template,
+    template_from_structure,
 )
 from supercon3d.models.shipped import shipped_generator_dir
 
@@ -144,12 +153,13 @@ class CrystalGenerator:
         scale: float,
         generator: torch.Generator | None,
         progress: Callable[[int], None] | None,
+        constraint: SymmetryConstraint | None = None,
     ) -> list[Structure]:
         out = sample(
             self.denoiser.model, state.to(self.device), self.schedule, start=start,
             steps=self._steps_from(start),
             guidance=self._guidance(scale), generator=generator, progress=progress,
-            type_snr=self.type_snr, charge_balance=self.charge_balance,
+            type_snr=self.type_snr, charge_balance=self.charge_balance, constraint=constraint,
         )  # fmt: skip
         out = out.to("cpu")
         return to_structures(out.lattice, out.frac, out.z, out.atoms)
@@ -174,15 +184,27 @@ class CrystalGenerator:
         guidance_scale: float = 0.0,
         generator: torch.Generator | None = None,
         progress: Callable[[int], None] | None = None,
+        templates: Sequence[SymmetryTemplate] | None = None,
     ) -> list[Structure]:
-        """``n`` new structures; ``progress(1)`` per reverse step of each batch."""
+        """``n`` new structures; ``progress(1)`` per reverse step of each batch. With
+        ``templates`` (n), structure i has the atoms, space group and Wyckoff orbits of
+        template i, its free parameters drawn from the prior."""
+        if templates is not None and len(templates) != n:
+            raise ValueError(f"expected {n} templates, got {len(templates)}")
         T = self.schedule.timesteps
         structures = []
         for start in range(0, n, self.batch_size):
             size = min(self.batch_size, n - start)
-            counts = self.denoiser.sample_num_atoms(size, generator)
-            state = noise_state(counts, generator)
-            structures += self._denoise(state, T, guidance_scale, generator, progress)
+            if templates is None:
+                counts = self.denoiser.sample_num_atoms(size, generator)
+                state = noise_state(counts, generator)
+                structures += self._denoise(state, T, guidance_scale, generator, progress)
+                continue
+            chunk = templates[start : start + size]
+            constraint = SymmetryConstraint(chunk, self.device)
+            state = noise_state(torch.tensor([t.num_atoms for t in chunk]), generator)
+            state = symmetric_start(state.to(self.device), constraint, generator)
+            structures += self._denoise(state, T, guidance_scale, generator, progress, constraint)
         return structures
 
     def from_seeds(
@@ -192,17 +214,25 @@ class CrystalGenerator:
         guidance_scale: float = 0.0,
         generator: torch.Generator | None = None,
         progress: Callable[[int], None] | None = None,
+        constrained: bool = False,
     ) -> list[SeededStructure]:
         """Each seed noised to t = level·T for every level and denoised (the optimisation
-        protocol of DiffCSP-SC); results in seed-major order."""
+        protocol of DiffCSP-SC); results in seed-major order. ``constrained``: each result
+        keeps its seed's space group and Wyckoff orbits (:func:`seed_template`)."""
         graphs = [crystal_data(seed) for seed in seeds]
+        templates = [seed_template(g, i) for i, g in enumerate(graphs)] if constrained else []
         results: dict[tuple[int, float], Structure] = {}
         for level in levels:
             start = self._start(level)
             for first in range(0, len(graphs), self.batch_size):
                 chunk = graphs[first : first + self.batch_size]
                 state = noised_state(Batch.from_data_list(chunk), start, self.schedule, generator)
-                made = self._denoise(state, start, guidance_scale, generator, progress)
+                constraint = None
+                if constrained:
+                    chunk_templates = templates[first : first + self.batch_size]
+                    constraint = SymmetryConstraint(chunk_templates, self.device)
+                    state = symmetric_noised(state.to(self.device), constraint)
+                made = self._denoise(state, start, guidance_scale, generator, progress, constraint)
                 for offset, structure in enumerate(made):
                     results[(first + offset, level)] = structure
         return [
@@ -210,3 +240,39 @@ class CrystalGenerator:
             for seed in range(len(graphs))
             for level in levels
         ]
+
+
+def seed_template(graph: Data, index: int) -> SymmetryTemplate:
+    """The template of a seed's generator cell (a graph of
+    :func:`~supercon3d.generation.crystal.crystal_data`), P1 where spglib reads none."""
+    structure = to_structure(graph.lattice[0], graph.frac, graph.z)
+    try:
+        return template_from_structure(structure, name=f"seed {index}")
+    except TemplateError:
+        return p1_template(structure)
+
+
+def symmetric_start(
+    state: CrystalState, constraint: SymmetryConstraint, generator: torch.Generator | None
+) -> CrystalState:
+    """Prior noise made to fit the templates: lattice and types projected, each orbit's
+    free coordinates drawn uniformly around the template's positions."""
+    _, reference = constraint.reference()
+    return CrystalState(
+        constraint.lattice(state.lattice),
+        constraint.initial_frac(reference.to(state.frac.device), generator),
+        constraint.types(state.types),
+        state.atoms,
+    )
+
+
+def symmetric_noised(state: CrystalState, constraint: SymmetryConstraint) -> CrystalState:
+    """Noised seeds projected onto their templates (displacements from the symmetrized
+    seed)."""
+    _, reference = constraint.reference()
+    return CrystalState(
+        constraint.lattice(state.lattice),
+        constraint.frac(state.frac, reference.to(state.frac.device)),
+        constraint.types(state.types),
+        state.atoms,
+    )

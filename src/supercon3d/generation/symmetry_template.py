@@ -1,0 +1,324 @@
+"""Space-group templates of crystal cells: the space group, its operations in the cell's own
+basis and the Wyckoff orbits of the atoms, from spglib.
+
+A template fixes which coordinates of a cell are free: each orbit has a representative atom
+whose fractional coordinates may move only inside the subspace its site-symmetry group fixes
+(the projector ``P`` = mean of the site-symmetry rotations), and every other atom of the orbit
+is the image of the representative under one operation (its coset operation). The metric
+tensor G = L Lᵀ of the lattice (Å²) must satisfy Wᵀ G W = G for every rotation W of the group.
+Species are not part of a template: generation puts one species on each orbit.
+
+Templates of the generator's corpus (:class:`TemplateLibrary`) are drawn with the frequency
+with which their key (space-group number and sorted Wyckoff letters) occurs there.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import spglib
+import torch
+from pymatgen.core import Structure
+
+from supercon3d.errors import SuperCon3DError
+
+TEMPLATE_SYMPREC = 0.1
+"""spglib tolerance (Å) for the symmetry of a template's source cell, as the corpus uses."""
+CHECK_SYMPREC = 1e-3
+"""spglib tolerance (Å) at which a generated structure must show its template's symmetry."""
+SYMMETRIZED_TOLERANCE = 1e-6
+"""Largest residual (fractional) of a symmetrized position under its site-symmetry group."""
+P1 = 1
+
+
+class TemplateError(SuperCon3DError, ValueError):
+    """A structure whose symmetry cannot be made into a template (named in the message)."""
+
+
+@dataclass(frozen=True)
+class Orbit:
+    """One Wyckoff orbit of a cell: ``atoms`` (indices; the first is the representative),
+    ``wyckoff`` letter, ``projector`` (3, 3) onto the representative's free fractional
+    displacements and, per atom, the coset operation x -> W x + w (``coset_rotations`` (m, 3,
+    3) integer, ``coset_translations`` (m, 3) fractional) that maps the representative onto it."""
+
+    atoms: tuple[int, ...]
+    wyckoff: str
+    projector: np.ndarray
+    coset_rotations: np.ndarray
+    coset_translations: np.ndarray
+
+    @property
+    def representative(self) -> int:
+        return self.atoms[0]
+
+    @property
+    def free_coordinates(self) -> int:
+        """Free fractional coordinates of the orbit (0 for a fixed position such as 1a)."""
+        return round(float(np.trace(self.projector)))
+
+
+@dataclass(frozen=True)
+class SymmetryTemplate:
+    """A space group in a cell's basis and the orbits of that cell's atoms.
+
+    ``rotations`` (K, 3, 3) integer and ``translations`` (K, 3) fractional: the operations
+    x -> W x + w of the group in the cell's basis; ``frac`` (N, 3): the source cell's
+    positions, symmetrized (exactly fixed by the operations); ``lattice`` (3, 3) Å: its
+    lattice, with a symmetrized metric; ``atomic_numbers`` (N,): the source's species (for
+    reference only)."""
+
+    space_group: int
+    rotations: np.ndarray
+    translations: np.ndarray
+    orbits: tuple[Orbit, ...]
+    frac: np.ndarray
+    lattice: np.ndarray
+    atomic_numbers: np.ndarray
+
+    @property
+    def num_atoms(self) -> int:
+        return len(self.frac)
+
+    @property
+    def point_group(self) -> np.ndarray:
+        """(R, 3, 3) the distinct rotations: the point group in the cell's basis."""
+        return np.unique(self.rotations, axis=0)
+
+    @property
+    def wyckoff_letters(self) -> str:
+        """The orbits' Wyckoff letters, sorted (``"add"`` for MgB2)."""
+        return "".join(sorted(orbit.wyckoff for orbit in self.orbits))
+
+    @property
+    def key(self) -> tuple[int, str]:
+        """(space-group number, sorted Wyckoff letters): templates with equal keys count as
+        one when drawing."""
+        return self.space_group, self.wyckoff_letters
+
+    def orbit_of_atoms(self) -> np.ndarray:
+        """(N,) the orbit index of every atom."""
+        index = np.empty(self.num_atoms, dtype=np.int64)
+        for number, orbit in enumerate(self.orbits):
+            index[list(orbit.atoms)] = number
+        return index
+
+
+def wrap(delta: np.ndarray) -> np.ndarray:
+    """Fractional differences wrapped into [-0.5, 0.5)."""
+    return delta - np.floor(delta + 0.5)
+
+
+def symmetrized_metric(lattice: np.ndarray, rotations: np.ndarray) -> np.ndarray:
+    """G' = mean over rotations W of Wᵀ G W, with G = L Lᵀ (Å²): the nearest metric that the
+    group leaves invariant."""
+    metric = lattice @ lattice.T
+    return np.mean([w.T @ metric @ w for w in rotations.astype(float)], axis=0)
+
+
+def lattice_with_metric(lattice: np.ndarray, metric: np.ndarray) -> np.ndarray:
+    """The lattice (rows: vectors, Å) with metric tensor ``metric`` obtained from ``lattice``
+    by the lower-triangular map C' C⁻¹ of the two Cholesky factors (orientation kept)."""
+    current = np.linalg.cholesky(lattice @ lattice.T)
+    wanted = np.linalg.cholesky(metric)
+    return wanted @ np.linalg.solve(current, lattice)
+
+
+def _orbit(
+    atoms: list[int],
+    frac: np.ndarray,
+    lattice: np.ndarray,
+    rotations: np.ndarray,
+    translations: np.ndarray,
+    wyckoff: str,
+    name: str,
+) -> tuple[Orbit, np.ndarray]:
+    """An orbit and its atoms' symmetrized positions (m, 3)."""
+    representative = frac[atoms[0]]
+    images = np.einsum("kij,j->ki", rotations, representative) + translations
+    stabiliser_size = len(rotations) // len(atoms)
+    offsets = wrap(images - representative)
+    distances = np.linalg.norm(offsets @ lattice, axis=1)
+    stabiliser = np.argsort(distances, kind="stable")[:stabiliser_size]
+    if distances[stabiliser].max() > 2 * TEMPLATE_SYMPREC:
+        raise TemplateError(f"{name}: the site symmetry of atom {atoms[0]} is inconsistent")
+    fixed = representative + offsets[stabiliser].mean(axis=0)
+    fixed_images = np.einsum("kij,j->ki", rotations[stabiliser], fixed) + translations[stabiliser]
+    residual = np.abs(wrap(fixed_images - fixed)).max()
+    if residual > SYMMETRIZED_TOLERANCE:
+        raise TemplateError(f"{name}: could not symmetrize atom {atoms[0]} ({residual:.2g})")
+    projector = rotations[stabiliser].astype(float).mean(axis=0)
+    cosets = []
+    for atom in atoms:
+        offsets = wrap(images - frac[atom])
+        cosets.append(int(np.argmin(np.linalg.norm(offsets @ lattice, axis=1))))
+    coset_rotations = rotations[cosets].astype(np.int64)
+    coset_translations = translations[cosets]
+    positions = np.mod(np.einsum("kij,j->ki", coset_rotations, fixed) + coset_translations, 1.0)
+    orbit = Orbit(tuple(atoms), wyckoff, projector, coset_rotations, coset_translations)
+    return orbit, positions
+
+
+def p1_template(structure: Structure) -> SymmetryTemplate:
+    """The template of space group P1: every atom its own orbit, all coordinates free."""
+    identity = np.eye(3, dtype=np.int64)
+    orbits = tuple(
+        Orbit((i,), "a", np.eye(3), identity[None], np.zeros((1, 3))) for i in range(len(structure))
+    )
+    return SymmetryTemplate(
+        P1,
+        identity[None],
+        np.zeros((1, 3)),
+        orbits,
+        np.mod(structure.frac_coords, 1.0),
+        structure.lattice.matrix.copy(),
+        np.array(structure.atomic_numbers),
+    )
+
+
+def template_from_structure(
+    structure: Structure, symprec: float = TEMPLATE_SYMPREC, name: str = "structure"
+) -> SymmetryTemplate:
+    """The template of an ordered structure in its own cell and atom order (spglib at
+    ``symprec`` Å). Raises :class:`TemplateError` naming ``name`` when spglib finds no
+    symmetry or the orbits are inconsistent."""
+    lattice = structure.lattice.matrix
+    frac = np.mod(structure.frac_coords, 1.0)
+    cell = (lattice, frac, structure.atomic_numbers)
+    dataset = spglib.get_symmetry_dataset(cell, symprec=symprec)
+    if dataset is None:
+        raise TemplateError(f"{name}: spglib found no symmetry at {symprec} Å")
+    rotations = np.asarray(dataset.rotations, dtype=np.int64)
+    translations = np.asarray(dataset.translations, dtype=float)
+    equivalent = np.asarray(dataset.equivalent_atoms)
+    orbits, positions = [], np.empty_like(frac)
+    for representative in dict.fromkeys(equivalent.tolist()):
+        atoms = [representative, *(i for i in np.flatnonzero(equivalent == representative)
+                                   if i != representative)]  # fmt: skip
+        orbit, symmetric = _orbit(
+            atoms, frac, lattice, rotations, translations, dataset.wyckoffs[representative], name
+        )
+        orbits.append(orbit)
+        positions[atoms] = symmetric
+    metric = symmetrized_metric(lattice, np.unique(rotations, axis=0))
+    return SymmetryTemplate(
+        int(dataset.number),
+        rotations,
+        translations,
+        tuple(orbits),
+        positions,
+        lattice_with_metric(lattice, metric),
+        np.array(structure.atomic_numbers),
+    )
+
+
+def generator_cell(structure: Structure, symprec: float = TEMPLATE_SYMPREC) -> Structure:
+    """The cell the generator works in: the primitive cell (spglib at ``symprec``),
+    Niggli-reduced, as the corpus and :func:`~supercon3d.generation.crystal.crystal_data`
+    make it."""
+    from supercon3d.generation.corpus import primitive_cell
+
+    primitive, _ = primitive_cell(structure, symprec)
+    return primitive.get_reduced_structure()
+
+
+def template_from_cif(path: str | os.PathLike, max_atoms: int) -> SymmetryTemplate:
+    """The template of a CIF's structure in its Niggli-reduced primitive cell. Raises
+    :class:`TemplateError` naming the file when it cannot be read, is disordered or its
+    primitive cell holds more than ``max_atoms`` atoms."""
+    from supercon3d.data.cif import CifReadError, read_cif
+
+    try:
+        structure = read_cif(path).structure
+    except CifReadError as error:
+        raise TemplateError(str(error)) from error
+    if not structure.is_ordered:
+        raise TemplateError(f"{path}: a template needs an ordered structure")
+    cell = generator_cell(structure)
+    if len(cell) > max_atoms:
+        raise TemplateError(
+            f"{path}: its primitive cell has {len(cell)} atoms, more than the generator's "
+            f"{max_atoms}"
+        )
+    return template_from_structure(cell, name=str(path))
+
+
+def symmetry_holds(
+    structure: Structure, template: SymmetryTemplate, tolerance: float = CHECK_SYMPREC
+) -> bool:
+    """Whether every operation of ``template`` maps ``structure`` (in the template's cell
+    basis) onto itself, species kept, within ``tolerance`` Å."""
+    frac = np.mod(structure.frac_coords, 1.0)
+    z = np.array(structure.atomic_numbers)
+    lattice = structure.lattice.matrix
+    for rotation, translation in zip(template.rotations.astype(float), template.translations):
+        images = frac @ rotation.T + translation
+        offsets = wrap(images[:, None, :] - frac[None, :, :])
+        distances = np.linalg.norm(offsets @ lattice, axis=-1)
+        distances[z[:, None] != z[None, :]] = np.inf
+        if distances.min(axis=1).max() > tolerance:
+            return False
+    return True
+
+
+def symmetry_outcome(
+    structure: Structure, template: SymmetryTemplate, tolerance: float = CHECK_SYMPREC
+) -> str:
+    """``"exact"``: spglib at ``tolerance`` Å finds the template's space group;
+    ``"supergroup"``: the template's operations hold and spglib finds a larger group;
+    ``"lower"``: an operation of the template does not hold."""
+    if not symmetry_holds(structure, template, tolerance):
+        return "lower"
+    cell = (structure.lattice.matrix, structure.frac_coords, structure.atomic_numbers)
+    dataset = spglib.get_symmetry_dataset(cell, symprec=tolerance)
+    if dataset is not None and int(dataset.number) == template.space_group:
+        return "exact"
+    return "supergroup"
+
+
+@dataclass
+class TemplateLibrary:
+    """The templates of a set of cells, drawn as often as their keys occur."""
+
+    templates: list[SymmetryTemplate]
+
+    @classmethod
+    def from_structures(cls, structures: Sequence[Structure]) -> TemplateLibrary:
+        """Templates of the generator's cells of ``structures`` (Niggli-reduced, as the
+        denoiser saw them); a cell whose symmetry spglib cannot read is left out."""
+        templates = []
+        for index, structure in enumerate(structures):
+            try:
+                templates.append(template_from_structure(structure.get_reduced_structure(),
+                                                         name=f"#{index}"))  # fmt: skip
+            except TemplateError:
+                continue
+        return cls(templates)
+
+    def counts(self) -> Counter:
+        """How often each key occurs."""
+        return Counter(template.key for template in self.templates)
+
+    def space_groups(self) -> set[int]:
+        return {template.space_group for template in self.templates}
+
+    def draw(
+        self, n: int, generator: torch.Generator | None, space_group: int | None = None
+    ) -> list[SymmetryTemplate]:
+        """``n`` templates drawn with replacement, each cell equally likely (so each key as
+        often as it occurs), among those of ``space_group`` if given. Raises
+        :class:`TemplateError` when no template has that space group."""
+        pool = self.templates
+        if space_group is not None:
+            pool = [t for t in pool if t.space_group == space_group]
+            if not pool:
+                raise TemplateError(
+                    f"no template of space group {space_group} in the corpus "
+                    f"({len(self.space_groups())} groups occur; give one with --template)"
+                )
+        picks = torch.randint(len(pool), (n,), generator=generator).tolist()
+        return [pool[i] for i in picks]
