@@ -8,9 +8,23 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from supercon3d.cli.options import DataOption
-from supercon3d.cli.progress import one_line_errors, output, progress_bar, report_failures
-from supercon3d.cli.results import EXIT_NONE_DONE, finite_or_none, interruptible
+from supercon3d.cli.options import DataOption, FormatOption, OutputFormat
+from supercon3d.cli.progress import (
+    one_line_errors,
+    output,
+    print_warnings,
+    progress_bar,
+    report_failures,
+)
+from supercon3d.cli.results import EXIT_NONE_DONE, interruptible
+from supercon3d.cli.tables import (
+    FOLD_NAMES_TO,
+    TABLE,
+    Column,
+    chosen_format,
+    print_records,
+    print_table,
+)
 from supercon3d.defaults import (
     CONTACT_FACTOR,
     GRAPH_CUTOFF_ANGSTROM,
@@ -19,6 +33,17 @@ from supercon3d.defaults import (
 )
 
 data_app = typer.Typer(help="Inspect the datasets.", no_args_is_help=True)
+INSPECT_COLUMNS = (
+    Column("file", fold_to=FOLD_NAMES_TO),
+    Column("formula"),
+    Column("sites", priority=2, numeric=True),
+    Column("class", priority=1),
+    Column("mixed", priority=3, numeric=True),
+    Column("partial", priority=3, numeric=True),
+    Column("warnings", priority=2, numeric=True),
+)
+"""The columns of ``data inspect``, each with its priority (0: always shown; the highest
+number is left out first in a narrow terminal)."""
 
 
 @data_app.command()
@@ -123,6 +148,7 @@ def inspect(
     strict: bool = typer.Option(
         False, "--strict", help="Refuse a CIF with warnings (see docs/input_contract.md)."
     ),
+    output_format: OutputFormat = FormatOption,
 ) -> None:
     """Any CIFs: formula, sites, disorder class and every warning of the reader, one row per
     file; a file that cannot be read or is refused by the input contract is listed with the
@@ -130,30 +156,29 @@ def inspect(
     from supercon3d.data.describe import describe_cifs
 
     rows, failures = describe_cifs(paths, strict=strict, progress=progress_bar)
-    if json_output:
+    output_format = chosen_format(output_format, json_output)
+    if output_format != TABLE:
         errors = [{"file": f.source, "error": f.reason} for f in failures]
-        typer.echo(json.dumps(finite_or_none(rows + errors), allow_nan=False))
+        print_records(output_format, rows + errors)
         _exit_if_none_read(rows)
         return
-    table = Table(title=f"{len(rows)} structures")
-    for column in ("file", "formula", "sites", "class", "mixed", "partial", "warnings"):
-        table.add_column(
-            column, justify="left" if column in ("file", "formula", "class") else "right"
-        )
-    for row in rows:
-        table.add_row(
-            Path(row["file"]).name,
-            row["formula"],
-            str(row["sites"]),
-            row["disorder_class"],
-            str(row["substitutional_sites"]),
-            str(row["partial_sites"]),
-            str(len(row["warnings"])),
-        )
-    output.print(table)
-    for row in rows:
-        for warning in row["warnings"]:
-            output.print(f"{Path(row['file']).name}: {warning}", highlight=False)
+    print_table(
+        INSPECT_COLUMNS,
+        [
+            [
+                Path(row["file"]).name,
+                row["formula"],
+                str(row["sites"]),
+                row["disorder_class"],
+                str(row["substitutional_sites"]),
+                str(row["partial_sites"]),
+                str(len(row["warnings"])),
+            ]  # fmt: skip
+            for row in rows
+        ],
+        title=f"{len(rows)} structures",
+    )
+    print_warnings((Path(row["file"]).name, warning) for row in rows for warning in row["warnings"])
     report_failures(failures, "CIFs")
     _exit_if_none_read(rows)
 

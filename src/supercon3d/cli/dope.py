@@ -9,58 +9,80 @@ warnings and the table, and writes. Heavy modules are imported inside the comman
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import typer
 
-from supercon3d.cli.progress import console, one_line_errors, output
+from supercon3d.cli.options import FormatOption, OutputFormat
+from supercon3d.cli.progress import console, one_line_errors, print_warnings
 from supercon3d.cli.results import (
     EXIT_ALL_DONE,
     exit_status,
-    finite_or_none,
     interruptible,
     usage_error,
     write_output,
 )
+from supercon3d.cli.tables import (
+    FOLD_NAMES_TO,
+    TABLE,
+    Column,
+    chosen_format,
+    print_records,
+    print_table,
+)
 
 DEFAULT_TOP = 10
 RESULTS_FILE = "doping.json"
-NUMBER_COLUMNS = (
-    "x", "P(SC)", "Tc (K)", "ΔTc (K)", "model ΔTc (K)", "parent Tc (K)", "E_hull",
-)  # fmt: skip
-"""ΔTc: the predicted change (dilute-referenced model plus the doping prior); model ΔTc: the
-model's variant − parent Tc, uncorrected (:mod:`supercon3d.doping.calibration`)."""
+TABLE_COLUMNS = (
+    Column("parent", fold_to=FOLD_NAMES_TO),
+    Column("variant"),
+    Column("formula", priority=1),
+    Column("carriers", priority=3),
+    Column("class", priority=4),
+    Column("x", priority=2, numeric=True),
+    Column("P(SC)", priority=2, numeric=True),
+    Column("Tc (K)", priority=1, numeric=True),
+    Column("ΔTc (K)", numeric=True),
+    Column("model ΔTc (K)", priority=5, numeric=True),
+    Column("parent Tc (K)", priority=3, numeric=True),
+)
+"""The columns of the table, each with its priority (0: always shown; the highest number is
+left out first in a narrow terminal). ΔTc: the predicted change (dilute-referenced model plus
+the doping prior); model ΔTc: the model's variant − parent Tc, uncorrected
+(:mod:`supercon3d.doping.calibration`)."""
+STABILITY_COLUMN = Column("E_hull", priority=1, numeric=True)
+"""With --stability: the variant's energy above the hull (eV/atom)."""
 
 
 def _number(value: float | None, digits: int = 1, sign: str = "") -> str:
     return "–" if value is None else f"{value:{sign}.{digits}f}"
 
 
-def _print_results(results: list, with_stability: bool) -> None:
-    from rich.table import Table
+def _cells(r, with_stability: bool) -> list[str]:
+    """One row of the table, in the order of :data:`TABLE_COLUMNS` (and
+    :data:`STABILITY_COLUMN`)."""
+    v, p = r.variant, r.prediction
+    what = f"{v.dopant} for {v.host}" if v.kind == "substitution" else f"{v.host} vacancy"
+    row = [
+        v.parent, what, v.formula, v.carriers, p.disorder_class, f"{v.fraction:.2f}",
+        _number(p.p_superconductor, 2), _number(p.tc_kelvin),
+        _number(r.delta_tc_kelvin, sign="+"), _number(r.delta_tc_model_kelvin, sign="+"),
+        _number(r.parent_prediction.tc_kelvin),
+    ]  # fmt: skip
+    if with_stability:
+        row.append(_number(r.stability.e_above_hull if r.stability else None, 3))
+    return row
 
-    table = Table(title="doped variants, ranked by predicted ΔTc per parent")
-    columns = ["parent", "variant", "formula", "carriers", "class", *NUMBER_COLUMNS[:6]]
-    columns += ["E_hull"] if with_stability else []
-    for column in columns:
-        table.add_column(column, justify="right" if column in NUMBER_COLUMNS else "left",
-                         overflow="fold")  # fmt: skip
-    for r in results:
-        if r.error is not None or r.prediction.error is not None:
-            continue
-        v, p = r.variant, r.prediction
-        what = f"{v.dopant} for {v.host}" if v.kind == "substitution" else f"{v.host} vacancy"
-        row = [
-            v.parent, what, v.formula, v.carriers, p.disorder_class, f"{v.fraction:.2f}",
-            _number(p.p_superconductor, 2), _number(p.tc_kelvin),
-            _number(r.delta_tc_kelvin, sign="+"), _number(r.delta_tc_model_kelvin, sign="+"),
-            _number(r.parent_prediction.tc_kelvin),
-        ]  # fmt: skip
-        if with_stability:
-            row.append(_number(r.stability.e_above_hull if r.stability else None, 3))
-        table.add_row(*row)
-    output.print(table)
+
+def _print_results(results: list, with_stability: bool) -> None:
+    columns = TABLE_COLUMNS + ((STABILITY_COLUMN,) if with_stability else ())
+    rows = [
+        _cells(r, with_stability) for r in results if r.error is None and r.prediction.error is None
+    ]
+    print_table(columns, rows, title="doped variants, ranked by predicted ΔTc per parent")
+
+
+def _print_failures(results: list) -> None:
     for r in results:
         error = r.error or (r.prediction.error if r.prediction is not None else None)
         if error is not None:
@@ -69,16 +91,12 @@ def _print_results(results: list, with_stability: bool) -> None:
 
 def _print_warnings(results: list) -> None:
     """Each parent CIF's reader warnings, once per file."""
-    printed = set()
+    by_parent = {}
     for result in results:
-        parent = result.parent_prediction.file
-        if parent in printed:
-            continue
-        printed.add(parent)
-        for warning in result.parent_warnings:
-            console.print(
-                f"[yellow]warning[/yellow] {parent}: {warning}", highlight=False, soft_wrap=True
-            )
+        by_parent.setdefault(result.parent_prediction.file, result.parent_warnings)
+    print_warnings(
+        (parent, warning) for parent, warnings in by_parent.items() for warning in warnings
+    )
 
 
 @interruptible
@@ -97,6 +115,7 @@ def dope(
         False, "--stability", help="Relax the kept variants too (needs the stability extra)."
     ),
     force: bool = typer.Option(False, "--force", help="Let --out replace existing files."),
+    output_format: OutputFormat = FormatOption,
 ) -> None:
     """Doped variants (dopants of compatible charge and size, anion vacancies within the
     redox window) of crystals, scored as partially occupied structures and ranked by
@@ -122,12 +141,14 @@ def dope(
         if (out / RESULTS_FILE).exists() and not force:
             raise usage_error(f"{out / RESULTS_FILE}: exists; --force replaces it")
     results = api.dope(files, top=top, fractions=shares, with_stability=with_stability)
-    _print_warnings(results)
     rows = [result.to_json() for result in results]
-    if as_json:
-        print(json.dumps(finite_or_none(rows), indent=1))
+    output_format = chosen_format(output_format, as_json)
+    if output_format != TABLE:
+        print_records(output_format, rows)
     else:
         _print_results(results, with_stability)
+    _print_warnings(results)
+    _print_failures(results)
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
         for result in results:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import importlib.metadata
 import os
 from typing import Any
 
@@ -103,17 +104,37 @@ class LazyGroup(TyperGroup):
             self.add_command(LazyCommand(name, target, summary))
 
 
+HELP_OPTIONS = ["-h", "--help"]
+"""On the app and, through click's context inheritance, on every command and subcommand."""
+PACKAGE = "supercon3d"
+
 app = typer.Typer(
     name="supercon3d",
     cls=LazyGroup,
     help="Machine-learning superconductor discovery for ordered and disordered crystals.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    context_settings={"help_option_names": HELP_OPTIONS},
 )
 
 
+def print_version(requested: bool) -> None:
+    """``--version``: the installed package's version (from its metadata), then exit."""
+    if requested:
+        typer.echo(f"{PACKAGE} {importlib.metadata.version(PACKAGE)}")
+        raise typer.Exit()
+
+
 @app.callback()
-def quiet_spglib() -> None:
+def quiet_spglib(
+    version: bool = typer.Option(
+        False,
+        "--version",
+        callback=print_version,
+        is_eager=True,
+        help="Print the version and exit.",
+    ),
+) -> None:
     # spglib prints a line to stderr for every cell it cannot symmetrize; the commands handle
     # those cells (space group 0), so the lines are noise. SPGLIB_WARNING=ON keeps them.
     os.environ.setdefault("SPGLIB_WARNING", "OFF")

@@ -2,7 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 import typer
+
+OutputFormat = Literal["table", "tsv", "json"]
+"""What a command that prints a table prints (:mod:`supercon3d.cli.tables`)."""
+
+FormatOption = typer.Option(
+    "table",
+    "--format",
+    help="table: fitted to the terminal (80 columns in a pipe; the least important columns "
+    "left out first); tsv or json: every field of every row, nothing else on stdout.",
+)
 
 DataOption = typer.Option(
     None,

@@ -12,13 +12,22 @@ from pathlib import Path
 
 import typer
 
-from supercon3d.cli.progress import console, one_line_errors, output, progress_bar
+from supercon3d.cli.options import FormatOption, OutputFormat
+from supercon3d.cli.progress import console, one_line_errors, print_warnings, progress_bar
 from supercon3d.cli.results import (
     EXIT_ALL_DONE,
     check_output,
     exit_status,
     interruptible,
     write_output,
+)
+from supercon3d.cli.tables import (
+    FOLD_NAMES_TO,
+    TABLE,
+    TSV,
+    Column,
+    print_records,
+    print_table,
 )
 from supercon3d.models.shipped import AMBIENT_MODEL, DEFAULT_MODEL, shipped_model_dir
 from supercon3d.progress import no_progress
@@ -27,7 +36,9 @@ from supercon3d.screening.prediction import csv_row
 PROGRESS_BAR_FILES = 20
 """Above this many files, reading them shows a progress bar."""
 HIGH_PRESSURE_MARK = "HP"
-NUMBER_COLUMNS = ("P(SC)", "Tc (K)", "90 % (K)", "warn")
+OUT_OF_DOMAIN_MARK = "*"
+"""Beside the formula of a material the model's training data do not cover (``in_domain``
+False)."""
 
 
 def _kelvin(value: float) -> str:
@@ -43,42 +54,68 @@ def _interval(p) -> str:
     return f"±1σ {_kelvin(low)}–{_kelvin(high)}"
 
 
-def _print_predictions(predictions: list, show_warnings: bool) -> None:
-    """The table of predictions with each file's warning count, every warning
-    (``show_warnings``) or how many files have some, and every failure."""
-    from rich.table import Table
+TABLE_COLUMNS = (
+    Column("file", fold_to=FOLD_NAMES_TO),
+    Column("formula", priority=1),
+    Column("class", priority=3),
+    Column("family", priority=3),
+    Column("P(SC)", priority=1, numeric=True),
+    Column("Tc (K)", numeric=True),
+    Column("90 % (K)", priority=2, numeric=True),
+    Column("warn", priority=4, numeric=True),
+    Column("novelty", priority=5, numeric=True),
+)
+"""The columns of the table, each with its priority (0: always shown; the highest number is
+left out first in a narrow terminal)."""
+SITE_COLUMNS = (
+    Column("site", numeric=True),
+    Column("species"),
+    Column("occupancy", priority=1, numeric=True),
+    Column("importance %", numeric=True),
+)
 
-    table = Table(title=f"predicted Tc ({len(predictions)} files)")
-    columns = ("file", "formula", "class", "family", "P(SC)", "Tc (K)", "90 % (K)", "warn")
-    for column in columns:
-        folds = column in ("formula", "class", "family")  # the rest stay whole
-        table.add_column(
-            column, justify="right" if column in NUMBER_COLUMNS else "left",
-            overflow="fold", no_wrap=not folds,
-        )  # fmt: skip
-    for p in predictions:
-        if p.error is not None:
-            continue
-        family = p.family + (f" ({HIGH_PRESSURE_MARK})" if p.high_pressure_hydride else "")
-        chance = "–" if p.p_superconductor is None else f"{p.p_superconductor:.2f}"
-        table.add_row(
-            Path(p.file).name, p.formula, p.disorder_class, family, chance,
-            _kelvin(p.tc_kelvin), _interval(p), str(len(p.warnings)),
-        )  # fmt: skip
-    if any(p.high_pressure_hydride for p in predictions if p.error is None):
-        table.caption = f"{HIGH_PRESSURE_MARK}: looks like a superhydride measured at 100–250 GPa"
-    output.print(table)
+
+def _cells(p) -> list[str]:
+    """One row of the table, in the order of :data:`TABLE_COLUMNS`."""
+    family = p.family + (f" ({HIGH_PRESSURE_MARK})" if p.high_pressure_hydride else "")
+    chance = "–" if p.p_superconductor is None else f"{p.p_superconductor:.2f}"
+    formula = p.formula + (f" {OUT_OF_DOMAIN_MARK}" if p.in_domain is False else "")
+    novelty = "–" if p.novelty is None else f"{p.novelty:.2f}"
+    return [
+        Path(p.file).name, formula, p.disorder_class, family, chance, _kelvin(p.tc_kelvin),
+        _interval(p), str(len(p.warnings)), novelty,
+    ]  # fmt: skip
+
+
+def _print_predictions(predictions: list) -> None:
+    """The table of the predictions that succeeded."""
+    done = [p for p in predictions if p.error is None]
+    notes = []
+    if any(p.high_pressure_hydride for p in done):
+        notes.append(f"{HIGH_PRESSURE_MARK}: looks like a superhydride measured at 100–250 GPa")
+    if any(p.in_domain is False for p in done):
+        notes.append(
+            f"{OUT_OF_DOMAIN_MARK}: far from the training compositions (novelty above the "
+            "in-domain threshold): expect larger errors; the interval is widened"
+        )
+    caption = "; ".join(notes) or None
+    print_table(
+        TABLE_COLUMNS,
+        [_cells(p) for p in done],
+        title=f"predicted Tc ({len(predictions)} files)",
+        caption=caption,
+    )
+
+
+def _print_warnings_and_failures(predictions: list, show_warnings: bool) -> None:
+    """On stderr, below the table: every warning (``show_warnings``) or how many files have
+    some, and every failure."""
     warned = [p for p in predictions if p.warnings and p.error is None]
     if show_warnings:
-        for p in warned:
-            for warning in p.warnings:
-                console.print(
-                    f"[yellow]warning[/yellow] {p.file}: {warning}", highlight=False, soft_wrap=True
-                )
+        print_warnings((p.file, warning) for p in warned for warning in p.warnings)
     elif warned:
         console.print(
-            f"[yellow]{len(warned)} file(s) with CIF warnings[/yellow] (see the warn column); "
-            "--show-warnings lists them",
+            f"[yellow]{len(warned)} file(s) with CIF warnings[/yellow]; --show-warnings lists them",
             soft_wrap=True,
         )
     for p in predictions:
@@ -87,15 +124,12 @@ def _print_predictions(predictions: list, show_warnings: bool) -> None:
 
 
 def _print_sites(prediction, sites: list) -> None:
-    from rich.table import Table
-
-    table = Table(title=f"site importance, {Path(prediction.file).name} ({prediction.formula})")
-    for column in ("site", "species", "occupancy", "importance %"):
-        table.add_column(column, justify="left" if column == "species" else "right")
-    for site in sorted(sites, key=lambda s: -s.importance_percent):
-        table.add_row(str(site.site), site.label, f"{site.occupancy:.3g}",
-                      f"{site.importance_percent:.1f}")  # fmt: skip
-    output.print(table)
+    rows = [
+        [str(site.site), site.label, f"{site.occupancy:.3g}", f"{site.importance_percent:.1f}"]
+        for site in sorted(sites, key=lambda s: -s.importance_percent)
+    ]
+    title = f"site importance, {Path(prediction.file).name} ({prediction.formula})"
+    print_table(SITE_COLUMNS, rows, title=title)
 
 
 @interruptible
@@ -126,6 +160,7 @@ def predict(
     workers: int | None = typer.Option(
         None, min=1, help="Processes reading and predicting CIFs (default: all cores)."
     ),
+    output_format: OutputFormat = FormatOption,
 ) -> None:
     """Predict Tc (K) for ordered or disordered crystals: ensemble mean of ln Tc and its spread.
 
@@ -149,7 +184,8 @@ def predict(
         files, checkpoints=checkpoints, workers=workers, progress=progress, strict=strict
     )
     records = [p.to_dict() for p in predictions]
-    _print_predictions(predictions, show_warnings)
+    if output_format == TABLE:
+        _print_predictions(predictions)
     if explain:
         from supercon3d.screening.explain import plot_site_importance
 
@@ -157,13 +193,19 @@ def predict(
             if prediction.error is not None:
                 continue
             sites = api.explain(prediction, checkpoints)
-            _print_sites(prediction, sites)
+            if output_format == TABLE:
+                _print_sites(prediction, sites)
             record["sites"] = [site.to_dict() for site in sites]
             if explain_png is not None:
                 explain_png.mkdir(parents=True, exist_ok=True)
                 path = explain_png / (Path(prediction.file).stem + "_sites.png")
                 plot_site_importance(sites, path, f"{prediction.formula}: site importance")
                 console.print(f"wrote {path}")
+    if output_format != TABLE:
+        print_records(
+            output_format, [csv_row(r) for r in records] if output_format == TSV else records
+        )
+    _print_warnings_and_failures(predictions, show_warnings)
     if out is not None:
         write_output(out, records, csv_row)
     failed = sum(p.error is not None for p in predictions)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -38,6 +39,16 @@ def progress_bar(description: str, total: int) -> Iterator[Callable[[int], None]
     with Progress(*columns, console=console, transient=False) as progress:
         task = progress.add_task(description, total=total)
         yield lambda n=1: progress.advance(task, n)
+
+
+def print_warnings(warnings: Iterable[tuple[str, str]], label: str = "warning") -> None:
+    """Each (file, text) pair as one line ``label: file: text`` on stderr, the lines set
+    apart by a blank line from what was printed above (a table)."""
+    lines = [f"[yellow]{label}:[/yellow] {file}: {escape(text)}" for file, text in warnings]
+    if lines:
+        console.print()
+    for line in lines:
+        console.print(line, highlight=False, soft_wrap=True)
 
 
 def report_failures(failures: list, what: str) -> None:

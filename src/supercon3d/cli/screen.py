@@ -9,22 +9,28 @@ imported inside the commands.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import typer
 from typer.core import TyperGroup
 
-from supercon3d.cli.options import DataOption
-from supercon3d.cli.progress import console, one_line_errors, output
+from supercon3d.cli.options import DataOption, FormatOption, OutputFormat
+from supercon3d.cli.progress import console, one_line_errors
 from supercon3d.cli.results import (
     EXIT_ALL_DONE,
     check_output,
     exit_status,
-    finite_or_none,
     interruptible,
     usage_error,
     write_output,
+)
+from supercon3d.cli.tables import (
+    FOLD_NAMES_TO,
+    TABLE,
+    Column,
+    chosen_format,
+    print_records,
+    print_table,
 )
 from supercon3d.defaults import (
     DEFAULT_CIF_COLUMN,
@@ -40,19 +46,20 @@ PRINTED_ERRORS = 20
 """Failed rows listed at the end of a screen; the rest are counted."""
 ENGINE_HELP = "local: a process pool here; dask: a Dask cluster (--scheduler or --dask-workers)."
 TABLE_COLUMNS = (
-    "name",
-    "formula",
-    "class",
-    "family",
-    "stage",
-    "P(SC)",
-    "Tc (K)",
-    "90 % (K)",
-    "known (K)",
-    "related",
-    "checks",
+    Column("name", fold_to=FOLD_NAMES_TO),
+    Column("formula", priority=1),
+    Column("class", priority=3),
+    Column("family", priority=4),
+    Column("stage", priority=5, numeric=True),
+    Column("P(SC)", priority=1, numeric=True),
+    Column("Tc (K)", numeric=True),
+    Column("90 % (K)", priority=2, numeric=True),
+    Column("known (K)", priority=2, numeric=True),
+    Column("related", priority=3),
+    Column("checks", priority=5),
 )
-NUMBER_COLUMNS = ("stage", "P(SC)", "Tc (K)", "90 % (K)", "known (K)")
+"""The columns of the table, each with its priority (0: always shown; the highest number is
+left out first in a narrow terminal); :func:`_cells` gives a row's cells in this order."""
 
 
 class ScreenGroup(TyperGroup):
@@ -119,29 +126,19 @@ def _cells(row: dict) -> list[str]:
 
 
 def _print_table(rows: list[dict], title: str) -> None:
-    from rich.table import Table
-
-    table = Table(title=title)
-    for column in TABLE_COLUMNS:
-        numeric = column in NUMBER_COLUMNS
-        table.add_column(
-            column, justify="right" if numeric else "left", overflow="fold", no_wrap=numeric
-        )
-    for row in rows:
-        table.add_row(*_cells(row))
-    table.caption = (
+    caption = (
         "stage 2: structural ensemble, with its 90 % interval; stage 1: composition models. "
         "known: reported Tc of the same composition; related: superconductors of the same "
         "elements (count, best Tc); checks: number of elements, and unbalanced (no charge-"
         "neutral common oxidation states) or molecular where so"
     )
-    output.print(table)
+    print_table(TABLE_COLUMNS, [_cells(row) for row in rows], title=title, caption=caption)
 
 
 def _markdown(rows: list[dict]) -> str:
     lines = [
-        "| " + " | ".join(TABLE_COLUMNS) + " |",
-        "|" + "|".join("---:" if c in NUMBER_COLUMNS else "---" for c in TABLE_COLUMNS) + "|",
+        "| " + " | ".join(column.header for column in TABLE_COLUMNS) + " |",
+        "|" + "|".join("---:" if column.numeric else "---" for column in TABLE_COLUMNS) + "|",
     ]
     lines += [
         "| " + " | ".join(cell.replace("|", "\\|") for cell in _cells(row)) + " |" for row in rows
@@ -229,6 +226,7 @@ def run(
     top: int = typer.Option(
         DEFAULT_REPORT_ROWS, min=0, help="Rows of the table printed at the end."
     ),
+    output_format: OutputFormat = FormatOption,
 ) -> None:
     """Score every structure of SOURCES into --db (the default command).
 
@@ -276,7 +274,9 @@ def run(
         highlight=False,
     )
     rows = api.screen_report(db, top)
-    if rows:
+    if output_format != TABLE:
+        print_records(output_format, rows)
+    elif rows:
         _print_table(rows, f"top {len(rows)} of {db}")
     _print_errors(db, result.failed_rows)
     status = exit_status(result.failed_rows, result.rows)
@@ -302,6 +302,7 @@ def report(
     as_json: bool = typer.Option(
         False, "--json", help="Print one JSON list of row objects (every column) instead."
     ),
+    output_format: OutputFormat = FormatOption,
 ) -> None:
     """The screening table of a database: its best rows.
 
@@ -312,8 +313,9 @@ def report(
 
     _check_report_out(out, db, force)
     rows = api.screen_report(db, top, disordered_only, unreported)
-    if as_json:
-        typer.echo(json.dumps(finite_or_none(rows), indent=1))
+    output_format = chosen_format(output_format, as_json)
+    if output_format != TABLE:
+        print_records(output_format, rows)
     else:
         only = [("disordered", disordered_only), ("unreported", unreported)]
         kinds = ", ".join(name for name, chosen in only if chosen)

@@ -8,25 +8,47 @@ Every input that fails is a row with its error; exit status and ``--out`` follow
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import typer
 
-from supercon3d.cli.progress import console, one_line_errors, output, progress_bar
+from supercon3d.cli.options import FormatOption, OutputFormat
+from supercon3d.cli.progress import console, one_line_errors, print_warnings, progress_bar
 from supercon3d.cli.results import (
     EXIT_ALL_DONE,
     check_output,
     exit_status,
-    finite_or_none,
     interruptible,
     write_output,
+)
+from supercon3d.cli.tables import (
+    FOLD_NAMES_TO,
+    JSON,
+    TABLE,
+    TSV,
+    Column,
+    chosen_format,
+    print_records,
+    print_table,
 )
 
 POTENTIAL_NAMES = ("chgnet", "sevennet")
 """The choices of --potential (supercon3d.stability.POTENTIALS, named here so that the CLI
 starts without importing the package)."""
-NUMBER_COLUMNS = ("E (eV/atom)", "E_hull (eV/atom)", "steps", "ΔV")
+TABLE_COLUMNS = (
+    Column("file", fold_to=FOLD_NAMES_TO),
+    Column("formula", priority=1),
+    Column("space group", priority=3),
+    Column("E (eV/atom)", priority=2, numeric=True),
+    Column("E_hull (eV/atom)", numeric=True),
+    Column("hull", priority=1),
+    Column("converged", priority=2),
+    Column("steps", priority=4, numeric=True),
+    Column("ΔV", priority=3, numeric=True),
+    Column("checks", priority=4),
+)
+"""The columns of the table, each with its priority (0: always shown; the highest number is
+left out first in a narrow terminal)."""
 
 
 def _csv_row(record: dict) -> dict:
@@ -48,40 +70,27 @@ def _checks(record) -> str:
     return ", ".join(words)
 
 
-def _print_records(records: list) -> None:
-    from rich.table import Table
+def _cells(r) -> list[str]:
+    """One row of the table, in the order of :data:`TABLE_COLUMNS`."""
+    hull = "incomplete" if r.hull_incomplete else "complete"
+    change = "–" if r.volume_change is None else f"{r.volume_change:+.0%}"
+    group = "–" if r.space_group is None else f"{r.space_group} ({r.space_group_number})"
+    return [
+        Path(r.file).name, r.formula, group, _number(r.energy_per_atom), _number(r.e_above_hull),
+        hull, "yes" if r.converged else "no", str(r.steps), change, _checks(r),
+    ]  # fmt: skip
 
-    table = Table(
-        title=f"stability ({len(records)} files, {records[0].potential if records else ''})"
-    )
-    for column in (
-        "file",
-        "formula",
-        "space group",
-        *NUMBER_COLUMNS[:2],
-        "hull",
-        "converged",
-        *NUMBER_COLUMNS[2:],
-        "checks",
-    ):
-        table.add_column(column, justify="right" if column in NUMBER_COLUMNS else "left")
+
+def _print_records(records: list) -> None:
+    potential = records[0].potential if records else ""
+    rows = [_cells(r) for r in records if r.error is None]
+    print_table(TABLE_COLUMNS, rows, title=f"stability ({len(records)} files, {potential})")
+
+
+def _print_notes(records: list) -> None:
+    """On stderr, below the table: every file's notes and every failure."""
+    print_warnings(((r.file, warning) for r in records for warning in r.warnings), "note")
     for r in records:
-        if r.error is not None:
-            continue
-        hull = "incomplete" if r.hull_incomplete else "complete"
-        change = "–" if r.volume_change is None else f"{r.volume_change:+.0%}"
-        group = "–" if r.space_group is None else f"{r.space_group} ({r.space_group_number})"
-        table.add_row(
-            Path(r.file).name, r.formula, group, _number(r.energy_per_atom),
-            _number(r.e_above_hull), hull, "yes" if r.converged else "no", str(r.steps), change,
-            _checks(r),
-        )  # fmt: skip
-    output.print(table)
-    for r in records:
-        for warning in r.warnings:
-            console.print(
-                f"[yellow]note[/yellow] {r.file}: {warning}", highlight=False, soft_wrap=True
-            )
         if r.error is not None:
             console.print(f"[red]failed[/red] {r.error}", highlight=False, soft_wrap=True)
 
@@ -106,6 +115,7 @@ def stability(
     as_json: bool = typer.Option(False, "--json", help="Print the records as JSON on stdout."),
     out: Path | None = typer.Option(None, help="Write the records to FILE.json or FILE.csv."),
     force: bool = typer.Option(False, "--force", help="Let --out replace an existing file."),
+    output_format: OutputFormat = FormatOption,
 ) -> None:
     """Relax crystals with a machine-learned potential (CHGNet or SevenNet-0) and give their
     energy above the convex hull (eV/atom) against reference energies of the same potential.
@@ -134,16 +144,20 @@ def stability(
     files = expand_cif_paths(paths)
     if out is not None:
         check_output(out, files, force)
-    progress = no_progress if as_json else progress_bar
+    output_format = chosen_format(output_format, as_json)
+    progress = no_progress if output_format != TABLE else progress_bar
     records = api.stability(
         files, potential=potential, max_steps=max_steps, progress=progress, workers=workers,
         complete_hull=complete_hull,
     )  # fmt: skip
     rows = [record.to_json() for record in records]
-    if as_json:
-        print(json.dumps(finite_or_none(rows), indent=1))
+    if output_format == TSV:
+        print_records(output_format, [_csv_row(row) for row in rows])
+    elif output_format == JSON:
+        print_records(output_format, rows)
     else:
         _print_records(records)
+    _print_notes(records)
     if out is not None:
         write_output(out, rows, _csv_row)
     failed = sum(record.error is not None for record in records)
