@@ -7,9 +7,10 @@ from pathlib import Path
 
 import typer
 
-from supercon3d.cli.options import DataOption
-from supercon3d.cli.progress import console, one_line_errors, output, progress_bar
+from supercon3d.cli.options import DataOption, FormatOption, OutputFormat
+from supercon3d.cli.progress import console, one_line_errors, progress_bar
 from supercon3d.cli.results import interruptible, usage_error
+from supercon3d.cli.tables import FOLD_NAMES_TO, TABLE, Column, print_records, print_table
 from supercon3d.discovery.settings import (
     DEFAULT_E_HULL,
     DEFAULT_GENERATE,
@@ -25,31 +26,47 @@ SHOWN_ROWS = 10
 """Candidates printed per table (all are in the CSV files)."""
 
 
-def _print_stages(record: dict) -> None:
-    from rich.table import Table
+STAGE_COLUMNS = (
+    Column("stage"),
+    Column("in", numeric=True),
+    Column("kept", numeric=True),
+    Column("seconds", priority=1, numeric=True),
+    Column("dropped", priority=2),
+)
 
-    table = Table(title="discovery funnel")
-    for column in ("stage", "in", "kept", "seconds", "dropped"):
-        table.add_column(column, justify="left" if column in ("stage", "dropped") else "right")
-    for stage in record["stages"]:
-        dropped = ", ".join(f"{reason}: {n}" for reason, n in stage["dropped"].items())
-        table.add_row(
+
+def _print_stages(record: dict) -> None:
+    rows = [
+        [
             stage["name"],
             str(stage["n_in"]),
             str(stage["n_out"]),
             f"{stage['seconds']:.0f}",
-            dropped,
-        )
-    output.print(table)
+            ", ".join(f"{reason}: {n}" for reason, n in stage["dropped"].items()),
+        ]
+        for stage in record["stages"]
+    ]
+    print_table(STAGE_COLUMNS, rows, title="discovery funnel")
 
 
 SHOWN_COLUMNS = {
-    "rank": "#", "formula": "formula", "space_group": "space group",
-    "disorder_class": "class", "family": "family",
-    "tc_kelvin": "Tc (K)", "p_superconductor": "P(SC)", "e_above_hull": "E_hull",
-    "novel": "novel", "known_superconductor": "known", "parent": "parent",
-}  # fmt: skip
-"""Columns printed (the CSV files hold all), with their headers."""
+    "rank": Column("#", numeric=True),
+    "formula": Column("formula"),
+    "space_group": Column("space group", priority=3),
+    "disorder_class": Column("class", priority=2),
+    "family": Column("family", priority=3),
+    "tc_kelvin": Column("Tc (K)", numeric=True),
+    "p_superconductor": Column("P(SC)", priority=1, numeric=True),
+    "e_above_hull": Column("E_hull", priority=1, numeric=True),
+    "novel": Column("novel", priority=2),
+    "known_superconductor": Column("known", priority=2),
+    "parent": Column("parent", priority=4, fold_to=FOLD_NAMES_TO),
+}
+"""The candidate table's fields printed (the CSV files hold all), each with its column: its
+header and priority (0: always shown; the highest number is left out first in a narrow
+terminal)."""
+CANDIDATE_TABLES = ("ordered", "disordered")
+"""The field saying which candidate table a row of ``--format tsv|json`` comes from."""
 
 
 def _cell(value: object) -> str:
@@ -59,14 +76,20 @@ def _cell(value: object) -> str:
 
 
 def _print_candidates(title: str, candidates) -> None:
-    from rich.table import Table
+    rows = [
+        [_cell(row.get(field)) for field in SHOWN_COLUMNS]
+        for row in candidates.head(SHOWN_ROWS).to_dict("records")
+    ]
+    print_table(tuple(SHOWN_COLUMNS.values()), rows, title=f"{title} ({len(candidates)})")
 
-    table = Table(title=f"{title} ({len(candidates)})")
-    for header in SHOWN_COLUMNS.values():
-        table.add_column(header)
-    for row in candidates.head(SHOWN_ROWS).to_dict("records"):
-        table.add_row(*(_cell(row.get(column)) for column in SHOWN_COLUMNS))
-    output.print(table)
+
+def _candidate_records(run) -> list[dict]:
+    """Every candidate of both tables, every field, with ``table`` naming its table."""
+    return [
+        {"table": name, **row}
+        for name, candidates in zip(CANDIDATE_TABLES, (run.ordered, run.disordered))
+        for row in candidates.to_dict("records")
+    ]
 
 
 @one_line_errors
@@ -128,6 +151,7 @@ def discover(
         False, "--force", help="Start again in a folder that holds another run or other files."
     ),
     data: Path | None = DataOption,
+    output_format: OutputFormat = FormatOption,
 ) -> None:
     """Generate and/or screen, predict Tc and P(SC), drop what fails a chemist's first checks
     (charge balance under common oxidation states, intermetallics passing; at most
@@ -150,7 +174,10 @@ def discover(
         )  # fmt: skip
     except DiscoveryFolderError as error:
         raise usage_error(str(error)) from None
-    _print_stages(run.record)
-    _print_candidates("ordered candidates", run.ordered)
-    _print_candidates("disordered candidates", run.disordered)
+    if output_format != TABLE:
+        print_records(output_format, _candidate_records(run))
+    else:
+        _print_stages(run.record)
+        _print_candidates("ordered candidates", run.ordered)
+        _print_candidates("disordered candidates", run.disordered)
     console.print(f"report: {run.folder / 'report.html'}", highlight=False)
