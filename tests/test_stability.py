@@ -154,7 +154,9 @@ def test_a_missing_potential_package_is_one_line(monkeypatch, tmp_path):
     monkeypatch.setattr(potentials.importlib.util, "find_spec", lambda name: None)
     with pytest.raises(PotentialUnavailableError) as raised:
         check_potential("sevennet")
-    assert "\n" not in str(raised.value) and 'pip install -e ".[stability]"' in str(raised.value)
+    assert "\n" not in str(raised.value) and 'pip install "supercon3d[stability]"' in str(
+        raised.value
+    )
     assert str(pickle.loads(pickle.dumps(raised.value))) == str(raised.value)
     cif = tmp_path / "a.cif"
     Structure(Lattice.cubic(3.0), ["Cu"], [[0, 0, 0]]).to(filename=str(cif))

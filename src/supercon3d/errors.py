@@ -16,3 +16,15 @@ class SuperCon3DError(Exception):
     line's exit status for it (a class attribute: subclasses override it)."""
 
     exit_code: int = EXIT_FAILED
+
+
+def install_command(extra: str) -> str:
+    """The command that installs the optional dependency group ``extra`` (one of
+    ``[project.optional-dependencies]`` in pyproject.toml) beside the installed package."""
+    return f'pip install "supercon3d[{extra}]"'
+
+
+def missing_extra(feature: str, package: str, extra: str) -> str:
+    """The one message for a ``feature`` whose ``package`` (from the optional group ``extra``)
+    is not installed, naming the command that installs it."""
+    return f"{feature} needs {package}, from the optional extra {extra!r}: {install_command(extra)}"

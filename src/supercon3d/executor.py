@@ -33,7 +33,7 @@ from functools import partial
 from multiprocessing.context import SpawnContext, SpawnProcess
 from typing import Any, TypeVar
 
-from supercon3d.errors import SuperCon3DError
+from supercon3d.errors import SuperCon3DError, missing_extra
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")
@@ -60,7 +60,8 @@ _report: Report | None = None
 _messages: Any = None  # in a worker: the queue of reports to the parent process
 
 
-DASK_INSTALL_HINT = 'pip install -e ".[cluster]"'
+DASK_EXTRA = "cluster"
+"""The optional dependency group that installs Dask."""
 """What installs the Dask engine's packages (dask.distributed, dask-jobqueue)."""
 
 
@@ -363,7 +364,7 @@ class DaskExecutor(Executor):
             from distributed import Client, LocalCluster
         except ImportError as error:
             raise EngineUnavailableError(
-                f"the Dask engine needs dask.distributed ({error}): {DASK_INSTALL_HINT}"
+                missing_extra("the Dask engine", f"dask.distributed ({error})", DASK_EXTRA)
             ) from None
 
         self._cluster = None

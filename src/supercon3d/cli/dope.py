@@ -112,7 +112,9 @@ def dope(
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the results as JSON on stdout."),
     with_stability: bool = typer.Option(
-        False, "--stability", help="Relax the kept variants too (needs the stability extra)."
+        False,
+        "--stability",
+        help="Relax the kept variants too (CHGNet) and give their energy above the hull.",
     ),
     force: bool = typer.Option(False, "--force", help="Let --out replace existing files."),
     output_format: OutputFormat = FormatOption,

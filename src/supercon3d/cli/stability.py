@@ -130,7 +130,7 @@ def stability(
     system lacks an elemental reference, or a pair of its elements meets in no reference
     compound (--no-complete-hull), or the candidate lies over 0.5 eV/atom below the hull; a
     low e_above_hull then does not mean stable. --workers relaxations run at once.
-    --potential sevennet needs the optional extra pip install -e ".\\[stability]". Exit
+    --potential sevennet needs the optional extra: pip install "supercon3d\\[stability]". Exit
     status: 0 all done, 3 some failed, 1 none, 2 usage.
     """
     from supercon3d import api

@@ -2,7 +2,7 @@
 
 Both ship their weights inside their wheels (no download at run time). CHGNet is a core
 dependency (the shipped Tc model reads its atom embedding); SevenNet is the optional extra
-``pip install -e ".[stability]"``. Without a potential's package, :func:`load_potential`
+``pip install "supercon3d[stability]"``. Without a potential's package, :func:`load_potential`
 raises :class:`PotentialUnavailableError` with one line saying what to install.
 
 - ``chgnet``: CHGNet 0.3.0 (MPtrj, 412k parameters), elements H–Pu (Z 1–94), its checkpoint
@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from supercon3d.errors import SuperCon3DError
+from supercon3d.errors import SuperCon3DError, missing_extra
 from supercon3d.executor import worker_resource
 from supercon3d.pretrained import CHGNET_MODEL, chgnet_model
 
@@ -35,7 +35,8 @@ DEFAULT_POTENTIAL = "chgnet"
 docs/notebook/benchmarks-2026-11.md): a 20-atom relaxation took a median 4.1 s of CPU
 against 8.2 s for SevenNet-0, and it loads in 3 s instead of 31 s; only CHGNet has a shipped
 reference hull."""
-INSTALL_HINT = 'pip install -e ".[stability]"'
+EXTRA = "stability"
+"""The optional dependency group that installs SevenNet."""
 _PACKAGES = {"chgnet": "chgnet", "sevennet": "sevenn"}
 _MODELS = {"chgnet": CHGNET_MODEL, "sevennet": "7net-0"}
 NOT_INSTALLED = "not installed"
@@ -72,9 +73,7 @@ def check_potential(name: str) -> str:
         )
     package = _PACKAGES[name]
     if importlib.util.find_spec(package) is None:
-        raise PotentialUnavailableError(
-            f"the {name} potential needs the package {package!r}: {INSTALL_HINT}"
-        )
+        raise PotentialUnavailableError(missing_extra(f"the {name} potential", package, EXTRA))
     return name
 
 
