@@ -107,10 +107,12 @@ class ScreenRun:
 
 @dataclass(frozen=True)
 class ShardDone:
-    """Passed to ``on_shard`` after a shard is written: its stage and its number of rows."""
+    """Passed to ``on_shard`` after a shard is written: its stage, its number of rows and the
+    rows the stage writes in all when known before it starts (stage 2: those selected)."""
 
     stage: int
     rows: int
+    total: int | None = None
 
 
 def _folder_digest(folder: Path) -> str:
@@ -363,6 +365,7 @@ def run_screen(
                     database.write_structure_stage,
                     STAGE_STRUCTURE,
                     on_shard,
+                    total=len(selected),
                 )
         finally:
             if own_executor:
@@ -383,6 +386,7 @@ def _run_stage(
     write: Callable[[list[dict]], None],
     stage: int,
     on_shard: Callable[[ShardDone], None] | None,
+    total: int | None = None,
 ) -> None:
     started = time.perf_counter()
     try:
@@ -393,6 +397,6 @@ def _run_stage(
             failed = STAGE_FAILED if stage == STAGE_COMPOSITION else STAGE_COMPOSITION
             timing.failed += sum(row["stage"] == failed for row in rows)
             if on_shard is not None:
-                on_shard(ShardDone(stage, len(rows)))
+                on_shard(ShardDone(stage, len(rows), total))
     finally:
         timing.wall_s += time.perf_counter() - started
