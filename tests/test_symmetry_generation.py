@@ -19,6 +19,7 @@ from supercon3d.generation.symmetry_template import (
     TemplateLibrary,
     generator_cell,
     symmetry_outcome,
+    template_from_cif,
     template_from_structure,
 )
 from supercon3d.generation.workflow import GenerationSettings
@@ -209,3 +210,17 @@ def test_settings_refuse_contradictory_symmetry_options():
         GenerationSettings(space_group=231)
     with pytest.raises(TemplateError, match="own space group"):
         GenerationSettings(from_seeds=True, space_group=191)
+
+
+def test_a_template_from_a_cif_uses_its_primitive_cell_and_refuses_a_large_one(tmp_path):
+    from supercon3d.data.cif import write_cif
+
+    path = tmp_path / "nacl.cif"
+    conventional = Structure.from_spacegroup(
+        "Fm-3m", Lattice.cubic(5.64), ["Na", "Cl"], [[0, 0, 0], [0.5, 0.5, 0.5]]
+    )
+    write_cif(conventional, path)
+    template = template_from_cif(path, max_atoms=20)
+    assert (template.space_group, template.num_atoms) == (225, 2)
+    with pytest.raises(TemplateError, match="nacl.cif: its primitive cell has 2 atoms"):
+        template_from_cif(path, max_atoms=1)
