@@ -8,7 +8,8 @@ charge-balance term's cost depends on the compositions the weights produce).
 - epoch time: Adam steps over a fixed random sample of ``sample`` corpus structures (batches
   of 64), scaled to the whole training corpus;
 - from noise: 100 structures, guided, ``noise-steps`` reverse steps (two denoiser passes and
-  one gradient pass of the guidance model each);
+  one gradient pass of the guidance model each), free and inside space-group templates drawn
+  from the corpus (the projections' cost);
 - seed optimisation: 100 seeds x 10 levels (t = 0.1T..T), guided, ``seed-steps`` reverse
   steps for a full denoising.
 Step counts, the guidance scale and the charge-balance scale default to those of
@@ -36,6 +37,7 @@ from supercon3d.generation.defaults import (
 from supercon3d.generation.diffusion import NoiseSchedule, denoising_loss
 from supercon3d.generation.generator import SEED_LEVELS, CrystalGenerator
 from supercon3d.generation.network import Denoiser, NetworkConfig
+from supercon3d.generation.symmetry_template import TemplateLibrary
 from supercon3d.generation.training import GeneratorConfig, crystal_dataset
 from supercon3d.machine import describe_machine
 
@@ -87,6 +89,15 @@ def main() -> None:
     generator.from_noise(100, scale, generator=torch.Generator().manual_seed(0))
     seconds = time.perf_counter() - started
     print(f"100 structures from noise, guided, {args.noise_steps} steps: {seconds:.1f} s")
+    started = time.perf_counter()
+    library = TemplateLibrary.from_structures(corpus.train())
+    print(f"templates of the corpus: {time.perf_counter() - started:.1f} s")
+    templates = library.draw(100, torch.Generator().manual_seed(0))
+    started = time.perf_counter()
+    generator.from_noise(100, scale, torch.Generator().manual_seed(0), templates=templates)
+    seconds = time.perf_counter() - started
+    print(f"100 structures from noise in templates, guided, {args.noise_steps} steps: "
+          f"{seconds:.1f} s")  # fmt: skip
 
     seeds = [structure for _, structure, _ in primitive_split("train")]
     seeds = random.Random(0).sample(seeds, 100)
