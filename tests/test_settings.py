@@ -5,8 +5,10 @@ from __future__ import annotations
 import sys
 
 import pytest
+from typer.testing import CliRunner
 
 from supercon3d import settings
+from supercon3d.cli.main import app
 from supercon3d.settings import DATA_ENV, DataFolderError, cache_dir, config_file, data_dir
 
 
@@ -99,6 +101,17 @@ def test_bad_config_file_is_an_error_naming_it(config_home, text, reason):
     with pytest.raises(DataFolderError, match=reason) as error:
         data_dir()
     assert str(error.value).startswith(str(path))
+
+
+def test_a_config_file_that_is_not_utf8_is_one_line_naming_it(config_home):
+    path = write_config("")
+    path.write_bytes(b'data = "/d\xe9j\xe0"\n')  # Latin-1, as an old editor saves it
+    with pytest.raises(DataFolderError, match="byte 0xe9 at offset 10 is not UTF-8") as error:
+        data_dir()
+    assert str(error.value).startswith(str(path)) and "\n" not in str(error.value)
+    result = CliRunner().invoke(app, ["data", "sources"])
+    assert result.exit_code == 1 and not isinstance(result.exception, UnicodeDecodeError)
+    assert result.output.strip() == f"error: {error.value}"
 
 
 def test_python_310_reads_the_single_key_without_tomllib(config_home, tmp_path, monkeypatch):

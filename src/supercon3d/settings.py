@@ -33,7 +33,8 @@ CHECKOUT_DATA_DIR = REPOSITORY_ROOT.parent / "shared" / "datasets"
 
 
 class DataFolderError(SuperCon3DError, FileNotFoundError):
-    """The data folder, or a file expected inside it, is missing."""
+    """The data folder, or a file expected inside it, is missing, or the config file that
+    names it cannot be read."""
 
 
 def _configured_path(override: str | os.PathLike | None, env: str, default: Path) -> Path:
@@ -64,7 +65,15 @@ def _read_config_data(path: Path) -> str | None:
     Read with tomllib (Python 3.11+); on Python 3.10, which has no tomllib, only a line
     ``data = "/path"`` (or single-quoted, without escapes) is understood.
     """
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise DataFolderError(
+            f"{path}: not a valid TOML file (byte 0x{error.object[error.start]:02x} at "
+            f"offset {error.start} is not UTF-8, the encoding TOML requires)"
+        ) from None
+    except OSError as error:
+        raise DataFolderError(f"{path}: cannot be read ({error.strerror})") from None
     try:
         import tomllib
     except ModuleNotFoundError:  # Python 3.10
