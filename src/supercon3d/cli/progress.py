@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 
@@ -39,6 +40,104 @@ def progress_bar(description: str, total: int) -> Iterator[Callable[[int], None]
     with Progress(*columns, console=console, transient=False) as progress:
         task = progress.add_task(description, total=total)
         yield lambda n=1: progress.advance(task, n)
+
+
+PLAIN_PROGRESS_INTERVAL_S = 10.0
+"""Off a terminal, the least time (s) between two progress lines of a stage."""
+SECONDS_PER_MINUTE = 60
+SECONDS_PER_HOUR = 3600
+
+
+def time_left(seconds: float) -> str:
+    """A duration in words for a progress line: "40 s", "3 min", "1 h 5 min"."""
+    if seconds < SECONDS_PER_MINUTE:
+        return f"{seconds:.0f} s"
+    if seconds < SECONDS_PER_HOUR:
+        return f"{seconds / SECONDS_PER_MINUTE:.0f} min"
+    hours, rest = divmod(seconds, SECONDS_PER_HOUR)
+    return f"{hours:.0f} h {rest / SECONDS_PER_MINUTE:.0f} min"
+
+
+def progress_line(label: str, done: int, total: int | None, elapsed_s: float) -> str:
+    """``label: wrote 300 of 1,200 rows · 2 min left``; without a total, the count and the
+    time so far."""
+    if total is None:
+        return f"{label}: wrote {done:,} rows · {time_left(elapsed_s)} so far"
+    total = max(total, done)
+    left = elapsed_s / done * (total - done) if done else None
+    estimate = "" if left is None else f" · {time_left(left)} left"
+    return f"{label}: wrote {done:,} of {total:,} rows{estimate}"
+
+
+class StageProgress:
+    """Rows written by the stages of a run, each with its total when known and the time left:
+    a rich bar per stage on a terminal, else a plain line on stderr at most every
+    :data:`PLAIN_PROGRESS_INTERVAL_S` seconds and at each stage's end. A stage's time counts
+    from the last report of the stage before it (the first: from the start)."""
+
+    def __init__(self) -> None:
+        self.last_report = time.monotonic()
+        self.bars: Progress | None = None
+        self.tasks: dict[str, int] = {}
+        self.done: dict[str, int] = {}
+        self.started: dict[str, float] = {}
+        self.printed_at: dict[str, float] = {}
+        self.printed_done: dict[str, int] = {}
+        self.totals: dict[str, int | None] = {}
+
+    def advance(self, label: str, rows: int, total: int | None) -> None:
+        """``rows`` more rows written by the stage ``label`` of ``total`` (None: unknown)."""
+        now = time.monotonic()
+        self.started.setdefault(label, self.last_report)
+        self.last_report = now
+        self.done[label] = self.done.get(label, 0) + rows
+        self.totals[label] = total
+        if console.is_terminal:
+            self._draw(label, rows, total)
+        elif now - self.printed_at.get(label, self.started[label]) >= PLAIN_PROGRESS_INTERVAL_S:
+            self._print(label, now)
+
+    def _draw(self, label: str, rows: int, total: int | None) -> None:
+        if self.bars is None:
+            self.bars = Progress(
+                TextColumn("[bold]{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("rows"),
+                TimeElapsedColumn(),
+                TimeRemainingColumn(),
+                console=console,
+            )
+            self.bars.start()
+        if label not in self.tasks:
+            self.tasks[label] = self.bars.add_task(label, total=total)
+        self.bars.update(self.tasks[label], advance=rows, total=total)
+
+    def _print(self, label: str, now: float) -> None:
+        line = progress_line(label, self.done[label], self.totals[label], now - self.started[label])
+        console.print(line, highlight=False, soft_wrap=True)
+        self.printed_at[label] = now
+        self.printed_done[label] = self.done[label]
+
+    def close(self) -> None:
+        """Stop the bars, or print each stage's last count if not printed yet."""
+        if self.bars is not None:
+            self.bars.stop()
+            return
+        now = time.monotonic()
+        for label, done in self.done.items():
+            if self.printed_done.get(label) != done:
+                self._print(label, now)
+
+
+@contextmanager
+def stage_progress() -> Iterator[StageProgress]:
+    """A :class:`StageProgress`, closed at the end (also after an error or Ctrl-C)."""
+    progress = StageProgress()
+    try:
+        yield progress
+    finally:
+        progress.close()
 
 
 def print_warnings(warnings: Iterable[tuple[str, str]], label: str = "warning") -> None:

@@ -15,7 +15,7 @@ import typer
 from typer.core import TyperGroup
 
 from supercon3d.cli.options import DataOption, FormatOption, OutputFormat
-from supercon3d.cli.progress import console, one_line_errors
+from supercon3d.cli.progress import console, one_line_errors, stage_progress
 from supercon3d.cli.results import (
     EXIT_ALL_DONE,
     check_output,
@@ -247,25 +247,32 @@ def run(
     if engine not in ("local", "dask"):
         raise usage_error(f"--engine {engine!r}: choose local or dask")
 
-    def report_shard(done) -> None:
-        console.print(f"stage {done.stage}: wrote {done.rows:,} rows", highlight=False)
+    from supercon3d.data.sources import count_items
+    from supercon3d.screening.database import STAGE_COMPOSITION
 
-    result = api.screen(
-        sources,
-        db,
-        rescore_top=DEFAULT_RESCORE_TOP if rescore_top is None else rescore_top,
-        rescore_above=rescore_above,
-        cif_column=cif_column,
-        id_column=id_column,
-        engine=engine,
-        scheduler=scheduler,
-        workers=dask_workers if engine == "dask" else workers,
-        shard_size=shard_size,
-        checkpoints=checkpoints,
-        data=data,
-        force_new=force_new,
-        on_shard=report_shard,
-    )
+    total = count_items(sources, cif_column)  # every input is a stage-1 row
+    with stage_progress() as progress:
+
+        def report_shard(done) -> None:
+            stage_total = total if done.stage == STAGE_COMPOSITION else done.total
+            progress.advance(f"stage {done.stage}", done.rows, stage_total)
+
+        result = api.screen(
+            sources,
+            db,
+            rescore_top=DEFAULT_RESCORE_TOP if rescore_top is None else rescore_top,
+            rescore_above=rescore_above,
+            cif_column=cif_column,
+            id_column=id_column,
+            engine=engine,
+            scheduler=scheduler,
+            workers=dask_workers if engine == "dask" else workers,
+            shard_size=shard_size,
+            checkpoints=checkpoints,
+            data=data,
+            force_new=force_new,
+            on_shard=report_shard,
+        )
     stage1, stage2 = result.composition, result.structure
     console.print(
         f"stage 1: {stage1.scored:,} scored ({stage1.failed:,} unreadable), {stage1.reused:,} "
