@@ -20,6 +20,7 @@ from supercon3d.discovery.settings import (
     DEFAULT_TOP_DISORDERED,
     DEFAULT_TOP_ORDERED,
     QUICK,
+    StructureSource,
 )
 
 SHOWN_ROWS = 10
@@ -146,6 +147,11 @@ def discover(
         False, "--include-known", help="Keep structures that match a known one (not novel)."
     ),
     seed: int | None = typer.Option(None, help="Random seed of the generator (default 0)."),
+    source: StructureSource | None = typer.Option(
+        None,
+        help="What makes the new structures: generator, substitution (known structures with "
+        "substituted elements) or both, which split --generate in halves (default both).",
+    ),
     quick: bool = typer.Option(False, "--quick", help="A small run: a few minutes on 2 cores."),
     force: bool = typer.Option(
         False, "--force", help="Start again in a folder that holds another run or other files."
@@ -170,7 +176,7 @@ def discover(
             top_disordered=top_disordered, relax_steps=relax_steps, potential=potential,
             include_known=include_known, seed=seed, quick=quick, force=force,
             max_elements=max_elements, allow_actinides=allow_actinides, relax_top=relax_top,
-            data=data, progress=progress_bar, log=console.print,
+            source=source, data=data, progress=progress_bar, log=console.print,
         )  # fmt: skip
     except DiscoveryFolderError as error:
         raise usage_error(str(error)) from None

@@ -4,8 +4,9 @@ what fell out and the report.
 
 Outputs in the run folder: ``candidates_ordered.csv``, ``candidates_disordered.csv``,
 ``high_pressure_hydrides.csv`` (ranked the same way but never in the candidate tables),
-``dropped.csv`` (every candidate that fell out: stage, reason, detail), ``run.json`` and
-``report.html``.
+``dropped.csv`` (every candidate that fell out: stage, reason, detail), ``run.json`` (with
+the sources side by side under ``source_comparison``, :mod:`supercon3d.discovery.comparison`)
+and ``report.html``.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import pandas as pd
 
 from supercon3d.data.cif import CifReadError
 from supercon3d.discovery.candidates import output_table
+from supercon3d.discovery.comparison import COMPARISON_KEY, source_comparison
 from supercon3d.discovery.run_record import RUN_FILE, RunRecord, check_folder
 from supercon3d.discovery.settings import DiscoverySettings
 from supercon3d.discovery.sources import GENERATION_FOLDER
@@ -131,6 +133,7 @@ def run_discovery(
                HYDRIDES_FILE: found_hydrides, DROPPED_FILE: dropped}  # fmt: skip
     for file, table in outputs.items():
         _write_csv(table, out / file)
+    record.data[COMPARISON_KEY] = source_comparison(context.results, out)
     counts = {"ordered": len(ordered), "disordered": len(disordered),
               "high_pressure_hydrides": len(found_hydrides), "dropped": len(dropped)}  # fmt: skip
     record.finish({name: name for name in [*outputs, REPORT_FILE]}, counts)

@@ -1,27 +1,41 @@
 """Where a discovery run's structures come from: the generator (from noise, from seeds), the
-best rows of a ``supercon3d screen`` database and CIF files or folders. Each structure gets an
-``id`` (``n00012`` from noise, ``s00012`` from seeds, ``c<file stem>`` from a CIF, ``d<row
-number>`` from the database) that names it in every later stage."""
+best rows of a ``supercon3d screen`` database and CIF files or folders, and ionic substitution
+into known structures (:mod:`supercon3d.generation.substitution`). Each structure gets an
+``id`` (``n00012`` from noise, ``s00012`` from seeds, ``u00012`` by substitution, ``c<file
+stem>`` from a CIF, ``d<row number>`` from the database) that names it in every later stage."""
 
 from __future__ import annotations
 
+import json
 import os
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import pandas as pd
 from pymatgen.core import Structure
 
-from supercon3d.data.cif import expand_cif_paths
+from supercon3d.data.cif import expand_cif_paths, write_cif
 from supercon3d.data.inputs import read_cif_files
-from supercon3d.discovery.settings import DiscoverySettings
+from supercon3d.discovery.settings import GENERATOR, SUBSTITUTION, DiscoverySettings
 from supercon3d.discovery.stages import Dropped
 from supercon3d.generation.candidates import is_compound
 from supercon3d.progress import Log, ProgressFactory
 
 GENERATION_FOLDER = "generation"
 """Under the run folder: the generator's own output (``noise/``, ``seeds/``: CIFs,
-candidates.csv and run.json of ``supercon3d generate``)."""
+candidates.csv and run.json of ``supercon3d generate``) and the substitution source's
+(``substitution/``: :data:`SUBSTITUTIONS_FILE`, a CIF per structure and
+:data:`MADE_FILE`)."""
+SUBSTITUTIONS_FILE = "substitutions.csv"
+"""One row per substituted structure: id, formula and the :data:`PROPERTY_KEYS
+<supercon3d.generation.substitution.PROPERTY_KEYS>` (parent, substitution, probability)."""
+MADE_FILE = "made.json"
+"""What a source folder records of its making: ``{"n": structures, "seconds": wall time}``."""
+SUBSTITUTED = "substitution"
+"""The ``source`` of a structure made by substitution (the generator's are ``noise`` and
+``seeds``)."""
 
 UNREADABLE = "unreadable CIF"
 INVALID_STRUCTURE = "structurally invalid (generator)"
@@ -54,8 +68,9 @@ def generated(
     from supercon3d.generation.workflow import GenerationSettings, run_generation
 
     runs = []
-    if settings.generate > 0:
-        runs.append(("noise", "n", settings.generate, False))
+    budget = settings.structure_budget()[GENERATOR]
+    if budget > 0:
+        runs.append(("noise", "n", budget, False))
     if settings.from_seeds and settings.seeds > 0:
         runs.append(("seeds", "s", settings.seeds, True))
     kept, dropped, total = [], [], 0
@@ -80,6 +95,71 @@ def generated(
                 origin = str((folder / candidate.file).relative_to(out))
                 kept.append(Source(name, mode, origin, structure))
     return kept, dropped, total
+
+
+def _valid(name: str, structure: Structure) -> Dropped | None:
+    """Why a made structure falls out (the generator's checks: structure, SMACT composition,
+    a compound), or None."""
+    from supercon3d.generation.metrics import composition_is_valid, structure_is_valid
+
+    formula = structure.composition.reduced_formula
+    if not structure_is_valid(structure):
+        return Dropped(name, formula, INVALID_STRUCTURE)
+    if not composition_is_valid(structure.composition):
+        return Dropped(name, formula, UNBALANCED)
+    if not is_compound(formula):
+        return Dropped(name, formula, ELEMENTAL)
+    return None
+
+
+def provenance(structure: Structure) -> str:
+    """What a substituted structure came from (``"Sr->Ba in mp-1234 (SrTiO3)"``), ``""``
+    for any other structure."""
+    properties = structure.properties or {}
+    if "substitution" not in properties:
+        return ""
+    return (f"{properties['substitution']} in {properties['parent']} "
+            f"({properties['parent_formula']})")  # fmt: skip
+
+
+def substituted(
+    out: Path,
+    settings: DiscoverySettings,
+    data: str | os.PathLike | None,
+    progress: ProgressFactory,
+    log: Log,
+) -> tuple[list[Source], list[Dropped], int]:
+    """The substitution source's share of the structure budget, written to
+    ``out/generation/substitution`` (a CIF each, :data:`SUBSTITUTIONS_FILE`,
+    :data:`MADE_FILE`) and judged by the generator's checks; the structures kept, those
+    dropped and the count made."""
+    from supercon3d.generation.substitution import PROPERTY_KEYS, substitute_structures
+
+    n = settings.structure_budget()[SUBSTITUTION]
+    if n <= 0:
+        return [], [], 0
+    folder = out / GENERATION_FOLDER / SUBSTITUTED
+    folder.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    made = substitute_structures(n, seed=settings.seed, data=data, progress=progress)
+    seconds = time.perf_counter() - started
+    kept, dropped, rows = [], [], []
+    for index, structure in enumerate(made):
+        name = f"u{index:05d}"
+        path = folder / f"{name}.cif"
+        write_cif(structure, path)
+        rows.append({"id": name, "formula": structure.composition.reduced_formula,
+                     **{key: structure.properties[key] for key in PROPERTY_KEYS}})  # fmt: skip
+        why = _valid(name, structure)
+        if why is not None:
+            dropped.append(why)
+        else:
+            kept.append(Source(name, SUBSTITUTED, str(path.relative_to(out)), structure))
+    columns = ["id", "formula", *PROPERTY_KEYS]
+    pd.DataFrame(rows, columns=columns).to_csv(folder / SUBSTITUTIONS_FILE, index=False)
+    (folder / MADE_FILE).write_text(json.dumps({"n": len(made), "seconds": round(seconds, 1)}))
+    log(f"substitution: {len(made)} structures in {seconds:.0f} s, {len(kept)} valid")
+    return kept, dropped, len(made)
 
 
 def _cif_sources(paths: list[Path], prefix: str, source: str) -> Iterator[Source | Dropped]:
