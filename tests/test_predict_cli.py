@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import shutil
 from pathlib import Path
 
@@ -33,6 +34,8 @@ GOOD_FILES = 12
 """SuperCon3D entries (the smallest CIFs) mixed with the corpus."""
 MIN_FOLDER = 33
 """More files than the 32 from which reading once went to a process pool and crashed."""
+PIPED_FILES = ("671985.cif", "97102.cif", "H9Y1.cif")
+"""MgB2, the Hg-1223 cuprate with its long formula, and YH9 (with reader warnings)."""
 
 
 def _serious(warnings: list[str]) -> list[str]:
@@ -153,3 +156,24 @@ def test_ambient_and_checkpoints_together_are_a_usage_error(tmp_path):
     )
     assert result.exit_code == 2
     assert "give --ambient or --checkpoints, not both" in result.output
+
+
+def test_a_piped_table_fits_80_columns_and_warnings_stand_apart(tiny_run, monkeypatch):
+    monkeypatch.delenv("COLUMNS", raising=False)  # CliRunner's stdout is a pipe: 80 columns
+    cifs = [str(dataset_path("supercon3d/cif") / name) for name in PIPED_FILES]
+    result = predict(*cifs, "--show-warnings", run=tiny_run)
+    assert result.exit_code == 0, result.output
+    table = result.stdout.splitlines()
+    assert max(map(len, table)) <= 80
+    for header in ("file", "formula", "P(SC)", "Tc (K)"):
+        assert header in result.stdout
+    assert "Ba2Ca2Cu3Hg1O8.35" in result.stdout  # a formula whole, not folded
+    rows = [line for line in table if any(name in line for name in PIPED_FILES)]
+    assert len(rows) == len(PIPED_FILES)
+    assert all(re.search(r" \d\.\d\d ", row) for row in rows)  # P(SC) with both decimals
+    warnings = [line for line in result.output.splitlines() if "warning" in line]
+    assert warnings and all(line.startswith("warning: ") for line in warnings)
+    tsv = predict(*cifs, "--format", "tsv", run=tiny_run)
+    header, *lines = tsv.stdout.splitlines()
+    assert {"file", "formula", "p_superconductor", "tc_kelvin"} <= set(header.split("\t"))
+    assert len(lines) == len(PIPED_FILES)
