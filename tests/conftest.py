@@ -74,6 +74,19 @@ def rocksalt() -> Structure:
     )
 
 
+def ybco(chain_oxygen: float = 1.0) -> Structure:
+    """YBa2Cu3O7 (Pmmm, room-temperature cell): plane Cu at z = 0.355, chain Cu at 0 with two
+    apical oxygens at 1.85 Å and the chain oxygens (occupancy ``chain_oxygen``) along b."""
+    species = ["Y", "Ba", "Ba", "Cu", "Cu", "Cu", "O", "O", "O", "O", "O", "O", {"O": chain_oxygen}]
+    coords = [
+        [0.5, 0.5, 0.5], [0.5, 0.5, 0.184], [0.5, 0.5, 0.816],
+        [0, 0, 0], [0, 0, 0.355], [0, 0, 0.645],
+        [0.5, 0, 0.378], [0.5, 0, 0.622], [0, 0.5, 0.378], [0, 0.5, 0.622],
+        [0, 0, 0.158], [0, 0, 0.842], [0, 0.5, 0],
+    ]  # fmt: skip
+    return Structure(Lattice.orthorhombic(3.82, 3.89, 11.68), species, coords)
+
+
 def p1_cif(
     a: float, sites: list[tuple[str, float, float, float, float]], symmetry: bool = True
 ) -> str:

@@ -12,6 +12,8 @@ import pandas as pd
 import pytest
 from pymatgen.core import Composition, Lattice, Structure
 
+from conftest import ybco as ybco_structure
+from supercon3d.chemistry.cuprate_planes import CUPRATE_PLANE_FEATURES
 from supercon3d.data.cif import read_cif
 from supercon3d.evaluation.reference_materials import textbook_non_superconductors
 from supercon3d.models.calibration import CALIBRATION_METHODS, ProbabilityCalibration
@@ -135,11 +137,14 @@ def test_structure_descriptors_count_partial_sites():
 
 
 def _tiny_classifier(
-    element_embedding: str | None = None, doping_level: bool = False
+    element_embedding: str | None = None, doping_level: bool = False, plane_doping: bool = False
 ) -> SuperconductorClassifier:
     featurizer = MagpieFeaturizer(element_embedding=element_embedding)
     rng = np.random.default_rng(0)
-    features = rng.normal(size=(60, len(feature_names(featurizer, doping_level))))
+    names = feature_names(featurizer, doping_level, plane_doping)
+    features = rng.normal(size=(60, len(names)))
+    if plane_doping:  # make the planes' hole count matter
+        features[:, -3] = features[:, 0]
     labels = (features[:, 0] > 0).astype(int)
     boosters = [  # a two-seed ensemble
         lightgbm.LGBMClassifier(
@@ -152,7 +157,9 @@ def _tiny_classifier(
     ]
     calibration = ProbabilityCalibration("platt", {"a": [0.5], "b": [0.1]})
     metadata = {"note": "tiny"}
-    return SuperconductorClassifier(boosters, calibration, metadata, featurizer, doping_level)
+    return SuperconductorClassifier(
+        boosters, calibration, metadata, featurizer, doping_level, plane_doping
+    )
 
 
 @pytest.mark.parametrize(
@@ -171,6 +178,25 @@ def test_save_and_load_round_trip(tmp_path, element_embedding, doping_level):
     assert loaded.doping_level == doping_level
     assert loaded.calibration == classifier.calibration
     assert len(loaded.boosters) == 2
+
+
+def test_plane_doping_columns_come_last_and_are_read_from_the_structure(tmp_path):
+    featurizer = MagpieFeaturizer()
+    names = feature_names(featurizer, plane_doping=True)
+    assert names[-len(CUPRATE_PLANE_FEATURES) :] == list(CUPRATE_PLANE_FEATURES)
+    classifier = _tiny_classifier(plane_doping=True)
+    classifier.save(tmp_path)
+    loaded = SuperconductorClassifier.load(tmp_path)
+    assert loaded.plane_doping
+    ybco = ybco_structure()
+    described = loaded.describe([ybco, None])
+    assert described.shape == (2, len(STRUCTURE_FEATURES) + len(CUPRATE_PLANE_FEATURES))
+    assert described[0, -1] == pytest.approx(2 / 3)  # two plane Cu of three
+    assert np.isnan(described[1]).all()
+    p = loaded.predict_proba([ybco.composition] * 2, [ybco, None])
+    assert np.array_equal(p, classifier.predict_proba([ybco.composition] * 2, [ybco, None]))
+    with pytest.raises(ValueError, match="structure columns"):
+        loaded.predict_proba_described([ybco.composition], structure_feature_matrix([ybco]))
 
 
 def test_ensemble_averages_its_boosters():

@@ -28,6 +28,19 @@ def chemical_system(composition: Composition) -> str:
     return "-".join(sorted(str(el) for el in composition.element_composition.elements))
 
 
+HOST_MIN_FRACTION = 0.05
+"""Atomic fraction above which an element belongs to a composition's host system."""
+
+
+def host_system(composition: Composition, min_fraction: float = HOST_MIN_FRACTION) -> str:
+    """The elements above ``min_fraction`` of the atoms, sorted and dash-joined: the host that
+    dopants and substituents at a few per cent are made in (La1.85Sr0.15CuO4 and La2CuO4 both
+    ``Cu-La-O``); hydrogen isotopes count as H. A stricter grouping than
+    :func:`chemical_system`, which gives every dopant its own group."""
+    fractions = composition.element_composition.fractional_composition
+    return "-".join(sorted(str(el) for el, x in fractions.items() if x > min_fraction))
+
+
 def grouped_folds(groups: Sequence[str], n_folds: int, seed: int = GROUPED_SEED) -> np.ndarray:
     """Fold index (0 … n_folds − 1) per entry, keeping all entries of one group in one fold and
     balancing fold sizes (see the module docstring)."""
@@ -52,6 +65,13 @@ def chemical_system_folds(
 ) -> np.ndarray:
     """:func:`grouped_folds` over the compositions' chemical systems."""
     return grouped_folds([chemical_system(c) for c in compositions], n_folds, seed)
+
+
+def host_system_folds(
+    compositions: Sequence[Composition], n_folds: int, seed: int = GROUPED_SEED
+) -> np.ndarray:
+    """:func:`grouped_folds` over the compositions' host systems (:func:`host_system`)."""
+    return grouped_folds([host_system(c) for c in compositions], n_folds, seed)
 
 
 def family_folds(families: Sequence[str]) -> tuple[list[str], np.ndarray]:

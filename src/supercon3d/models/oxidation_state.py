@@ -30,7 +30,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-from pymatgen.core import Composition, Element
+from pymatgen.core import Composition, Element, Structure
+
+from supercon3d.chemistry.cuprate_planes import CUPRATE_PLANE_FEATURES, cuprate_plane_descriptors
 
 OXIDATION_FEATURES: tuple[str, ...] = (
     "metal_oxidation_state",
@@ -90,3 +92,20 @@ def oxidation_feature_matrix(compositions: Sequence[Composition]) -> np.ndarray:
     """The (n, len(OXIDATION_FEATURES)) matrix of :func:`oxidation_descriptors`."""
     rows = [oxidation_descriptors(composition) for composition in compositions]
     return np.vstack(rows) if rows else np.empty((0, len(OXIDATION_FEATURES)))
+
+
+def plane_doping_descriptors(structure: Structure | None) -> np.ndarray:
+    """The :data:`~supercon3d.chemistry.cuprate_planes.CUPRATE_PLANE_FEATURES` of a structure:
+    the CuO2 planes' hole count from bond valences, their charge-neutral doping level (the
+    copper holes from this module's charge neutrality, less the bond-valence holes of chain
+    Cu) and the plane Cu share; NaN without a structure or without Cu and O."""
+    if structure is None:
+        return np.full(len(CUPRATE_PLANE_FEATURES), np.nan)
+    metal_state = oxidation_descriptors(structure.composition)[0]
+    return cuprate_plane_descriptors(structure, metal_state)
+
+
+def plane_doping_matrix(structures: Sequence[Structure | None]) -> np.ndarray:
+    """The (n, len(CUPRATE_PLANE_FEATURES)) matrix of :func:`plane_doping_descriptors`."""
+    rows = [plane_doping_descriptors(structure) for structure in structures]
+    return np.vstack(rows) if rows else np.empty((0, len(CUPRATE_PLANE_FEATURES)))

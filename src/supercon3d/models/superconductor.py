@@ -2,7 +2,9 @@
 if it was trained with them, an element embedding's statistics and the doping level of
 :mod:`supercon3d.models.oxidation_state`) plus, where a structure is given, the cheap
 structure descriptors of :mod:`supercon3d.models.structure_features` (NaN otherwise, which
-LightGBM routes as missing).
+LightGBM routes as missing) and, if it was trained with them, the CuO2 planes' hole counts
+(:func:`~supercon3d.models.oxidation_state.plane_doping_descriptors`, NaN but for cuprate
+structures).
 
 The classifier is a seed ensemble: several LightGBM boosters fitted with different seeds (row
 and feature subsampling) whose probabilities are averaged before the calibration, which makes
@@ -27,10 +29,15 @@ import lightgbm
 import numpy as np
 from pymatgen.core import Composition, Structure
 
+from supercon3d.chemistry.cuprate_planes import CUPRATE_PLANE_FEATURES
 from supercon3d.models.booster_file import read_booster, write_booster
 from supercon3d.models.calibration import ProbabilityCalibration
 from supercon3d.models.composition import MagpieFeaturizer
-from supercon3d.models.oxidation_state import OXIDATION_FEATURES, oxidation_feature_matrix
+from supercon3d.models.oxidation_state import (
+    OXIDATION_FEATURES,
+    oxidation_feature_matrix,
+    plane_doping_matrix,
+)
 from supercon3d.models.shipped import SHIPPED_CLASSIFIER
 from supercon3d.models.structure_features import STRUCTURE_FEATURES, structure_descriptors
 from supercon3d.models.weights import verify_files
@@ -64,11 +71,15 @@ def composition_features(
     return np.hstack([described, oxidation_feature_matrix(compositions)])
 
 
-def feature_names(featurizer: MagpieFeaturizer, doping_level: bool = False) -> list[str]:
+def feature_names(
+    featurizer: MagpieFeaturizer, doping_level: bool = False, plane_doping: bool = False
+) -> list[str]:
     """The classifier's feature columns: the featurizer's labels, the doping level's (with
-    ``doping_level``), then the structure descriptors."""
+    ``doping_level``), the structure descriptors, then the CuO2 planes' (with
+    ``plane_doping``)."""
     doping = list(OXIDATION_FEATURES) if doping_level else []
-    return [*featurizer.labels, *doping, *STRUCTURE_FEATURES]
+    planes = list(CUPRATE_PLANE_FEATURES) if plane_doping else []
+    return [*featurizer.labels, *doping, *STRUCTURE_FEATURES, *planes]
 
 
 class SuperconductorClassifier:
@@ -82,6 +93,7 @@ class SuperconductorClassifier:
         metadata: dict | None = None,
         featurizer: MagpieFeaturizer | None = None,
         doping_level: bool = False,
+        plane_doping: bool = False,
     ):
         if not boosters:
             raise ValueError("a classifier needs at least one booster")
@@ -90,7 +102,8 @@ class SuperconductorClassifier:
         self.metadata = dict(metadata or {})
         self.featurizer = featurizer or MagpieFeaturizer()
         self.doping_level = doping_level
-        expected = len(feature_names(self.featurizer, doping_level))
+        self.plane_doping = plane_doping
+        expected = len(feature_names(self.featurizer, doping_level, plane_doping))
         for booster in self.boosters:
             if booster.num_feature() != expected:
                 raise ValueError(
@@ -125,11 +138,12 @@ class SuperconductorClassifier:
         except ValueError as error:
             raise ValueError(f"{metadata_path}: {error}") from None
         doping_level = bool(metadata.get("doping_level", False))
-        if metadata.get("features") != feature_names(featurizer, doping_level):
+        plane_doping = bool(metadata.get("plane_doping", False))
+        if metadata.get("features") != feature_names(featurizer, doping_level, plane_doping):
             raise ValueError(f"{metadata_path}: trained on other features than this version's")
         boosters = [read_booster(path) for path in model_paths]
         calibration = ProbabilityCalibration.from_dict(metadata["calibration"])
-        return cls(boosters, calibration, metadata, featurizer, doping_level)
+        return cls(boosters, calibration, metadata, featurizer, doping_level, plane_doping)
 
     def save(self, folder: str | os.PathLike) -> Path:
         """Write the boosters and the metadata into ``folder`` (created if needed)."""
@@ -143,7 +157,8 @@ class SuperconductorClassifier:
             "n_boosters": len(self.boosters),
             "element_embedding": self.featurizer.element_embedding,
             "doping_level": self.doping_level,
-            "features": feature_names(self.featurizer, self.doping_level),
+            "plane_doping": self.plane_doping,
+            "features": feature_names(self.featurizer, self.doping_level, self.plane_doping),
             "calibration": self.calibration.to_dict(),
         }
         (folder / METADATA_FILE).write_text(json.dumps(metadata, indent=1) + "\n", encoding="utf-8")
@@ -158,18 +173,32 @@ class SuperconductorClassifier:
         adds its descriptors (``structures`` may be None or hold None per row)."""
         if structures is None:
             structures = [None] * len(compositions)
-        return self.predict_proba_described(compositions, structure_feature_matrix(structures))
+        return self.predict_proba_described(compositions, self.describe(structures))
+
+    def describe(self, structures: Sequence[Structure | None]) -> np.ndarray:
+        """The structure columns this classifier reads: :func:`structure_feature_matrix`, then
+        with ``plane_doping`` the CuO2 planes' hole counts (NaN rows where a structure is
+        None)."""
+        described = structure_feature_matrix(structures)
+        if not self.plane_doping:
+            return described
+        return np.hstack([described, plane_doping_matrix(structures)])
 
     def predict_proba_described(
         self, compositions: Sequence[Composition], descriptors: np.ndarray
     ) -> np.ndarray:
         """:meth:`predict_proba` with the structures already described: ``descriptors`` are
-        the rows of :func:`structure_feature_matrix` (a NaN row: no structure), e.g. computed
-        where the structure was read."""
+        the rows of :meth:`describe` (a NaN row: no structure), e.g. computed where the
+        structure was read."""
         if len(descriptors) != len(compositions):
             raise ValueError(f"{len(compositions)} compositions but {len(descriptors)} structures")
         if len(compositions) == 0:
             return np.empty(0)
+        width = len(STRUCTURE_FEATURES) + (len(CUPRATE_PLANE_FEATURES) if self.plane_doping else 0)
+        if np.shape(descriptors)[1] != width:
+            raise ValueError(
+                f"{np.shape(descriptors)[1]} structure columns; the classifier reads {width}"
+            )
         described = composition_features(self.featurizer, compositions, self.doping_level)
         return self.calibration.apply(self.uncalibrated(np.hstack([described, descriptors])))
 

@@ -29,9 +29,19 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 from lightgbm import LGBMClassifier
-from sklearn.metrics import brier_score_loss, roc_auc_score
+from pymatgen.core import Composition
+from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
+from sklearn.neighbors import NearestNeighbors
 
-from supercon3d.evaluation.splits import CLASSIFIER_FOLDS, chemical_system_folds
+from supercon3d.chemistry.cuprate_planes import CUPRATE_PLANE_FEATURES
+from supercon3d.evaluation.splits import (
+    CLASSIFIER_FOLDS,
+    GROUPED_SEED,
+    chemical_system,
+    chemical_system_folds,
+    grouped_folds,
+    host_system,
+)
 from supercon3d.machine import package_versions
 from supercon3d.models.calibration import CALIBRATION_METHODS, ProbabilityCalibration
 from supercon3d.models.composition import MagpieFeaturizer
@@ -80,13 +90,18 @@ def make_classifier(seed: int = 0, n_jobs: int = 2) -> LGBMClassifier:
 
 
 def training_features(
-    table: pd.DataFrame, featurizer: MagpieFeaturizer, doping_level: bool = False
+    table: pd.DataFrame,
+    featurizer: MagpieFeaturizer,
+    doping_level: bool = False,
+    plane_doping: bool = False,
 ) -> np.ndarray:
     """The classifier's composition columns of ``table['composition']`` (``featurizer``'s
     descriptors: Magpie, and an element embedding's statistics if it adds them; then the
-    doping level with ``doping_level``), then its structure descriptor columns."""
+    doping level with ``doping_level``), then its structure descriptor columns (and with
+    ``plane_doping`` the CuO2 planes' hole counts, which the table must hold)."""
     described = composition_features(featurizer, list(table["composition"]), doping_level)
-    return np.hstack([described, table[list(STRUCTURE_FEATURES)].to_numpy(dtype=float)])
+    structural = list(STRUCTURE_FEATURES) + (list(CUPRATE_PLANE_FEATURES) if plane_doping else [])
+    return np.hstack([described, table[structural].to_numpy(dtype=float)])
 
 
 def random_folds(
@@ -113,14 +128,19 @@ def out_of_fold_probabilities(
     n_jobs: int = 2,
     progress: Callable[[int], None] | None = None,
     seeds: Sequence[int] = (0,),
+    sample_weight: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Each row's P(superconductor) from the models fitted on the other folds, one per
-    classifier seed in ``seeds``, averaged (uncalibrated)."""
+    """Each row's P(superconductor) from the models fitted on the other folds (rows weighted
+    by ``sample_weight`` if given), one per classifier seed in ``seeds``, averaged
+    (uncalibrated)."""
     predicted = np.zeros(len(labels))
+    weight = np.ones(len(labels)) if sample_weight is None else np.asarray(sample_weight)
     for fold in np.unique(folds):
         test = folds == fold
         for seed in seeds:
-            model = make_classifier(seed, n_jobs).fit(features[~test], labels[~test])
+            model = make_classifier(seed, n_jobs).fit(
+                features[~test], labels[~test], sample_weight=weight[~test]
+            )
             predicted[test] += model.predict_proba(features[test])[:, 1] / len(seeds)
             if progress is not None:
                 progress(1)
@@ -170,6 +190,135 @@ def _auc(labels: np.ndarray, scores: np.ndarray) -> float:
     return float(roc_auc_score(labels, scores)) if len(np.unique(labels)) == 2 else float("nan")
 
 
+GROUPINGS: dict[str, Callable[[Composition], str]] = {
+    "element set": chemical_system,
+    "host system": host_system,
+}
+"""The groupings of :func:`grouped_evaluation`: all compositions of one element set in one fold,
+or of one host system (the elements above 5 at. %, which puts a doped variant with its
+parent: La1.85Sr0.15CuO4 with La2CuO4)."""
+GROUPING_SEEDS: tuple[int, ...] = (GROUPED_SEED, GROUPED_SEED + 1, GROUPED_SEED + 2)
+NEAR_DUPLICATE_DISTANCE = 0.01
+"""Element-fraction L2 distance below which two compositions are near-duplicates."""
+ALL_ROWS = "all"
+
+
+def composition_weights(keys: Sequence) -> np.ndarray:
+    """Per row, 1 / (rows with the same key): each composition weighs 1 however many
+    structures it has."""
+    keys = pd.Series(list(keys))
+    return 1.0 / keys.map(keys.value_counts()).to_numpy(dtype=float)
+
+
+def element_fractions(compositions: Sequence[Composition]) -> np.ndarray:
+    """The (n, 118) matrix of atomic fractions by atomic number."""
+    matrix = np.zeros((len(compositions), 118))
+    for row, composition in enumerate(compositions):
+        for element, x in composition.element_composition.fractional_composition.items():
+            matrix[row, element.Z - 1] = x
+    return matrix
+
+
+def near_duplicates(fractions: np.ndarray, folds: np.ndarray) -> np.ndarray:
+    """Per row, whether a row of another fold lies within :data:`NEAR_DUPLICATE_DISTANCE`
+    (element-fraction L2)."""
+    near = np.zeros(len(folds), dtype=bool)
+    for fold in np.unique(folds):
+        test = folds == fold
+        index = NearestNeighbors(n_neighbors=1).fit(fractions[~test])
+        distance, _ = index.kneighbors(fractions[test])
+        near[test] = distance[:, 0] < NEAR_DUPLICATE_DISTANCE
+    return near
+
+
+def weighted_aucs(
+    labels: np.ndarray, scores: np.ndarray, weights: np.ndarray
+) -> tuple[float, float]:
+    """(ROC-AUC, PR-AUC) with ``weights`` per row; PR-AUC is the average precision of the
+    superconductor class. NaN without both classes."""
+    if len(np.unique(labels)) < 2:
+        return float("nan"), float("nan")
+    return (
+        float(roc_auc_score(labels, scores, sample_weight=weights)),
+        float(average_precision_score(labels, scores, sample_weight=weights)),
+    )
+
+
+@dataclass
+class GroupedScores:
+    """Out-of-fold figures of one grouping and grouping seed, each composition weighted once
+    (``roc_auc`` and ``pr_auc`` per family and for :data:`ALL_ROWS`)."""
+
+    grouping: str
+    seed: int
+    roc_auc: dict[str, float]
+    pr_auc: dict[str, float]
+    roc_auc_rows_pooled: float
+    near_duplicate_share: float  # composition-weighted
+    near_duplicate_share_rows: float
+    superconductor_share: dict[str, float]  # composition-weighted: a random ranking's PR-AUC
+    probabilities: np.ndarray = field(repr=False)  # out of fold, uncalibrated
+
+    def as_dict(self) -> dict:
+        """The figures as plain numbers (no per-row probabilities)."""
+        return {k: v for k, v in self.__dict__.items() if k != "probabilities"}
+
+
+def grouped_evaluation(
+    table: pd.DataFrame,
+    features: np.ndarray,
+    n_jobs: int = 2,
+    progress: Callable[[int], None] | None = None,
+    seeds: Sequence[int] = (0,),
+    weight_training: bool = False,
+    groupings: Sequence[str] = tuple(GROUPINGS),
+    grouping_seeds: Sequence[int] = GROUPING_SEEDS,
+) -> list[GroupedScores]:
+    """Out-of-fold ROC-AUC and PR-AUC of the ensemble with the classifier seeds ``seeds``,
+    overall and per family, each composition (``label_key``) weighted once
+    (:func:`composition_weights`), for every grouping of :data:`GROUPINGS` named in
+    ``groupings`` and every seed of ``grouping_seeds``; also the share of test rows with a
+    near-duplicate in another fold. ``weight_training`` fits with the same weights."""
+    labels = table["label"].to_numpy(dtype=int)
+    weights = composition_weights(table["label_key"])
+    families = table["family"].to_numpy()
+    compositions = list(table["composition"])
+    fractions = element_fractions(compositions)
+    scores = []
+    for grouping in groupings:
+        groups = [GROUPINGS[grouping](c) for c in compositions]
+        for seed in grouping_seeds:
+            folds = grouped_folds(groups, CLASSIFIER_FOLDS, seed)
+            predicted = out_of_fold_probabilities(
+                features, labels, folds, n_jobs, progress, seeds,
+                weights if weight_training else None,
+            )  # fmt: skip
+            subsets = {ALL_ROWS: np.ones(len(labels), dtype=bool)}
+            subsets.update({family: families == family for family in sorted(set(families))})
+            aucs = {
+                name: weighted_aucs(labels[rows], predicted[rows], weights[rows])
+                for name, rows in subsets.items()
+            }
+            near = near_duplicates(fractions, folds)
+            scores.append(
+                GroupedScores(
+                    grouping=grouping,
+                    seed=seed,
+                    roc_auc={name: roc for name, (roc, _) in aucs.items()},
+                    pr_auc={name: pr for name, (_, pr) in aucs.items()},
+                    roc_auc_rows_pooled=_auc(labels, predicted),
+                    near_duplicate_share=float(np.average(near, weights=weights)),
+                    near_duplicate_share_rows=float(near.mean()),
+                    superconductor_share={
+                        name: float(np.average(labels[rows], weights=weights[rows]))
+                        for name, rows in subsets.items()
+                    },
+                    probabilities=predicted,
+                )
+            )
+    return scores
+
+
 @dataclass
 class ClassifierEvaluation:
     """Out-of-fold figures of the classifier (AUCs are ROC-AUC; Brier on probabilities)."""
@@ -185,10 +334,12 @@ class ClassifierEvaluation:
     brier: dict[str, float]  # class-balanced, cross-fitted, per calibration method
     calibration: str
     grouped_probabilities: np.ndarray = field(repr=False)
+    grouped: list[GroupedScores] = field(default_factory=list)  # composition-weighted
 
     def as_dict(self) -> dict:
         """The figures as plain numbers (no per-row probabilities)."""
-        return {k: v for k, v in self.__dict__.items() if k != "grouped_probabilities"}
+        figures = {k: v for k, v in self.__dict__.items() if k != "grouped_probabilities"}
+        return {**figures, "grouped": [scores.as_dict() for scores in self.grouped]}
 
 
 def evaluate_classifier(
@@ -197,10 +348,11 @@ def evaluate_classifier(
     n_jobs: int = 2,
     progress: Callable[[int], None] | None = None,
     seeds: Sequence[int] = (0,),
+    n_structure_columns: int = len(STRUCTURE_FEATURES),
 ) -> ClassifierEvaluation:
-    """Grouped and random out-of-fold AUCs, the composition-only ablation, and the Brier score
-    of each calibration, of the ensemble with the classifier seeds ``seeds`` (``progress`` is
-    called once per fitted model)."""
+    """Grouped and random out-of-fold AUCs, the composition-only ablation (the last
+    ``n_structure_columns`` hidden), and the Brier score of each calibration, of the ensemble
+    with the classifier seeds ``seeds`` (``progress`` is called once per fitted model)."""
     labels = table["label"].to_numpy(dtype=int)
     structures = (table["source"] == "3dsc").to_numpy()
     grouped = chemical_system_folds(list(table["composition"]), CLASSIFIER_FOLDS)
@@ -209,7 +361,7 @@ def evaluate_classifier(
         features, labels, random_folds(len(labels)), n_jobs, progress, seeds
     )
     composition_only = features.copy()
-    composition_only[:, -len(STRUCTURE_FEATURES) :] = np.nan
+    composition_only[:, -n_structure_columns:] = np.nan
     p_composition = out_of_fold_probabilities(
         composition_only, labels, grouped, n_jobs, progress, seeds
     )
@@ -247,11 +399,12 @@ def fit_shipped_classifier(
     element_embedding: str | None = None,
     doping_level: bool = False,
     seeds: Sequence[int] = (0,),
+    plane_doping: bool = False,
 ) -> SuperconductorClassifier:
     """The ensemble (one fit per classifier seed in ``seeds``) fitted on every row of
-    ``features`` (made with ``element_embedding`` and ``doping_level``), with the
-    evaluation's chosen calibration fitted on the grouped out-of-fold probabilities, and the
-    evaluation's figures, the seeds and the versions of :data:`FITTING_PACKAGES` as
+    ``features`` (made with ``element_embedding``, ``doping_level`` and ``plane_doping``),
+    with the evaluation's chosen calibration fitted on the grouped out-of-fold probabilities,
+    and the evaluation's figures, the seeds and the versions of :data:`FITTING_PACKAGES` as
     metadata."""
     labels = table["label"].to_numpy(dtype=int)
     boosters = [make_classifier(seed, n_jobs).fit(features, labels).booster_ for seed in seeds]
@@ -267,7 +420,30 @@ def fit_shipped_classifier(
         "seeds": list(seeds),
         "fitted_with": package_versions(FITTING_PACKAGES),
     }
-    return SuperconductorClassifier(boosters, calibration, metadata, featurizer, doping_level)
+    return SuperconductorClassifier(
+        boosters, calibration, metadata, featurizer, doping_level, plane_doping
+    )
+
+
+def structure_columns(plane_doping: bool = False) -> int:
+    """How many of the classifier's last feature columns describe the structure."""
+    return len(STRUCTURE_FEATURES) + (len(CUPRATE_PLANE_FEATURES) if plane_doping else 0)
+
+
+def prepare_training(
+    data: str | os.PathLike | None = None,
+    n_jobs: int = 2,
+    progress: Callable[[int], None] | None = None,
+    element_embedding: str | None = None,
+    doping_level: bool = False,
+    plane_doping: bool = False,
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """The training table and its feature matrix (Magpie descriptors, ``element_embedding``'s
+    statistics, the doping level with ``doping_level``, the structure descriptors and the CuO2
+    planes' hole counts with ``plane_doping``; ``progress`` is called once per CIF read)."""
+    table = build_training_table(data, n_jobs, progress, plane_doping)
+    featurizer = MagpieFeaturizer(cache_dir(), element_embedding=element_embedding)
+    return table, training_features(table, featurizer, doping_level, plane_doping)
 
 
 def train_superconductor_classifier(
@@ -278,17 +454,23 @@ def train_superconductor_classifier(
     doping_level: bool = False,
     seed: int = 0,
     n_seeds: int = N_SEEDS,
+    plane_doping: bool = False,
+    grouped: bool = False,
 ) -> tuple[SuperconductorClassifier, ClassifierEvaluation]:
-    """Build the table, evaluate, and fit the classifier to ship (``n_seeds`` LightGBM fits
-    with the seeds from ``seed`` on) on Magpie descriptors (and ``element_embedding``'s
-    statistics, and the doping level with ``doping_level``) plus the structure descriptors
-    (``progress`` is called once per CIF read and per fitted model)."""
+    """Build the table, evaluate (with ``grouped`` also :func:`grouped_evaluation`), and fit
+    the classifier to ship (``n_seeds`` LightGBM fits with the seeds from ``seed`` on) on the
+    features of :func:`prepare_training` (``progress`` is called once per CIF read and per
+    fitted model)."""
     seeds = classifier_seeds(seed, n_seeds)
-    table = build_training_table(data, n_jobs, progress)
-    featurizer = MagpieFeaturizer(cache_dir(), element_embedding=element_embedding)
-    features = training_features(table, featurizer, doping_level)
-    evaluation = evaluate_classifier(table, features, n_jobs, progress, seeds)
+    table, features = prepare_training(
+        data, n_jobs, progress, element_embedding, doping_level, plane_doping
+    )
+    evaluation = evaluate_classifier(
+        table, features, n_jobs, progress, seeds, structure_columns(plane_doping)
+    )
+    if grouped:
+        evaluation.grouped = grouped_evaluation(table, features, n_jobs, progress, seeds)
     classifier = fit_shipped_classifier(
-        table, features, evaluation, n_jobs, element_embedding, doping_level, seeds
+        table, features, evaluation, n_jobs, element_embedding, doping_level, seeds, plane_doping
     )
     return classifier, evaluation

@@ -16,11 +16,17 @@ with a transition temperature, e.g. Nb 9.25 K, Al 1.175 K), not by SuperCon. Sup
 an element as a superconductor when it superconducts at any pressure (Fe at 15–30 GPa, Si
 above 12 GPa, S, O, P, Se and B only at tens to hundreds of GPa) and has no pressure column,
 so its element labels do not describe the ambient structures a user gives (3DSC alone holds
-56 carbon and 35 silicon structures labelled superconducting). No other row is relabelled.
+56 carbon and 35 silicon structures labelled superconducting). The compounds of
+:data:`~supercon3d.data.pressure_only.PRESSURE_ONLY_SUPERCONDUCTORS` (GaAs, InSb, CeRhIn5,
+UGe2, ...: superconducting only under pressure, each with its source) are labelled 0 for the
+same reason. No other row is relabelled.
 
 A structure row's features come from its structure (composition with occupancies, and the
 descriptors of :mod:`supercon3d.models.structure_features`); those descriptors are cached as
 CSV in :func:`~supercon3d.settings.cache_dir`, keyed by the file's path inside the data folder.
+With ``plane_doping``, the cuprate structure rows also get the CuO2 planes' hole counts
+(:func:`~supercon3d.models.oxidation_state.plane_doping_descriptors`, cached the same way);
+every other row has NaN there.
 """
 
 from __future__ import annotations
@@ -36,18 +42,23 @@ import numpy as np
 import pandas as pd
 from pymatgen.core import Composition
 
+from supercon3d.chemistry import cuprate_planes
+from supercon3d.chemistry.cuprate_planes import CUPRATE_PLANE_FEATURES
 from supercon3d.data.cif import read_cifs
 from supercon3d.data.composition import composition_key, parse_formula
 from supercon3d.data.family import chemical_family
+from supercon3d.data.pressure_only import is_pressure_only_superconductor
 from supercon3d.data.supercon3d import read_tc_table
 from supercon3d.data.tables import load_3dsc_index, load_supercon_formulas, tc_by_key
 from supercon3d.evaluation.splits import chemical_system
 from supercon3d.models import structure_features
+from supercon3d.models.oxidation_state import plane_doping_descriptors
 from supercon3d.models.structure_features import STRUCTURE_FEATURES, structure_descriptors
 from supercon3d.settings import cache_dir, data_dir, dataset_path
 
 LABEL_TABLES: tuple[str, ...] = ("supercon_stanev2018", "supercon_11949")
 _DESCRIPTOR_VERSION = 1
+_PLANE_VERSION = 1
 
 
 def _descriptor_cache_file(cache: Path) -> Path:
@@ -103,6 +114,49 @@ def structure_table(
     return cached.loc[[n for n in names if n in cached.index]]
 
 
+def _plane_cache_file(cache: Path) -> Path:
+    settings = [
+        _PLANE_VERSION,
+        CUPRATE_PLANE_FEATURES,
+        cuprate_planes.COPPER_ANION_R0,
+        cuprate_planes.BOND_VALENCE_B,
+        cuprate_planes.BOND_SUM_CUTOFF,
+        cuprate_planes.PLANE_BOND_MAX,
+        cuprate_planes.CORNER_MIN_ANGLE,
+        cuprate_planes.RIGHT_ANGLE_TOLERANCE,
+        cuprate_planes.PLANE_MAX_OFFSET,
+        cuprate_planes.MIN_OCCUPANCY,
+    ]
+    digest = hashlib.sha256(json.dumps(settings).encode()).hexdigest()[:12]
+    return cache / f"cuprate-planes-{digest}.csv"
+
+
+def plane_doping_table(
+    files: Sequence[str], data: str | os.PathLike | None = None, workers: int | None = None
+) -> pd.DataFrame:
+    """The :data:`CUPRATE_PLANE_FEATURES` per readable file (``files``: paths inside the data
+    folder, the index of the result), cached under :func:`~supercon3d.settings.cache_dir`."""
+    root = data_dir(data)
+    cache_file = _plane_cache_file(cache_dir())
+    cached = pd.DataFrame(columns=list(CUPRATE_PLANE_FEATURES))
+    if cache_file.is_file():
+        cached = pd.read_csv(cache_file, index_col=0, float_precision="round_trip")
+    missing = [n for n in dict.fromkeys(files) if n not in cached.index]
+    if missing:
+        result = read_cifs([root / n for n in missing], workers)
+        rows = {
+            str(Path(r.source).resolve().relative_to(root)): plane_doping_descriptors(r.structure)
+            for r in result.records
+        }
+        fresh = pd.DataFrame.from_dict(rows, orient="index", columns=list(CUPRATE_PLANE_FEATURES))
+        cached = pd.concat([cached, fresh]) if len(cached) else fresh
+        cached.index.name = "file"
+        partial = cache_file.with_suffix(f".{os.getpid()}.tmp")
+        cached.to_csv(partial)
+        os.replace(partial, cache_file)
+    return cached.loc[[n for n in files if n in cached.index]]
+
+
 def label_formulas(data: str | os.PathLike | None = None) -> pd.DataFrame:
     """The rows of both :data:`LABEL_TABLES` in one table (the shape of
     :func:`~supercon3d.data.tables.load_supercon_formulas`)."""
@@ -120,15 +174,34 @@ def ambient_elemental_label(composition: Composition) -> int:
         return int(bool(element.superconduction_temperature))
 
 
+def ambient_labels(compositions: Sequence[Composition], labels: Sequence[int]) -> np.ndarray:
+    """``labels`` curated for ambient pressure: a single element takes
+    :func:`ambient_elemental_label`, a compound of
+    :data:`~supercon3d.data.pressure_only.PRESSURE_ONLY_SUPERCONDUCTORS` 0, the rest keep
+    theirs."""
+    curated = np.asarray(labels, dtype=int).copy()
+    for row, composition in enumerate(compositions):
+        if len(composition.elements) == 1:
+            curated[row] = ambient_elemental_label(composition)
+        elif is_pressure_only_superconductor(composition):
+            curated[row] = 0
+    return curated
+
+
 def _structure_rows(
-    table: pd.DataFrame, source: str, labels: Sequence[int], label_keys: Sequence[tuple]
+    table: pd.DataFrame,
+    source: str,
+    tcs: Sequence[float],
+    label_keys: Sequence[tuple],
 ) -> pd.DataFrame:
     compositions = [Composition(json.loads(c)) for c in table["composition"]]
     rows = pd.DataFrame(
         {
             "source": source,
+            "file": list(table.index),
             "name": [Path(f).name for f in table.index],
-            "label": np.asarray(labels, dtype=int),
+            "label": (np.asarray(tcs, dtype=float) > 0).astype(int),
+            "tc_kelvin": np.asarray(tcs, dtype=float),
             "label_key": list(label_keys),
             "composition": compositions,
         }
@@ -140,10 +213,14 @@ def build_training_table(
     data: str | os.PathLike | None = None,
     workers: int | None = None,
     progress: Callable[[int], None] | None = None,
+    plane_doping: bool = False,
 ) -> pd.DataFrame:
-    """The labelled table (see the module docstring): ``source``, ``name``, ``label`` (1
-    superconductor, 0 not), ``label_key``, ``composition``, ``system`` (chemical system),
-    ``family``, ``has_structure`` and the :data:`STRUCTURE_FEATURES` (NaN for formula rows)."""
+    """The labelled table (see the module docstring): ``source``, ``file`` (a structure row's
+    path inside the data folder), ``name``, ``label`` (1 superconductor, 0 not), ``tc_kelvin``
+    (the SuperCon3D or SuperCon Tc, K, before the curation), ``label_key``, ``composition``,
+    ``system`` (chemical system), ``family``, ``has_structure`` and the
+    :data:`STRUCTURE_FEATURES` (NaN for formula rows); with ``plane_doping`` also the
+    :data:`CUPRATE_PLANE_FEATURES` (NaN but for cuprate structure rows)."""
     formulas = label_formulas(data)
     tc_of_key = tc_by_key(formulas)
 
@@ -156,8 +233,12 @@ def build_training_table(
     supercon_keys = [
         composition_key(parse_formula(formula_of[Path(f).name])) for f in supercon_table.index
     ]
+    tc_of_file = supercon["tc"].to_dict()
     supercon_rows = _structure_rows(
-        supercon_table, "supercon3d", [1] * len(supercon_table), supercon_keys
+        supercon_table,
+        "supercon3d",
+        [tc_of_file[Path(f).name] for f in supercon_table.index],
+        supercon_keys,
     )
 
     index = load_3dsc_index(data, tc_table=formulas).dropna(subset=["tc"])
@@ -167,7 +248,7 @@ def build_training_table(
     dsc_rows = _structure_rows(
         dsc_table,
         "3dsc",
-        (by_name.loc[dsc_names, "tc"] > 0).astype(int),
+        by_name.loc[dsc_names, "tc"].to_numpy(dtype=float),
         [composition_key(parse_formula(by_name.loc[n, "formula"])) for n in dsc_names],
     )
 
@@ -180,16 +261,19 @@ def build_training_table(
             "source": "formula",
             "name": first["formula"].to_numpy(),
             "label": [int(tc_of_key[key][0] > 0) for key in first["key"]],
+            "tc_kelvin": [tc_of_key[key][0] for key in first["key"]],
             "label_key": list(first["key"]),
             "composition": list(first["composition"]),
         }
     )
     table = pd.concat([structures, formula_rows], ignore_index=True)
-    elemental = np.array([len(c.elements) == 1 for c in table["composition"]])
-    table.loc[elemental, "label"] = [
-        ambient_elemental_label(c) for c in table.loc[elemental, "composition"]
-    ]
+    table["label"] = ambient_labels(table["composition"], table["label"])
     table["system"] = [chemical_system(c) for c in table["composition"]]
     table["family"] = [chemical_family(c) for c in table["composition"]]
     table["has_structure"] = table["source"] != "formula"
+    if plane_doping:
+        cuprates = table["has_structure"] & (table["family"] == "cuprate")
+        planes = plane_doping_table(list(table.loc[cuprates, "file"]), data, workers)
+        for column in CUPRATE_PLANE_FEATURES:
+            table[column] = table["file"].map(planes[column]).astype(float)
     return table
