@@ -24,7 +24,7 @@ from supercon3d.cli.results import EXIT_USAGE
 from supercon3d.data.cif import write_cif
 from supercon3d.discovery.candidates import ranked
 from supercon3d.discovery.pipeline import DISORDERED_FILE, DROPPED_FILE, ORDERED_FILE, REPORT_FILE
-from supercon3d.discovery.report import PICTURED, SECTIONS
+from supercon3d.discovery.report import PICTURED, SECTIONS, candidate_table, source_table
 from supercon3d.discovery.run_record import RUN_FILE, DiscoveryFolderError
 from supercon3d.discovery.settings import DEFAULT, QUICK, resolve_settings
 from supercon3d.discovery.stages import (
@@ -338,6 +338,19 @@ def test_the_report_is_self_contained_with_every_section_and_decodable_images(ru
     for link in parser.links:
         assert "://" not in link and not link.startswith("/")
         assert (out / link).is_file()
+
+
+def test_the_report_tables_take_their_columns_from_the_data():
+    assert source_table({}) is None
+    comparison = [{"source": "generated", "sun_rate": 0.1667}, {"source": "mp", "n": 3}]
+    table = source_table({"source_comparison": comparison})
+    assert table.headers == ["source", "sun_rate", "n"]
+    assert table.rows == [["generated", "0.167", ""], ["mp", "", "3"]]
+    rows = pd.DataFrame([{"rank": 1, "formula": "MgB2", "file": "a.cif", "p_superconductor": 0.9}])
+    ordered, doped = candidate_table(rows, doped=False), candidate_table(rows, doped=True)
+    assert doped.headers[: len(ordered.headers)] == ordered.headers
+    assert "doping" in doped.headers and "doping" not in ordered.headers
+    assert ordered.rows[0][1].href == "a.cif" and ordered.row_classes == ["likely"]
 
 
 def test_the_folder_error_pickles_with_its_folder_and_reason(tmp_path):

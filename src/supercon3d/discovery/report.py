@@ -1,20 +1,27 @@
 """``DIR/report.html``: one self-contained page that opens offline (inline CSS, pictures as
-base64 PNG, links only to the run's own CIFs, relative): the funnel, the ordered and the
-disordered candidate tables in the paper's layout, the high-pressure hydrides apart, the
-distributions of predicted Tc and energy above the hull per stage, a picture of each top
-candidate with its per-site importance, and what fell out where and why. Every text is
-escaped."""
+base64 PNG, links only to the run's own CIFs, relative): the funnel, the sources compared,
+the ordered and the disordered candidate tables in the paper's layout, the high-pressure
+hydrides apart, the distributions of predicted Tc and energy above the hull per stage, a
+picture of each top candidate with its per-site importance, and what fell out where and why.
+
+The page is rendered from the Jinja2 templates in ``discovery/templates/`` (``base.html``:
+the page and its inline style sheet; ``macros.html``: tables, cells, pictures;
+``report.html``: the sections), with every text escaped. This module only gathers the
+values: a candidate table's columns are listed once, in :data:`CANDIDATE_COLUMNS`; a column
+added there appears in every candidate table without a template edit."""
 
 from __future__ import annotations
 
 import base64
-import html
 import math
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import jinja2
 import pandas as pd
 
 from supercon3d.discovery.figures import distributions_png, funnel_png, structure_png
@@ -25,9 +32,12 @@ from supercon3d.progress import ProgressFactory, no_progress
 if TYPE_CHECKING:
     from supercon3d.discovery.pipeline import DiscoveryRun
 
+TEMPLATES = Path(__file__).parent / "templates"
+"""The report's templates (shipped in the package)."""
 SECTIONS = {
     "summary": "Run",
     "funnel": "Funnel",
+    "sources": "Sources compared",
     "ordered": "Ordered candidates",
     "disordered": "Disordered candidates (doped)",
     "hydrides": "High-pressure hydrides (not ranked)",
@@ -37,6 +47,9 @@ SECTIONS = {
     "dropped": "What fell out, where and why",
 }
 """The report's sections by id (the anchor) and heading, in order."""
+SOURCE_COMPARISON = "source_comparison"
+"""The ``run.json`` key of the per-source comparison: a list of records (one per source of
+structures, with the same keys), shown as a table when present."""
 PICTURED = 6
 """Top candidates pictured per table."""
 DETAIL_EXAMPLES = 3
@@ -52,20 +65,47 @@ HULL_STAGES = ("stable", "ordered", "disordered")
 FILTER_STAGES = ("gates", "stable", "disordered")
 """Stages whose every dropped candidate is listed with its scores (the chemist's gates and
 the stability filters)."""
-STYLE = """
-body{font-family:system-ui,sans-serif;margin:1.5em auto;max-width:1200px;color:#222}
-h1{font-size:1.5em}h2{border-bottom:1px solid #ccc;padding-bottom:.2em;margin-top:1.6em}
-table{border-collapse:collapse;font-size:.85em;margin:.5em 0}
-th,td{border:1px solid #ddd;padding:.25em .5em;text-align:left}
-th{background:#f3f3f3}td.n{text-align:right;font-variant-numeric:tabular-nums}
-tr.likely td:first-child{border-left:4px solid #2a7}
-.cards{display:flex;flex-wrap:wrap;gap:1em}.card{border:1px solid #ddd;padding:.5em;width:380px}
-.note{color:#555;font-size:.9em}code{background:#f6f6f6;padding:0 .2em}
-"""
 
 
-def _e(value: object) -> str:
-    return html.escape(str(value), quote=True)
+@dataclass(frozen=True)
+class Link:
+    """A table cell or caption that links to a file of the run (``href`` relative; empty
+    for plain text)."""
+
+    text: str
+    href: str = ""
+
+
+@dataclass(frozen=True)
+class Picture:
+    """A PNG shown inline: its ``data:`` URI and its alternative text."""
+
+    source: str
+    alt: str
+
+
+@dataclass
+class Table:
+    """A table's headers, rows of cells (text or :class:`Link`) and one CSS class per row
+    (empty for none)."""
+
+    headers: list[str]
+    rows: list[list[object]] = field(default_factory=list)
+    row_classes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of the candidate tables: its heading, its cell for a row of the table
+    (text or a :class:`Link`) and whether only doped candidates have it."""
+
+    heading: str
+    cell: Callable[[Mapping], object]
+    doped_only: bool = False
+
+
+def _text(value: object) -> str:
+    return str(value)
 
 
 def _number(value: object, digits: int = 3) -> str:
@@ -74,29 +114,12 @@ def _number(value: object, digits: int = 3) -> str:
     return f"{value:.{digits}g}" if isinstance(value, float) else str(value)
 
 
-def _image(png: bytes, alt: str) -> str:
-    data = base64.b64encode(png).decode("ascii")
-    return f'<img alt="{_e(alt)}" src="data:image/png;base64,{data}">'
+def _picture(png: bytes, alt: str) -> Picture:
+    return Picture("data:image/png;base64," + base64.b64encode(png).decode("ascii"), alt)
 
 
-def _table(
-    headers: Sequence[str], rows: Iterable[Sequence[str]], classes: Sequence[str] = ()
-) -> str:
-    """An HTML table; cells are given as HTML (already escaped)."""
-    head = "".join(f"<th>{_e(h)}</th>" for h in headers)
-    body = []
-    for index, row in enumerate(rows):
-        css = f' class="{classes[index]}"' if index < len(classes) and classes[index] else ""
-        body.append(f"<tr{css}>" + "".join(f"<td>{cell}</td>" for cell in row) + "</tr>")
-    if not body:
-        body = [f'<tr><td colspan="{len(headers)}">none</td></tr>']
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
-
-
-def _link(file: object, text: object) -> str:
-    if not isinstance(file, str) or not file:
-        return _e(text)
-    return f'<a href="{_e(file)}">{_e(text)}</a>'
+def _link(file: object, text: object) -> Link:
+    return Link(str(text), file if isinstance(file, str) else "")
 
 
 def _tc(row: Mapping) -> str:
@@ -120,7 +143,7 @@ def _reported(row: Mapping) -> str:
     related = row.get("related_superconductors")
     if isinstance(related, str) and related:
         parts.append(f"related: {related}")
-    return _e("; ".join(parts) or "no")
+    return "; ".join(parts) or "no"
 
 
 def _doping(row: Mapping) -> str:
@@ -142,64 +165,69 @@ def _space_group(row: Mapping) -> str:
     return f"{symbol} ({int(number)})" if isinstance(number, int | float) else symbol
 
 
-def candidate_table(table: pd.DataFrame, doped: bool) -> str:
-    """The paper's layout: rank, formula (linked to the CIF), disorder class, family,
-    predicted Tc with its interval, P(SC), energy above the hull, novelty, what is reported;
-    for doped candidates also the parent and the substitution."""
-    headers = [
-        "#",
-        "formula",
-        "space group",
-        "disorder",
-        "family",
-        "Tc / K (interval)",
-        "P(SC)",
-        "E above hull / eV/atom",
-        "novel",
-        "reported superconductor / parent compound",
-    ]
-    if doped:
-        headers += ["parent", "doping"]
-    rows, classes = [], []
+def _parent(row: Mapping) -> str:
+    parent = row.get("parent")
+    return parent if isinstance(parent, str) else ""
+
+
+CANDIDATE_COLUMNS = (
+    Column("#", lambda row: _text(row.get("rank"))),
+    Column("formula", lambda row: _link(row.get("file"), row.get("formula"))),
+    Column("space group", _space_group),
+    Column("disorder", lambda row: _text(row.get("disorder_class"))),
+    Column("family", lambda row: _text(row.get("family"))),
+    Column("Tc / K (interval)", _tc),
+    Column("P(SC)", lambda row: _number(row.get("p_superconductor"), 2)),
+    Column("E above hull / eV/atom", lambda row: _hull(row.get("e_above_hull"))),
+    Column("novel", lambda row: _text(row.get("novel"))),
+    Column("reported superconductor / parent compound", _reported),
+    Column("parent", _parent, doped_only=True),
+    Column("doping", _doping, doped_only=True),
+)
+"""The candidate tables' columns, in order (the paper's layout: rank, formula linked to its
+CIF, space group, disorder class, family, predicted Tc with its interval, P(SC), energy above
+the hull, novelty, what is reported; for doped candidates also the parent and the
+substitution)."""
+
+
+def candidate_table(table: pd.DataFrame, doped: bool) -> Table:
+    """The :data:`CANDIDATE_COLUMNS` of ``table`` (the doped-only ones where ``doped``), each
+    likely superconductor's row marked ``likely``."""
+    columns = [column for column in CANDIDATE_COLUMNS if doped or not column.doped_only]
+    view = Table([column.heading for column in columns])
     for row in table.to_dict("records"):
-        cells = [
-            _e(row.get("rank")),
-            _link(row.get("file"), row.get("formula")),
-            _e(_space_group(row)),
-            _e(row.get("disorder_class")),
-            _e(row.get("family")),
-            _e(_tc(row)),
-            _e(_number(row.get("p_superconductor"), 2)),
-            _e(_hull(row.get("e_above_hull"))),
-            _e(row.get("novel")),
-            _reported(row),
-        ]
-        if doped:
-            parent = row.get("parent")
-            doping = _doping(row)
-            cells += [_e(parent if isinstance(parent, str) else ""), _e(doping)]
-        rows.append(cells)
+        view.rows.append([column.cell(row) for column in columns])
         p = row.get("p_superconductor")
-        classes.append("likely" if isinstance(p, float) and p >= LIKELY_SUPERCONDUCTOR else "")
-    return _table(headers, rows, classes)
+        likely = isinstance(p, float) and p >= LIKELY_SUPERCONDUCTOR
+        view.row_classes.append("likely" if likely else "")
+    return view
 
 
-def _funnel(stages: Sequence[dict]) -> str:
+def source_table(record: Mapping) -> Table | None:
+    """The run record's :data:`SOURCE_COMPARISON` as a table (every key of its records, in
+    order of appearance), or None when the run has none."""
+    comparison = record.get(SOURCE_COMPARISON)
+    if not comparison:
+        return None
+    headers = list(dict.fromkeys(key for entry in comparison for key in entry))
+    rows = [[_number(entry.get(key)) for key in headers] for entry in comparison]
+    return Table(headers, rows)
+
+
+def _funnel(stages: Sequence[dict]) -> dict:
     rows = [
-        [
-            _e(s["name"]),
-            _e(s["n_in"]),
-            _e(s["n_out"]),
-            _e(s["seconds"]),
-            _e("read back" if s.get("resumed") else "run"),
-        ]
+        [_text(s["name"]), _text(s["n_in"]), _text(s["n_out"]), _text(s["seconds"]),
+         "read back" if s.get("resumed") else "run"]
         for s in stages
-    ]
-    table = _table(["stage", "in", "kept", "seconds", ""], rows)
-    return table + _image(funnel_png(stages), "funnel: candidates kept per stage")
+    ]  # fmt: skip
+    return {
+        "headers": ["stage", "in", "kept", "seconds", ""],
+        "rows": rows,
+        "picture": _picture(funnel_png(stages), "funnel: candidates kept per stage"),
+    }
 
 
-def _distributions(results: Mapping[str, StageResult], dropped: pd.DataFrame) -> str:
+def _distributions(results: Mapping[str, StageResult], dropped: pd.DataFrame) -> list[Picture]:
     tc = {
         name: results[name].table.get("tc_kelvin", pd.Series(dtype=float))
         for name in TC_STAGES
@@ -214,17 +242,13 @@ def _distributions(results: Mapping[str, StageResult], dropped: pd.DataFrame) ->
     filtered = dropped.loc[dropped["stage"] == "stable", "e_above_hull"]
     relaxed = [*kept.astype(float), *filtered.astype(float)]
     hull = {"relaxed (all)": relaxed, **hull}
-    return (
-        '<p class="note">Predicted Tc is the Tc a candidate would have if it superconducts; '
-        "the energy above the hull is the CHGNet/SevenNet estimate against the shipped "
-        "reference hull, completed with relaxed prototype binaries for element pairs it "
-        "lacks (relaxed (all): every relaxed source structure, the filtered ones too).</p>"
-        + _image(distributions_png(tc, "predicted Tc / K", log=True), "predicted Tc per stage")
-        + _image(
+    return [
+        _picture(distributions_png(tc, "predicted Tc / K", log=True), "predicted Tc per stage"),
+        _picture(
             distributions_png(hull, "energy above hull / eV/atom", log=False),
             "energy above the hull per stage",
-        )
-    )
+        ),
+    ]
 
 
 def _importance(structures: Sequence, names: Sequence[str], tc_model: str) -> list:
@@ -245,7 +269,9 @@ def _cards(
     tables: Mapping[str, pd.DataFrame],
     tc_model: str,
     progress: ProgressFactory,
-) -> str:
+) -> list[dict]:
+    """A picture of each table's top :data:`PICTURED` candidates with its most important
+    sites, its CIF, Tc and P(SC)."""
     picked = [
         (stage, row)
         for stage, table in tables.items()
@@ -259,91 +285,84 @@ def _cards(
             title = f"{stage} #{row['rank']}: {row['formula']}"
             top = sorted(sites or [], key=lambda s: s.importance_percent, reverse=True)[:3]
             words = ", ".join(f"{s.label} {s.importance_percent:.0f} %" for s in top)
-            cards.append(
-                '<div class="card">'
-                + _image(structure_png(structure, sites, title), title)
-                + f"<div>{_link(row.get('file'), row['formula'] + ' (CIF)')}; "
-                + f"Tc {_e(_tc(row))} K, P(SC) {_e(_number(row.get('p_superconductor'), 2))}</div>"
-                + f'<div class="note">most important sites: {_e(words or "n/a")}</div></div>'
-            )
+            cards.append({
+                "picture": _picture(structure_png(structure, sites, title), title),
+                "link": _link(row.get("file"), row["formula"] + " (CIF)"),
+                "tc": _tc(row),
+                "p_superconductor": _number(row.get("p_superconductor"), 2),
+                "sites": words or "n/a",
+            })  # fmt: skip
             advance(1)
-    note = (
-        '<p class="note">Sites coloured by element and sized by their share of the Tc '
-        "model's attention (per-site importance, <code>supercon3d.api.explain</code>).</p>"
-    )
-    return note + f'<div class="cards">{"".join(cards) or "none"}</div>'
+    return cards
 
 
-def _filtered(folder: Path, dropped: pd.DataFrame) -> str:
+def _filtered(folder: Path, dropped: pd.DataFrame) -> Table:
     """Every candidate the chemist's gates or a stability filter dropped: formula (linked to
     its relaxed CIF where it was relaxed), stage, reason, energy above the hull, whether the
     relaxation converged, P(SC) and predicted Tc."""
-    rows = []
+    view = Table(["id", "formula", "stage", "reason", "E above hull / eV/atom", "converged",
+                  "P(SC)", "Tc / K", "detail"])  # fmt: skip
     for row in dropped[dropped["stage"].isin(FILTER_STAGES)].to_dict("records"):
         path = relaxed_path(row["stage"], row["id"])
         file = path if (folder / path).is_file() else None
         converged = row.get("converged")
-        rows.append(
-            [_e(row["id"]), _link(file, row["formula"]), _e(row["stage"]), _e(row["reason"]),
-             _e(_hull(row.get("e_above_hull"))),
-             _e("" if converged is None or pd.isna(converged) else converged),
-             _e(_number(row.get("p_superconductor"), 2)), _e(_number(row.get("tc_kelvin"))),
-             _e(row.get("detail") if isinstance(row.get("detail"), str) else "")]
+        view.rows.append(
+            [_text(row["id"]), _link(file, row["formula"]), _text(row["stage"]),
+             _text(row["reason"]), _hull(row.get("e_above_hull")),
+             "" if converged is None or pd.isna(converged) else _text(converged),
+             _number(row.get("p_superconductor"), 2), _number(row.get("tc_kelvin")),
+             row.get("detail") if isinstance(row.get("detail"), str) else ""]
         )  # fmt: skip
-    headers = ["id", "formula", "stage", "reason", "E above hull / eV/atom", "converged",
-               "P(SC)", "Tc / K", "detail"]  # fmt: skip
-    return (
-        '<p class="note">The gates run before any relaxation: charge balance under common '
-        "oxidation states (intermetallics pass), the number of elements, radioactive "
-        "elements, molecular structures (judged again once relaxed). A relaxation stopped "
-        "at the step limit above the window is no verdict (relaxation not converged). "
-        "Relaxed structures are in <code>&lt;stage&gt;/relaxed/</code>.</p>" + _table(headers, rows)
-    )
+    return view
 
 
-def _dropped(stages: Sequence[dict], dropped: pd.DataFrame) -> str:
-    rows = []
+def _dropped(stages: Sequence[dict], dropped: pd.DataFrame) -> Table:
+    view = Table(["stage", "reason", "candidates", "which", "details (distinct)"])
     for stage in stages:
         for reason, count in sorted(stage["dropped"].items(), key=lambda item: -item[1]):
             where = dropped[(dropped["stage"] == stage["name"]) & (dropped["reason"] == reason)]
             ids = ", ".join(map(str, where["id"].head(EXAMPLE_IDS)))
             ids += ", …" if len(where) > EXAMPLE_IDS else ""
             details = list(dict.fromkeys(d for d in where["detail"] if isinstance(d, str) and d))
-            rows.append(
-                [_e(stage["name"]), _e(reason), _e(count), _e(ids),
-                 _e("; ".join(details[:DETAIL_EXAMPLES]))]
-            )  # fmt: skip
-    return (
-        '<p class="note">Every candidate that fell out is in <code>dropped.csv</code> with its '
-        "stage, reason and detail.</p>"
-        + _table(["stage", "reason", "candidates", "which", "details (distinct)"], rows)
-    )
+            view.rows.append([_text(stage["name"]), _text(reason), _text(count), ids,
+                              "; ".join(details[:DETAIL_EXAMPLES])])  # fmt: skip
+    return view
 
 
-def _summary(record: dict) -> str:
+def _summary(record: dict) -> list[tuple[str, object]]:
     settings = ", ".join(
         f"{k}={v}" for k, v in record["settings"].items() if v not in ((), [], None)
     )
     models = ", ".join(f"{k}: {v}" for k, v in record["models"].items())
     versions = ", ".join(f"{k} {v}" for k, v in record["versions"].items() if v)
-    items = [
+    return [
         ("started", record["started"]),
         ("settings", settings),
         ("models", models),
         ("machine", record["machine"]),
         ("versions", versions),
     ]
-    ranking = (
-        f"Ranking: likely superconductors (P(SC) ≥ {LIKELY_SUPERCONDUCTOR}, marked "
-        "green) first by predicted Tc, then the rest by P(SC) × Tc. ⚠: more than "
-        f"{-FAR_BELOW_HULL:g} eV/atom below the reference hull, more likely a gap in the "
-        "reference (or an error of the potential) than a very stable phase."
-    )
-    return (
-        "<ul>"
-        + "".join(f"<li><b>{_e(k)}</b>: {_e(v)}</li>" for k, v in items)
-        + "</ul>"
-        + f'<p class="note">{_e(ranking)}</p>'
+
+
+RANKING = (
+    f"Ranking: likely superconductors (P(SC) ≥ {LIKELY_SUPERCONDUCTOR}, marked green) first "
+    "by predicted Tc, then the rest by P(SC) × Tc. ⚠: more than "
+    f"{-FAR_BELOW_HULL:g} eV/atom below the reference hull, more likely a gap in the "
+    "reference (or an error of the potential) than a very stable phase."
+)
+"""The summary's note on how candidates are ranked and marked."""
+
+
+@cache
+def templates() -> jinja2.Environment:
+    """The report's template environment (every value escaped; an undefined name is an
+    error, not an empty text)."""
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
     )
 
 
@@ -352,32 +371,27 @@ def render_report(
 ) -> str:
     """The report's HTML text (module docstring)."""
     stages = run.record["stages"]
-    bodies = {
-        "summary": _summary(run.record),
-        "funnel": _funnel(stages),
-        "ordered": candidate_table(run.ordered, doped=False),
-        "disordered": candidate_table(run.disordered, doped=True),
-        "hydrides": '<p class="note">Predicted at ambient conditions; ranked apart because '
-        "their reported Tc are measured at 100–250 GPa.</p>"
-        + candidate_table(run.hydrides, doped=False),
-        "distributions": _distributions(results, run.dropped),
-        "structures": _cards(
-            results,
-            {"ordered": run.ordered, "disordered": run.disordered},
-            run.record["models"]["tc"],
-            progress,
-        ),
-        "filtered": _filtered(run.folder, run.dropped),
-        "dropped": _dropped(stages, run.dropped),
-    }
-    sections = "".join(
-        f'<section id="{key}"><h2>{_e(title)}</h2>{bodies[key]}</section>'
-        for key, title in SECTIONS.items()
-    )
-    title = f"supercon3d discover: {run.folder.name}"
+    tables = {"ordered": run.ordered, "disordered": run.disordered}
     return (
-        f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{_e(title)}</title>'
-        f"<style>{STYLE}</style></head><body><h1>{_e(title)}</h1>{sections}</body></html>\n"
+        templates()
+        .get_template("report.html")
+        .render(
+            title=f"supercon3d discover: {run.folder.name}",
+            sections=SECTIONS,
+            summary=_summary(run.record),
+            ranking=RANKING,
+            funnel=_funnel(stages),
+            sources=source_table(run.record),
+            candidates={
+                "ordered": candidate_table(run.ordered, doped=False),
+                "disordered": candidate_table(run.disordered, doped=True),
+                "hydrides": candidate_table(run.hydrides, doped=False),
+            },
+            distributions=_distributions(results, run.dropped),
+            cards=_cards(results, tables, run.record["models"]["tc"], progress),
+            filtered=_filtered(run.folder, run.dropped),
+            dropped=_dropped(stages, run.dropped),
+        )
     )
 
 
