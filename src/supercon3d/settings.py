@@ -12,6 +12,7 @@ the platform's cache folder (on Linux ``$XDG_CACHE_HOME/supercon3d``, by default
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from pathlib import Path
@@ -137,8 +138,11 @@ def dataset_path(name: str, data: str | os.PathLike | None = None) -> Path:
 def cache_dir(override: str | os.PathLike | None = None) -> Path:
     """The cache folder (created on first use): ``override``, else ``SUPERCON3D_CACHE``, else
     the platform's cache folder for supercon3d (on Linux ``$XDG_CACHE_HOME/supercon3d``, by
-    default ``~/.cache/supercon3d``)."""
+    default ``~/.cache/supercon3d``). One that cannot be created (a read-only disk) is
+    returned all the same, as one that cannot be written: a cache finds nothing there, and
+    its writer says so and goes on without it or fails in one line."""
     default = platformdirs.user_cache_path(APP_NAME, appauthor=False)
     path = _configured_path(override, CACHE_ENV, default)
-    path.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(OSError):
+        path.mkdir(parents=True, exist_ok=True)
     return path

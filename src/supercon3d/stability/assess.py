@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from concurrent.futures import BrokenExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from supercon3d.executor import make_executor
+from supercon3d.executor import Executor, make_executor
 from supercon3d.progress import ProgressFactory, no_progress
 from supercon3d.stability.potentials import DEFAULT_POTENTIAL
 from supercon3d.stability.relax import DEFAULT_MAX_STEPS
@@ -255,8 +256,25 @@ def _relax_task(task: tuple[Structure, str, str, int]) -> StabilityRecord:
     from supercon3d.stability.potentials import load_potential, potential_threads
 
     structure, name, potential, max_steps = task
-    with potential_threads():
-        return relax_one(structure, name, load_potential(potential), max_steps)
+    try:
+        with potential_threads():
+            return relax_one(structure, name, load_potential(potential), max_steps)
+    except Exception as error:  # one structure's failure is its own row's, not the run's
+        return StabilityRecord(name, potential=potential, error=f"{name}: {_one_line(error)}")
+
+
+def _one_line(error: BaseException) -> str:
+    """The first line of ``error``'s message, with its type."""
+    message = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {message[0]}" if message else type(error).__name__
+
+
+def _not_relaxed(task: tuple[Structure, str, str, int], error: BaseException) -> StabilityRecord:
+    """The record of a task the worker processes stopped before finishing."""
+    _, name, potential, _ = task
+    return StabilityRecord(
+        name, potential=potential, error=f"{name}: not relaxed ({_one_line(error)})"
+    )
 
 
 def assess_stability(
@@ -279,9 +297,11 @@ def assess_stability(
     the hull. ``workers``:
     relaxations run at once, each in its own process on one thread (default: all cores;
     fewer when there are under :data:`MIN_RELAXATIONS_PER_WORKER` each). Raises only when
-    the potential itself is unavailable (:class:`PotentialUnavailableError`)."""
-    from supercon3d.stability import completion
-    from supercon3d.stability.hull import HullUnavailableError, chemical_system, reference_hull
+    the potential itself is unavailable (:class:`PotentialUnavailableError`): a structure
+    that fails, the worker processes stopping (each structure not relaxed then gets an
+    ``error``), a hull that cannot be completed or a record that cannot be placed on it
+    (a warning on the records concerned) fail their own records, never the run."""
+    from supercon3d.stability.hull import HullUnavailableError, reference_hull
     from supercon3d.stability.potentials import check_potential
 
     if len(structures) != len(names):
@@ -294,23 +314,51 @@ def assess_stability(
     except HullUnavailableError as error:
         unavailable = str(error)
     tasks = [(structure, name, potential, max_steps) for structure, name in zip(structures, names)]
-    records = []
+    records: list[StabilityRecord] = []
     with make_executor(workers, len(tasks), MIN_RELAXATIONS_PER_WORKER) as executor:
         with progress(f"relaxing ({potential})", len(tasks)) as advance:
-            for record in executor.map(_relax_task, tasks, chunksize=1):
-                records.append(record)
-                advance(1)
+            try:
+                for record in executor.map(_relax_task, tasks, chunksize=1):
+                    records.append(record)
+                    advance(1)
+            except BrokenExecutor as error:  # a worker killed (out of memory, a crash)
+                records += [_not_relaxed(task, error) for task in tasks[len(records) :]]
         if hull is not None and complete_hull:
-            systems = {
-                chemical_system(record.structure.composition) for record in records
-                if _worth_completing(record, hull, completion_window)
-            }  # fmt: skip
-            pairs = completion.missing_pairs(hull, systems)
-            if pairs:
-                hull = completion.complete_hull(pairs, potential, executor, progress)
+            hull = _completed(hull, records, potential, executor, progress, completion_window)
     for record in records:
-        if hull is not None:
+        if hull is None:
+            if record.structure is not None:
+                record.warnings.append(unavailable)
+            continue
+        try:
             place_on_hull(record, hull)
-        elif record.structure is not None:
-            record.warnings.append(unavailable)
+        except Exception as error:  # the hull's failure for this record only
+            record.warnings.append(f"not placed on the hull ({_one_line(error)})")
     return records
+
+
+def _completed(
+    hull: ReferenceHull,
+    records: list[StabilityRecord],
+    potential: str,
+    executor: Executor,
+    progress: ProgressFactory,
+    window: float,
+) -> ReferenceHull:
+    """``hull`` completed for the systems of the ``records`` within ``window`` eV/atom of an
+    incomplete part of it (:func:`assess_stability`); when the completion fails, ``hull`` as
+    it was, with a warning on each of those records (they stay ``hull_incomplete``)."""
+    from supercon3d.stability import completion
+    from supercon3d.stability.hull import chemical_system
+
+    waiting = [record for record in records if _worth_completing(record, hull, window)]
+    systems = {chemical_system(record.structure.composition) for record in waiting}
+    pairs = completion.missing_pairs(hull, systems)
+    if not pairs:
+        return hull
+    try:
+        return completion.complete_hull(pairs, potential, executor, progress)
+    except Exception as error:  # the records that needed it keep the incomplete hull
+        for record in waiting:
+            record.warnings.append(f"hull not completed ({_one_line(error)})")
+        return hull

@@ -18,6 +18,7 @@ missing (its systems stay ``hull_incomplete``).
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -94,15 +95,33 @@ def complete_hull(
     :func:`missing_pairs`) covered: their prototype binaries relaxed on ``executor`` (one task
     a pair, ten relaxations of at most ``max_steps`` FIRE steps) and added to the table at
     ``table_path`` (the cache table when not given) as each pair finishes (a run stopped
-    halfway keeps the pairs done)."""
+    halfway keeps the pairs done). A table that cannot be written (a read-only cache) is
+    warned of once; the binaries still complete this hull."""
     path = table_path or binaries_path(potential)
-    path.parent.mkdir(parents=True, exist_ok=True)
     table = readable_table(path)
+    caching = True
     tasks = [(first, second, potential, max_steps) for first, second in pairs]
     with progress(f"completing the hull ({len(pairs)} element pairs)", len(pairs)) as advance:
         for rows in executor.map(_relax_pair, tasks, chunksize=1):
             found = {formula: (energy, source) for formula, energy, source in rows}
             table = lowest_entries(table, found)
-            write_reference_table(path, [(f, e, source) for f, (e, source) in table.items()])
+            if caching:
+                caching = _cache_table(path, table)
             advance(1)
-    return reference_hull(potential)
+    completed = reference_hull(potential)
+    return completed if caching else ReferenceHull(lowest_entries(completed.entries, table))
+
+
+def _cache_table(path: Path, table: dict[str, tuple[float, str]]) -> bool:
+    """Write ``table`` to ``path``; False, with a warning, when it cannot be written."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_reference_table(path, [(f, e, source) for f, (e, source) in table.items()])
+    except OSError as error:
+        warnings.warn(
+            f"{path}: cannot be written ({error.strerror or error}); the hull is completed "
+            "for this run only, the binaries are computed again next time",
+            stacklevel=3,
+        )
+        return False
+    return True
