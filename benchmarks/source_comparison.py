@@ -39,10 +39,10 @@ SHOWN = (
 
 
 def run_seed(out: Path, seed: int, quick: bool, generate: int) -> dict:
-    """The source comparison of one ``--source both`` run (run or resumed)."""
+    """The source comparison of one ``--source both`` run (run or resumed), by source."""
     relax_all = {"relax_top": generate} if quick else {}
     run = api.discover(out, generate=generate, source="both", seed=seed, quick=quick, **relax_all)
-    return run.record[COMPARISON_KEY]
+    return {row["source"]: row for row in run.record[COMPARISON_KEY]}
 
 
 def summary(values: list) -> str:

@@ -3,7 +3,8 @@ source, how many of the structures each made pass each stage, on the budget each
 (:meth:`~supercon3d.discovery.settings.DiscoverySettings.structure_budget`). Written to
 ``run.json`` under :data:`COMPARISON_KEY`.
 
-Per source (only those that made structures), counts and rates over the structures made:
+One record per source that made structures (``source``: generator or substitution), with
+counts and rates over the structures made:
 
 - ``made``: structures made (the generator's from noise and from seeds);
 - ``valid``: structurally and compositionally valid (SMACT) compounds, the generator's checks;
@@ -116,9 +117,10 @@ def _one_source(results: Mapping[str, StageResult], source: str, seconds: float)
     }  # fmt: skip
 
 
-def source_comparison(results: Mapping[str, StageResult], out: str | Path) -> dict[str, dict]:
-    """The comparison (module docstring) by source, from the finished stages ``results`` and
-    the run folder ``out``; only the sources that made structures."""
+def source_comparison(results: Mapping[str, StageResult], out: str | Path) -> list[dict]:
+    """The comparison (module docstring), one record per source that made structures
+    (``source``: generator or substitution, then the counts and rates), from the finished
+    stages ``results`` and the run folder ``out``."""
     out = Path(out)
     seconds = _making_seconds(results, out)
     inputs = _stage_inputs(results)
@@ -126,5 +128,7 @@ def source_comparison(results: Mapping[str, StageResult], out: str | Path) -> di
         for source in seconds:
             share = _of(ids, source) / len(ids) if len(ids) else 0.0
             seconds[source] += results[stage].seconds * share
-    comparison = {source: _one_source(results, source, seconds[source]) for source in seconds}
-    return {source: row for source, row in comparison.items() if row["made"]}
+    comparison = [
+        {"source": source, **_one_source(results, source, seconds[source])} for source in seconds
+    ]
+    return [row for row in comparison if row["made"]]

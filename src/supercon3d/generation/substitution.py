@@ -10,17 +10,20 @@ most likely charge-balanced guess; an intermetallic without one takes each eleme
 positive common state, as a measure of chemical likeness only). A *substitution* replaces
 every atom of one element by one other element whose ion pymatgen's substitution model
 (:class:`~pymatgen.analysis.structure_prediction.substitution_probability.SubstitutionProbability`)
-finds a likely substitute: conditional probability at least :data:`MIN_PROBABILITY`. The new
-element must be absent from the parent and not radioactive; the cell is rescaled to the new
-ions' radii (:func:`substituted_structure`).
+finds a likely substitute: conditional probability at least :data:`MIN_PROBABILITY`, the same
+oxidation state (a single-site swap keeps the parent's charge balance only so) and a metal
+for a metal, a non-metal for a non-metal (an intermetallic's stand-in states would otherwise
+let Rb replace B). The new element must be absent from the parent and not radioactive; the
+cell is rescaled to the new ions' radii (:func:`substituted_structure`).
 
 A substitution is kept when its composition is charge-balanced
 (:func:`supercon3d.chemistry.charge_balance`, intermetallics pass as elsewhere), reported
 nowhere in the data folder (:class:`~supercon3d.data.known.KnownCompositions`) and its key
 (reduced formula, space-group number at :data:`~supercon3d.chemistry.SYMPREC`) is new among
-those kept. Substitutions are drawn without replacement, each with weight equal to its
-probability (a seeded weighted random order), so the same seed and data folder give the same
-structures in the same order.
+those kept. Substitutions are drawn parent by parent in a seeded random order, one per parent
+a round, each parent's in a seeded random order weighted by probability
+(:func:`drawn_substitutions`): every structure type gets its turn before any gets a second
+substitution, and the same seed and data folder give the same structures in the same order.
 """
 
 from __future__ import annotations
@@ -78,18 +81,24 @@ def _model():
     return SubstitutionProbability()
 
 
+def _alike(ion: Species, other: Species) -> bool:
+    """Whether ``other`` may replace ``ion`` on its own: the same oxidation state (the
+    parent's charge balance is kept) and both metals or both not."""
+    return other.oxi_state == ion.oxi_state and other.element.is_metal == ion.element.is_metal
+
+
 @cache
 def substitutes(ion: Species) -> tuple[tuple[Species, float], ...]:
-    """The ions the substitution model finds likely in place of ``ion``, one per element (its
-    likeliest), with P(substitute | ion), most likely first; radioactive elements and the
-    ion's own element left out. Empty for an ion the model does not know."""
+    """The ions the substitution model finds likely in place of ``ion`` (:func:`_alike` to
+    it), one per element, with P(substitute | ion), most likely first; radioactive elements
+    and the ion's own element left out. Empty for an ion the model does not know."""
     model = _model()
     if ion not in model.species:
         return ()
     best: dict[str, tuple[Species, float]] = {}
     for other in model.species:
         symbol = other.symbol
-        if symbol == ion.symbol or symbol in RADIOACTIVE:
+        if symbol == ion.symbol or symbol in RADIOACTIVE or not _alike(ion, other):
             continue
         probability = model.cond_prob(other, ion)
         if probability >= MIN_PROBABILITY and probability > best.get(symbol, (other, 0.0))[1]:
@@ -124,27 +133,49 @@ def ions(formula: str) -> dict[str, Species]:
     }
 
 
-def candidate_substitutions(structures: Sequence[Structure]) -> list[Substitution]:
-    """Every single-element substitution of every structure (module docstring), in corpus
-    and ion order: not yet checked for balance, novelty or duplicates."""
-    found = []
-    for index, structure in enumerate(structures):
-        formula = structure.composition.reduced_formula
-        present = {element.symbol for element in structure.composition.elements}
-        for ion in ions(formula).values():
-            for new, probability in substitutes(ion):
-                if new.symbol not in present:
-                    found.append(Substitution(index, ion, new, probability))
-    return found
+def substitutions_of(index: int, structure: Structure) -> list[Substitution]:
+    """Every single-element substitution of ``structure`` (module docstring), ``index``
+    naming it as parent, in ion order: not yet checked for balance, novelty or duplicates."""
+    present = {element.symbol for element in structure.composition.elements}
+    return [
+        Substitution(index, ion, new, probability)
+        for ion in ions(structure.composition.reduced_formula).values()
+        for new, probability in substitutes(ion)
+        if new.symbol not in present
+    ]
 
 
-def weighted_order(weights: np.ndarray, seed: int) -> np.ndarray:
+def weighted_order(weights: np.ndarray, seed: int | Sequence[int]) -> np.ndarray:
     """Indices of ``weights`` in a random order drawn without replacement, each next item
     chosen with probability proportional to its weight (Efraimidis and Spirakis: sort by
     log(u) / w, u uniform on (0, 1)), seeded."""
     u = np.random.default_rng(seed).random(len(weights))
     keys = np.log(np.clip(u, np.finfo(float).tiny, None)) / weights
     return np.argsort(-keys, kind="stable")
+
+
+def drawn_substitutions(parents: Sequence[Structure], seed: int) -> Iterator[Substitution]:
+    """The substitutions of ``parents`` in the order they are tried: the parents in a seeded
+    random order, in rounds: the first round takes each parent's first substitution of its
+    own seeded weighted order (:func:`weighted_order`, weights = probabilities), the second
+    round each one's second, and so on. A parent's substitutions are listed when it is first
+    met, so a small ``count`` reads few parents."""
+    order = np.random.default_rng(seed).permutation(len(parents))
+    ranked: dict[int, list[Substitution]] = {}
+    depth = 0
+    while True:
+        found = False
+        for index in map(int, order):
+            if index not in ranked:
+                listed = substitutions_of(index, parents[index])
+                weights = np.array([s.probability for s in listed])
+                ranked[index] = [listed[i] for i in weighted_order(weights, (seed, index))]
+            if depth < len(ranked[index]):
+                found = True
+                yield ranked[index][depth]
+        if not found:
+            return
+        depth += 1
 
 
 def substituted_composition(parent: Composition, old: str, new: str) -> Composition:
@@ -222,14 +253,11 @@ def substitute_structures(
     small = [i for i, structure in enumerate(corpus.structures) if len(structure) <= max_atoms]
     parents = [corpus.structures[i] for i in small]
     known = KnownCompositions.load(data)
-    candidates = candidate_substitutions(parents)
-    weights = np.array([c.probability for c in candidates])
-    drawn = (candidates[i] for i in weighted_order(weights, seed))
     made: list[Structure] = []
-    with progress(f"substituting ({len(candidates)} candidate substitutions)", count) as advance:
-        for substitution, structure in _kept(parents, drawn, known):
-            if len(made) == count:
-                break
+    if count == 0:
+        return made
+    with progress(f"substituting into {len(parents)} parents", count) as advance:
+        for substitution, structure in _kept(parents, drawn_substitutions(parents, seed), known):
             parent = small[substitution.parent]
             structure.properties = {
                 "parent": corpus.ids[parent],
@@ -240,4 +268,6 @@ def substitute_structures(
             }
             made.append(structure)
             advance(1)
+            if len(made) == count:
+                break
     return made
