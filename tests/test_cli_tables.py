@@ -83,7 +83,7 @@ def test_every_column_fits_a_wide_terminal(monkeypatch, capsys):
 
 
 def test_columns_are_never_narrower_than_a_whole_word_or_number():
-    widths = fit_columns(COLUMNS_OF_TABLE, ROWS, 60)
+    widths = fit_columns(COLUMNS_OF_TABLE, ROWS, 60).widths
     for i, width in widths.items():
         column, cells = COLUMNS_OF_TABLE[i], [row[i] for row in ROWS]
         assert width >= len(column.header) > 0

@@ -83,21 +83,25 @@ def _range(column: Column, cells: list[str]) -> tuple[int, int]:
     return max(header, word), widest
 
 
-def _overhead(n_columns: int) -> int:
-    return n_columns * (CELL_PADDING + BORDERS) + BORDERS
+def _overhead(n_columns: int, edges: bool) -> int:
+    """Characters of a table row beside its cells' text: padding, separators, outer edges."""
+    return n_columns * (CELL_PADDING + BORDERS) - BORDERS + (2 * BORDERS if edges else 0)
 
 
-def fit_columns(
-    columns: Sequence[Column], rows: Sequence[Sequence[str]], width: int
-) -> dict[int, int]:
-    """The columns shown at ``width`` characters: their indices (in order) mapped to their
-    text width. Columns are left out by priority until the rest fit at their narrowest; the
-    widest text columns are then narrowed, each to no less than its narrowest."""
-    ranges = [_range(column, [row[i] for row in rows]) for i, column in enumerate(columns)]
+@dataclass(frozen=True)
+class Fit:
+    """How a table is printed at a width: the ``widths`` (characters of text) of the columns
+    shown, by index in order, and whether it has its outer ``edges``."""
+
+    widths: dict[int, int]
+    edges: bool
+
+
+def _fit(columns: Sequence[Column], ranges: list[tuple[int, int]], width: int, edges: bool) -> Fit:
     shown = list(range(len(columns)))
 
     def narrowest() -> int:
-        return _overhead(len(shown)) + sum(ranges[i][0] for i in shown)
+        return _overhead(len(shown), edges) + sum(ranges[i][0] for i in shown)
 
     while narrowest() > width:
         optional = [i for i in shown if columns[i].priority != ALWAYS_SHOWN]
@@ -105,7 +109,7 @@ def fit_columns(
             break
         shown.remove(max(optional, key=lambda i: (columns[i].priority, i)))
     widths = {i: ranges[i][1] for i in shown}
-    excess = _overhead(len(shown)) + sum(widths.values()) - width
+    excess = _overhead(len(shown), edges) + sum(widths.values()) - width
     while excess > 0:
         narrowable = [i for i in shown if widths[i] > ranges[i][0]]
         if not narrowable:
@@ -113,7 +117,20 @@ def fit_columns(
         widest = max(narrowable, key=lambda i: widths[i])
         widths[widest] -= 1
         excess -= 1
-    return widths
+    return Fit(widths, edges)
+
+
+def fit_columns(columns: Sequence[Column], rows: Sequence[Sequence[str]], width: int) -> Fit:
+    """The columns shown at ``width`` characters and their widths. Columns are left out by
+    priority until the rest fit at their narrowest; the widest text columns are then
+    narrowed, each to no less than its narrowest. The table keeps its outer edges unless
+    dropping them leaves fewer columns out."""
+    ranges = [_range(column, [row[i] for row in rows]) for i, column in enumerate(columns)]
+    framed = _fit(columns, ranges, width, edges=True)
+    if len(framed.widths) == len(columns):
+        return framed
+    open_sided = _fit(columns, ranges, width, edges=False)
+    return open_sided if len(open_sided.widths) > len(framed.widths) else framed
 
 
 def print_table(
@@ -132,9 +149,9 @@ def print_table(
         raise ValueError(f"every row needs {len(columns)} cells, one per column")
     rows = [["" if cell is None else str(cell) for cell in row] for row in rows]
     width = table_width()
-    widths = fit_columns(columns, rows, width)
-    table = Table(title=title, caption=caption)
-    for i, text_width in widths.items():
+    fit = fit_columns(columns, rows, width)
+    table = Table(title=title, caption=caption, show_edge=fit.edges)
+    for i, text_width in fit.widths.items():
         column = columns[i]
         table.add_column(
             column.header,
@@ -144,9 +161,9 @@ def print_table(
             overflow="fold",
         )
     for row in rows:
-        table.add_row(*(Text(row[i]) for i in widths))
+        table.add_row(*(Text(row[i]) for i in fit.widths))
     Console(width=width).print(table)  # the shared console caps a width at its own
-    left_out = [column.header for i, column in enumerate(columns) if i not in widths]
+    left_out = [column.header for i, column in enumerate(columns) if i not in fit.widths]
     if left_out:
         console.print(
             f"left out at {width} columns: {', '.join(left_out)}; --format tsv or json "
