@@ -176,14 +176,19 @@ def test_progress_lines_say_the_total_and_the_time_left():
     assert time_left(3 * 3600 + 600) == "3 h 10 min"
 
 
-def test_progress_in_a_pipe_is_a_line_per_interval_and_the_last_count(monkeypatch, capsys):
+def test_progress_in_a_pipe_is_a_line_per_interval_and_each_stage_ends_with_its_count(
+    monkeypatch, capsys
+):
     monkeypatch.setattr(progress_module, "PLAIN_PROGRESS_INTERVAL_S", 3600.0)
     progress = StageProgress()
     for _ in range(3):
         progress.advance("stage 1", 100, 300)
+    progress.advance("stage 2", 10, 30)
     progress.close()
     lines = capsys.readouterr().err.splitlines()
-    assert lines == [lines[0]] and lines[0].startswith("stage 1: wrote 300 of 300 rows")
+    assert len(lines) == 2
+    assert lines[0].startswith("stage 1: wrote 300 of 300 rows")
+    assert lines[1].startswith("stage 2: wrote 10 of 30 rows")
 
 
 def test_a_missing_extra_is_one_message_naming_the_install_command():

@@ -88,7 +88,10 @@ class StageProgress:
     def advance(self, label: str, rows: int, total: int | None) -> None:
         """``rows`` more rows written by the stage ``label`` of ``total`` (None: unknown)."""
         now = time.monotonic()
-        self.started.setdefault(label, self.last_report)
+        if label not in self.started:
+            if not console.is_terminal:
+                self._print_unprinted(now)  # the stage before ends with its last count
+            self.started[label] = self.last_report
         self.last_report = now
         self.done[label] = self.done.get(label, 0) + rows
         self.totals[label] = total
@@ -119,15 +122,17 @@ class StageProgress:
         self.printed_at[label] = now
         self.printed_done[label] = self.done[label]
 
+    def _print_unprinted(self, now: float) -> None:
+        for label, done in self.done.items():
+            if self.printed_done.get(label) != done:
+                self._print(label, now)
+
     def close(self) -> None:
         """Stop the bars, or print each stage's last count if not printed yet."""
         if self.bars is not None:
             self.bars.stop()
-            return
-        now = time.monotonic()
-        for label, done in self.done.items():
-            if self.printed_done.get(label) != done:
-                self._print(label, now)
+        else:
+            self._print_unprinted(time.monotonic())
 
 
 @contextmanager
