@@ -172,7 +172,7 @@ def test_progress_lines_say_the_total_and_the_time_left():
         progress_line("stage 1", 300, 1200, 40.0) == "stage 1: wrote 300 of 1,200 rows · 2 min left"
     )
     assert progress_line("stage 2", 5, None, 3.0) == "stage 2: wrote 5 rows · 3 s so far"
-    assert progress_line("stage 1", 12, 10, 1.0).startswith("stage 1: wrote 12 of 12 rows")
+    assert progress_line("stage 1", 12, 10, 1.0) == "stage 1: wrote 12 of 12 rows in 1 s"
     assert time_left(3 * 3600 + 600) == "3 h 10 min"
 
 

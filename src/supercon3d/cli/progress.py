@@ -59,11 +59,13 @@ def time_left(seconds: float) -> str:
 
 
 def progress_line(label: str, done: int, total: int | None, elapsed_s: float) -> str:
-    """``label: wrote 300 of 1,200 rows · 2 min left``; without a total, the count and the
-    time so far."""
+    """``label: wrote 300 of 1,200 rows · 2 min left``; at the end, the time it took; without
+    a total, the count and the time so far."""
     if total is None:
         return f"{label}: wrote {done:,} rows · {time_left(elapsed_s)} so far"
     total = max(total, done)
+    if done == total:
+        return f"{label}: wrote {done:,} of {total:,} rows in {time_left(elapsed_s)}"
     left = elapsed_s / done * (total - done) if done else None
     estimate = "" if left is None else f" · {time_left(left)} left"
     return f"{label}: wrote {done:,} of {total:,} rows{estimate}"
