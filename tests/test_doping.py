@@ -4,6 +4,8 @@ parents refused, and the ranked results of api.dope."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from pymatgen.core import Composition, Element, Lattice, Species, Structure
 
@@ -85,6 +87,7 @@ def test_the_textbook_dopants_of_mgb2_are_found_with_their_carriers(mgb2):
 def test_the_textbook_dopants_of_ybco_are_found():
     found = {(d.host, d.dopant): d.carriers for d in dopants_for(ybco())}
     assert found[("Y", "Ca")] == "hole"
+    assert found[("Y", "Pr")] == "electron"  # Pr⁴⁺ fits the Y³⁺ site better than Pr³⁺
     assert found[("Cu", "Zn")] == "isovalent" and found[("Cu", "Ni")] == "isovalent"
     assert ("O", "F") in found
 
@@ -130,6 +133,8 @@ def test_fractions_and_changes_below_the_minimum_are_not_proposed(mgb2):
     trace.replace(0, {"Mg": 0.999, "Al": 0.001}, trace[0].frac_coords)
     variants = doped_variants(trace, "trace")
     assert variants and all(v.host != "Al" for v in variants)
+    assert all(re.search(r"Al0\.001(?!\d)", v.formula) for v in variants)
+    assert not any(re.search(r"[A-Za-z]0(?![.\d])", v.formula) for v in variants)  # no "Ga0"
     before = trace.composition
     for v in variants:
         after = v.structure.composition

@@ -23,7 +23,12 @@ As³⁻, Te²⁻, C^(−1/3) in CaC₆) or, without known states, *metallic*.
   Shannon radius within :data:`MAX_RADIUS_MISMATCH` of the host ion's at the site's
   coordination (:mod:`~supercon3d.doping.radii`);
 - for an ionic site, also: not be a pair the ICSD never shows replacing each other
-  (:data:`MIN_SUBSTITUTION_PROBABILITY`); an element counts as its most probable ion;
+  (:data:`MIN_SUBSTITUTION_PROBABILITY`); an element counts as its most probable ion, with
+  that ion's probability, except in a host of an oxidising anion
+  (:data:`OXIDISING_ANIONS`), where it takes an admissible ion of higher charge when that
+  ion fits the site better: the small Y³⁺ site of YBa₂Cu₃O₇ takes Pr⁴⁺ (mismatch 0.06; Pr³⁺
+  0.11), the electron-adding, hole-filling Pr that suppresses superconductivity in
+  PrBa₂Cu₃O₇, and Ce⁴⁺;
 - for a covalent or metallic site: be a metal for a metal and a non-metal (metalloids
   included) for a non-metal, of the same block family (s/p or d/f: Zr shares Sn's valence
   column but not its bonding), with a covalent radius within :data:`MAX_RADIUS_MISMATCH`;
@@ -42,7 +47,7 @@ probability (ionic) or size mismatch (covalent, metallic).
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 
 from pymatgen.core import Composition, Element, Species, Structure
@@ -81,6 +86,11 @@ NEVER_DOPANTS = RADIOACTIVE | NOBLE_GASES
 """Elements never proposed as dopants."""
 STATE_TOLERANCE = 1e-3
 """Oxidation states closer than this (e) are equal."""
+OXIDISING_ANIONS = frozenset({"O", "F"})
+"""Anions that stabilise an element's higher oxidation states (CeO₂, PrO₂, BaPrO₃, TbO₂): in
+their hosts a dopant may take a higher charge than its most probable ion on the site when
+that ion fits the site better, never a lower one (Eu²⁺ and Yb²⁺ are reductants that a Cu²⁺
+oxide oxidises)."""
 VACANCY_ANIONS = ("O", "S", "Se", "As")
 """Anions whose sites may be left partly empty (vacancy doping)."""
 IONIC, COVALENT, METALLIC = "ionic", "covalent", "metallic"
@@ -231,12 +241,12 @@ def _candidates(present: set[str]) -> list[str]:
 def _ionic_dopants(
     host: str, charge: int, coordination: float | None, present: set[str]
 ) -> list[Dopant]:
-    """Every admissible dopant of an ionic host site (module docstring), each element as its
-    most probable ion."""
+    """Every admissible dopant ion of an ionic host site (module docstring; an element may
+    enter with more than one of its ions)."""
     table = _table()
     species = Species(host, charge)
     allowed = set(_candidates(present))
-    best: dict[str, Dopant] = {}
+    found = []
     for candidate in table.species:
         state = candidate.oxi_state
         if (
@@ -255,13 +265,33 @@ def _ionic_dopants(
             or mismatch(*radii) > MAX_RADIUS_MISMATCH
         ):
             continue
-        known = best.get(candidate.symbol)
-        if known is None or probability > known.probability:
-            best[candidate.symbol] = Dopant(
-                host, candidate.symbol, float(charge), float(state), probability,
-                carriers(charge, state), mismatch(*radii), IONIC,
-            )  # fmt: skip
-    return list(best.values())
+        found.append(Dopant(
+            host, candidate.symbol, float(charge), float(state), probability,
+            carriers(charge, state), mismatch(*radii), IONIC,
+        ))  # fmt: skip
+    return _likely_ions(found, oxidising=bool(OXIDISING_ANIONS & present))
+
+
+def _likely_ions(found: list[Dopant], oxidising: bool) -> list[Dopant]:
+    """Each element once, as its most probable admissible ion or, in a host of an oxidising
+    anion (``oxidising``), as an ion of higher charge that fits the site better, with the
+    element's probability (module docstring)."""
+    by_element: dict[str, list[Dopant]] = defaultdict(list)
+    for dopant in found:
+        by_element[dopant.dopant].append(dopant)
+    chosen = []
+    for ions in by_element.values():
+        likely = max(ions, key=lambda ion: ion.probability)
+        higher = [
+            ion
+            for ion in ions
+            if oxidising
+            and ion.dopant_oxidation > likely.dopant_oxidation
+            and ion.radius_mismatch < likely.radius_mismatch
+        ]
+        fitting = min(higher, key=lambda ion: ion.radius_mismatch, default=likely)
+        chosen.append(replace(fitting, probability=likely.probability))
+    return chosen
 
 
 def _covalent_dopants(host: str, charge: float | None, present: set[str]) -> list[Dopant]:

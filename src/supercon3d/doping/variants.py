@@ -76,9 +76,12 @@ def safe_name(text: str) -> str:
 
 
 def _amount(value: float) -> str:
-    """An amount in a formula: nothing for 1, else at most :data:`FORMULA_DECIMALS` decimals."""
+    """An amount in a formula: nothing for 1, else at most :data:`FORMULA_DECIMALS` decimals;
+    a trace smaller than that with two significant digits (never ``0``)."""
     rounded = round(value, FORMULA_DECIMALS)
-    return "" if rounded == 1 else f"{rounded:g}"
+    if rounded == 1:
+        return ""
+    return f"{rounded:g}" if rounded else f"{value:.2g}"
 
 
 def _formula(structure: Structure, parent: Structure, host: str, dopant: str | None) -> str:
@@ -89,7 +92,7 @@ def _formula(structure: Structure, parent: Structure, host: str, dopant: str | N
     if dopant is not None:
         order.insert(order.index(host) + 1, dopant)
     amounts = structure.composition.element_composition / units
-    return "".join(f"{element}{_amount(amounts[element])}" for element in order)
+    return "".join(f"{e}{_amount(amounts[e])}" for e in order if amounts[e] > 0)
 
 
 def substitute(structure: Structure, host: str, dopant: str | None, fraction: float) -> Structure:
