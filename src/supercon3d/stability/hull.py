@@ -62,10 +62,9 @@ VERSION_KEYS = ("potential", "package", "package_version", "model")
 """The fields of a table's record that must equal the installed potential's."""
 MAX_BELOW_HULL = 0.5
 """eV/atom: how far below the reference hull a candidate may lie before the hull is judged
-to lack its system's competing phases. Real compounds judged as novel ones are (the sanity
-sample of docs/notebook/benchmarks-2026-11.md, each against the table without its own
-formula): of 63 with a complete hull, 13 lay more than 0.2 below it and the lowest 0.45,
-none beyond 0.5."""
+to lack its system's competing phases. How far below the current table real compounds lie
+when judged as novel ones (each against the table without its own formula) is printed by
+``benchmarks/stability_sanity.py`` and quoted in docs/results.md."""
 
 
 class HullUnavailableError(SuperCon3DError, FileNotFoundError):
