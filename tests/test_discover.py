@@ -254,6 +254,27 @@ def test_the_chemists_gates_name_every_check_a_structure_fails_in_order():
     ]
 
 
+def test_doped_variants_pass_the_chemists_gates_before_they_are_scored(monkeypatch, tmp_path):
+    from supercon3d.discovery import steps
+    from supercon3d.progress import no_progress
+
+    la2cuo4 = Structure.from_spacegroup(
+        "I4/mmm", Lattice.tetragonal(3.78, 13.2), ["La", "Cu", "O", "O"],
+        [[0, 0, 0.361], [0, 0, 0], [0, 0.5, 0], [0, 0, 0.182]],
+    )  # fmt: skip
+    monkeypatch.setattr(steps, "_predicted", lambda table, structures, model: (table, []))
+    context = steps.RunContext(tmp_path, DEFAULT.replace(max_elements=3), None, no_progress,
+                               lambda line: None)  # fmt: skip
+    parent = pd.DataFrame([{"id": "p", "formula": "La2CuO4", "file": "p.cif"}])
+    context.results["ordered"] = StageResult("ordered", parent, {"p": la2cuo4})
+    context.results["unique"] = StageResult("unique", pd.DataFrame(columns=["id"]), {})
+    result = steps.dope(context)
+    assert len(result.table) and set(result.table["doping"]) == {"vacancy"}  # 3 elements
+    gated = [d for d in result.dropped if d.reason == TOO_MANY_ELEMENTS]
+    assert gated and all(d.detail == "4 > 3" for d in gated)
+    assert "radius_mismatch" in result.table
+
+
 def test_an_unconverged_relaxation_above_the_window_is_no_verdict():
     def record(**fields) -> StabilityRecord:
         return StabilityRecord("x", "NbSe2", energy_per_atom=-5.0, hull_incomplete=False,

@@ -24,15 +24,17 @@ OUTPUT_COLUMNS = [
     "rank", "file", "formula", "disorder_class", "family", "p_superconductor", "tc_kelvin",
     "tc_low_kelvin", "tc_high_kelvin", "e_above_hull", "hull_incomplete", "novel", "known_in",
     "known_superconductor", "reported_tc_kelvin", "related_superconductors", "parent",
-    "id", "source", "origin", "doping", "dopant", "host", "fraction", "carriers", "ln_tc_std",
+    "id", "source", "origin", "doping", "dopant", "host", "fraction", "carriers",
+    "radius_mismatch", "ln_tc_std",
     "energy_per_atom", "converged", "volume_change", "relax_steps", "high_pressure_hydride",
     "space_group", "space_group_number", "charge_balanced", "charge_kind", "n_elements",
     "molecular",
 ]  # fmt: skip
 """Columns of ``candidates_ordered.csv`` and ``candidates_disordered.csv``, in this order:
 the interface columns first, then provenance (``id``, ``source``, ``origin``; for a doped
-variant ``doping`` (substitution or vacancy), ``dopant``, ``host``, ``fraction`` and
-``carriers``), the relaxation's details, and a chemist's checks (:data:`CHEMISTRY_COLUMNS`,
+variant ``doping`` (substitution or vacancy), ``dopant``, ``host``, ``fraction``,
+``carriers`` and ``radius_mismatch``, the relative size mismatch of dopant and host on the
+site), the relaxation's details, and a chemist's checks (:data:`CHEMISTRY_COLUMNS`,
 the space group of the symmetrised relaxed structure)."""
 PREDICTION_COLUMNS = [
     "formula", "disorder_class", "family", "high_pressure_hydride", "p_superconductor",

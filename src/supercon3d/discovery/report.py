@@ -62,9 +62,9 @@ every known phase of its system more likely shows a gap in the reference table (
 of the potential) than an extraordinarily stable phase."""
 TC_STAGES = ("scored", "unique", "ordered", "disordered")
 HULL_STAGES = ("stable", "ordered", "disordered")
-FILTER_STAGES = ("gates", "stable", "disordered")
-"""Stages whose every dropped candidate is listed with its scores (the chemist's gates and
-the stability filters)."""
+FILTER_STAGES = ("gates", "stable", "doped", "disordered")
+"""Stages whose every dropped candidate is listed with its scores (the chemist's gates, on
+the sources and on the doped variants, and the stability filters)."""
 
 
 @dataclass(frozen=True)

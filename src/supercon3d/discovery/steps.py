@@ -60,7 +60,7 @@ NOT_SHORTLISTED = "below the stability shortlist"
 NO_VARIANT = "no doped variant"
 VARIANT_COLUMNS = [
     "id", "source", "origin", "formula", "parent", "doping", "dopant", "host", "fraction",
-    "carriers",
+    "carriers", "radius_mismatch",
 ]  # fmt: skip
 
 
@@ -246,6 +246,14 @@ def gate_reasons(row: dict, settings: DiscoverySettings) -> list[tuple[str, str]
     return failed
 
 
+def _gate_dropped(row: dict, failed: list[tuple[str, str]]) -> Dropped:
+    """``row`` dropped under the first gate it ``failed`` (:func:`gate_reasons`), the others
+    named in its detail."""
+    (reason, detail), *others = failed
+    detail = "; ".join([detail, *(f"also {why}" for why, _ in others)])
+    return Dropped(row["id"], row["formula"], reason, detail, **_scores(row))
+
+
 def gates(context: RunContext) -> StageResult:
     """The chemist's gates on every scored structure, before any is relaxed (``gates``):
     charge balance, at most ``max_elements`` elements, no radioactive element (Th and U
@@ -264,9 +272,7 @@ def gates(context: RunContext) -> StageResult:
             continue
         failed = gate_reasons(row, context.settings)
         if failed:
-            (reason, detail), *others = failed
-            detail = "; ".join([detail, *(f"also {why}" for why, _ in others)])
-            dropped.append(Dropped(row["id"], row["formula"], reason, detail, **_scores(row)))
+            dropped.append(_gate_dropped(row, failed))
         else:
             rows.append(row)
     columns = [*previous.table.columns, *CHEMISTRY_COLUMNS]
@@ -472,7 +478,9 @@ def dope(context: RunContext) -> StageResult:
     (:func:`~supercon3d.doping.variants.doped_variants`, default fractions), but all are kept
     and scored with the run's Tc model, to be ranked with the other candidates by Tc; the
     per-parent ranking by predicted ΔTc (:func:`supercon3d.doping.inputs.dope_inputs`) answers
-    another question (which dopant raises this parent's Tc) with the shipped model."""
+    another question (which dopant raises this parent's Tc) with the shipped model. Each
+    variant passes the chemist's gates as a generated structure does (:func:`gate_reasons`:
+    a dopant can bring a sixth element or break the charge balance) before it is scored."""
     from supercon3d.chemistry import chemistry_profile
     from supercon3d.doping import doped_variants
 
@@ -489,13 +497,19 @@ def dope(context: RunContext) -> StageResult:
                 "id": variant.name, "source": "doped", "origin": parent["file"],
                 "formula": variant.formula, "parent": parent["id"], "dopant": variant.dopant,
                 "host": variant.host, "fraction": variant.fraction, "doping": variant.kind,
-                "carriers": variant.carriers,
+                "carriers": variant.carriers, "radius_mismatch": variant.radius_mismatch,
             })  # fmt: skip
             structures[variant.name] = variant.structure
     n_in = len(parents.table) + len(disordered)
+    passed = []
     for row in rows:
         row.update(chemistry_profile(structures[row["id"]]).columns())
-    variants = pd.DataFrame(rows, columns=[*VARIANT_COLUMNS, *CHEMISTRY_COLUMNS])
+        failed = gate_reasons(row, context.settings)
+        if failed:
+            dropped.append(_gate_dropped(row, failed))
+        else:
+            passed.append(row)
+    variants = pd.DataFrame(passed, columns=[*VARIANT_COLUMNS, *CHEMISTRY_COLUMNS])
     scored, failed = _predicted(
         variants, [structures[c] for c in variants["id"]], context.settings.tc_model
     )
