@@ -23,9 +23,7 @@ from supercon3d.cli.results import (
 )
 from supercon3d.cli.tables import (
     FOLD_NAMES_TO,
-    JSON,
     TABLE,
-    TSV,
     Column,
     chosen_format,
     print_records,
@@ -151,9 +149,7 @@ def stability(
         complete_hull=complete_hull,
     )  # fmt: skip
     rows = [record.to_json() for record in records]
-    if output_format == TSV:
-        print_records(output_format, [_csv_row(row) for row in rows])
-    elif output_format == JSON:
+    if output_format != TABLE:
         print_records(output_format, rows)
     else:
         _print_records(records)
