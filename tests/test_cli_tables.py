@@ -197,3 +197,17 @@ def test_a_missing_extra_is_one_message_naming_the_install_command():
         "the Dask engine needs dask.distributed, from the optional extra 'cluster': "
         'pip install "supercon3d[cluster]"'
     )
+
+
+def test_stability_prints_a_table_at_80_columns(tmp_path, monkeypatch):
+    from pymatgen.core import Lattice, Structure
+
+    monkeypatch.delenv("COLUMNS", raising=False)
+    cif = tmp_path / "cu.cif"
+    fcc = [[0, 0, 0], [0.5, 0.5, 0], [0.5, 0, 0.5], [0, 0.5, 0.5]]
+    Structure(Lattice.cubic(3.61), ["Cu"] * 4, fcc).to(filename=str(cif))
+    arguments = ["stability", str(cif), "--max-steps", "0", "--no-complete-hull"]
+    table = CliRunner().invoke(app, arguments)
+    assert table.exit_code == 0, table.output
+    assert max(map(len, table.stdout.splitlines())) <= PIPE_WIDTH
+    assert "E_hull (eV/atom)" in table.stdout and "cu.cif" in table.stdout
