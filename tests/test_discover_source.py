@@ -15,12 +15,18 @@ import pytest
 from pymatgen.core import Lattice, Structure
 
 from supercon3d import api
-from supercon3d.discovery.comparison import COMPARISON_KEY
+from supercon3d.discovery.comparison import COMPARISON_KEY, source_comparison
 from supercon3d.discovery.pipeline import ORDERED_FILE
 from supercon3d.discovery.run_record import RUN_FILE
 from supercon3d.discovery.settings import DiscoverySettings
-from supercon3d.discovery.sources import GENERATION_FOLDER, SUBSTITUTED, SUBSTITUTIONS_FILE
-from supercon3d.discovery.steps import PREFILTERED, RunContext, prefiltered
+from supercon3d.discovery.sources import (
+    GENERATION_FOLDER,
+    MADE_FILE,
+    SUBSTITUTED,
+    SUBSTITUTIONS_FILE,
+)
+from supercon3d.discovery.stages import Dropped, StageResult
+from supercon3d.discovery.steps import DUPLICATE, PREFILTERED, RunContext, prefiltered
 from supercon3d.generation import substitution
 from supercon3d.generation.corpus import corpus_cache_file
 from supercon3d.progress import no_log, no_progress
@@ -137,3 +143,37 @@ def test_the_prefilter_drops_only_what_lies_beyond_the_margin_above_the_window(
     assert dropped[0].detail.startswith("1.200 eV/atom")
     unfiltered, none = prefiltered(_context(tmp_path, prefilter_margin=None), table, structures)
     assert len(unfiltered) == 4 and not none
+
+
+def _stage(name: str, ids: list[str], seconds: float, dropped=(), **columns) -> StageResult:
+    table = pd.DataFrame({"id": ids, **columns})
+    return StageResult(name, table, {}, list(dropped), n_in=len(ids), seconds=seconds)
+
+
+def test_the_comparison_counts_each_source_and_shares_out_every_second(tmp_path):
+    made = tmp_path / GENERATION_FOLDER / SUBSTITUTED
+    made.mkdir(parents=True)
+    (made / MADE_FILE).write_text(json.dumps({"n": 2, "seconds": 3.0}))
+    both = ["n00000", "n00001", "u00000", "u00001"]
+    results = {
+        "sources": _stage(
+            "sources", both, 10.0, [Dropped("n00002", "Nb", "invalid")],
+            formula=["MgB2", "NaCl2", "NaCl", "KBr"],
+        ),
+        "scored": _stage("scored", both, 4.0),
+        "gates": _stage("gates", ["n00000", "u00000", "u00001"], 6.0),
+        "stable": _stage("stable", ["n00000", "u00000", "u00001"], 30.0),
+        "unique": _stage(
+            "unique", ["n00000", "u00000"], 1.0, [Dropped("u00001", "KBr", DUPLICATE)],
+            novel=[True, True], space_group_number=[1, 225], p_superconductor=[0.2, 0.7],
+        ),
+    }  # fmt: skip
+    rows = {row["source"]: row for row in source_comparison(results, tmp_path)}
+    generator, substituted = rows["generator"], rows["substitution"]
+    assert (generator["made"], generator["valid"], generator["charge_balanced"]) == (3, 2, 1)
+    assert (generator["stable"], generator["unique"], generator["sun"]) == (1, 1, 1)
+    assert generator["above_p1_share"] == 0.0 and generator["likely_superconductor_share"] == 0.0
+    assert (substituted["made"], substituted["stable"], substituted["unique"]) == (2, 2, 1)
+    assert substituted["sun_rate"] == 0.5 and substituted["above_p1_share"] == 1.0
+    assert generator["seconds"] + substituted["seconds"] == pytest.approx(51.0, abs=0.1)
+    assert substituted["seconds_per_sun"] == substituted["seconds"]
