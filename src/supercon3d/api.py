@@ -367,6 +367,9 @@ def discover(
     no other source is given. Finished stages of an earlier run with the same settings are read
     back; other settings are refused (``DiscoveryFolderError``) unless ``force``. Returns the
     :class:`~supercon3d.discovery.pipeline.DiscoveryRun`."""
+    from supercon3d.discovery.run_record import check_writable
+
+    check_writable(out)  # before the pipeline's imports (seconds): a wrong --out is quick
     from supercon3d.discovery.pipeline import run_discovery
     from supercon3d.discovery.settings import resolve_settings
 

@@ -22,7 +22,7 @@ import pandas as pd
 from supercon3d.data.cif import CifReadError
 from supercon3d.discovery.candidates import output_table
 from supercon3d.discovery.comparison import COMPARISON_KEY, source_comparison
-from supercon3d.discovery.run_record import RUN_FILE, RunRecord, check_folder
+from supercon3d.discovery.run_record import RUN_FILE, RunRecord, check_folder, check_writable
 from supercon3d.discovery.settings import DiscoverySettings
 from supercon3d.discovery.sources import GENERATION_FOLDER
 from supercon3d.discovery.stages import DROPPED_COLUMNS, StageResult, StageStore
@@ -89,7 +89,8 @@ def run_discovery(
     log: Log = no_log,
 ) -> DiscoveryRun:
     """Run (or resume) the discovery pipeline in ``out_dir`` and write its outputs (module
-    docstring). A folder with another run's settings is refused unless ``force``, which
+    docstring). A folder that is a file or cannot be written is refused before anything
+    runs; a folder with another run's settings is refused unless ``force``, which
     starts it again; finished stages of a run with the same settings are read back (up to
     the first stage that has to run: the stages after it run again)."""
     from supercon3d.discovery.report import write_report
@@ -97,6 +98,7 @@ def run_discovery(
     from supercon3d.stability import DEFAULT_POTENTIAL
 
     out = Path(out_dir)
+    check_writable(out)
     resume = check_folder(out, settings, force)
     if not resume:
         _start_again(out)

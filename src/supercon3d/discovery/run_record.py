@@ -8,11 +8,14 @@ import json
 import os
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from supercon3d.discovery.settings import DiscoverySettings
-from supercon3d.discovery.stages import StageResult
 from supercon3d.errors import SuperCon3DError
 from supercon3d.machine import package_versions
+
+if TYPE_CHECKING:  # the stages import pymatgen: this module stays light for the CLI's checks
+    from supercon3d.discovery.stages import StageResult
 
 RUN_FILE = "run.json"
 PACKAGES = ("supercon3d", "torch", "pymatgen", "numpy", "chgnet", "sevenn", "ase")
@@ -30,6 +33,21 @@ class DiscoveryFolderError(SuperCon3DError, ValueError):
 
     def __reduce__(self) -> tuple:
         return type(self), (self.folder, self.reason)
+
+
+def check_writable(out: str | os.PathLike) -> None:
+    """Refuse (:class:`DiscoveryFolderError`), before anything is computed, a run folder
+    ``out`` that is a file, lies under a file, or cannot be written (or created) by this
+    process."""
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise DiscoveryFolderError(out, "is a file; --out takes a folder (created if missing)")
+    existing = next(folder for folder in (out, *out.parents) if folder.exists())
+    if not existing.is_dir():
+        raise DiscoveryFolderError(out, f"cannot be created: {existing} is a file")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        where = "the folder" if existing == out else f"it cannot be created: {existing}"
+        raise DiscoveryFolderError(out, f"{where} cannot be written; choose another --out")
 
 
 def check_folder(out: Path, settings: DiscoverySettings, force: bool) -> bool:
