@@ -17,7 +17,7 @@ from supercon3d.chemistry import (
     space_group,
     symmetrise,
 )
-from supercon3d.chemistry.charge import DOPED, INTERMETALLIC, IONIC, UNBALANCED
+from supercon3d.chemistry.charge import DOPED, INTERMETALLIC, IONIC, METAL_RICH, UNBALANCED
 from supercon3d.chemistry.oxidation import can_be_neutral, mixed_valence_charges
 
 AMMONIA = [("N", (0.0, 0.0, 0.0)), ("H", (0.0, 0.94, 0.38)), ("H", (0.81, -0.47, 0.38)),
@@ -55,8 +55,15 @@ def _mgb2() -> Structure:
         ("MgB2", True, INTERMETALLIC),  # B is no anion former here: judged as intermetallic
         ("Nb3Ge", True, INTERMETALLIC),
         ("Tb2Fe2As2O1.8F0.2", True, DOPED),  # electron-doped: Fe at +1.9
-        ("SmThTiMoHC", False, UNBALANCED),
-        ("Li3ScCrH5", False, UNBALANCED),  # Sc+ and Cr+ are not common states
+        ("Ti2P", True, METAL_RICH),  # metal-rich pnictides, chalcogenides, hydrides
+        ("Nb2N", True, METAL_RICH),
+        ("Mo8P5", True, METAL_RICH),
+        ("LuS", True, METAL_RICH),
+        ("PdH", True, METAL_RICH),
+        ("SmThTiMoHC", False, UNBALANCED),  # C besides the anion formers: no metal-rich reading
+        ("Li3ScCrH5", False, UNBALANCED),  # Sc+ and Cr+ are not common states; Li: a salt
+        ("CaH", False, UNBALANCED),  # an alkaline-earth metal is fully ionised
+        ("LaO3", False, UNBALANCED),  # too many anions
         ("LaH10", False, UNBALANCED),
     ],
 )

@@ -17,6 +17,15 @@ first (at most :data:`~supercon3d.chemistry.oxidation.MAX_SCALE` formula units) 
 as above; one that stays unbalanced, or cannot be made whole, passes when any average of
 its states brings the charge within :data:`DOPING_TOLERANCE` of zero (electron-doped
 Tb2Fe2As2O1.8F0.2 needs Fe at +1.9, below pymatgen's Fe states).
+
+A composition of d- or f-block (and p-block) metals with anion formers that stays
+unbalanced because the anions cannot take every metal electron, even with each metal at its
+lowest positive state and each anion former at its most negative one, is judged *metal-rich*
+(charge_balanced True, kind :data:`METAL_RICH`): the electrons left over make metal–metal
+bonds or fill a conduction band, as in the metal-rich pnictides and chalcogenides Ti₂P,
+Nb₂N, Mo₈P₅, HfRuP, LuS and the interstitial hydrides PdH, NbH. An alkali or alkaline-earth
+metal (:data:`SALT_FORMERS`) gives up its electrons to any anion, so a compound holding one
+is a salt and must balance; so must one with a non-metal besides the anion formers.
 """
 
 from __future__ import annotations
@@ -36,20 +45,25 @@ carbides, silicides and the like that are mostly intermetallic (MgCNi3, Nb3Ge, L
 DOPING_TOLERANCE = 0.5
 """e per formula unit of the reduced composition: the charge a fractional composition may
 be off neutral (the carriers of a doping; discover dopes up to 30 % of a host's sites)."""
+SALT_FORMERS = frozenset({1, 2})
+"""Groups of the s-block metals (alkali and alkaline earth: fully ionised beside any anion,
+never metal-rich)."""
 IONIC = "ionic"
 DOPED = "ionic (doped)"
 INTERMETALLIC = "intermetallic"
 ELEMENTAL = "elemental"
+METAL_RICH = "metal-rich"
 UNBALANCED = "unbalanced"
 """Kinds of :class:`ChargeVerdict`: balanced by some assignment; fractional and balanced
-within :data:`DOPING_TOLERANCE`; no anion former and no assignment; a single element; an
-anion former and no assignment."""
+within :data:`DOPING_TOLERANCE`; no anion former and no assignment; a single element;
+anions too few for the metals' electrons (module docstring); an anion former and no
+assignment otherwise."""
 
 
 @dataclass(frozen=True)
 class ChargeVerdict:
     """``charge_balanced`` and why (``kind``: one of :data:`IONIC`, :data:`DOPED`,
-    :data:`INTERMETALLIC`, :data:`ELEMENTAL`, :data:`UNBALANCED`)."""
+    :data:`INTERMETALLIC`, :data:`ELEMENTAL`, :data:`METAL_RICH`, :data:`UNBALANCED`)."""
 
     charge_balanced: bool
     kind: str
@@ -85,4 +99,25 @@ def charge_balance(composition: Composition) -> ChargeVerdict:
         gap = charge_window(states, electronegativities, amounts)
         if gap is not None and gap <= DOPING_TOLERANCE:
             return ChargeVerdict(True, DOPED)
-    return ChargeVerdict(not has_anion, UNBALANCED if has_anion else INTERMETALLIC)
+    if not has_anion:
+        return ChargeVerdict(True, INTERMETALLIC)
+    if is_metal_rich(elemental):
+        return ChargeVerdict(True, METAL_RICH)
+    return ChargeVerdict(False, UNBALANCED)
+
+
+def is_metal_rich(composition: Composition) -> bool:
+    """Whether ``composition`` (elements and amounts) is metal-rich (module docstring): every
+    element but the anion formers a metal, none of :data:`SALT_FORMERS`, and a positive
+    charge left with each metal at its lowest positive state and each anion former at its
+    most negative one."""
+    charge = 0.0
+    for element, amount in composition.items():
+        states = _element(element.symbol)[0]
+        if element.symbol in ANION_FORMERS:
+            charge += amount * min(states, default=0)
+        elif not element.is_metal or (element.block == "s" and element.group in SALT_FORMERS):
+            return False
+        else:
+            charge += amount * min((s for s in states if s > 0), default=0)
+    return charge > 0
