@@ -33,7 +33,6 @@ from supercon3d.generation.defaults import (
     DEFAULT_CHARGE_BALANCE,
     DEFAULT_GUIDANCE_SCALE,
     DEFAULT_STRUCTURES,
-    DEFAULT_SYMMETRY,
     DEFAULT_TYPE_SNR,
 )
 from supercon3d.progress import Log, ProgressFactory, no_log, no_progress
@@ -203,7 +202,7 @@ def generate(
     checkpoints: str | os.PathLike | None = None,
     device: str = "cpu",
     seed: int = 0,
-    symmetry: str = DEFAULT_SYMMETRY,
+    symmetry: str | None = None,
     space_group: int | None = None,
     template: str | os.PathLike | None = None,
     method: str = "diffusion",

@@ -21,7 +21,8 @@ from supercon3d.generation.defaults import (
     DEFAULT_NOISE_STEPS,
     DEFAULT_SEED_STEPS,
     DEFAULT_STRUCTURES,
-    DEFAULT_SYMMETRY,
+    DEFAULT_SYMMETRY_NOISE,
+    DEFAULT_SYMMETRY_SEEDS,
     DEFAULT_TYPE_SNR,
     METHODS,
     SYMMETRY_MODES,
@@ -107,7 +108,8 @@ def generate(
         "replaced by probable substitutes; no guidance).",
     ),
     symmetry: str = typer.Option(
-        DEFAULT_SYMMETRY,
+        DEFAULT_SYMMETRY_NOISE,
+        DEFAULT_SYMMETRY_SEEDS,
         help="'constrained': each structure inside a space group and Wyckoff template (from "
         "noise: drawn from the corpus as often as it occurs; from seeds: the seed's own); "
         "'free': any cell.",
@@ -128,7 +130,7 @@ def generate(
         raise typer.BadParameter("--out DIR is required to generate")
     if method not in METHODS:
         raise typer.BadParameter(f"--method {method!r}: choose {' or '.join(METHODS)}")
-    if symmetry not in SYMMETRY_MODES:
+    if symmetry is not None and symmetry not in SYMMETRY_MODES:
         raise typer.BadParameter(f"--symmetry {symmetry!r}: choose {' or '.join(SYMMETRY_MODES)}")
     from supercon3d import api
 

@@ -20,7 +20,11 @@ DEFAULT_CHARGE_BALANCE = 300.0
 SYMMETRY_MODES = ("free", "constrained")
 """``free``: any cell the denoiser makes; ``constrained``: inside a space group and Wyckoff
 template (drawn from the corpus, or the seed's own)."""
-DEFAULT_SYMMETRY = "free"
+DEFAULT_SYMMETRY_NOISE = "free"
+"""Symmetry of generation from noise when none is asked for."""
+DEFAULT_SYMMETRY_SEEDS = "free"
+"""Symmetry of the seed optimisation when none is asked for: free, since seeds kept in their
+space group reach a lower SR10 (``benchmarks/guidance_sweep.py --symmetry``)."""
 METHODS = ("diffusion", "substitution")
 """``diffusion``: the denoiser; ``substitution``: elements of known structures replaced by
 chemically probable substitutes."""

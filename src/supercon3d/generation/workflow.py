@@ -46,7 +46,8 @@ from supercon3d.generation.defaults import (
     DEFAULT_NOISE_STEPS,
     DEFAULT_SEED_STEPS,
     DEFAULT_STRUCTURES,
-    DEFAULT_SYMMETRY,
+    DEFAULT_SYMMETRY_NOISE,
+    DEFAULT_SYMMETRY_SEEDS,
     DEFAULT_TYPE_SNR,
     METHODS,
     SYMMETRY_MODES,
@@ -80,7 +81,8 @@ class GenerationSettings:
     :class:`~supercon3d.generation.generator.CrystalGenerator`. ``symmetry``: ``free`` or
     ``constrained`` (each structure inside a space-group template: from noise drawn from the
     corpus's templates as often as they occur, among those of ``space_group`` if given, or
-    the template of the CIF ``template``; from seeds, the seed's own); a space group or a
+    the template of the CIF ``template``; from seeds, the seed's own); None: the mode's
+    default (``DEFAULT_SYMMETRY_NOISE``, ``DEFAULT_SYMMETRY_SEEDS``); a space group or a
     template implies ``constrained``. ``method``: ``diffusion`` (the denoiser) or
     ``substitution`` (:mod:`~supercon3d.generation.substitution`: ``n`` structures, no
     guidance)."""
@@ -94,7 +96,7 @@ class GenerationSettings:
     charge_balance: float = DEFAULT_CHARGE_BALANCE
     device: str = "cpu"
     seed: int = 0
-    symmetry: str = DEFAULT_SYMMETRY
+    symmetry: str | None = None
     space_group: int | None = None
     template: str | None = None
     method: str = "diffusion"
@@ -102,7 +104,7 @@ class GenerationSettings:
     def __post_init__(self) -> None:
         if self.method not in METHODS:
             raise TemplateError(f"method {self.method!r}: choose {' or '.join(METHODS)}")
-        if self.symmetry not in SYMMETRY_MODES:
+        if self.symmetry is not None and self.symmetry not in SYMMETRY_MODES:
             raise TemplateError(f"symmetry {self.symmetry!r}: choose {' or '.join(SYMMETRY_MODES)}")
         if self.space_group is not None and self.space_group not in SPACE_GROUPS:
             raise TemplateError(f"space group {self.space_group}: expected 1 to 230")
@@ -115,7 +117,8 @@ class GenerationSettings:
     def constrained(self) -> bool:
         """Whether each structure is generated inside a space-group template."""
         chosen = self.space_group is not None or self.template is not None
-        return self.symmetry == "constrained" or chosen
+        default = DEFAULT_SYMMETRY_SEEDS if self.from_seeds else DEFAULT_SYMMETRY_NOISE
+        return (self.symmetry or default) == "constrained" or chosen
 
     @property
     def mode(self) -> str:
