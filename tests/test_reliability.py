@@ -148,7 +148,8 @@ def test_every_unreadable_path_is_a_failed_row(cif, tiny_run, tmp_path):
         "mgb2.cif": None,
         "broken.cif": f"{folder / 'broken.cif'}: a broken symbolic link (to {gone})",
         "loop.cif": f"{folder / 'loop.cif'}: a symbolic link loop",
-        "pipe.cif": f"{folder / 'pipe.cif'}: not a regular file",
+        "pipe.cif": f"{folder / 'pipe.cif'}: a FIFO (named pipe), not a regular file: not read "
+        "[rule: file]",
         "empty": f"{empty}: no .cif files in this folder",
         "missing.cif": f"{tmp_path / 'missing.cif'}: no such file",
     }

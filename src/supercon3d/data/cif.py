@@ -15,7 +15,6 @@ import errno
 import math
 import os
 import re
-import stat
 import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -28,15 +27,14 @@ from pymatgen.io.cif import CifParser
 
 from supercon3d.data.contract import (
     NO_SYMMETRY_NOTE,
-    RULE_SIZE,
     CifReadError,
-    InputRefused,
     NoAtomSites,
     check_block_names,
     check_cif_block,
     check_parsed_structure,
     refuse_warnings,
 )
+from supercon3d.data.files import read_regular_file
 from supercon3d.defaults import MAX_CIF_BYTES
 from supercon3d.executor import make_executor
 
@@ -157,22 +155,22 @@ def _os_reason(path: Path, error: OSError) -> str:
 
 
 def _read_text(path: Path) -> str:
-    """The text of a CIF file: a regular file, no larger than ``MAX_CIF_BYTES``, not binary."""
+    """The text of a CIF file: a regular file (:mod:`supercon3d.data.files`), no larger than
+    ``MAX_CIF_BYTES``, not binary."""
     source = str(path)
     try:
-        info = path.stat()
-        if stat.S_ISDIR(info.st_mode):
+        if path.is_dir():
             reason = "a folder, not a CIF" if _cif_entries(path) else "no .cif files in this folder"
             raise CifReadError(source, reason)
-        if not stat.S_ISREG(info.st_mode):
-            raise CifReadError(source, "not a regular file")
-        if info.st_size > MAX_CIF_BYTES:
-            raise InputRefused(
-                source, RULE_SIZE, f"{info.st_size:,} bytes, above {MAX_CIF_BYTES:,} for one CIF"
-            )
-        data = path.read_bytes()
+        data = read_regular_file(path, MAX_CIF_BYTES, source)
     except OSError as error:
         raise CifReadError(source, _os_reason(path, error)) from None
+    return cif_bytes_text(data, source)
+
+
+def cif_bytes_text(data: bytes, source: str) -> str:
+    """The text of a CIF's bytes (UTF-8, a byte-order mark dropped, undecodable bytes
+    replaced); :class:`CifReadError` for binary data."""
     if b"\0" in data:
         raise CifReadError(source, "a binary file, not a CIF")
     return data.decode("utf-8-sig", errors="replace")

@@ -9,7 +9,12 @@ rules in three steps:
 - :func:`check_parsed_structure` on what pymatgen made of it: no atom-site row dropped, read as
   another element or merged past a full position, no space group silently replaced by P1;
 - :func:`check_structure` on the structure itself (also usable on an in-memory structure):
-  cell, size, elements, occupancies, volume per atom and interatomic distances.
+  cell, size, positions, elements, occupancies, volume per atom and interatomic distances.
+
+Structures that do not come from a CIF (a frame of a file ``ase.io`` reads, a Structure given
+to the Python API) meet :func:`check_structure` too, and the raw arrays of an ASE frame meet
+:func:`check_atoms_arrays` before a structure is built from them. The bytes of every input
+are read under the file rule (:mod:`supercon3d.data.files`).
 
 A broken rule raises :class:`InputRefused`, one line naming the source and the rule. What was
 changed on reading, or is doubtful but readable, comes back as warnings, which ``strict``
@@ -33,7 +38,22 @@ from pymatgen.core.periodic_table import DummySpecies
 from pymatgen.io.cif import str2float
 from pymatgen.symmetry.groups import SpaceGroup
 
-from supercon3d.errors import SuperCon3DError
+from supercon3d.data.refusals import (
+    RULE_BLOCKS,
+    RULE_CELL,
+    RULE_COORDINATES,
+    RULE_ELEMENT,
+    RULE_OCCUPANCY,
+    RULE_POSITIONS,
+    RULE_SITES,
+    RULE_SIZE,
+    RULE_STRICT,
+    RULE_SYMMETRY,
+    RULE_VOLUME,
+    InputRefused,
+)
+from supercon3d.data.refusals import RULE_FILE as RULE_FILE  # re-exported
+from supercon3d.data.refusals import CifReadError as CifReadError  # re-exported
 
 MAX_SITES = 2_000
 """Most sites in a cell, atom-site rows before the symmetry expansion and sites after it
@@ -76,23 +96,18 @@ them to 1, with a warning, and the disorder taxonomy calls a position above ``1 
 OVERFULL_TOLERANCE`` interstitial (Nb 1 + Ti 0.3); two full atoms at one position (Mg 1 + B 1,
 or one atom listed twice) are refused."""
 MAX_ATOMIC_NUMBER = 103
-"""Heaviest element accepted (Lr): the element tables of the crystal graphs stop there."""
+"""Heaviest element the element tables of the crystal graphs hold (Lr); anything heavier is
+not an element the software knows."""
+MAX_MODELLED_ATOMIC_NUMBER = 94
+"""Heaviest element the shipped models describe (Pu): the structural ensemble embeds elements
+with CHGNet's pretrained atom embedding, which holds H to Pu (the Magpie data of the
+composition models covers H to Lr). Am to Lr are refused rather than scored with an empty
+element vector."""
 SITE_MATCH_TOLERANCE = 1e-3
 """Fractional distance within which an atom-site row is looked up among the parsed sites
 (pymatgen merges positions closer than 1e-4)."""
 DISTANCE_ROWS = 256
 """Sites whose distances to all others are computed at once (bounds that array's memory)."""
-
-RULE_BLOCKS = "data blocks"
-RULE_CELL = "cell"
-RULE_SITES = "atom sites"
-RULE_ELEMENT = "element"
-RULE_OCCUPANCY = "occupancy"
-RULE_COORDINATES = "coordinates"
-RULE_SYMMETRY = "symmetry"
-RULE_SIZE = "size"
-RULE_VOLUME = "volume per atom"
-RULE_STRICT = "strict"
 
 BENIGN_NOTES = (
     "fractional coordinates rounded to ideal values",
@@ -130,31 +145,6 @@ _UNKNOWN_VALUES = ("?", ".")
 _OPERATION = re.compile(r"[-+*/.\d\sxyzXYZ]+(,[-+*/.\d\sxyzXYZ]+){2}")
 """A symmetry operation such as ``-x+1/2, y, z``: pymatgen reads ``x, y, q`` as ``x, y, 0``."""
 _SYMBOL = re.compile(r"([A-Z][a-z]?)(?![a-z])(.*)", re.DOTALL)
-
-
-class CifReadError(SuperCon3DError, ValueError):
-    """A CIF could not be read; the message is one line that starts with the file name."""
-
-    def __init__(self, source: str, reason: str):
-        self.source = source
-        self.reason = " ".join(str(reason).split())
-        super().__init__(f"{source}: {self.reason}")
-
-    def __reduce__(self) -> tuple:
-        return type(self), (self.source, self.reason)
-
-
-class InputRefused(CifReadError):
-    """An input that breaks a rule of the contract: one line naming the source, what is wrong
-    and the rule."""
-
-    def __init__(self, source: str, rule: str, detail: str):
-        self.rule = rule
-        self.detail = " ".join(str(detail).split())
-        super().__init__(source, f"{self.detail} [rule: {rule}]")
-
-    def __reduce__(self) -> tuple:
-        return type(self), (self.source, self.rule, self.detail)
 
 
 class NoAtomSites(InputRefused):
@@ -206,6 +196,68 @@ def element_of(symbol: str) -> str | None:
     if not Element.is_valid_symbol(match.group(1)):
         return None
     return Element(match.group(1)).symbol
+
+
+def check_element(symbol: str, z: int, where: str, source: str) -> None:
+    """The element ``symbol`` (atomic number ``z``) is one the models describe: Z from 1 to
+    ``MAX_MODELLED_ATOMIC_NUMBER``."""
+    if z > MAX_ATOMIC_NUMBER:
+        detail = f"{where}: {symbol} (Z = {z}) is beyond Z = {MAX_ATOMIC_NUMBER}"
+        raise InputRefused(source, RULE_ELEMENT, detail)
+    if not 1 <= z <= MAX_MODELLED_ATOMIC_NUMBER:
+        raise InputRefused(
+            source, RULE_ELEMENT, f"{where}: {symbol} (Z = {z}) is beyond Pu (Z = "
+            f"{MAX_MODELLED_ATOMIC_NUMBER}), the heaviest element the models describe",
+        )  # fmt: skip
+
+
+def check_atoms_arrays(numbers: Sequence, positions: Sequence, cell: Sequence, source: str) -> None:
+    """The arrays of a structure given as atomic numbers, Cartesian positions (Å) and cell (Å,
+    rows are lattice vectors), before a structure is built from them: a 3 × 3 finite cell, one
+    finite position of three numbers per atom, at most ``MAX_SITES`` atoms, each an element
+    the models describe (:func:`check_element`)."""
+    cell = np.asarray(cell, dtype=float)
+    if cell.shape != (3, 3) or not np.isfinite(cell).all():
+        raise InputRefused(source, RULE_CELL, "the lattice vectors are not three finite vectors")
+    if len(numbers) > MAX_SITES:
+        raise InputRefused(
+            source, RULE_SIZE, f"{len(numbers):,} atoms, above the limit of {MAX_SITES:,}"
+        )
+    if len(numbers) == 0:
+        raise InputRefused(source, RULE_SITES, "no atoms")
+    positions = np.asarray(positions, dtype=float)
+    if positions.shape != (len(numbers), 3):
+        raise InputRefused(source, RULE_POSITIONS, "not one position of three numbers per atom")
+    _check_finite(positions, "Cartesian", source)
+    for index, z in enumerate(numbers):
+        symbol = Element.from_Z(int(z)).symbol if 1 <= int(z) <= 118 else f"Z = {int(z)}"
+        check_element(symbol, int(z), f"atom {index}", source)
+
+
+def _check_finite(coordinates: np.ndarray, kind: str, source: str) -> None:
+    """Every coordinate of an (n, 3) array is a finite number."""
+    bad = np.flatnonzero(~np.isfinite(coordinates).all(axis=1))
+    if bad.size:
+        value = coordinates[bad[0]].tolist()
+        raise InputRefused(
+            source, RULE_POSITIONS, f"site {bad[0]}: {kind} position {value} is not finite"
+        )
+
+
+def check_positions(structure: Structure, source: str) -> None:
+    """Every site's position is finite and within ``MAX_FRACTIONAL_COORDINATE`` cells of the
+    origin along each lattice vector (an atom a million Å away is a typing error, and the
+    neighbour searches would span it)."""
+    fractional = structure.frac_coords
+    _check_finite(fractional, "fractional", source)
+    far = np.abs(fractional).max(axis=1)
+    if far.size and far.max() > MAX_FRACTIONAL_COORDINATE:
+        index = int(far.argmax())
+        raise InputRefused(
+            source, RULE_POSITIONS, f"site {index}: fractional position "
+            f"{np.round(fractional[index], 3).tolist()} is beyond ±"
+            f"{MAX_FRACTIONAL_COORDINATE:g} cells",
+        )  # fmt: skip
 
 
 def check_block_names(names: Sequence[str], source: str) -> None:
@@ -325,11 +377,7 @@ def atom_site_rows(block: dict, source: str) -> list[AtomSite]:
                 source, RULE_ELEMENT, f"{where}: {symbol!r} does not name one element "
                 "(give its element symbol in _atom_site_type_symbol)",
             )  # fmt: skip
-        if Element(element).Z > MAX_ATOMIC_NUMBER:
-            raise InputRefused(
-                source, RULE_ELEMENT, f"{where}: {element} (Z = {Element(element).Z}) is beyond "
-                f"Z = {MAX_ATOMIC_NUMBER}",
-            )  # fmt: skip
+        check_element(element, Element(element).Z, where, source)
         occupancy = 1.0 if occupancies is None else _occupancy(occupancies[index], where, source)
         fractional = tuple(_coordinate(c[index], axis, where, source) for c, axis in
                            zip(coordinates, "xyz"))  # fmt: skip
@@ -507,7 +555,9 @@ def _check_row_read(row: AtomSite, elements: set[str], source: str) -> None:
 
 def check_structure(structure: Structure, source: str) -> list[str]:
     """The rules on a structure: its lattice (:func:`check_lattice`), at most ``MAX_SITES``
-    sites, known elements up to Z = ``MAX_ATOMIC_NUMBER``, occupancies in (0, 1] per species
+    sites, finite positions within ``MAX_FRACTIONAL_COORDINATE`` cells
+    (:func:`check_positions`), elements the models describe (:func:`check_element`),
+    occupancies in (0, 1] per species
     and at most 1 + ``OCCUPANCY_TOLERANCE`` per site, a volume per atom within
     ``VOLUME_PER_ATOM_REFUSED``. Returns the warnings: a volume per atom outside
     ``VOLUME_PER_ATOM_WARNED``, sites closer than ``MIN_DISTANCE_ANGSTROM``."""
@@ -518,6 +568,7 @@ def check_structure(structure: Structure, source: str) -> list[str]:
         raise InputRefused(
             source, RULE_SIZE, f"{len(structure):,} sites, above the limit of {MAX_SITES:,}"
         )
+    check_positions(structure, source)
     occupancy = np.array([_site_occupancy(site, index, source) for index, site in
                           enumerate(structure)])  # fmt: skip
     per_atom = structure.volume / occupancy.sum()
@@ -543,11 +594,7 @@ def _site_occupancy(site, index: int, source: str) -> float:
     for species, amount in site.species.items():
         if isinstance(species, DummySpecies):
             raise InputRefused(source, RULE_ELEMENT, f"{where}: {species} is not an element")
-        if species.Z > MAX_ATOMIC_NUMBER:
-            raise InputRefused(
-                source, RULE_ELEMENT, f"{where}: {species.symbol} (Z = {species.Z}) is beyond "
-                f"Z = {MAX_ATOMIC_NUMBER}",
-            )  # fmt: skip
+        check_element(species.symbol, species.Z, where, source)
         if not 0 < amount <= 1 or not math.isfinite(amount):
             raise InputRefused(
                 source, RULE_OCCUPANCY, f"{where}: occupancy {amount:g} of {species} is not in "

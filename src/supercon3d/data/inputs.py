@@ -1,9 +1,13 @@
-"""Mixed structure inputs: CIF files, folders of CIFs and pymatgen Structures, named and read.
+"""Mixed structure inputs: files, folders and pymatgen Structures, named and read under the
+one input contract.
 
 Light to import (pymatgen loads on first use). A command or library call takes any mix of
-these; a folder stands for its ``*.cif`` files
-(sorted), a Structure is named by the caller or by its position. An unreadable CIF becomes a
-record with a one-line error naming the file, and the others are still read.
+these; a folder stands for its ``*.cif`` files (sorted), a file for its structures (a CIF
+through :func:`supercon3d.data.cif.read_cif`; an archive, a CSV of CIF text or a file
+``ase.io`` reads, such as a POSCAR or an extxyz, through :mod:`supercon3d.data.sources`), a
+Structure is named by the caller or by its position. Every structure, whatever its door,
+meets :func:`supercon3d.data.contract.check_structure`. An input that cannot be read becomes
+a record with a one-line error naming it, and the others are still read.
 """
 
 from __future__ import annotations
@@ -17,8 +21,11 @@ from typing import TYPE_CHECKING, Union
 if TYPE_CHECKING:
     from pymatgen.core import Structure
 
+    from supercon3d.data.sources import StructureItem
+
 StructureInput = Union[str, os.PathLike, "Structure"]
-"""A CIF file, a folder of CIFs, or a pymatgen Structure."""
+"""A structure file (CIF, archive, CSV of CIF text, a format ``ase.io`` reads), a folder of
+CIFs, or a pymatgen Structure."""
 STRUCTURE_NAME = "structure[{}]"
 """How an unnamed Structure is named in the records: its position among the inputs."""
 
@@ -61,14 +68,84 @@ def input_stem(name: str) -> str:
     return name if name.startswith(STRUCTURE_NAME.split("{")[0]) else Path(name).stem
 
 
-def read_cif_files(paths: Iterable[str | os.PathLike]) -> Iterator[ReadStructure]:
-    """One record per CIF file, in order, named by its path: its structure and the reader's
-    warnings, or the error that stopped it from being read (unreadable, not a CIF, missing)."""
-    from supercon3d.data.cif import CifReadError, read_cif
+def checked_structure(structure: Structure, name: str, strict: bool = False) -> ReadStructure:
+    """A Structure (given to the API, or built from an ASE frame) under the contract's
+    structure rules (:func:`~supercon3d.data.contract.check_structure`): its record with the
+    warnings, or with the one-line error; ``strict`` refuses one with a warning."""
+    from supercon3d.data.contract import CifReadError, check_structure, refuse_warnings
+
+    try:
+        warnings = check_structure(structure, name)
+        if strict:
+            refuse_warnings(name, warnings)
+    except CifReadError as error:
+        return ReadStructure(name, None, str(error))
+    return ReadStructure(name, structure, warnings=warnings)
+
+
+def read_item(item: StructureItem) -> tuple[Structure, list[str], list[float]]:
+    """(structure, warnings, overfull occupancies) of an item of
+    :mod:`supercon3d.data.sources` under the contract: CIF text through the CIF reader, an
+    ASE frame's arrays through :func:`~supercon3d.data.contract.check_atoms_arrays` and
+    :func:`~supercon3d.data.contract.check_structure`. The item's own warnings come first.
+    Raises :class:`~supercon3d.data.contract.CifReadError` naming the item."""
+    from supercon3d.data.cif import read_cif_text
+    from supercon3d.data.contract import CifReadError, check_structure
+    from supercon3d.data.sources import KIND_ATOMS, KIND_ERROR
+
+    if item.kind == KIND_ERROR:
+        raise CifReadError(item.id, (item.error or "unreadable").removeprefix(f"{item.id}: "))
+    if item.kind == KIND_ATOMS:
+        structure = _atoms_structure(item)
+        return structure, [*item.warnings, *check_structure(structure, item.id)], []
+    record = read_cif_text(item.content, item.id)
+    return record.structure, [*item.warnings, *record.warnings], record.overfull_occupancies
+
+
+def _atoms_structure(item: StructureItem) -> Structure:
+    """A pymatgen Structure from an ASE item's arrays, checked before it is built."""
+    from pymatgen.core import Lattice, Structure
+
+    from supercon3d.data.contract import CifReadError, check_atoms_arrays
+
+    content = item.content
+    check_atoms_arrays(content["numbers"], content["positions"], content["cell"], item.id)
+    try:
+        return Structure(
+            Lattice(content["cell"]), content["numbers"], content["positions"],
+            coords_are_cartesian=True,
+        )  # fmt: skip
+    except Exception as error:  # pymatgen raises several types for a bad cell or element
+        raise CifReadError(item.id, f"not a valid structure ({error})") from None
+
+
+def read_cif_files(
+    paths: Iterable[str | os.PathLike], strict: bool = False
+) -> Iterator[ReadStructure]:
+    """One record per structure of each file, in order: a CIF (see
+    :func:`~supercon3d.data.sources.is_cif_file`) is one record named by its path; another
+    file gives one per item of :func:`~supercon3d.data.sources.iter_source`, named by the
+    item's id. Each holds its structure and the reader's warnings, or the error that stopped
+    it from being read (unreadable, not a structure, missing, refused by the contract);
+    ``strict`` refuses a structure with warnings too."""
+    from supercon3d.data.cif import read_cif
+    from supercon3d.data.contract import CifReadError, refuse_warnings
+    from supercon3d.data.sources import is_cif_file, iter_source
 
     for path in paths:
+        if not is_cif_file(path):
+            for item in iter_source(path):
+                try:
+                    structure, warnings, _ = read_item(item)
+                    if strict:
+                        refuse_warnings(item.id, warnings)
+                except CifReadError as error:
+                    yield ReadStructure(item.id, None, str(error))
+                else:
+                    yield ReadStructure(item.id, structure, warnings=warnings)
+            continue
         try:
-            record = read_cif(path)
+            record = read_cif(path, strict)
         except (CifReadError, OSError) as error:
             yield ReadStructure(str(path), None, str(error))
         else:
@@ -76,17 +153,20 @@ def read_cif_files(paths: Iterable[str | os.PathLike]) -> Iterator[ReadStructure
 
 
 def read_structures(
-    inputs: StructureInput | Iterable[StructureInput], names: Sequence[str] | None = None
+    inputs: StructureInput | Iterable[StructureInput],
+    names: Sequence[str] | None = None,
+    strict: bool = False,
 ) -> list[ReadStructure]:
     """One record per structure of ``inputs``, in order: a folder gives one per ``*.cif``
-    file, a Structure is named as in :func:`named_inputs`."""
+    file, a file one per structure it holds (:func:`read_cif_files`), a Structure is named as in
+    :func:`named_inputs` and checked (:func:`checked_structure`)."""
     from supercon3d.data.cif import expand_cif_paths
 
     items, name_of = named_inputs(inputs, names)
     read: list[ReadStructure] = []
     for i, item in enumerate(items):
         if i in name_of:
-            read.append(ReadStructure(name_of[i], item))
+            read.append(checked_structure(item, name_of[i], strict))
         else:
-            read += read_cif_files(expand_cif_paths([item]))
+            read += read_cif_files(expand_cif_paths([item]), strict)
     return read

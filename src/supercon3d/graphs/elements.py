@@ -13,7 +13,9 @@ Three embeddings, each indexed by atomic number Z = 1..103 (row Z - 1):
   :data:`~supercon3d.pretrained.CHGNET_MODEL`, weights inside the ``chgnet`` wheel, a core
   dependency, read as tensors only: :func:`~supercon3d.pretrained.chgnet_checkpoint`),
   learnt from 1.5 million DFT calculations of the Materials Project trajectories; each
-  column standardized over its 94 elements (H to Pu); Am to Lr, outside CHGNet, get zeros.
+  column standardized over its 94 elements (H to Pu); Am to Lr, outside CHGNet, get zeros
+  here, and the input contract refuses them at every door
+  (:data:`~supercon3d.data.contract.MAX_MODELLED_ATOMIC_NUMBER`).
 
 A site's embedding is the occupancy-weighted sum of its species' vectors, so a 50/50 site
 gets the mean of two elements and a half-occupied site half of one.

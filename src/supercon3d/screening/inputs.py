@@ -1,7 +1,8 @@
-"""Tc of mixed inputs (CIF files, folders, pymatgen Structures) and the sites behind it.
+"""Tc of mixed inputs (structure files, folders, pymatgen Structures) and the sites behind it.
 
-Files go to :func:`supercon3d.screening.files.predict_files_from` (read and predicted in worker
-processes); Structures get their graph built here. The records come back in input order.
+CIF files go to :func:`supercon3d.screening.files.predict_files_from` (read and predicted in
+worker processes); the structures of other files and Structures are read under the same
+contract and get their graph built here. The records come back in input order.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import os
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
-from supercon3d.data.inputs import StructureInput, named_inputs
+from supercon3d.data.inputs import ReadStructure, StructureInput, named_inputs
 from supercon3d.progress import ProgressFactory, no_progress
 
 if TYPE_CHECKING:
@@ -30,16 +31,30 @@ def predict_inputs(
     """One Tc record per structure of ``inputs`` (named as in
     :func:`supercon3d.data.inputs.named_inputs`), in order: ln Tc (ln K) and its spread, Tc
     and the interval (K), P(superconductor) and the chemical family, under the ensemble of
-    ``checkpoints`` (default: the shipped model). A structure that fails gets an ``error``
-    record; ``workers``: processes reading and predicting CIFs (default: all cores);
-    ``strict``: a CIF with a warning fails too."""
+    ``checkpoints`` (default: the shipped model). CIF files are read and predicted in
+    ``workers`` processes (default: all cores); the structures of other files (archives, CSVs
+    of CIF text, formats ``ase.io`` reads) and Structures are read under the same contract
+    (:func:`supercon3d.data.inputs.read_cif_files`,
+    :func:`~supercon3d.data.inputs.checked_structure`) and predicted here. A structure that
+    fails gets an ``error`` record; ``strict``: one with a warning fails too."""
     from supercon3d.data.cif import expand_cif_paths
+    from supercon3d.data.inputs import checked_structure, read_cif_files
+    from supercon3d.data.sources import is_cif_file
     from supercon3d.models.shipped import ensemble_source
     from supercon3d.screening.files import predict_files_from
 
     items, name_of = named_inputs(inputs, names)
-    files = {i: expand_cif_paths([item]) for i, item in enumerate(items) if i not in name_of}
-    paths = [path for group in files.values() for path in group]
+    groups: list[list[str] | list[ReadStructure]] = []
+    for i, item in enumerate(items):
+        if i in name_of:
+            groups.append([checked_structure(item, name_of[i], strict)])
+            continue
+        for path in expand_cif_paths([item]):
+            if is_cif_file(path):
+                groups.append([str(path)])
+            else:
+                groups.append(list(read_cif_files([path], strict)))
+    paths = [entry for group in groups for entry in group if isinstance(entry, str)]
     with progress("predicting CIFs", len(paths)) as advance:
         from_files = iter(
             predict_files_from(
@@ -47,31 +62,38 @@ def predict_inputs(
                 strict=strict, classify=True,
             )
         )  # fmt: skip
-    from_structures = iter(_predict_structures(items, name_of, checkpoints))
-    outcomes = []
-    for i in range(len(items)):
-        if i in files:
-            outcomes += [next(from_files) for _ in files[i]]
-        else:
-            outcomes.append(next(from_structures))
-    return outcomes
+    read = [entry for group in groups for entry in group if not isinstance(entry, str)]
+    from_structures = iter(_predict_structures(read, checkpoints))
+    return [
+        next(from_files) if isinstance(entry, str) else next(from_structures)
+        for group in groups
+        for entry in group
+    ]
 
 
 def _predict_structures(
-    items: Sequence[StructureInput], name_of: dict[int, str], checkpoints: str | os.PathLike | None
+    read: Sequence[ReadStructure], checkpoints: str | os.PathLike | None
 ) -> list[TcPrediction]:
-    """The records of the Structures among ``items`` (at the positions of ``name_of``),
-    predicted in this process."""
-    if not name_of:
-        return []
+    """The records of structures read in this process (in order): the reader's error, or
+    the prediction with the reader's warnings (no model is loaded when none was read)."""
+    from supercon3d.screening.prediction import TcPrediction
+
+    if all(entry.error is not None for entry in read):
+        return [TcPrediction(file=entry.name, error=entry.error) for entry in read]
     from supercon3d.models.sodnet.ensemble import load_ensemble
     from supercon3d.models.superconductor import SuperconductorClassifier
     from supercon3d.screening.predict import predict_prepared, prepare_structure
 
     model = load_ensemble(checkpoints)
-    prepared = [
-        prepare_structure(items[i], name, model.graph_settings) for i, name in name_of.items()
-    ]
+    prepared = []
+    for entry in read:
+        if entry.error is not None:
+            prepared.append(TcPrediction(file=entry.name, error=entry.error))
+            continue
+        outcome = prepare_structure(entry.structure, entry.name, model.graph_settings)
+        if outcome.error is None:
+            outcome.warnings = list(entry.warnings)
+        prepared.append(outcome)
     return predict_prepared(prepared, model, SuperconductorClassifier.shipped())
 
 

@@ -31,10 +31,10 @@ import numpy as np
 from pymatgen.core import Composition
 
 from supercon3d.chemistry import charge_balance, is_molecular, n_elements
-from supercon3d.data.cif import CifReadError, read_cif_text
+from supercon3d.data.cif import CifReadError
 from supercon3d.data.composition import composition_key
-from supercon3d.data.contract import check_structure
 from supercon3d.data.family import chemical_family, is_high_pressure_hydride
+from supercon3d.data.inputs import read_item
 from supercon3d.data.known import KnownSuperconductors
 from supercon3d.data.taxonomy import classify_disorder
 from supercon3d.executor import worker_resource
@@ -44,7 +44,7 @@ from supercon3d.models.sodnet.ensemble import blend_featurizer
 from supercon3d.models.superconductor import SuperconductorClassifier
 from supercon3d.screening.database import STAGE_COMPOSITION, STAGE_STRUCTURE
 from supercon3d.screening.shards import Shard, failed_row, identity, model_folder
-from supercon3d.screening.sources import KIND_ATOMS, KIND_ERROR, StructureItem
+from supercon3d.screening.sources import KIND_ERROR, StructureItem
 
 COMPOSITION_MODELS_FOLDER = "composition"
 PRIOR_FILE = "prior.txt.xz"
@@ -114,34 +114,6 @@ class CompositionStage:
             "related_best_tc_kelvin": match.related_best_tc_kelvin,
             "in_supercon3d": match.in_supercon3d,
         }
-
-
-def _atoms_structure(item: StructureItem):
-    """A pymatgen Structure from an ASE item's arrays, under the contract's structure rules."""
-    from pymatgen.core import Lattice, Structure
-
-    content = item.content
-    try:
-        structure = Structure(
-            Lattice(content["cell"]),
-            content["numbers"],
-            content["positions"],
-            coords_are_cartesian=True,
-        )
-    except Exception as error:  # pymatgen raises several types for a bad cell or element
-        raise CifReadError(item.id, f"not a valid structure ({error})") from None
-    return structure, check_structure(structure, item.id), []
-
-
-def read_item(item: StructureItem):
-    """(structure, warnings, overfull occupancies) of an item; :class:`CifReadError` naming
-    the item if it cannot be read."""
-    if item.kind == KIND_ERROR:
-        raise CifReadError(item.id, item.error or "unreadable")
-    if item.kind == KIND_ATOMS:
-        return _atoms_structure(item)
-    record = read_cif_text(item.content, item.id)
-    return record.structure, record.warnings, record.overfull_occupancies
 
 
 def _describe(item: StructureItem) -> tuple[dict, Composition] | dict:

@@ -11,9 +11,12 @@ from __future__ import annotations
 import io
 import posixpath
 import zipfile
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from supercon3d.data.files import read_capped
+from supercon3d.data.refusals import InputRefused
 from supercon3d.defaults import MAX_CIF_BYTES
 
 ZIP_MAGIC = b"PK\x03\x04"
@@ -92,8 +95,11 @@ def _zip(name: str, data: bytes, max_archive_bytes: int) -> list[Upload]:
             uploads.append(_too_large(member, info.file_size))
         else:
             try:
-                uploads.append(_cif_text(member, archive.read(info)))
-            except (zipfile.BadZipFile, OSError, ValueError) as error:
+                with archive.open(info) as stream:
+                    uploads.append(_cif_text(member, read_capped(stream, MAX_CIF_BYTES, member)))
+            except InputRefused as error:
+                uploads.append(Upload(member, error=error.reason))
+            except (zipfile.BadZipFile, zlib.error, OSError, ValueError) as error:
                 uploads.append(Upload(member, error=f"unreadable archive member ({error})"))
     return uploads or [Upload(name, error="a zip without files")]
 
