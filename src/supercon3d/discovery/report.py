@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 import jinja2
 import pandas as pd
 
+from supercon3d.discovery.comparison import COMPARISON_KEY
 from supercon3d.discovery.figures import distributions_png, funnel_png, structure_png
 from supercon3d.discovery.settings import LIKELY_SUPERCONDUCTOR
 from supercon3d.discovery.stages import StageResult, relaxed_path
@@ -47,9 +48,6 @@ SECTIONS = {
     "dropped": "What fell out, where and why",
 }
 """The report's sections by id (the anchor) and heading, in order."""
-SOURCE_COMPARISON = "source_comparison"
-"""The ``run.json`` key of the per-source comparison: a list of records (one per source of
-structures, with the same keys), shown as a table when present."""
 PICTURED = 6
 """Top candidates pictured per table."""
 DETAIL_EXAMPLES = 3
@@ -204,9 +202,9 @@ def candidate_table(table: pd.DataFrame, doped: bool) -> Table:
 
 
 def source_table(record: Mapping) -> Table | None:
-    """The run record's :data:`SOURCE_COMPARISON` as a table (every key of its records, in
-    order of appearance), or None when the run has none."""
-    comparison = record.get(SOURCE_COMPARISON)
+    """The run record's per-source comparison (:mod:`supercon3d.discovery.comparison`) as a
+    table (every key of its records, in order of appearance), or None when it has none."""
+    comparison = record.get(COMPARISON_KEY)
     if not comparison:
         return None
     headers = list(dict.fromkeys(key for entry in comparison for key in entry))
