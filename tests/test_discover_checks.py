@@ -1,15 +1,17 @@
 """``discover``'s checks that need no run: a run folder that cannot be written is refused
-before anything is loaded."""
+before anything is loaded; no candidate is both novel and known to the literature."""
 
 from __future__ import annotations
 
 import os
 
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
 from supercon3d import api
 from supercon3d.cli.main import app
+from supercon3d.discovery.candidates import OUTPUT_COLUMNS, output_table
 from supercon3d.discovery.run_record import DiscoveryFolderError, check_writable
 
 AS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
@@ -63,3 +65,20 @@ def test_a_read_only_folder_is_refused_before_loading(tmp_path, monkeypatch):
             api.discover(folder / "run", cifs=[tmp_path / "any.cif"])
     finally:
         folder.chmod(0o755)
+
+
+def test_no_candidate_is_both_novel_and_known_to_the_literature():
+    """Rows as a stage read back from an earlier version can hold them (novelty was once
+    judged on structures alone): SuperCon3D's 97102 and 164065 came out novel and known."""
+    table = pd.DataFrame({
+        "id": ["c97102", "c164065", "in-mp", "new", "unjudged"],
+        "formula": ["Ba2Ca2Cu3HgO8.35", "Nd2Fe2As2O1.7", "NaCl", "LaH9Y", "NbSe"],
+        "novel": [True, True, True, True, None],
+        "known_superconductor": [True, True, False, False, False],
+        "known_in": ["", "SuperCon;SuperCon3D", "MP", None, ""],
+    })  # fmt: skip
+    out = output_table(table)
+    assert list(out["novel"]) == [False, False, False, True, None]
+    assert list(out.columns[: len(OUTPUT_COLUMNS)]) == OUTPUT_COLUMNS
+    assert list(table["novel"]) == [True, True, True, True, None]  # the input is left as it is
+    assert list(output_table(table.drop(columns="novel"))["novel"].isna()) == [True] * 5

@@ -85,9 +85,30 @@ def ranked(table: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
-def output_table(table: pd.DataFrame) -> pd.DataFrame:
-    """``table`` with the :data:`OUTPUT_COLUMNS` (missing ones empty) then any others."""
+def literature_consistent(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` with ``novel`` False on every row whose composition the literature holds: a
+    reported superconductor (``known_superconductor``) or a composition some source of the
+    data folder holds (``known_in``). Novelty and the literature are looked up in different
+    steps (novelty before the relaxed cell is re-scored, the literature after), and a resumed
+    run reads its finished stages back as the version that ran them wrote them: this is
+    where the two are made to agree."""
+    if "novel" not in table:
+        return table
+    novel = table["novel"].astype("boolean").fillna(False).to_numpy(bool)
+    known = np.zeros(len(table), dtype=bool)
+    if "known_superconductor" in table:
+        known |= table["known_superconductor"].astype("boolean").fillna(False).to_numpy(bool)
+    if "known_in" in table:
+        known |= (table["known_in"].fillna("").astype(str) != "").to_numpy()
     table = table.copy()
+    table.loc[novel & known, "novel"] = False
+    return table
+
+
+def output_table(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` with the :data:`OUTPUT_COLUMNS` (missing ones empty) then any others, and
+    no row both novel and known to the literature (:func:`literature_consistent`)."""
+    table = literature_consistent(table.copy())
     for column in OUTPUT_COLUMNS:
         if column not in table:
             table[column] = math.nan

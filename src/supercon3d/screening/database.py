@@ -15,12 +15,12 @@ it: a file that is not SQLite, or another program's SQLite file (neither this fo
 ``force_new``; a database that fails SQLite's ``PRAGMA quick_check`` (a damaged page, a
 broken b-tree) is refused with one line, by the report as by a run, since reading on would
 give a table with rows missing or a crash halfway through a run. ``quick_check`` reads every
-page (about 1 s per 100,000 rows) but skips the index-content comparison of
-``integrity_check`` (five times slower). A run also needs the file and its folder writable
-(SQLite's WAL mode keeps ``-wal`` and ``-shm`` files beside it) and says so before it starts;
-the report only reads, with ``mode=ro``, or in a folder this process cannot write, where
-SQLite cannot make the ``-shm`` file, with ``immutable=1`` when no ``-wal`` file is there (no
-writer is at work).
+page (1.6 s for 100,000 rows on a loaded 2-core machine: ``benchmarks/database_check.py``) but
+skips the index-content comparison of ``integrity_check`` (six times slower). A run also
+needs the file and its folder writable (SQLite's WAL mode keeps ``-wal`` and ``-shm`` files
+beside it) and says so before it starts; the report only reads, with ``mode=ro``, or in a
+folder this process cannot write, where SQLite cannot make the ``-shm`` file, with
+``immutable=1`` when no ``-wal`` file is there (no writer is at work).
 
 ``stage`` is :data:`STAGE_FAILED` (``error`` says why), :data:`STAGE_COMPOSITION` (read,
 classified, P(superconductor) and the composition models' ln Tc) or :data:`STAGE_STRUCTURE`
