@@ -36,6 +36,9 @@ from supercon3d.screening.prediction import csv_row
 PROGRESS_BAR_FILES = 20
 """Above this many files, reading them shows a progress bar."""
 HIGH_PRESSURE_MARK = "HP"
+OUT_OF_DOMAIN_MARK = "*"
+"""Beside the formula of a material the model's training data do not cover (``in_domain``
+False)."""
 
 
 def _kelvin(value: float) -> str:
@@ -60,6 +63,7 @@ TABLE_COLUMNS = (
     Column("Tc (K)", numeric=True),
     Column("90 % (K)", priority=2, numeric=True),
     Column("warn", priority=4, numeric=True),
+    Column("novelty", priority=5, numeric=True),
 )
 """The columns of the table, each with its priority (0: always shown; the highest number is
 left out first in a narrow terminal)."""
@@ -75,18 +79,26 @@ def _cells(p) -> list[str]:
     """One row of the table, in the order of :data:`TABLE_COLUMNS`."""
     family = p.family + (f" ({HIGH_PRESSURE_MARK})" if p.high_pressure_hydride else "")
     chance = "–" if p.p_superconductor is None else f"{p.p_superconductor:.2f}"
+    formula = p.formula + (f" {OUT_OF_DOMAIN_MARK}" if p.in_domain is False else "")
+    novelty = "–" if p.novelty is None else f"{p.novelty:.2f}"
     return [
-        Path(p.file).name, p.formula, p.disorder_class, family, chance, _kelvin(p.tc_kelvin),
-        _interval(p), str(len(p.warnings)),
+        Path(p.file).name, formula, p.disorder_class, family, chance, _kelvin(p.tc_kelvin),
+        _interval(p), str(len(p.warnings)), novelty,
     ]  # fmt: skip
 
 
 def _print_predictions(predictions: list) -> None:
     """The table of the predictions that succeeded."""
     done = [p for p in predictions if p.error is None]
-    caption = None
+    notes = []
     if any(p.high_pressure_hydride for p in done):
-        caption = f"{HIGH_PRESSURE_MARK}: looks like a superhydride measured at 100–250 GPa"
+        notes.append(f"{HIGH_PRESSURE_MARK}: looks like a superhydride measured at 100–250 GPa")
+    if any(p.in_domain is False for p in done):
+        notes.append(
+            f"{OUT_OF_DOMAIN_MARK}: far from the training compositions (novelty above the "
+            "in-domain threshold): expect larger errors; the interval is widened"
+        )
+    caption = "; ".join(notes) or None
     print_table(
         TABLE_COLUMNS,
         [_cells(p) for p in done],

@@ -9,6 +9,7 @@ P(SC)·Tc alone would let a 30 % chance of 100 K outrank a 90 % chance of 25 K.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Sequence
 
@@ -28,17 +29,20 @@ OUTPUT_COLUMNS = [
     "radius_mismatch", "ln_tc_std",
     "energy_per_atom", "converged", "volume_change", "relax_steps", "high_pressure_hydride",
     "space_group", "space_group_number", "charge_balanced", "charge_kind", "n_elements",
-    "molecular",
+    "molecular", "novelty", "in_domain", "nearest_known",
 ]  # fmt: skip
 """Columns of ``candidates_ordered.csv`` and ``candidates_disordered.csv``, in this order:
 the interface columns first, then provenance (``id``, ``source``, ``origin``; for a doped
 variant ``doping`` (substitution or vacancy), ``dopant``, ``host``, ``fraction``,
 ``carriers`` and ``radius_mismatch``, the relative size mismatch of dopant and host on the
-site), the relaxation's details, and a chemist's checks (:data:`CHEMISTRY_COLUMNS`,
-the space group of the symmetrised relaxed structure)."""
+site), the relaxation's details, a chemist's checks (:data:`CHEMISTRY_COLUMNS`,
+the space group of the symmetrised relaxed structure), and how far the composition lies from
+the Tc model's training data (``novelty``, ``in_domain``, ``nearest_known`` as JSON
+[{formula, tc_kelvin}], :mod:`supercon3d.models.novelty`)."""
 PREDICTION_COLUMNS = [
     "formula", "disorder_class", "family", "high_pressure_hydride", "p_superconductor",
-    "tc_kelvin", "tc_low_kelvin", "tc_high_kelvin", "ln_tc_std",
+    "tc_kelvin", "tc_low_kelvin", "tc_high_kelvin", "ln_tc_std", "novelty", "in_domain",
+    "nearest_known",
 ]  # fmt: skip
 STABILITY_COLUMNS = [
     "energy_per_atom", "e_above_hull", "hull_incomplete", "converged", "volume_change",
@@ -51,8 +55,12 @@ molecular (judged on the relaxed structure once relaxed)."""
 
 
 def prediction_row(prediction: TcPrediction) -> dict:
-    """The prediction columns of a successful prediction."""
-    return {column: getattr(prediction, column) for column in PREDICTION_COLUMNS}
+    """The prediction columns of a successful prediction (``nearest_known`` as JSON text, or
+    None)."""
+    row = {column: getattr(prediction, column) for column in PREDICTION_COLUMNS}
+    if row["nearest_known"] is not None:
+        row["nearest_known"] = json.dumps(row["nearest_known"])
+    return row
 
 
 def with_predictions(table: pd.DataFrame, predictions: Sequence[TcPrediction]) -> pd.DataFrame:

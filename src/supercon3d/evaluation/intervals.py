@@ -12,6 +12,15 @@ back to the pooled quantile for a family with fewer than
 :data:`~supercon3d.models.intervals.MIN_GROUP_SIZE` calibration entries. The interval is the
 ensemble's mean ln Tc plus or minus the half-width; in kelvin, ``exp`` of both ends.
 
+Errors also grow with the distance from the training data (the novelty of
+:mod:`supercon3d.models.novelty`): far from it a model extrapolates, and a family it never saw
+is missed by 1–3 ln K. The novelty calibration (normalised conformal prediction) first fits a
+difficulty, the mean absolute error as a straight line in the novelty
+(:func:`fit_difficulty`, ln K), then takes the family-wise conformal quantiles of
+|error| / difficulty; a material's half-width is its family's quantile times its difficulty.
+It is fitted on errors held out by chemical system (a grouped split's validation folds), whose
+novelties span what a user meets: from doping-series neighbours to unseen element sets.
+
 Coverage is measured without looking at the test fold: for test fold k the quantiles are
 computed from the validation errors of the entries outside fold k, and the share of fold k's
 test entries whose error (of fold model k) is within them is the coverage of fold k.
@@ -24,10 +33,14 @@ import math
 import numpy as np
 import pandas as pd
 
-from supercon3d.models.intervals import ALL, IntervalCalibration
+from supercon3d.models.intervals import ALL, Difficulty, IntervalCalibration
 
 INTERVAL_LEVEL = 0.9
 """Target coverage of the shipped intervals."""
+DIFFICULTY_BINS = 10
+"""Novelty bins (equal counts) whose mean errors the difficulty line is fitted to."""
+MIN_DIFFICULTY = 0.05
+"""Smallest difficulty (ln K) at novelty 0: keeps the normalised errors finite."""
 
 
 def conformal_quantile(errors: np.ndarray, level: float) -> float:
@@ -52,6 +65,31 @@ def fit_calibration(
     return IntervalCalibration(level, half_width, n)
 
 
+def fit_difficulty(novelty: np.ndarray, errors: np.ndarray, cap: float) -> Difficulty:
+    """The least-squares line through the (median novelty, mean |error| (ln K)) points of
+    :data:`DIFFICULTY_BINS` equal-count novelty bins, slope at least 0, value at novelty 0 at
+    least :data:`MIN_DIFFICULTY`; flat beyond ``cap``."""
+    order = np.argsort(novelty)
+    bins = np.array_split(order, DIFFICULTY_BINS)
+    x = np.array([np.median(np.minimum(novelty[b], cap)) for b in bins])
+    y = np.array([errors[b].mean() for b in bins])
+    slope, base = np.polyfit(x, y, 1)
+    slope = max(float(slope), 0.0)
+    base = max(float(y.mean() - slope * x.mean()), MIN_DIFFICULTY)
+    return Difficulty(base, slope, float(cap))
+
+
+def fit_novelty_calibration(
+    errors: pd.DataFrame, cap: float, level: float = INTERVAL_LEVEL, group: str = "family"
+) -> IntervalCalibration:
+    """:func:`fit_calibration` of |error| / difficulty: columns ``error`` (ln K),
+    ``novelty`` and ``group``; the difficulty from :func:`fit_difficulty`."""
+    difficulty = fit_difficulty(errors["novelty"].to_numpy(), errors["error"].to_numpy(), cap)
+    sigma = np.array([difficulty.sigma(n) for n in errors["novelty"]])
+    scores = fit_calibration(errors.assign(error=errors["error"] / sigma), level, group)
+    return IntervalCalibration(scores.level, scores.half_width, scores.n, difficulty)
+
+
 def with_errors(predictions: pd.DataFrame) -> pd.DataFrame:
     """``predictions`` (columns ``ln_tc``, ``ln_tc_pred``) with ``error`` = |difference|."""
     return predictions.assign(error=(predictions["ln_tc"] - predictions["ln_tc_pred"]).abs())
@@ -62,9 +100,11 @@ def coverage_by_fold(
     test: pd.DataFrame,
     level: float = INTERVAL_LEVEL,
     group: str = "family",
+    novelty_cap: float | None = None,
 ) -> pd.DataFrame:
     """Per test fold: the coverage and mean half-width (ln K) of intervals calibrated on the
-    validation errors of entries outside that fold.
+    validation errors of entries outside that fold; with ``novelty_cap``, the novelty
+    calibration (:func:`fit_novelty_calibration`, both tables then need ``novelty``).
 
     ``val`` and ``test`` have one row per (entry, fold model): ``id``, ``fold`` (the fold
     model's), ``ln_tc``, ``ln_tc_pred`` and ``group``; a test row's ``fold`` is its own fold.
@@ -72,8 +112,15 @@ def coverage_by_fold(
     val, test = with_errors(val), with_errors(test)
     rows = []
     for fold, held_out in test.groupby("fold", sort=True):
-        calibration = fit_calibration(val[~val["id"].isin(held_out["id"])], level, group)
-        widths = np.array([calibration.half_width_for(g) for g in held_out[group]])
+        calibration_rows = val[~val["id"].isin(held_out["id"])]
+        if novelty_cap is None:
+            calibration = fit_calibration(calibration_rows, level, group)
+            novelty = [None] * len(held_out)
+        else:
+            calibration = fit_novelty_calibration(calibration_rows, novelty_cap, level, group)
+            novelty = held_out["novelty"]
+        widths = np.array([calibration.half_width_for(g, n)
+                           for g, n in zip(held_out[group], novelty)])  # fmt: skip
         rows.append({
             "fold": int(fold),
             "coverage": float((held_out["error"].to_numpy() <= widths).mean()),

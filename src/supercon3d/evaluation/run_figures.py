@@ -50,7 +50,10 @@ def interval_coverage(
 ) -> dict:
     """``interval_coverage`` (mean over test folds), ``interval_coverage_std`` (sample std),
     ``interval_level`` (the run's ``intervals.json`` level, else the default 0.9) and the
-    per-fold records ``interval_coverage_folds`` (coverage, mean half-width in ln K, n_test).
+    per-fold records ``interval_coverage_folds`` (coverage, mean half-width in ln K, n_test);
+    ``interval_coverage_by_split``: per split scored (the folds' split), its coverage, sample
+    std and mean half-width (ln K) (``benchmarks/interval_coverage.py`` scores all three
+    splits, with the novelty calibration beside this family-wise one).
 
     ``test_predictions``: the ensemble's :func:`cross_validate_ensemble` test predictions."""
     level = ensemble.intervals.level if ensemble.intervals is not None else INTERVAL_LEVEL
@@ -69,6 +72,13 @@ def interval_coverage(
         "interval_coverage_std": float(np.std(coverage["coverage"], ddof=ddof)),
         "interval_level": level,
         "interval_coverage_folds": coverage.to_dict(orient="records"),
+        "interval_coverage_by_split": {
+            folds.split_name: {
+                "coverage": float(coverage["coverage"].mean()),
+                "coverage_std": float(np.std(coverage["coverage"], ddof=ddof)),
+                "mean_half_width": float(coverage["mean_half_width"].mean()),
+            }
+        },
     }
 
 

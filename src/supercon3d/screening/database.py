@@ -72,6 +72,9 @@ COLUMN_TYPES: dict[str, str] = {
     "related_count": "INTEGER",
     "related_best_tc_kelvin": "REAL",
     "in_supercon3d": "INTEGER",
+    "novelty": "REAL",
+    "in_domain": "INTEGER",
+    "nearest_known": "TEXT",
     "structure_error": "TEXT",
     "error": "TEXT",
 }
@@ -84,7 +87,9 @@ stage 2 could not run for a row kept at stage 1 (e.g. a site with no neighbour w
 graph cutoff). The chemist's checks (:mod:`supercon3d.chemistry`): ``n_elements``,
 ``charge_balanced`` (some assignment of common oxidation states sums to zero; an
 intermetallic counts as balanced) and ``molecular`` (every bonded cluster of the structure is
-finite)."""
+finite). ``novelty``, ``in_domain`` and ``nearest_known`` (JSON: [{formula, tc_kelvin}]) say
+how far the composition lies from the model's training compositions
+(:mod:`supercon3d.models.novelty`); NULL for a model without a novelty reference."""
 COLUMNS: tuple[str, ...] = tuple(COLUMN_TYPES)
 BOOLEAN_COLUMNS = (
     "high_pressure_hydride",
@@ -93,6 +98,7 @@ BOOLEAN_COLUMNS = (
     "known_superconductor",
     "reported_non_superconductor",
     "in_supercon3d",
+    "in_domain",
 )
 STRUCTURE_COLUMNS = (
     "stage",
@@ -108,8 +114,9 @@ UNREPORTED = "reported_tc_kelvin IS NULL AND NOT COALESCE(reported_non_supercond
 """The SQL condition of a row whose composition the literature tables report neither as a
 superconductor (a Tc) nor as a measured non-superconductor."""
 IDENTITY_KEYS = ("schema", "package_version", "model")
-SCHEMA = "supercon3d-screen-3"
-"""Changed with the ``results`` columns: 3 added n_elements, charge_balanced, molecular."""
+SCHEMA = "supercon3d-screen-4"
+"""Changed with the ``results`` columns: 3 added n_elements, charge_balanced, molecular; 4
+added novelty, in_domain, nearest_known."""
 BUSY_TIMEOUT_S = 60.0
 SQLITE_HEADER = b"SQLite format 3\x00"
 """The first 16 bytes of every SQLite database file."""

@@ -107,11 +107,12 @@ def predict_prepared(
     ensemble: SODNetEnsemble,
     classifier: SuperconductorClassifier | None = None,
 ) -> list[TcPrediction]:
-    """Fill in ln Tc (ln K), its spread, Tc (K) and, when the ensemble has a calibration, the
-    interval (K) of the prepared records that have a graph (one batched ensemble call), and
-    with a ``classifier`` P(superconductor); records with an error are left as they are. A
-    prediction that is not a finite number (within ``MAX_ABS_LN_TC``) becomes the record's
-    error."""
+    """Fill in ln Tc (ln K), its spread, Tc (K), when the ensemble has a novelty reference the
+    novelty, in_domain and nearest_known, when it has a calibration the interval (K, widening
+    with the novelty for a novelty calibration) of the prepared records that have a graph
+    (batched calls), and with a ``classifier`` P(superconductor); records with an error are
+    left as they are. A prediction that is not a finite number (within ``MAX_ABS_LN_TC``)
+    becomes the record's error."""
     outcomes = list(outcomes)
     ready = [o for o in outcomes if o.error is None]
     if ready and classifier is not None:
@@ -120,6 +121,12 @@ def predict_prepared(
         chances = classifier.predict_proba_described(compositions, descriptors)
         for outcome, chance in zip(ready, chances):
             outcome.p_superconductor = float(chance)
+    if ready and ensemble.novelty is not None:
+        novelties = ensemble.novelty.describe([o.composition for o in ready])
+        for outcome, novelty in zip(ready, novelties):
+            outcome.novelty = round(novelty.novelty, 4)
+            outcome.in_domain = novelty.in_domain
+            outcome.nearest_known = novelty.nearest_known
     if ready:
         mean, std = ensemble.predict([o.graph for o in ready])
         for outcome, ln_tc, spread in zip(ready, mean, std):
@@ -130,6 +137,8 @@ def predict_prepared(
             outcome.ln_tc_std = float(spread)
             outcome.tc_kelvin = math.exp(float(ln_tc))
             if ensemble.intervals is not None:
-                low, high = ensemble.intervals.bounds(outcome.ln_tc, outcome.family)
+                low, high = ensemble.intervals.bounds(
+                    outcome.ln_tc, outcome.family, outcome.novelty
+                )
                 outcome.tc_low_kelvin, outcome.tc_high_kelvin = math.exp(low), math.exp(high)
     return outcomes

@@ -10,8 +10,10 @@ composition models (Magpie + LightGBM, one per fold; the composition prior for a
 them), what the literature reports
 (:class:`~supercon3d.data.known.KnownSuperconductors`) and the chemist's checks
 (:mod:`supercon3d.chemistry`: number of elements and charge balance per composition, whether
-the structure is molecular). The per-composition ones are cached in the worker, so a formula
-seen again costs only the reading and the molecular check.
+the structure is molecular), and how far the composition lies from the Tc model's training
+compositions (``novelty``, ``in_domain``, ``nearest_known``: :mod:`supercon3d.models.novelty`).
+The per-composition ones are cached in the worker, so a formula seen again costs only the
+reading and the molecular check.
 
 Stage 2 (:func:`structure_rows`), for the rows the funnel selects: exactly what ``predict``
 reports (:func:`~supercon3d.screening.predict.predict_prepared`): P(superconductor) with the
@@ -24,6 +26,7 @@ travel back to the coordinator.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -40,6 +43,7 @@ from supercon3d.data.taxonomy import classify_disorder
 from supercon3d.executor import worker_resource
 from supercon3d.models.composition import MagpieBooster
 from supercon3d.models.feature_cache import LruCache
+from supercon3d.models.novelty import NoveltyReference, read_novelty
 from supercon3d.models.sodnet.ensemble import blend_featurizer
 from supercon3d.models.superconductor import SuperconductorClassifier
 from supercon3d.screening.database import STAGE_COMPOSITION, STAGE_STRUCTURE
@@ -72,14 +76,15 @@ class CompositionStage:
     def __init__(self, checkpoints: str | None, data: str | None):
         self.classifier = SuperconductorClassifier.shipped()
         self.boosters = composition_models(model_folder(checkpoints))
+        self.novelty = read_novelty(model_folder(checkpoints))
         self.known = KnownSuperconductors.load(data)
         self._estimates = LruCache(MAX_CACHED_FORMULAS)
 
     def estimates(self, compositions: Sequence[Composition]) -> list[dict]:
         """Per composition: P(superconductor) from the composition alone (the classifier
         with its structure descriptors missing), the mean and spread of ln Tc (ln K) over the
-        composition models, the literature look-up, the number of elements and the charge
-        balance; computed once per composition."""
+        composition models, the literature look-up, the number of elements, the charge
+        balance and the novelty (:func:`novelty_columns`); computed once per composition."""
         keys = [composition_key(c, COMPOSITION_DECIMALS) for c in compositions]
         missing = {k: c for k, c in zip(keys, compositions) if k not in self._estimates}
         if missing:
@@ -90,8 +95,9 @@ class CompositionStage:
                 means, spreads = each.mean(axis=0), each.std(axis=0)
             else:
                 means = spreads = np.full(len(batch), np.nan)
-            for key, composition, chance, mean, spread in zip(
-                missing, batch, chances, means, spreads
+            novelties = novelty_columns(self.novelty, batch)
+            for key, composition, chance, mean, spread, novelty in zip(
+                missing, batch, chances, means, spreads, novelties
             ):
                 self._estimates[key] = {
                     "p_superconductor_composition": float(chance),
@@ -100,6 +106,7 @@ class CompositionStage:
                     "n_elements": n_elements(composition),
                     "charge_balanced": charge_balance(composition).charge_balanced,
                     **self._lookup(composition),
+                    **novelty,
                 }
         return [self._estimates[key] for key in keys]
 
@@ -114,6 +121,21 @@ class CompositionStage:
             "related_best_tc_kelvin": match.related_best_tc_kelvin,
             "in_supercon3d": match.in_supercon3d,
         }
+
+
+def novelty_columns(reference: NoveltyReference | None, batch: Sequence[Composition]) -> list:
+    """Per composition: ``novelty``, ``in_domain`` and ``nearest_known`` (JSON text) from the
+    run's novelty reference; all None without one."""
+    if reference is None:
+        return [{"novelty": None, "in_domain": None, "nearest_known": None} for _ in batch]
+    return [
+        {
+            "novelty": round(found.novelty, 4),
+            "in_domain": found.in_domain,
+            "nearest_known": json.dumps(found.nearest_known),
+        }
+        for found in reference.describe(batch)
+    ]
 
 
 def _describe(item: StructureItem) -> tuple[dict, Composition] | dict:

@@ -34,7 +34,8 @@ async def predict(request: Request, files: list[UploadFile] = File(...)) -> list
     """One record per structure, in order: the records ``supercon3d predict --out`` writes
     (file, formula, disorder_class, family, high_pressure_hydride, p_superconductor,
     tc_kelvin, tc_low_kelvin, tc_high_kelvin (K), ln_tc, ln_tc_std (ln K), n_sites,
-    warnings); a refused file is a record with ``file`` and ``error``, in the same list."""
+    warnings, novelty, in_domain, nearest_known); a refused file is a record with ``file``
+    and ``error``, in the same list."""
     state: ServerState = request.app.state.server
     uploads = await _uploads(state, files)
     return await in_model_thread(request, predict_uploads, uploads, state.settings.checkpoints)

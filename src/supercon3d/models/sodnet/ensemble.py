@@ -24,6 +24,7 @@ from supercon3d.file_state import FileState, folder_state
 from supercon3d.graphs import CrystalGraph, GraphSettings
 from supercon3d.models.composition import MagpieBooster, MagpieFeaturizer
 from supercon3d.models.intervals import INTERVALS_FILE, IntervalCalibration, read_calibration
+from supercon3d.models.novelty import NoveltyReference, read_novelty
 from supercon3d.models.shipped import (
     DEFAULT_MODEL,
     SHIPPED_MODELS,
@@ -171,6 +172,7 @@ class SODNetEnsemble:
     """The fold models of a run, averaged in ln Tc; their spread is the uncertainty.
 
     ``intervals``: the run's conformal calibration (``intervals.json``), if it has one.
+    ``novelty``: the run's training compositions (``novelty.safetensors``), if it has them.
     ``source``: the (folder, blend) it was read from (:meth:`from_dir`), with which another
     process loads the same ensemble; None for one assembled in memory."""
 
@@ -179,8 +181,10 @@ class SODNetEnsemble:
         members: Sequence[Member],
         intervals: IntervalCalibration | None = None,
         source: EnsembleSource | None = None,
+        novelty: NoveltyReference | None = None,
     ):
         self.intervals = intervals
+        self.novelty = novelty
         self.source = source
         if not members:
             raise ValueError("an ensemble needs at least one checkpoint")
@@ -250,7 +254,7 @@ class SODNetEnsemble:
             intervals = read_calibration(folder)
         except ValueError as error:
             raise CheckpointError(folder / INTERVALS_FILE, str(error).split(": ", 1)[-1]) from None
-        return cls(members, intervals, ensemble_source(folder, blend))
+        return cls(members, intervals, ensemble_source(folder, blend), read_novelty(folder))
 
     @classmethod
     def shipped(cls, name: str = DEFAULT_MODEL, blend: bool = True) -> SODNetEnsemble:

@@ -73,7 +73,9 @@ function addRow(record, source) {
     row.className = "failed";
     row.innerHTML = `<td>${escapeHtml(record.file)}</td><td colspan="8"></td><td>${escapeHtml(record.error)}</td>`;
   } else {
-    row.innerHTML = `<td>${escapeHtml(record.file)}</td><td>${escapeHtml(record.formula)}</td><td>${escapeHtml(record.disorder_class)}</td>`
+    const far = record.in_domain === false
+      ? ` <span title="far from the training compositions (novelty ${number(record.novelty, 2)}): expect larger errors">*</span>` : "";
+    row.innerHTML = `<td>${escapeHtml(record.file)}</td><td>${escapeHtml(record.formula)}${far}</td><td>${escapeHtml(record.disorder_class)}</td>`
       + `<td>${escapeHtml(record.family)}</td><td>${record.high_pressure_hydride ? "HP" : ""}</td>`
       + `<td class="n">${number(record.p_superconductor, 2)}</td><td class="n">${number(record.tc_kelvin)}</td>`
       + `<td class="n">${interval(record)}</td><td title="${escapeHtml((record.warnings || []).join("\n"))}">${(record.warnings || []).length || ""}</td><td></td>`;
