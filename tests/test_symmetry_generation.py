@@ -10,6 +10,7 @@ import torch
 from pymatgen.core import Lattice, Structure
 
 from supercon3d.generation.checkpoint import GeneratorCheckpoint
+from supercon3d.generation.corpus import CorpusSettings, StructureCorpus
 from supercon3d.generation.diffusion import DiffusionConfig
 from supercon3d.generation.generator import CrystalGenerator
 from supercon3d.generation.network import Denoiser, NetworkConfig
@@ -22,7 +23,7 @@ from supercon3d.generation.symmetry_template import (
     template_from_cif,
     template_from_structure,
 )
-from supercon3d.generation.workflow import GenerationSettings
+from supercon3d.generation.workflow import GenerationSettings, draw_templates
 
 TINY_NETWORK = NetworkConfig(hidden=8, layers=1, frequencies=2, time_features=4)
 
@@ -224,3 +225,14 @@ def test_a_template_from_a_cif_uses_its_primitive_cell_and_refuses_a_large_one(t
     assert (template.space_group, template.num_atoms) == (225, 2)
     with pytest.raises(TemplateError, match="nacl.cif: its primitive cell has 2 atoms"):
         template_from_cif(path, max_atoms=1)
+
+
+def test_draw_templates_for_a_run_follows_the_settings(tmp_path):
+    cells = [mgb2(), rock_salt(), tetragonal_with_free_z()]
+    corpus = StructureCorpus(
+        cells, ["a", "b", "c"], ["mp"] * 3, np.zeros(3, dtype=bool), {}, CorpusSettings()
+    )
+    drawn = draw_templates(GenerationSettings(n=4, space_group=139), corpus)
+    assert [t.space_group for t in drawn] == [139] * 4
+    with pytest.raises(TemplateError, match="space group 194"):
+        draw_templates(GenerationSettings(n=1, space_group=194), corpus)

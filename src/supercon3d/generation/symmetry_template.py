@@ -280,45 +280,63 @@ def symmetry_outcome(
     return "supergroup"
 
 
-@dataclass
 class TemplateLibrary:
-    """The templates of a set of cells, drawn as often as their keys occur."""
+    """The templates of a set of cells, drawn as often as their keys occur. Templates are
+    made when first drawn (spglib takes about 5 ms a cell), and the space groups of all
+    cells only when a draw is restricted to one."""
 
-    templates: list[SymmetryTemplate]
+    def __init__(self, structures: Sequence[Structure]):
+        self.structures = list(structures)
+        self._templates: dict[int, SymmetryTemplate] = {}
+        self._space_groups: list[int] | None = None
 
     @classmethod
     def from_structures(cls, structures: Sequence[Structure]) -> TemplateLibrary:
-        """Templates of the generator's cells of ``structures`` (Niggli-reduced, as the
-        denoiser saw them); a cell whose symmetry spglib cannot read is left out."""
-        templates = []
-        for index, structure in enumerate(structures):
+        """A library of the cells of ``structures`` (the generator's corpus cells)."""
+        return cls(structures)
+
+    def template(self, index: int) -> SymmetryTemplate:
+        """The template of cell ``index`` in its Niggli-reduced form (as the denoiser saw
+        it); P1 where spglib reads no symmetry."""
+        if index not in self._templates:
+            cell = self.structures[index].get_reduced_structure()
             try:
-                templates.append(template_from_structure(structure.get_reduced_structure(),
-                                                         name=f"#{index}"))  # fmt: skip
+                self._templates[index] = template_from_structure(cell, name=f"cell {index}")
             except TemplateError:
-                continue
-        return cls(templates)
+                self._templates[index] = p1_template(cell)
+        return self._templates[index]
 
     def counts(self) -> Counter:
-        """How often each key occurs."""
-        return Counter(template.key for template in self.templates)
+        """How often each key occurs (makes every template)."""
+        return Counter(self.template(i).key for i in range(len(self.structures)))
 
-    def space_groups(self) -> set[int]:
-        return {template.space_group for template in self.templates}
+    def space_groups(self) -> list[int]:
+        """The space-group number of each cell (spglib at :data:`TEMPLATE_SYMPREC`; 0 where
+        it finds none)."""
+        if self._space_groups is None:
+            self._space_groups = [_space_group_number(s) for s in self.structures]
+        return self._space_groups
 
     def draw(
         self, n: int, generator: torch.Generator | None, space_group: int | None = None
     ) -> list[SymmetryTemplate]:
         """``n`` templates drawn with replacement, each cell equally likely (so each key as
-        often as it occurs), among those of ``space_group`` if given. Raises
-        :class:`TemplateError` when no template has that space group."""
-        pool = self.templates
+        often as it occurs), among the cells of ``space_group`` if given. Raises
+        :class:`TemplateError` when no cell has that space group."""
+        pool = list(range(len(self.structures)))
         if space_group is not None:
-            pool = [t for t in pool if t.space_group == space_group]
+            pool = [i for i, number in enumerate(self.space_groups()) if number == space_group]
             if not pool:
+                groups = len(set(self.space_groups()))
                 raise TemplateError(
                     f"no template of space group {space_group} in the corpus "
-                    f"({len(self.space_groups())} groups occur; give one with --template)"
+                    f"({groups} groups occur; give one with --template)"
                 )
         picks = torch.randint(len(pool), (n,), generator=generator).tolist()
-        return [pool[i] for i in picks]
+        return [self.template(pool[i]) for i in picks]
+
+
+def _space_group_number(structure: Structure) -> int:
+    cell = (structure.lattice.matrix, structure.frac_coords, structure.atomic_numbers)
+    dataset = spglib.get_symmetry_dataset(cell, symprec=TEMPLATE_SYMPREC)
+    return 0 if dataset is None else int(dataset.number)

@@ -214,17 +214,10 @@ def draw_templates(
     cannot serve or no corpus template has that space group."""
     if settings.template is not None:
         return [template_from_cif(settings.template, corpus.settings.max_atoms)] * settings.n
-    library = corpus_templates(corpus, progress)
-    return library.draw(settings.n, torch.Generator().manual_seed(settings.seed),
-                        settings.space_group)  # fmt: skip
-
-
-def corpus_templates(
-    corpus: StructureCorpus, progress: ProgressFactory = no_progress
-) -> TemplateLibrary:
-    """The templates of the corpus's training cells (spglib, about 5 ms a cell)."""
+    library = TemplateLibrary.from_structures(corpus.train())
+    generator = torch.Generator().manual_seed(settings.seed)
     with progress("space-group templates of the corpus", 0):
-        return TemplateLibrary.from_structures(corpus.train())
+        return library.draw(settings.n, generator, settings.space_group)
 
 
 def _symmetry_check(
