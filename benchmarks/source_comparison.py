@@ -31,7 +31,7 @@ from supercon3d.discovery.settings import DEFAULT_GENERATE, QUICK_GENERATE
 from supercon3d.machine import describe_machine
 
 SHOWN = (
-    "made", "valid_rate", "charge_balanced_rate", "prefiltered", "stable_rate", "unique_rate",
+    "made", "valid_rate", "charge_balanced_rate", "stable_rate", "unique_rate",
     "sun", "sun_rate", "above_p1_share", "likely_superconductor_share", "seconds",
     "seconds_per_sun",
 )  # fmt: skip

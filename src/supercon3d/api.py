@@ -357,14 +357,13 @@ def discover(
     radioactive element (Th and U pass with ``allow_actinides``) or is molecular;
     ``relax_top`` relaxes only that many of the best-ranked structures that pass them.
     ``source``: what makes the ``generate`` new structures, ``generator``, ``substitution`` or
-    ``both`` (the default, halves each; see :mod:`supercon3d.discovery.settings`); the
-    structures more than ``e_hull`` + 1 eV/atom above the hull unrelaxed are not relaxed (the
-    stability pre-filter). Writes the candidate tables, ``run.json`` and ``report.html``.
-    ``seed``: the generator's random seed (the same seed, settings and machine give the same
-    structures). None takes the preset's value (``quick``: a few minutes; see
-    :mod:`supercon3d.discovery.settings`); without ``generate``, the preset generates only when
-    no other source is given. Finished stages of an earlier run with the same settings are read
-    back; other settings are refused (``DiscoveryFolderError``) unless ``force``. Returns the
+    ``both`` (the default, halves each; see :mod:`supercon3d.discovery.settings`). Writes the
+    candidate tables, ``run.json`` and ``report.html``. ``seed``: the generator's random seed
+    (the same seed, settings and machine give the same structures). None takes the preset's
+    value (``quick``: a few minutes; see :mod:`supercon3d.discovery.settings`); without
+    ``generate``, the preset generates only when no other source is given. Finished stages of an
+    earlier run with the same settings are read back; other settings are refused
+    (``DiscoveryFolderError``) unless ``force``. Returns the
     :class:`~supercon3d.discovery.pipeline.DiscoveryRun`."""
     from supercon3d.discovery.run_record import check_writable
 

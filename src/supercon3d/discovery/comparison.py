@@ -10,7 +10,6 @@ counts and rates over the structures made:
 - ``valid``: structurally and compositionally valid (SMACT) compounds, the generator's checks;
 - ``charge_balanced``: valid and charge-balanced under common oxidation states
   (:func:`supercon3d.chemistry.charge_balance`, intermetallics pass);
-- ``prefiltered``: not relaxed, more than the pre-filter's window above the hull unrelaxed;
 - ``stable``: relaxed within the stability window of the hull (corrected, completed);
 - ``unique``: stable and no duplicate of another stable structure (StructureMatcher);
 - ``sun``: stable, unique and novel (composition new to the data folder, no known structure,
@@ -40,7 +39,7 @@ from supercon3d.chemistry import charge_balance
 from supercon3d.discovery.settings import GENERATOR, LIKELY_SUPERCONDUCTOR, SUBSTITUTION
 from supercon3d.discovery.sources import GENERATION_FOLDER, MADE_FILE, SUBSTITUTED
 from supercon3d.discovery.stages import StageResult
-from supercon3d.discovery.steps import DUPLICATE, PREFILTERED
+from supercon3d.discovery.steps import DUPLICATE
 
 COMPARISON_KEY = "source_comparison"
 """The key of ``run.json`` that holds the comparison."""
@@ -93,7 +92,6 @@ def _one_source(results: Mapping[str, StageResult], source: str, seconds: float)
     made = _of([*sources.table["id"], *(item.id for item in sources.dropped)], source)
     valid_rows = sources.table[[_from(c, source) for c in sources.table["id"]]]
     balanced = sum(charge_balance(Composition(f)).charge_balanced for f in valid_rows["formula"])
-    prefiltered = _of(_dropped_ids(results["stable"], PREFILTERED.partition(":")[0]), source)
     stable = _of(results["stable"].table["id"], source)
     unique = stable - _of(_dropped_ids(results["unique"], DUPLICATE), source)
     table = results["unique"].table
@@ -107,7 +105,7 @@ def _one_source(results: Mapping[str, StageResult], source: str, seconds: float)
     likely = int((sun_rows["p_superconductor"] >= LIKELY_SUPERCONDUCTOR).sum()) if sun else 0
     return {
         "made": made, "valid": len(valid_rows), "charge_balanced": int(balanced),
-        "prefiltered": prefiltered, "stable": stable, "unique": unique, "sun": sun,
+        "stable": stable, "unique": unique, "sun": sun,
         "valid_rate": _rate(len(valid_rows), made),
         "charge_balanced_rate": _rate(int(balanced), made),
         "stable_rate": _rate(stable, made), "unique_rate": _rate(unique, made),

@@ -36,11 +36,6 @@ DEFAULT_SEEDS = 20
 """Seeds optimised with ``--from-seeds`` (each noised to 10 levels: 10 structures a seed)."""
 DEFAULT_TOP_ORDERED = 30
 DEFAULT_TOP_DISORDERED = 10
-DEFAULT_PREFILTER_MARGIN = 1.0
-"""eV/atom above the stability window (``e_hull``) before relaxation from which discover does
-not relax a structure (the stability pre-filter, :mod:`supercon3d.stability.prefilter`);
-chosen by ``benchmarks/prefilter_margin.py`` so that relaxation brought no measured
-structure from there into the stability window."""
 DEFAULT_RELAX_STEPS = 100
 """FIRE steps of one relaxation; a run that has not converged by then is flagged."""
 DEFAULT_MAX_ELEMENTS = 5
@@ -82,9 +77,7 @@ class DiscoverySettings:
     ``max_elements`` elements, no radioactive element but Th and U with ``allow_actinides``
     (charge balance and molecular structures are always judged). ``relax_top``: relax only
     this many of the gated structures, the best-ranked (None: all). ``source``: what makes
-    the ``generate`` new structures (:data:`STRUCTURE_SOURCES`; seeds are the generator's).
-    ``prefilter_margin``: structures more than ``e_hull`` + this many eV/atom above the hull
-    before relaxation are not relaxed (None: all are; :mod:`supercon3d.stability.prefilter`)."""
+    the ``generate`` new structures (:data:`STRUCTURE_SOURCES`; seeds are the generator's)."""
 
     generate: int = DEFAULT_GENERATE
     from_seeds: bool = False
@@ -105,7 +98,6 @@ class DiscoverySettings:
     allow_actinides: bool = False
     relax_top: int | None = None
     source: str = DEFAULT_SOURCE
-    prefilter_margin: float | None = DEFAULT_PREFILTER_MARGIN
 
     def __post_init__(self) -> None:
         if self.source not in STRUCTURE_SOURCES:

@@ -42,9 +42,6 @@ NOT_CONVERGED = "relaxation not converged"
 """Above the window when the step limit stopped the relaxation: no verdict (its energy is an
 upper bound), kept apart from a measured "above the hull"."""
 NOT_RELAXED = "below the relaxation shortlist"
-PREFILTERED = "pre-filter: > {window:g} eV/atom above the hull before relaxation"
-"""Dropped by the stability pre-filter (:mod:`supercon3d.stability.prefilter`), not
-relaxed; the detail gives the energy above the hull before relaxation."""
 NOT_BALANCED = "not charge-balanced (common oxidation states)"
 TOO_MANY_ELEMENTS = "too many elements"
 RADIOACTIVE = "radioactive element"
@@ -357,53 +354,16 @@ def stability_filter(
     return pd.DataFrame(rows, columns=columns), relaxed, dropped
 
 
-def prefiltered(
-    context: RunContext, table: pd.DataFrame, structures: dict[str, Structure]
-) -> tuple[pd.DataFrame, list[Dropped]]:
-    """The stability pre-filter on the ordered rows of ``table``: each gets
-    ``e_above_hull_unrelaxed`` (eV/atom, its static energy against the reference hull;
-    NaN for a disordered row or without a position), and those more than ``e_hull`` +
-    ``prefilter_margin`` eV/atom above the hull are dropped (:data:`PREFILTERED`). With no
-    margin, ``table`` as it is."""
-    from supercon3d.stability.prefilter import hopeless, unrelaxed_positions
-
-    settings = context.settings
-    if settings.prefilter_margin is None or table.empty:
-        return table, []
-    window = settings.e_hull + settings.prefilter_margin
-    ordered = [candidate for candidate in table["id"] if structures[candidate].is_ordered]
-    positions = unrelaxed_positions(
-        [structures[candidate] for candidate in ordered], ordered, context.potential,
-        context.progress,
-    )  # fmt: skip
-    by_id = {candidate: position for candidate, position in zip(ordered, positions)}
-    table = table.assign(e_above_hull_unrelaxed=[
-        _number(by_id[c].e_above_hull) if c in by_id else math.nan for c in table["id"]
-    ])  # fmt: skip
-    out = [c in by_id and hopeless(by_id[c], window) for c in table["id"]]
-    reason = PREFILTERED.format(window=window)
-    dropped = [
-        Dropped(row["id"], row["formula"], reason,
-                f"{row['e_above_hull_unrelaxed']:.3f} eV/atom above the hull before relaxation",
-                **_scores(row))
-        for row in _where(table, out).to_dict("records")
-    ]  # fmt: skip
-    context.log(f"pre-filter: {len(dropped)} of {len(ordered)} more than {window:g} eV/atom "
-                "above the hull before relaxation, not relaxed")  # fmt: skip
-    return _where(table, [not o for o in out]), dropped
-
-
 def stable(context: RunContext) -> StageResult:
-    """Relax the structures that passed the gates and the stability pre-filter
-    (:func:`prefiltered`; with ``relax_top``, only that many, the best by the candidate
-    ranking) and keep the stable ones (``stable``): an ordered one as relaxed and
-    symmetrised, a disordered one as it was."""
+    """Relax the structures that passed the gates (with ``relax_top``, only that many, the
+    best by the candidate ranking) and keep the stable ones (``stable``): an ordered one as
+    relaxed and symmetrised, a disordered one as it was."""
     previous = context.results["gates"]
-    pool, dropped = prefiltered(context, previous.table, previous.structures)
+    pool, dropped = previous.table, []
     top = context.settings.relax_top
     if top is not None and len(pool) > top:
         pool = ranked(pool)
-        dropped += _dropped(pool.iloc[top:], NOT_RELAXED)
+        dropped = _dropped(pool.iloc[top:], NOT_RELAXED)
         pool = pool.iloc[:top].drop(columns="rank")
     structures = [previous.structures[candidate] for candidate in pool["id"]]
     table, relaxed, unstable = stability_filter(context, pool, structures, "stable")
