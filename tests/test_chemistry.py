@@ -55,6 +55,8 @@ def _mgb2() -> Structure:
         ("MgB2", True, INTERMETALLIC),  # B is no anion former here: judged as intermetallic
         ("Nb3Ge", True, INTERMETALLIC),
         ("Tb2Fe2As2O1.8F0.2", True, DOPED),  # electron-doped: Fe at +1.9
+        ("PbTe", True, IONIC),  # Pb (2.33) a little more electronegative than Te (2.10)
+        ("SrPd2As2", True, IONIC),
         ("Ti2P", True, METAL_RICH),  # metal-rich pnictides, chalcogenides, hydrides
         ("Nb2N", True, METAL_RICH),
         ("Mo8P5", True, METAL_RICH),

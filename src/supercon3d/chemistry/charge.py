@@ -5,9 +5,12 @@ some assignment of common oxidation states sums to zero. The states are pymatgen
 ones with those met in the ICSD (:data:`~pymatgen.core.Element.common_oxidation_states` ∪
 ``icsd_oxidation_states``), not every state an element has been seen in; the atoms of one
 element may take different states (mixed valence, as in YBa2Cu3O7: Cu²⁺/Cu³⁺); and every
-cation must be less electronegative (Pauling) than every anion (SMACT's test). So the odd
-states the ICSD lists stay possible only where a chemist would accept them: Br⁵⁺ in a
-bromate, never beside a sulfide anion (Br is more electronegative than S).
+cation must be less electronegative (Pauling) than every anion (SMACT's test), up to
+:data:`PAULING_TOLERANCE`. So the odd states the ICSD lists stay possible only where a
+chemist would accept them: Br⁵⁺ in a bromate, never beside a sulfide anion (Br is 0.38 more
+electronegative than S), while PbTe, PdTe₂ and SrPd₂As₂ (Pb, Pd a little more
+electronegative than Te, As: covalent bonds, where which atom is formally the cation is a
+convention) pass.
 
 A composition without an anion-forming element (metals, and borides, carbides, silicides of
 metals) is judged as an intermetallic: balanced when an assignment exists (MgB2 as
@@ -42,6 +45,9 @@ ANION_FORMERS = frozenset({"H", "N", "P", "As", "O", "S", "Se", "Te", "F", "Cl",
 """Elements that are anions in their common compounds (pnictides N-As, chalcogenides O-Te,
 halides, hydrides). B, C, Si, Ge, Sn, Sb and Bi are left out: with metals they form borides,
 carbides, silicides and the like that are mostly intermetallic (MgCNi3, Nb3Ge, LaRh3B2)."""
+PAULING_TOLERANCE = 0.3
+"""Pauling units: how much more electronegative than an anion a cation may be (Pb 2.33 over
+Te 2.10 in PbTe; Br 2.96 over S 2.58 is refused)."""
 DOPING_TOLERANCE = 0.5
 """e per formula unit of the reduced composition: the charge a fractional composition may
 be off neutral (the carriers of a doping; discover dopes up to 30 % of a host's sites)."""
@@ -92,11 +98,11 @@ def charge_balance(composition: Composition) -> ChargeVerdict:
     whole = integer_composition(elemental)
     if whole is not None:
         counts = [int(whole[symbol]) for symbol in symbols]
-        if can_be_neutral(states, electronegativities, counts):
+        if can_be_neutral(states, electronegativities, counts, PAULING_TOLERANCE):
             return ChargeVerdict(True, IONIC)
     if whole is None or whole != elemental:
         amounts = [elemental[symbol] for symbol in symbols]
-        gap = charge_window(states, electronegativities, amounts)
+        gap = charge_window(states, electronegativities, amounts, PAULING_TOLERANCE)
         if gap is not None and gap <= DOPING_TOLERANCE:
             return ChargeVerdict(True, DOPED)
     if not has_anion:

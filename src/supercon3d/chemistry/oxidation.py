@@ -11,7 +11,8 @@ balance (:mod:`supercon3d.chemistry.charge`, the ICSD set) and doping
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import itertools
+from collections.abc import Iterator, Sequence
 from functools import cache
 from typing import NamedTuple
 
@@ -113,18 +114,41 @@ def mixed_valence_charges(options: Sequence[int], count: int) -> set[int]:
     return charges
 
 
+def signed_states(
+    states: Sequence[Sequence[int]], electronegativities: Sequence[float], tolerance: float
+) -> Iterator[list[list[int]]]:
+    """The oxidation states left to each element by each choice of sign (cation: states ≥ 0,
+    anion: ≤ 0; an element whose states have one sign keeps it) that passes the Pauling test
+    within ``tolerance``: no cation more electronegative than an anion by ``tolerance`` or
+    more (with 0, every cation less electronegative than every anion, SMACT's test). Every
+    choice when an electronegativity is unknown (NaN)."""
+    known = all(value == value for value in electronegativities)
+    choices = [
+        [sign for sign in (1, -1) if any(state * sign > 0 for state in options)] or [0]
+        for options in states
+    ]
+    for signs in itertools.product(*choices):
+        cations = [x for x, sign in zip(electronegativities, signs) if sign > 0]
+        anions = [x for x, sign in zip(electronegativities, signs) if sign < 0]
+        if known and cations and anions and max(cations) - min(anions) >= tolerance:
+            continue
+        yield [
+            [state for state in options if state * sign >= 0]
+            for options, sign in zip(states, signs)
+        ]
+
+
 def can_be_neutral(
-    states: Sequence[Sequence[int]], electronegativities: Sequence[float], counts: Sequence[int]
+    states: Sequence[Sequence[int]],
+    electronegativities: Sequence[float],
+    counts: Sequence[int],
+    tolerance: float = 0.0,
 ) -> bool:
     """Whether integer ``counts`` of elements with oxidation states ``states`` and Pauling
     electronegativities ``electronegativities`` (NaN: unknown) sum to zero charge, each atom
-    taking one of its element's states (mixed valence allowed) and every cation less
-    electronegative than every anion (the Pauling test, one cut at a time as in
-    :func:`pauling_states`; skipped when an electronegativity is unknown)."""
-    known = all(value == value for value in electronegativities)
-    cuts = sorted(set(electronegativities)) if known else [None]
-    for cut in cuts:
-        allowed = states if cut is None else pauling_states(states, electronegativities, cut)
+    taking one of its element's states (mixed valence allowed, one sign per element) and no
+    cation more electronegative than an anion by ``tolerance`` (:func:`signed_states`)."""
+    for allowed in signed_states(states, electronegativities, tolerance):
         totals = {0}
         for options, count in zip(allowed, counts):
             charges = mixed_valence_charges(options, count)
@@ -138,16 +162,14 @@ def charge_window(
     states: Sequence[Sequence[int]],
     electronegativities: Sequence[float],
     amounts: Sequence[float],
+    tolerance: float = 0.0,
 ) -> float | None:
     """The smallest |total charge| (e) within reach when each element's amount carries any
     average of its states (a continuous mixed valence: the bound for fractional amounts,
     a doped or non-stoichiometric composition), under the Pauling test as in
-    :func:`can_be_neutral`; None when no cut leaves every element a state."""
-    known = all(value == value for value in electronegativities)
-    cuts = sorted(set(electronegativities)) if known else [None]
+    :func:`can_be_neutral`; None when no choice of signs leaves every element a state."""
     best = None
-    for cut in cuts:
-        allowed = states if cut is None else pauling_states(states, electronegativities, cut)
+    for allowed in signed_states(states, electronegativities, tolerance):
         if not all(allowed):
             continue
         low = sum(amount * min(options) for options, amount in zip(allowed, amounts))
