@@ -153,11 +153,13 @@ def print_probes(classifier: SuperconductorClassifier) -> None:
     print(f"pressure-only compounds labelled 0: {', '.join(PRESSURE_ONLY_SUPERCONDUCTORS)}")
 
 
-def compare_planes(args: argparse.Namespace, seeds: list[int]) -> None:
+def compare_planes(
+    args: argparse.Namespace, seeds: list[int], variants: tuple[str, ...] = ("without", "with")
+) -> None:
     """Grouped AUCs and the cuprates' ln Tc MAE with and without the planes' hole counts."""
     table, with_planes = prepare_training(
-        element_embedding=args.element_embedding, doping_level=args.doping_level,
-        plane_doping=True,
+        n_jobs=args.jobs, element_embedding=args.element_embedding,
+        doping_level=args.doping_level, plane_doping=True,
     )  # fmt: skip
     without = with_planes[:, : -structure_columns(True) + structure_columns(False)]
     cuprates = (table["family"] == "cuprate") & table["has_structure"]
@@ -166,16 +168,18 @@ def compare_planes(args: argparse.Namespace, seeds: list[int]) -> None:
         f"cuprate structure rows: {int(cuprates.sum())}, with CuO2 planes found: {int(found.sum())}"
     )
     for name, features in (("without", without), ("with", with_planes)):
-        scores = grouped_evaluation(table, features, seeds=seeds)
+        if name not in variants:
+            continue
+        scores = grouped_evaluation(table, features, args.jobs, seeds=seeds)
         print_grouped_table(scores, f"{name} the CuO2 planes' hole counts: ")
-        maes = cuprate_tc_mae(table, features, 2)
+        maes = cuprate_tc_mae(table, features, args.jobs)
         print(
             f"cuprate structures' ln Tc MAE {name} them (host-system grouped): "
             + ", ".join(f"{k} {_mean_std(v)}" for k, v in maes.items())
         )
         labels = table["label"].to_numpy(dtype=int)
         classifier = SuperconductorClassifier(
-            [make_classifier(seed).fit(features, labels).booster_ for seed in seeds],
+            [make_classifier(seed, args.jobs).fit(features, labels).booster_ for seed in seeds],
             ProbabilityCalibration.fit(
                 "platt", scores[0].probabilities, labels, balanced_weights(labels)
             ),
@@ -202,6 +206,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0, help="LightGBM's first seed")
     parser.add_argument("--seeds", type=int, default=N_SEEDS, help="LightGBM fits per model")
     parser.add_argument(
+        "--jobs", type=int, default=2, help="LightGBM threads (1 on a loaded machine)"
+    )
+    parser.add_argument(
         "--grouped", action="store_true", help="composition-weighted, three grouping seeds"
     )
     parser.add_argument(
@@ -215,6 +222,7 @@ def main() -> None:
         print(f"\nwall time: {time.perf_counter() - start:.0f} s")
         return
     classifier, evaluation = train_superconductor_classifier(
+        n_jobs=args.jobs,
         element_embedding=args.element_embedding,
         doping_level=args.doping_level,
         seed=args.seed,
