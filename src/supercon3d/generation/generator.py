@@ -38,6 +38,7 @@ from supercon3d.generation.symmetry_projection import SymmetryConstraint
 from supercon3d.generation.symmetry_template import (
     SymmetryTemplate,
     TemplateError,
+    merge_collapsed_orbits,
     p1_template,
     template_from_structure,
 )
@@ -162,7 +163,10 @@ class CrystalGenerator:
             type_snr=self.type_snr, charge_balance=self.charge_balance, constraint=constraint,
         )  # fmt: skip
         out = out.to("cpu")
-        return to_structures(out.lattice, out.frac, out.z, out.atoms)
+        structures = to_structures(out.lattice, out.frac, out.z, out.atoms)
+        if constraint is None:
+            return structures
+        return [merge_collapsed_orbits(s, t) for s, t in zip(structures, constraint.templates)]
 
     def _reverse_step_count(self, start: int) -> int:
         steps = self._steps_from(start)

@@ -33,6 +33,11 @@ CHECK_SYMPREC = 1e-3
 SYMMETRIZED_TOLERANCE = 1e-6
 """Largest residual (fractional) of a symmetrized position under its site-symmetry group."""
 P1 = 1
+MERGE_DISTANCE = 0.5
+"""Atoms of one orbit closer than this (Å) are merged onto their special position: the
+distance under which a structure counts as invalid."""
+DUPLICATE_DISTANCE = 1e-3
+"""Atoms of one orbit closer than this (Å) after merging are one atom."""
 
 
 class TemplateError(SuperCon3DError, ValueError):
@@ -278,6 +283,42 @@ def symmetry_outcome(
     if dataset is not None and int(dataset.number) == template.space_group:
         return "exact"
     return "supergroup"
+
+
+def merge_collapsed_orbits(
+    structure: Structure, template: SymmetryTemplate, min_distance: float = MERGE_DISTANCE
+) -> Structure:
+    """``structure`` (in ``template``'s cell and atom order) with every orbit whose atoms
+    came closer than ``min_distance`` Å to each other moved onto the special position they
+    approach (the mean over the operations that keep the representative that close) and its
+    coinciding atoms merged into one: the sampler can drive a free parameter onto a special
+    position, where the orbit's atoms fall on top of each other. An orbit whose near
+    operations fix no common point (a cell shorter than ``min_distance``) is left as is."""
+    frac = np.mod(structure.frac_coords, 1.0)
+    lattice = structure.lattice.matrix
+    rotations = template.rotations.astype(float)
+    positions, species = [], []
+    for orbit in template.orbits:
+        representative = frac[orbit.representative]
+        images = np.einsum("kij,j->ki", rotations, representative) + template.translations
+        offsets = wrap(images - representative)
+        near = np.linalg.norm(offsets @ lattice, axis=1) < min_distance
+        if near.sum() > len(rotations) // len(orbit.atoms):
+            special = representative + offsets[near].mean(axis=0)
+            moved = np.einsum("kij,j->ki", rotations[near], special) + template.translations[near]
+            if np.abs(wrap(moved - special)).max() < SYMMETRIZED_TOLERANCE:  # a true site group
+                representative = special
+        orbit_positions = (
+            np.einsum("kij,j->ki", orbit.coset_rotations, representative) + orbit.coset_translations
+        )
+        kept: list[np.ndarray] = []
+        for position in np.mod(orbit_positions, 1.0):
+            gaps = [np.linalg.norm(wrap(position - other) @ lattice) for other in kept]
+            if not gaps or min(gaps) > DUPLICATE_DISTANCE:
+                kept.append(position)
+        positions += kept
+        species += [structure[orbit.representative].species] * len(kept)
+    return Structure(structure.lattice, species, np.array(positions))
 
 
 class TemplateLibrary:
