@@ -96,7 +96,7 @@ def _print_predictions(predictions: list) -> None:
     if any(p.in_domain is False for p in done):
         notes.append(
             f"{OUT_OF_DOMAIN_MARK}: far from the training compositions (novelty above the "
-            "in-domain threshold): expect larger errors; the interval is widened"
+            "in-domain threshold): expect larger errors"
         )
     caption = "; ".join(notes) or None
     print_table(
