@@ -254,3 +254,21 @@ def test_an_orbit_collapsed_onto_a_special_position_becomes_one_atom():
     assert np.abs(merged[0].frac_coords - np.round(merged[0].frac_coords)).max() < 1e-9
     assert symmetry_outcome(merged, template) in ("exact", "supergroup")
     assert merge_collapsed_orbits(general, template).matches(general)
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--space-group", "231"], "space group 231: expected 1 to 230"),
+        (["--from-seeds", "--space-group", "191"], "seeds keep their own space group"),
+        (["--method", "mutation"], "--method 'mutation'"),
+    ],
+)
+def test_generate_refuses_bad_symmetry_options_in_one_line(tmp_path, arguments, message):
+    from typer.testing import CliRunner
+
+    from supercon3d.cli.main import app
+
+    result = CliRunner().invoke(app, ["generate", "--out", str(tmp_path / "out"), *arguments])
+    assert result.exit_code != 0
+    assert message in " ".join(result.output.split()) and "Traceback" not in result.output

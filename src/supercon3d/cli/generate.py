@@ -107,12 +107,12 @@ def generate(
         help="'diffusion' (the denoiser) or 'substitution' (elements of known structures "
         "replaced by probable substitutes; no guidance).",
     ),
-    symmetry: str = typer.Option(
-        DEFAULT_SYMMETRY_NOISE,
-        DEFAULT_SYMMETRY_SEEDS,
+    symmetry: str | None = typer.Option(
+        None,
         help="'constrained': each structure inside a space group and Wyckoff template (from "
         "noise: drawn from the corpus as often as it occurs; from seeds: the seed's own); "
-        "'free': any cell.",
+        f"'free': any cell. Default: {DEFAULT_SYMMETRY_NOISE} from noise, "
+        f"{DEFAULT_SYMMETRY_SEEDS} from seeds.",
     ),
     space_group: int | None = typer.Option(
         None, help="Draw templates of this space group only (1-230; implies constrained)."
