@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 import io
 import json
-import os
 import pickle
 import shutil
 from html.parser import HTMLParser
@@ -18,6 +17,7 @@ from matplotlib.image import imread
 from pymatgen.core import Lattice, Structure
 from typer.testing import CliRunner
 
+from discover_cache import discover_cache
 from supercon3d import api
 from supercon3d.cli.main import app
 from supercon3d.cli.results import EXIT_USAGE
@@ -47,7 +47,6 @@ from supercon3d.discovery.steps import (
     gate_reasons,
     stability_reason,
 )
-from supercon3d.generation.corpus import corpus_cache_file
 from supercon3d.models.shipped import AMBIENT_MODEL, DEFAULT_MODEL, shipped_model_dir
 from supercon3d.settings import dataset_path
 from supercon3d.stability.assess import StabilityRecord
@@ -69,10 +68,6 @@ INTERFACE_COLUMNS = [
 ]  # fmt: skip
 
 
-def _user_cache() -> Path:
-    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "supercon3d"
-
-
 @pytest.fixture(scope="module")
 def sources() -> list[Path]:
     folder = dataset_path("supercon3d") / "cif"
@@ -84,12 +79,7 @@ def run_folder(tmp_path_factory, sources):
     """One tiny run, with caches under the test's folder (as ``isolated_cache`` does for a
     test). The novelty reference (the generator's structure corpus) is copied from the
     user's cache when built there (minutes to build)."""
-    cache = tmp_path_factory.getbasetemp() / "cache"
-    built = corpus_cache_file(cache_folder=_user_cache())
-    if built.is_file():
-        target = corpus_cache_file(cache_folder=cache)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(built, target)
+    cache = discover_cache(tmp_path_factory)
     out = tmp_path_factory.mktemp("discover") / "run"
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("SUPERCON3D_CACHE", str(cache))

@@ -5,14 +5,12 @@ comparison of the sources in ``run.json``."""
 from __future__ import annotations
 
 import json
-import os
-import shutil
-from pathlib import Path
 
 import pandas as pd
 import pytest
 from pymatgen.core import Structure
 
+from discover_cache import discover_cache
 from supercon3d import api
 from supercon3d.discovery.comparison import COMPARISON_KEY, source_comparison
 from supercon3d.discovery.pipeline import ORDERED_FILE
@@ -27,7 +25,6 @@ from supercon3d.discovery.sources import (
 from supercon3d.discovery.stages import Dropped, StageResult
 from supercon3d.discovery.steps import DUPLICATE
 from supercon3d.generation import substitution
-from supercon3d.generation.corpus import corpus_cache_file
 from supercon3d.progress import no_progress
 from supercon3d.settings import dataset_path
 
@@ -63,20 +60,11 @@ def _fake_substitutions(count: int, *, seed: int, data=None, progress=no_progres
     return made
 
 
-def _user_cache() -> Path:
-    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "supercon3d"
-
-
 @pytest.fixture(scope="module")
 def substitution_run(tmp_path_factory):
     """A tiny run with ``--source substitution`` (the corpus, the novelty reference, copied
     from the user's cache when built there)."""
-    cache = tmp_path_factory.getbasetemp() / "cache"
-    built = corpus_cache_file(cache_folder=_user_cache())
-    if built.is_file():
-        target = corpus_cache_file(cache_folder=cache)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(built, target)
+    cache = discover_cache(tmp_path_factory)
     out = tmp_path_factory.mktemp("discover") / "run"
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("SUPERCON3D_CACHE", str(cache))
