@@ -102,7 +102,10 @@ def _print_warnings(results: list) -> None:
 @interruptible
 @one_line_errors
 def dope(
-    paths: list[Path] = typer.Argument(..., help="CIF files and/or folders of CIFs."),
+    paths: list[Path] = typer.Argument(
+        ...,
+        help="Structure files (CIF, POSCAR, extxyz, archives, CSV of CIFs) and/or folders of CIFs.",
+    ),
     top: int = typer.Option(DEFAULT_TOP, min=1, help="Variants kept per parent."),
     fractions: str = typer.Option(
         "0.05,0.1,0.2,0.3", help="Shares of the host sites doped (comma-separated)."

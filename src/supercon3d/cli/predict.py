@@ -135,7 +135,10 @@ def _print_sites(prediction, sites: list) -> None:
 @interruptible
 @one_line_errors
 def predict(
-    paths: list[Path] = typer.Argument(..., help="CIF files and/or folders of CIFs."),
+    paths: list[Path] = typer.Argument(
+        ...,
+        help="Structure files (CIF, POSCAR, extxyz, archives, CSV of CIFs) and/or folders of CIFs.",
+    ),
     checkpoints: Path | None = typer.Option(
         None, help=f"Run folder of fold<k>.safetensors (default: the shipped {DEFAULT_MODEL})."
     ),

@@ -96,7 +96,10 @@ def _print_notes(records: list) -> None:
 @interruptible
 @one_line_errors
 def stability(
-    paths: list[Path] = typer.Argument(..., help="CIF files and/or folders of CIFs."),
+    paths: list[Path] = typer.Argument(
+        ...,
+        help="Structure files (CIF, POSCAR, extxyz, archives, CSV of CIFs) and/or folders of CIFs.",
+    ),
     potential: str = typer.Option(
         "chgnet", help=f"Machine-learned potential: {' or '.join(POTENTIAL_NAMES)}."
     ),
