@@ -1,7 +1,7 @@
 """Train and evaluate the P(superconductor) classifier and print its figures.
 
     python benchmarks/superconductor_classifier.py [--element-embedding chgnet]
-        [--doping-level] [--plane-doping] [--seed N] [--seeds N] [--grouped]
+        [--doping-level] [--plane-doping] [--seed N] [--seeds N] [--jobs N] [--grouped]
         [--compare-planes] [--ship]
 
 Prints the rows per source, the out-of-fold ROC-AUC on chemical-system-grouped 5 folds
@@ -22,8 +22,10 @@ grouped by element set and by host system (elements above 5 at. %), and the shar
 rows with a near-duplicate composition (element-fraction L2 < 0.01) in another fold.
 ``--compare-planes`` prints the same grouped figures with and without the CuO2 planes' hole
 counts (cuprate rows), and the ln Tc MAE of a LightGBM regressor on the superconducting cuprate
-structures with and without them (host-system grouped, three seeds); no model is fitted to
-ship then.
+structures with and without them (host-system grouped, three seeds), and the probe materials'
+P(SC) from each variant fitted on every row (Platt-calibrated on the first grouped folds); no
+model is fitted to ship then. ``--jobs`` sets LightGBM's threads (2 by default; 1 on a
+machine loaded by other work).
 
 ``--ship`` writes the ensemble fitted on every row into the package
 (``src/supercon3d/resources/models/superconductor``, replacing its boosters) with its SHA-256
