@@ -7,10 +7,13 @@ is resumed, so delete it to time it again): the command's wall time (s), the wal
 each stage from ``run.json``, the load average before and after (the machine is shared), and
 for the generated structures:
 
-- SUN rate: generated structures that are stable (within 0.1 eV/atom of the hull, complete
-  hull), unique and novel, i.e. that reach the ``unique`` stage, over all generated;
+- the generator's SUN rate: generated structures that are stable (within 0.1 eV/atom of
+  the hull, complete hull), unique and novel, i.e. that reach the ``unique`` stage, over
+  all generated;
 - share of hydrogen-rich cells (more than half of the atoms H) among the valid generated
   structures (``sources``) and among those the stability filter kept (``stable``);
+- per source (``run.json``'s comparison): made, valid, charge-balanced, stable, SUN, the
+  share above P-1 and with P(SC) ≥ 0.5 among SUN, and seconds per SUN candidate;
 - stable, novel candidates with P(SC) ≥ 0.5 in ``candidates_ordered.csv``;
 - a chemist's look at the candidate tables (ordered and disordered): the share charge-balanced
   or intermetallic, the largest number of elements, molecular rows, rows without a space
@@ -32,6 +35,7 @@ from pathlib import Path
 import pandas as pd
 from pymatgen.core import Composition
 
+from supercon3d.discovery.comparison import COMPARISON_KEY
 from supercon3d.discovery.pipeline import DISORDERED_FILE, ORDERED_FILE
 from supercon3d.discovery.run_record import RUN_FILE
 from supercon3d.discovery.settings import LIKELY_SUPERCONDUCTOR
@@ -98,11 +102,11 @@ def summarize(out: Path, wall: float) -> None:
     generated = {name: t[t["source"].isin(GENERATED_SOURCES)] for name, t in stage_table.items()}
     sun = len(generated["unique"])
     e_hull = record["settings"]["e_hull"]
-    print(f"generated: {made}; valid compounds: {len(generated['sources'])}; "
+    print(f"generator: made {made}; valid compounds: {len(generated['sources'])}; "
           f"stable (≤ {e_hull} eV/atom, complete hull): {len(generated['stable'])}; "
           f"stable, unique and novel: {sun}")  # fmt: skip
     if made:
-        print(f"SUN rate: {sun / made:.3f} ({sun} of {made})")
+        print(f"generator SUN rate: {sun / made:.3f} ({sun} of {made})")
     print(f"hydrogen-rich (> {HYDROGEN_RICH:.0%} H) share: before the filter "
           f"{hydrogen_rich_share(generated['sources']['formula']):.3f} "
           f"({len(generated['sources'])} valid), after "
@@ -112,7 +116,22 @@ def summarize(out: Path, wall: float) -> None:
     likely = ordered[(ordered["p_superconductor"] >= LIKELY_SUPERCONDUCTOR) & ordered["novel"]]
     print(f"stable, novel, P(SC) ≥ {LIKELY_SUPERCONDUCTOR} in {ORDERED_FILE}: {len(likely)} "
           f"of {len(ordered)} rows")  # fmt: skip
+    source_table(record.get(COMPARISON_KEY, []))
     candidate_checks(out)
+
+
+def source_table(comparison: list[dict]) -> None:
+    """Print run.json's comparison of the sources (one row per source)."""
+    if not comparison:
+        return
+    print("| source | made | valid | charge-balanced | stable | SUN | SUN rate | above P-1 "
+          "(SUN) | P(SC) ≥ 0.5 (SUN) | s per SUN |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for row in comparison:
+        print(f"| {row['source']} | {row['made']} | {row['valid']} | {row['charge_balanced']} "
+              f"| {row['stable']} | {row['sun']} | {row['sun_rate']:.2f} "
+              f"| {row['above_p1_share']:.2f} | {row['likely_superconductor_share']:.2f} "
+              f"| {row['seconds_per_sun']} |")  # fmt: skip
 
 
 def run(out: Path, extra: list[str]) -> None:
