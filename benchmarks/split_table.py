@@ -69,7 +69,7 @@ def baseline_rows(dataset: SuperCon3D, folds: FoldAssignment, models: list[str])
     for model in models:
         started = time.perf_counter()
         config = BASELINES[model]
-        summary, _ = cross_validate_baseline(dataset, folds, config)
+        summary, _ = cross_validate_baseline(dataset, folds, config=config)
         rows.append(row(config.name, summary, time.perf_counter() - started, folds))
         print(f"{split}: {config.name} MAE {summary['mae_mean']:.3f}", flush=True)
     return rows

@@ -95,7 +95,7 @@ def recorded_fits(monkeypatch) -> list:
 @pytest.mark.data
 def test_training_on_validation_adds_exactly_the_validation_fold(subset, folds, recorded_fits):
     config = BaselineConfig(train_on_validation=True, test_folds=(0, 1), disk_cache=False)
-    summary, _ = cross_validate_baseline(subset, folds, config)
+    summary, _ = cross_validate_baseline(subset, folds, config=config)
     assert summary["model"] == "magpie-lgbm+val"
     ids = {e.id for e in subset.entries}
     for (compositions, _), record in zip(recorded_fits, summary["folds"]):
@@ -110,7 +110,7 @@ def test_no_formula_sharing_a_val_or_test_key_enters_training(
 ):
     fits = recorded_fits
     config = BaselineConfig(extra_formulas=True, test_folds=(0, 1), disk_cache=False)
-    summary, predictions = cross_validate_baseline(subset, folds, config)
+    summary, predictions = cross_validate_baseline(subset, folds, config=config)
 
     by_id = {e.id: e for e in subset.entries}
     table_keys = set(formulas["key"])
@@ -144,7 +144,7 @@ def test_on_each_split_no_extra_formula_is_the_same_material_as_a_held_out_entry
     a composition with a validation entry."""
     folds = split_folds(split_name, subset)
     config = BaselineConfig(extra_formulas=True, test_folds=test_folds, disk_cache=False)
-    summary, _ = cross_validate_baseline(subset, folds, config)
+    summary, _ = cross_validate_baseline(subset, folds, config=config)
     assert summary["split"] == split_name
     by_id = {e.id: e for e in subset.entries}
     val_key, test_key = held_out_keys(split_name)

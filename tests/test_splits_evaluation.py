@@ -163,7 +163,7 @@ def test_evaluate_json_on_the_chemical_system_split(
 
     folds = split_folds("chemical-system", small_dataset)
     config = BaselineConfig(model="lgbm", extra_formulas=True, test_folds=TRAINED_FOLDS)
-    baseline, _ = cross_validate_baseline(small_dataset, folds, config, data)
+    baseline, _ = cross_validate_baseline(small_dataset, folds, config=config, data=data)
     assert summary["baseline_mae_mean"] == pytest.approx(baseline["mae_mean"], abs=1e-9)
     compared = summary["compared"][-1]
     assert [f["mae"] for f in compared["folds"]] == pytest.approx(

@@ -280,6 +280,7 @@ def _not_relaxed(task: tuple[Structure, str, str, int], error: BaseException) ->
 def assess_stability(
     structures: Sequence[Structure],
     names: Sequence[str],
+    *,
     potential: str = DEFAULT_POTENTIAL,
     max_steps: int = DEFAULT_MAX_STEPS,
     progress: ProgressFactory = no_progress,

@@ -44,9 +44,9 @@ def assess_inputs(
         assess_stability(
             [item.structure.copy().remove_oxidation_states() for item in good],
             [item.name for item in good],
-            potential,
-            DEFAULT_MAX_STEPS if max_steps is None else max_steps,
-            progress,
+            potential=potential,
+            max_steps=DEFAULT_MAX_STEPS if max_steps is None else max_steps,
+            progress=progress,
             workers=workers,
             complete_hull=complete_hull,
             completion_window=completion_window,

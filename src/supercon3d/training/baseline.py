@@ -115,6 +115,7 @@ def fit_fold_baseline(
 def cross_validate_baseline(
     dataset: SuperCon3D,
     folds: FoldAssignment,
+    *,
     config: BaselineConfig = BaselineConfig(),
     data: str | os.PathLike | None = None,
     progress: Callable[[int], None] | None = None,
@@ -213,6 +214,8 @@ def run_baseline(
     assignment = split_folds(split, dataset)
     n_runs = len(config.test_folds) if config.test_folds is not None else assignment.n_folds
     with progress(f"{config.name} folds", n_runs) as advance:
-        summary, predictions = cross_validate_baseline(dataset, assignment, config, data, advance)
+        summary, predictions = cross_validate_baseline(
+            dataset, assignment, config=config, data=data, progress=advance
+        )
     summary["wall_s"] = round(time.perf_counter() - started, 1)
     return BaselineRun(summary, predictions, [str(failure) for failure in dataset.failures])

@@ -145,6 +145,8 @@ def _baselines(
     results = []
     for config in configs:
         with progress(f"{config.name} baseline", len(test_folds)) as advance:
-            result, _ = cross_validate_baseline(dataset, assignment, config, data, advance)
+            result, _ = cross_validate_baseline(
+                dataset, assignment, config=config, data=data, progress=advance
+            )
         results.append((config, result))
     return results
