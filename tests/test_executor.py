@@ -87,6 +87,7 @@ def project_errors() -> list[Exception]:
     from supercon3d.discovery.run_record import DiscoveryFolderError
     from supercon3d.errors import SuperCon3DError
     from supercon3d.evaluation.folds import SplitError
+    from supercon3d.generation.symmetry_template import TemplateError
     from supercon3d.graphs.crystal_graph import GraphBuildError
     from supercon3d.graphs.elements import UnknownElementError
     from supercon3d.models.weights import CheckpointError
@@ -125,6 +126,7 @@ def project_errors() -> list[Exception]:
         PotentialVersionError("chgnet_reference.csv.gz: computed with chgnet 0.3.0, not 0.4.2"),
         RunNameError("../x: not a plain folder name"),
         ServeError("screen.sqlite: no such database"),
+        TemplateError("x.cif: no Wyckoff orbit found at 0.1 Å"),
     ]
 
 
