@@ -61,6 +61,12 @@ _DESCRIPTOR_VERSION = 1
 _PLANE_VERSION = 1
 
 
+def _settings_cache_file(cache: Path, prefix: str, settings: list) -> Path:
+    """``cache/<prefix>-<digest>.csv``, the digest naming the settings the table depends on."""
+    digest = hashlib.sha256(json.dumps(settings).encode()).hexdigest()[:12]
+    return cache / f"{prefix}-{digest}.csv"
+
+
 def _descriptor_cache_file(cache: Path) -> Path:
     settings = [
         _DESCRIPTOR_VERSION,
@@ -70,8 +76,7 @@ def _descriptor_cache_file(cache: Path) -> Path:
         structure_features.ANGLE_TOLERANCE,
         structure_features.NN_CUTOFF,
     ]
-    digest = hashlib.sha256(json.dumps(settings).encode()).hexdigest()[:12]
-    return cache / f"structure-descriptors-{digest}.csv"
+    return _settings_cache_file(cache, "structure-descriptors", settings)
 
 
 def _composition_json(composition: Composition) -> str:
@@ -127,8 +132,7 @@ def _plane_cache_file(cache: Path) -> Path:
         cuprate_planes.PLANE_MAX_OFFSET,
         cuprate_planes.MIN_OCCUPANCY,
     ]
-    digest = hashlib.sha256(json.dumps(settings).encode()).hexdigest()[:12]
-    return cache / f"cuprate-planes-{digest}.csv"
+    return _settings_cache_file(cache, "cuprate-planes", settings)
 
 
 def plane_doping_table(
