@@ -51,8 +51,10 @@ from supercon3d.data.tables import load_supercon_formulas
 from supercon3d.evaluation.folds import SPLITS, split_folds
 from supercon3d.evaluation.intervals import (
     INTERVAL_LEVEL,
-    coverage_by_fold,
+    UNSEEN_FAMILY,
+    coverage_by,
     fit_novelty_calibration,
+    held_out_half_widths,
     with_errors,
 )
 from supercon3d.machine import describe_machine
@@ -134,7 +136,38 @@ def novelty_scale(dataset, formulas, featurizer, projection) -> tuple[float, flo
     return scale, float(np.quantile(distance / scale, 2 / 3))
 
 
-def coverage_line(name: str, coverage: pd.DataFrame) -> str:
+def novelty_tables(folder, dataset, formulas, featurizer, projection, scale: float) -> dict:
+    """Per split, the out-of-fold table of ``interval_oof.py`` with each row's raw
+    ``distance`` to its fold's training compositions and its ``novelty`` (over ``scale``)."""
+    tables = {}
+    for split_name in SPLITS:
+        table = out_of_fold(folder, dataset, formulas, split_name, featurizer)
+        table["distance"] = fold_distances(
+            dataset, formulas, split_name, featurizer, projection, table
+        )
+        table["novelty"] = table["distance"] / scale
+        tables[split_name] = table
+    return tables
+
+
+def calibration_sets(tables: dict) -> dict[str, pd.DataFrame]:
+    """The calibration errors of each novelty calibration: the chemical-system validation
+    errors alone (``system-val``), and those with the leave-one-family-out test errors
+    marked as made on an unseen family (``grouped``)."""
+    system_val = tables["chemical-system"].query("part == 'val'")
+    unseen = tables["family"].query("part == 'test'")
+    return {
+        "system-val": with_errors(system_val),
+        "grouped": with_errors(
+            pd.concat([system_val.assign(**{UNSEEN_FAMILY: False}),
+                       unseen.assign(**{UNSEEN_FAMILY: True})], ignore_index=True)
+        ),
+    }  # fmt: skip
+
+
+def coverage_line(name: str, scored: pd.DataFrame) -> str:
+    """Coverage (mean ± std over the test folds), mean half-width (ln K), worst fold."""
+    coverage = coverage_by(scored, "fold")
     return (
         f"{name:<9} coverage {coverage['coverage'].mean():.3f} ± {coverage['coverage'].std():.3f}"
         f"  mean half-width {coverage['mean_half_width'].mean():.3f} ln K"
@@ -142,13 +175,31 @@ def coverage_line(name: str, coverage: pd.DataFrame) -> str:
     )
 
 
+def family_table(scores: dict[str, pd.DataFrame]) -> str:
+    """Coverage and mean half-width (ln K) per rule family, one column pair per calibration."""
+    columns = {}
+    for name, scored in scores.items():
+        table = coverage_by(scored, "rule_family").set_index("rule_family")
+        columns[(name, "coverage")] = table["coverage"]
+        columns[(name, "width")] = table["mean_half_width"]
+    columns[("", "n")] = table["n_test"]
+    return pd.DataFrame(columns).to_string(float_format="%.3f")
+
+
 def score_split(val, test, calibrations: dict, level) -> dict[str, pd.DataFrame]:
-    """Coverage per test fold of the family-wise calibration on the split's own validation
-    errors, and of each novelty calibration (name: (errors, cap))."""
-    scores = {"family": coverage_by_fold(val, test, level, "rule_family")}
+    """The test rows with their half-widths (``held_out_half_widths``) under the family-wise
+    calibration on the split's own validation errors, and under each novelty calibration
+    (name: (errors, cap))."""
+    scores = {"family": held_out_half_widths(val, test, level, "rule_family")}
     for name, (errors, cap) in calibrations.items():
-        scores[name] = coverage_by_fold(errors, test, level, "rule_family", cap)
+        scores[name] = held_out_half_widths(errors, test, level, "rule_family", cap)
     return scores
+
+
+def print_scores(scores: dict[str, pd.DataFrame]) -> None:
+    for name, scored in scores.items():
+        print(coverage_line(name, scored))
+    print(family_table(scores))
 
 
 def ensemble_predictions(folder: Path, dataset, oof_random: pd.DataFrame) -> pd.DataFrame:
@@ -220,25 +271,11 @@ def main() -> None:
         print(f"took {time.perf_counter() - started:.0f} s")
         return
 
-    tables = {}
-    for split_name in SPLITS:
-        table = out_of_fold(folder, dataset, formulas, split_name, featurizer)
-        table["distance"] = fold_distances(
-            dataset, formulas, split_name, featurizer, projection, table
-        )
-        table["novelty"] = table["distance"] / scale
-        tables[split_name] = table
+    tables = novelty_tables(folder, dataset, formulas, featurizer, projection, scale)
     system_test = tables["chemical-system"].query("part == 'test'")
-    calibration_sets = {
-        "system-val": with_errors(tables["chemical-system"].query("part == 'val'")),
-        "grouped": with_errors(
-            pd.concat([tables["chemical-system"].query("part == 'val'"),
-                       tables["family"].query("part == 'test'")], ignore_index=True)
-        ),
-    }  # fmt: skip
     calibrations = {
         name: (errors, float(errors["novelty"].quantile(CAP_QUANTILE)))
-        for name, errors in calibration_sets.items()
+        for name, errors in calibration_sets(tables).items()
     }
     for name, (_, cap) in calibrations.items():
         print(f"{name}: difficulty flat beyond novelty {cap:.2f}")
@@ -247,8 +284,7 @@ def main() -> None:
         print(f"\n{split_name} folds, composition model (MAE "
               f"{with_errors(test)['error'].mean():.3f} ln K, median novelty "
               f"{test['novelty'].median():.2f}), level {args.level}:")  # fmt: skip
-        for name, coverage in score_split(val, test, calibrations, args.level).items():
-            print(coverage_line(name, coverage))
+        print_scores(score_split(val, test, calibrations, args.level))
     errors = with_errors(system_test)
     tercile = pd.qcut(errors["novelty"], 3, labels=["in-domain", "middle", "out-of-domain"])
     by_tercile = errors.groupby(tercile, observed=True).agg(
@@ -264,8 +300,7 @@ def main() -> None:
         val, test = blended.query("part == 'val'"), blended.query("part == 'test'")
         print(f"\nrandom folds, the blended network ensemble (MAE "
               f"{with_errors(test)['error'].mean():.3f} ln K):")  # fmt: skip
-        for name, coverage in score_split(val, test, calibrations, args.level).items():
-            print(coverage_line(name, coverage))
+        print_scores(score_split(val, test, calibrations, args.level))
 
     errors, cap = calibrations[args.calibration]
     calibration = fit_novelty_calibration(errors, cap, args.level, "rule_family")

@@ -10,7 +10,13 @@ import pandas as pd
 import pytest
 from pymatgen.core import Composition
 
-from supercon3d.evaluation.intervals import coverage_by_fold, fit_novelty_calibration
+from supercon3d.evaluation.intervals import (
+    UNSEEN_FAMILY,
+    coverage_by,
+    coverage_by_fold,
+    fit_novelty_calibration,
+    held_out_half_widths,
+)
 from supercon3d.models.intervals import INTERVALS_FILE, NOVELTY_FORMAT, IntervalCalibration
 from supercon3d.models.novelty import (
     FORMAT,
@@ -111,6 +117,38 @@ def test_the_novelty_calibration_covers_far_and_near_alike():
     assert 0.87 < coverage["coverage"].mean() < 0.93
 
 
+def test_errors_on_an_unseen_family_widen_the_pooled_interval_not_their_familys():
+    seen = _heteroscedastic(2000, 3).assign(family="cuprate", **{UNSEEN_FAMILY: False})
+    unseen = _heteroscedastic(2000, 4).assign(family="cuprate", **{UNSEEN_FAMILY: True})
+    unseen["ln_tc"] *= 4.0  # a family the model never saw is missed by far more
+    errors = pd.concat([seen, unseen], ignore_index=True)
+    calibration = fit_novelty_calibration(errors.assign(error=errors["ln_tc"].abs()), cap=3.0)
+    alone = fit_novelty_calibration(seen.assign(error=seen["ln_tc"].abs()), cap=3.0)
+    assert calibration.n["cuprate"] == len(seen)
+    assert calibration.n["all"] == len(errors)
+    assert calibration.half_width["all"] > 1.5 * calibration.half_width["cuprate"]
+    # the difficulty is learnt from both, so the family quantile is of other normalised errors
+    assert calibration.difficulty != alone.difficulty
+    for band in (seen["novelty"] < 1, seen["novelty"] > 2):
+        rows = seen[band]
+        widths = np.array([calibration.half_width_for("cuprate", n) for n in rows["novelty"]])
+        assert 0.85 < float((rows["ln_tc"].abs() <= widths).mean()) < 0.95
+
+
+def test_coverage_by_family_and_by_fold_come_from_the_same_rows():
+    val, test = _heteroscedastic(3000, 5), _heteroscedastic(3000, 6)
+    test["family"] = np.where(test["novelty"] < 1.5, "cuprate", "other")
+    scored = held_out_half_widths(val, test, novelty_cap=3.0)
+    assert scored["covered"].equals(scored["error"] <= scored["half_width"])
+    by_family = coverage_by(scored, "family").set_index("family")
+    assert by_family["n_test"].sum() == len(test)
+    # far-from-the-data rows get the wider intervals
+    assert by_family.loc["other", "mean_half_width"] > by_family.loc["cuprate", "mean_half_width"]
+    by_fold = coverage_by_fold(val, test, novelty_cap=3.0)
+    weighted = (by_fold["coverage"] * by_fold["n_test"]).sum() / len(test)
+    assert weighted == pytest.approx(scored["covered"].mean())
+
+
 def test_a_novelty_calibration_round_trips_and_a_bad_difficulty_is_refused(tmp_path):
     val = _heteroscedastic(500, 2)
     calibration = fit_novelty_calibration(val.assign(error=val["ln_tc"].abs()), cap=3.0)
@@ -161,13 +199,11 @@ def test_a_file_of_another_format_is_refused(tmp_path, reference):
 @pytest.mark.data
 def test_predict_reports_novelty_and_a_novelty_interval_for_a_cif():
     from supercon3d.models.sodnet.ensemble import SODNetEnsemble
-    from supercon3d.screening import predict_files
+    from supercon3d.screening import predict_inputs
     from supercon3d.settings import dataset_path
 
     ensemble = SODNetEnsemble.shipped()
-    (prediction,) = predict_files(
-        [dataset_path("supercon3d/cif") / "671985.cif"], ensemble, workers=1
-    )  # MgB2
+    (prediction,) = predict_inputs([dataset_path("supercon3d/cif") / "671985.cif"], workers=1)
     record = prediction.to_dict()
     assert record["in_domain"] is True and record["novelty"] < 0.1
     assert Composition(record["nearest_known"][0]["formula"]).reduced_formula == "MgB2"

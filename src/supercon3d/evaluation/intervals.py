@@ -41,6 +41,10 @@ DIFFICULTY_BINS = 10
 """Novelty bins (equal counts) whose mean errors the difficulty line is fitted to."""
 MIN_DIFFICULTY = 0.05
 """Smallest difficulty (ln K) at novelty 0: keeps the normalised errors finite."""
+UNSEEN_FAMILY = "unseen_family"
+"""Column of a calibration table marking errors made on a family the model never saw (the
+leave-one-family-out test folds): they shape the difficulty and the pooled quantile, not the
+quantile of their own family, whose members the shipped model did see."""
 
 
 def conformal_quantile(errors: np.ndarray, level: float) -> float:
@@ -54,9 +58,12 @@ def fit_calibration(
     errors: pd.DataFrame, level: float = INTERVAL_LEVEL, group: str = "family"
 ) -> IntervalCalibration:
     """Conformal half-widths from a table of calibration errors (columns ``error`` in ln K
-    and ``group``): pooled, and per group value."""
+    and ``group``): pooled, and per group value. Rows marked :data:`UNSEEN_FAMILY` (an
+    optional boolean column) count in the pooled quantile only."""
     half_width = {ALL: conformal_quantile(errors["error"].to_numpy(), level)}
     n = {ALL: len(errors)}
+    if UNSEEN_FAMILY in errors:
+        errors = errors[~errors[UNSEEN_FAMILY].astype(bool)]
     for key, rows in errors.groupby(group, sort=True):
         quantile = conformal_quantile(rows["error"].to_numpy(), level)
         if math.isfinite(quantile):
@@ -95,23 +102,24 @@ def with_errors(predictions: pd.DataFrame) -> pd.DataFrame:
     return predictions.assign(error=(predictions["ln_tc"] - predictions["ln_tc_pred"]).abs())
 
 
-def coverage_by_fold(
+def held_out_half_widths(
     val: pd.DataFrame,
     test: pd.DataFrame,
     level: float = INTERVAL_LEVEL,
     group: str = "family",
     novelty_cap: float | None = None,
 ) -> pd.DataFrame:
-    """Per test fold: the coverage and mean half-width (ln K) of intervals calibrated on the
-    validation errors of entries outside that fold; with ``novelty_cap``, the novelty
-    calibration (:func:`fit_novelty_calibration`, both tables then need ``novelty``).
+    """``test`` with ``error``, ``half_width`` (ln K) and ``covered``: every test fold's rows
+    get the intervals calibrated on the validation errors of the entries outside that fold;
+    with ``novelty_cap``, the novelty calibration (:func:`fit_novelty_calibration`, both
+    tables then need ``novelty``).
 
     ``val`` and ``test`` have one row per (entry, fold model): ``id``, ``fold`` (the fold
     model's), ``ln_tc``, ``ln_tc_pred`` and ``group``; a test row's ``fold`` is its own fold.
     """
     val, test = with_errors(val), with_errors(test)
-    rows = []
-    for fold, held_out in test.groupby("fold", sort=True):
+    widths = pd.Series(np.nan, index=test.index)
+    for _, held_out in test.groupby("fold", sort=True):
         calibration_rows = val[~val["id"].isin(held_out["id"])]
         if novelty_cap is None:
             calibration = fit_calibration(calibration_rows, level, group)
@@ -119,12 +127,28 @@ def coverage_by_fold(
         else:
             calibration = fit_novelty_calibration(calibration_rows, novelty_cap, level, group)
             novelty = held_out["novelty"]
-        widths = np.array([calibration.half_width_for(g, n)
-                           for g, n in zip(held_out[group], novelty)])  # fmt: skip
-        rows.append({
-            "fold": int(fold),
-            "coverage": float((held_out["error"].to_numpy() <= widths).mean()),
-            "mean_half_width": float(widths.mean()),
-            "n_test": len(held_out),
-        })  # fmt: skip
-    return pd.DataFrame(rows)
+        widths[held_out.index] = [calibration.half_width_for(g, n)
+                                  for g, n in zip(held_out[group], novelty)]  # fmt: skip
+    return test.assign(half_width=widths, covered=test["error"] <= widths)
+
+
+def coverage_by(scored: pd.DataFrame, key: str) -> pd.DataFrame:
+    """Per value of column ``key`` of :func:`held_out_half_widths`' table: ``coverage`` (the
+    share of rows inside their interval), ``mean_half_width`` (ln K) and ``n_test``."""
+    table = scored.groupby(key, sort=True).agg(
+        coverage=("covered", "mean"), mean_half_width=("half_width", "mean"), n_test=("id", "size")
+    )
+    return table.reset_index()
+
+
+def coverage_by_fold(
+    val: pd.DataFrame,
+    test: pd.DataFrame,
+    level: float = INTERVAL_LEVEL,
+    group: str = "family",
+    novelty_cap: float | None = None,
+) -> pd.DataFrame:
+    """Per test fold (``fold``): the coverage and mean half-width (ln K) of
+    :func:`held_out_half_widths` (same arguments)."""
+    coverage = coverage_by(held_out_half_widths(val, test, level, group, novelty_cap), "fold")
+    return coverage.astype({"fold": int, "coverage": float})
