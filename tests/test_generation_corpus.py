@@ -164,3 +164,27 @@ def test_real_validation_split():
     entries = ordered_split("val")
     assert len(entries) == 201
     assert all(structure.is_ordered for _, structure, _ in entries)
+
+
+def test_a_corpus_cache_that_cannot_be_written_is_warned_of_and_the_corpus_built(
+    fake_data, corpus, tmp_path, recwarn
+):
+    blocker = tmp_path / "not-a-folder"  # as a read-only disk, whoever runs the test
+    blocker.write_text("")
+    settings = CorpusSettings(holdout_fraction=0.5)
+    for _ in range(2):
+        built = load_or_build_corpus(settings, data=fake_data, cache_folder=blocker, workers=1)
+        assert built.ids == corpus.ids
+    (message,) = [str(w.message) for w in recwarn if "cannot be written" in str(w.message)]
+    assert message.startswith(str(corpus_cache_file(settings, fake_data, blocker)))
+
+
+def test_a_damaged_corpus_file_is_warned_of_and_the_corpus_built_again(fake_data, corpus, tmp_path):
+    settings = CorpusSettings(holdout_fraction=0.5)
+    path = corpus_cache_file(settings, fake_data, tmp_path)
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"PK\x03\x04 damaged")
+    with pytest.warns(UserWarning, match="cannot be read"):
+        built = load_or_build_corpus(settings, data=fake_data, cache_folder=tmp_path, workers=1)
+    assert built.ids == corpus.ids
+    assert StructureCorpus.load(path).ids == corpus.ids  # written again, whole

@@ -180,7 +180,8 @@ def test_cache_is_reused_and_keyed_by_content(tmp_path):
     assert second.name == "mgb2.cif"
 
     cached[0].write_bytes(b"corrupt")  # a damaged cache file is rebuilt, not fatal
-    rebuilt = graphs_from_cifs([copy], settings, workers=1).graphs[0]
+    with pytest.warns(UserWarning, match="cannot be read"):
+        rebuilt = graphs_from_cifs([copy], settings, workers=1).graphs[0]
     torch.testing.assert_close(first.x, rebuilt.x)
 
     copy.write_text(copy.read_text().replace("_cell_length_a", "_cell_length_a ", 1))
@@ -197,3 +198,62 @@ def test_folder_build_skips_broken_files(tmp_path):
     assert [g.name for g in result.graphs] == [MGB2]
     assert len(result.failures) == 2
     assert "broken.cif" in str(result.failures[0]) and "missing.cif" in str(result.failures[1])
+
+
+def mgb2_cif(folder):
+    from pymatgen.io.cif import CifWriter
+
+    structure = Structure(
+        Lattice.hexagonal(3.086, 3.524), ["Mg", "B", "B"],
+        [[0, 0, 0], [1 / 3, 2 / 3, 0.5], [2 / 3, 1 / 3, 0.5]],
+    )  # fmt: skip
+    path = folder / "mgb2.cif"
+    CifWriter(structure).write_file(path)
+    return path
+
+
+def cache_warnings(recwarn, words: str) -> list[str]:
+    return [str(w.message) for w in recwarn if words in str(w.message)]
+
+
+def test_a_graph_cache_that_cannot_be_created_is_warned_of_once(tmp_path, recwarn):
+    cif = mgb2_cif(tmp_path)
+    settings = GraphSettings(k=12, cutoff=6.0)
+    uncached = graphs_from_cifs([cif], settings, use_cache=False, workers=1).graphs[0]
+    blocker = tmp_path / "not-a-folder"  # as a read-only disk, whoever runs the test
+    blocker.write_text("")
+    for _ in range(2):
+        built = graphs_from_cifs([cif, cif], settings, cache_root=blocker / "cache", workers=1)
+        assert len(built.graphs) == 2 and built.failures == []
+        torch.testing.assert_close(built.graphs[0].edge_vec, uncached.edge_vec)
+    (message,) = cache_warnings(recwarn, "cannot be created")
+    assert message.startswith(str(blocker / "cache")) and "\n" not in message
+
+
+def test_a_graph_that_cannot_be_cached_is_kept_with_one_warning(tmp_path, monkeypatch, recwarn):
+    cif = mgb2_cif(tmp_path)
+    settings = GraphSettings(k=12, cutoff=6.0)
+
+    def refuse(*args, **kwargs):  # as a read-only cache folder (root writes anywhere)
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(torch, "save", refuse)
+    for _ in range(2):
+        built = graphs_from_cifs([cif], settings, cache_root=tmp_path / "cache", workers=1)
+        assert len(built.graphs) == 1 and built.failures == []
+    (message,) = cache_warnings(recwarn, "cannot be written (Permission denied)")
+    assert "\n" not in message
+    assert list(graph_cache_dir(settings, tmp_path / "cache").iterdir()) == []  # no temporaries
+
+
+def test_a_damaged_graph_file_is_warned_of_and_rebuilt(tmp_path, recwarn):
+    cif = mgb2_cif(tmp_path)
+    settings = GraphSettings(k=12, cutoff=6.0)
+    first = graphs_from_cifs([cif], settings, cache_root=tmp_path / "cache", workers=1).graphs[0]
+    (cached,) = graph_cache_dir(settings, tmp_path / "cache").glob("*.pt")
+    cached.write_bytes(b"damaged")
+    again = graphs_from_cifs([cif], settings, cache_root=tmp_path / "cache", workers=1).graphs[0]
+    torch.testing.assert_close(first.edge_vec, again.edge_vec)
+    (message,) = cache_warnings(recwarn, "cannot be read")
+    assert message.startswith(str(cached)) and "rebuilt" in message
+    torch.load(cached, weights_only=True)  # written again, whole

@@ -102,3 +102,53 @@ def test_lru_cache_evicts_the_least_recently_used():
     assert cache["a"] == 1  # a is now the most recently used
     cache["c"] = 3
     assert list(cache) == ["a", "c"]
+
+
+def warned(recwarn, words: str) -> list[str]:
+    return [str(w.message) for w in recwarn if words in str(w.message)]
+
+
+def test_a_cache_folder_that_cannot_be_written_is_warned_of_once(
+    tmp_path, compositions, monkeypatch, recwarn
+):
+    uncached = MagpieFeaturizer().transform(compositions)
+    blocker = tmp_path / "not-a-folder"  # as a read-only disk, whoever runs the test
+    blocker.write_text("")
+    for _ in range(2):  # a second featurizer on the same cache is not warned of again
+        monkeypatch.setattr(composition_module, "_MEMORY", LruCache(1000))
+        np.testing.assert_array_equal(
+            MagpieFeaturizer(blocker / "cache").transform(compositions), uncached
+        )
+    (message,) = warned(recwarn, "cannot be written")
+    assert message.startswith(str(blocker / "cache")) and "\n" not in message
+
+
+@pytest.mark.parametrize("damage", ["bytes", "folder"])
+def test_a_damaged_or_unreadable_cache_file_is_warned_of_once_and_left_alone(
+    tmp_path, compositions, monkeypatch, recwarn, damage
+):
+    featurizer = MagpieFeaturizer(tmp_path)
+    expected = featurizer.transform(compositions)
+    file = featurizer.cache_file
+    file.unlink()
+    if damage == "bytes":
+        file.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) + b"\nMgB2,1,2\n")
+    else:
+        file.mkdir()  # a folder in its place: it cannot be read
+    before = file.read_bytes() if file.is_file() else None
+    for _ in range(2):
+        monkeypatch.setattr(composition_module, "_MEMORY", LruCache(1000))
+        np.testing.assert_array_equal(MagpieFeaturizer(tmp_path).transform(compositions), expected)
+    (message,) = warned(recwarn, "cannot be read")
+    assert message.startswith(str(file)) and "\n" not in message
+    assert (file.read_bytes() if file.is_file() else None) == before  # never written to
+
+
+def test_a_file_whose_first_line_is_not_the_header_is_neither_read_nor_written(tmp_path):
+    path = tmp_path / "vectors.csv"
+    path.write_text("other,x,y\na,1.0,2.0\n")
+    cache = AppendOnlyCsv(path, ["x", "y"], "key")
+    with pytest.warns(UserWarning, match="first line is not the header"):
+        assert cache.get_many(["a"]) == {}
+    cache.append("b", np.array([3.0, 4.0]))
+    assert path.read_text() == "other,x,y\na,1.0,2.0\n"

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import warnings
 from pathlib import Path
 
 import platformdirs
@@ -146,3 +147,16 @@ def cache_dir(override: str | os.PathLike | None = None) -> Path:
     with contextlib.suppress(OSError):
         path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+_CACHES_WARNED: set[str] = set()
+"""The cache files and folders already warned of in this process."""
+
+
+def warn_cache_once(cache: str | os.PathLike, message: str) -> None:
+    """Warn, in one line and once per process for each ``cache`` (a file or folder), that it
+    cannot be used: ``message`` says what failed, why, and how the work goes on without it."""
+    if str(cache) in _CACHES_WARNED:
+        return
+    _CACHES_WARNED.add(str(cache))
+    warnings.warn(f"{cache}: {' '.join(message.split())}", stacklevel=3)

@@ -31,7 +31,7 @@ from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
 from supercon3d.data.cif import CifReadError, CifRecord, read_cif, read_cif_text
 from supercon3d.data.tables import load_3dsc_index, load_mp_index
 from supercon3d.executor import make_executor
-from supercon3d.settings import cache_dir, data_dir, dataset_path
+from supercon3d.settings import cache_dir, data_dir, dataset_path, warn_cache_once
 
 CORPUS_FORMAT_VERSION = 1
 SOURCES = ("supercon3d", "mp", "3dsc")
@@ -107,17 +107,21 @@ class StructureCorpus:
         """Write a compressed ``.npz`` (no pickled objects); the file is replaced atomically."""
         path = Path(path)
         partial_file = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-        with open(partial_file, "wb") as handle:
-            np.savez_compressed(
-                handle,
-                **structure_arrays(self.structures),
-                ids=np.array(self.ids, dtype=str),
-                sources=np.array(self.sources, dtype=str),
-                held_out=np.asarray(self.held_out, dtype=bool),
-                counts=np.array(json.dumps(self.counts)),
-                settings=np.array(json.dumps(asdict(self.settings))),
-            )
-        os.replace(partial_file, path)
+        try:
+            with open(partial_file, "wb") as handle:
+                np.savez_compressed(
+                    handle,
+                    **structure_arrays(self.structures),
+                    ids=np.array(self.ids, dtype=str),
+                    sources=np.array(self.sources, dtype=str),
+                    held_out=np.asarray(self.held_out, dtype=bool),
+                    counts=np.array(json.dumps(self.counts)),
+                    settings=np.array(json.dumps(asdict(self.settings))),
+                )
+            os.replace(partial_file, path)
+        except BaseException:  # a full or read-only disk: no partial file left
+            partial_file.unlink(missing_ok=True)
+            raise
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> StructureCorpus:
@@ -356,9 +360,7 @@ def corpus_cache_file(
         "format": CORPUS_FORMAT_VERSION,
     }
     digest = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
-    folder = cache_dir(cache_folder) / "corpus"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder / f"corpus-{digest}.npz"
+    return cache_dir(cache_folder) / "corpus" / f"corpus-{digest}.npz"
 
 
 def load_or_build_corpus(
@@ -370,13 +372,25 @@ def load_or_build_corpus(
 ) -> StructureCorpus:
     """The cached corpus for these settings and data folder, built and cached when missing.
 
-    The cache is not invalidated when files of the data folder change; delete it then.
+    The cache is not invalidated when files of the data folder change; delete it then. A
+    cached file that cannot be read (damaged) or a cache that cannot be written (a read-only
+    folder) is warned of once (:func:`~supercon3d.settings.warn_cache_once`) and the corpus
+    is built all the same.
     """
     path = corpus_cache_file(settings, data, cache_folder)
     if path.is_file():
-        return StructureCorpus.load(path)
+        try:
+            return StructureCorpus.load(path)
+        except Exception as error:  # NumPy raises many types for a damaged file
+            reason = getattr(error, "strerror", None) or type(error).__name__
+            warn_cache_once(path, f"cannot be read ({reason}; damaged?): the corpus is built")
     corpus = build_corpus(settings, data, workers, progress)
-    corpus.save(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        corpus.save(path)
+    except OSError as error:
+        reason = error.strerror or error
+        warn_cache_once(path, f"cannot be written ({reason}); built again next time")
     return corpus
 
 

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
+from supercon3d.settings import warn_cache_once
+
 
 class LruCache(OrderedDict):
     """A dict that keeps at most ``max_size`` entries, evicting the least recently used."""
@@ -42,6 +44,11 @@ class AppendOnlyCsv:
     short by a crash, a second header written by a concurrent first writer) and keeps the last
     line of a key written more than once. Memory holds the byte offset of each key's line, not
     its values.
+
+    A file that cannot be read (no permission, a folder in its place) or that is not such a
+    file (its first line is not the header: damaged, or another program's) is warned of once
+    and neither read nor written; one that cannot be written (a read-only folder or disk) is
+    warned of once and still read. Either way the caller goes on computing what it lacks.
     """
 
     def __init__(self, path: str | os.PathLike, columns: Sequence[str], index_name: str):
@@ -51,21 +58,38 @@ class AppendOnlyCsv:
         self.n_columns = len(columns)
         self._header = (",".join((index_name, *columns)) + "\n").encode()
         self._offsets: dict[str, int] | None = None
+        self._writable = True
 
     def _index(self) -> dict[str, int]:
         """Byte offset of the last well-formed line of each key (the file is read once)."""
         if self._offsets is not None:
             return self._offsets
         self._offsets = {}
-        if not self.path.is_file():
+        if not self.path.exists():
             return self._offsets
+        try:
+            self._offsets = self._read_offsets()
+        except (OSError, _NotThisCache) as error:
+            self._offsets = {}
+            self._writable = False
+            reason = getattr(error, "strerror", None) or error
+            warn_cache_once(self.path, f"cannot be read ({reason}); computed without it")
+        return self._offsets
+
+    def _read_offsets(self) -> dict[str, int]:
+        """Byte offset of each key's last well-formed line; :class:`_NotThisCache` when the
+        first line is not the header."""
+        offsets: dict[str, int] = {}
         offset = 0
         with open(self.path, "rb") as handle:
-            for line in handle:
+            for number, line in enumerate(handle):
+                if number == 0 and line != self._header:
+                    raise _NotThisCache("its first line is not the header: damaged, or not a cache")
                 if self._well_formed(line) and line != self._header:
-                    self._offsets[line[: line.index(b",")].decode()] = offset
+                    key = line[: line.index(b",")].decode(errors="replace")
+                    offsets[key] = offset
                 offset += len(line)
-        return self._offsets
+        return offsets
 
     def _well_formed(self, line: bytes) -> bool:
         return line.endswith(b"\n") and line.count(b",") == self.n_columns
@@ -74,15 +98,19 @@ class AppendOnlyCsv:
         """The stored vectors of those ``keys`` that are in the file."""
         offsets = self._index()
         wanted = [key for key in keys if key in offsets]
-        found = {}
+        found: dict[str, np.ndarray] = {}
         if not wanted:
             return found
-        with open(self.path, "rb") as handle:
-            for key in wanted:
-                handle.seek(offsets[key])
-                values = self._parse(handle.readline())
-                if values is not None:
-                    found[key] = values
+        try:
+            with open(self.path, "rb") as handle:
+                for key in wanted:
+                    handle.seek(offsets[key])
+                    values = self._parse(handle.readline())
+                    if values is not None:
+                        found[key] = values
+        except OSError as error:
+            reason = error.strerror or error
+            warn_cache_once(self.path, f"cannot be read ({reason}); computed without it")
         return found
 
     def _parse(self, line: bytes) -> np.ndarray | None:
@@ -95,13 +123,28 @@ class AppendOnlyCsv:
 
     def append(self, key: str, values: np.ndarray) -> None:
         """Add one line in a single write: after a header when the file is new, after a newline
-        when the file ends in a line cut short."""
+        when the file ends in a line cut short. A file that cannot be written is warned of
+        once (:func:`~supercon3d.settings.warn_cache_once`) and no longer written to."""
         if "," in key or "\n" in key:
             raise ValueError(f"{self.path}: key {key!r} must not contain commas or newlines")
         if len(values) != self.n_columns:
             raise ValueError(f"{self.path}: expected {self.n_columns} values, got {len(values)}")
+        index = self._index()
+        if not self._writable:
+            return
         fields = ("" if np.isnan(v) else repr(float(v)) for v in values)
         line = (",".join((key, *fields)) + "\n").encode()
+        try:
+            end = self._write(line)
+        except OSError as error:
+            self._writable = False
+            reason = error.strerror or error
+            warn_cache_once(self.path, f"cannot be written ({reason}); computed again next time")
+            return
+        index[key] = end - len(line)
+
+    def _write(self, line: bytes) -> int:
+        """Append ``line`` (see :meth:`append`); the file's end offset after it."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         descriptor = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
         try:
@@ -117,8 +160,12 @@ class AppendOnlyCsv:
         finally:
             os.close(descriptor)
         if written != len(data):
-            raise OSError(f"{self.path}: only {written} of {len(data)} bytes written")
-        self._index()[key] = end - len(line)
+            raise OSError(f"only {written} of {len(data)} bytes written")
+        return end
+
+
+class _NotThisCache(ValueError):
+    """A file in a cache's place that is not that cache (damaged, or another program's)."""
 
 
 def _last_byte(descriptor: int, size: int) -> bytes:
