@@ -221,6 +221,29 @@ def test_a_fitted_classifier_records_the_versions_it_was_fitted_with(tmp_path):
     assert loaded.metadata["fitted_with"]["lightgbm"] == lightgbm.__version__
     assert loaded.metadata["fitted_with"]["python"] == platform.python_version()
     assert loaded.metadata["seeds"] == [0]
+    assert loaded.metadata["composition_weighted_training"] is False
+
+
+def test_composition_weighted_training_weighs_a_repeated_composition_once():
+    rng = np.random.default_rng(3)
+    featurizer = MagpieFeaturizer()
+    features = rng.normal(size=(60, len(feature_names(featurizer, False))))
+    labels = (features[:, 0] > 0).astype(int)
+    features[:30], labels[:30] = features[0], 1  # one composition, 30 rows
+    keys = ["repeated"] * 30 + [f"c{i}" for i in range(30)]
+    evaluation = ClassifierEvaluation(
+        {}, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, {}, {"platt": 0.2}, "platt", rng.uniform(size=60)
+    )
+    table = pd.DataFrame({"label": labels, "label_key": keys})
+    fitted = {
+        weighted: fit_shipped_classifier(
+            table, features, evaluation, n_jobs=1, seeds=(0,), weight_compositions=weighted
+        )
+        for weighted in (False, True)
+    }
+    assert fitted[True].metadata["composition_weighted_training"] is True
+    weighted, unweighted = (fitted[w].uncalibrated(features) for w in (True, False))
+    assert not np.allclose(weighted, unweighted)
 
 
 def test_doping_level_columns_sit_before_the_structure_and_must_match(tmp_path):

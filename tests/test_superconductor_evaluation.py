@@ -14,6 +14,7 @@ from supercon3d.training.superconductor import (
     element_fractions,
     grouped_evaluation,
     near_duplicates,
+    training_weights,
     weighted_aucs,
 )
 
@@ -29,6 +30,12 @@ def test_host_system_drops_dopants_below_five_percent():
 def test_composition_weights_give_each_composition_one_in_all():
     weights = composition_weights(["a", "a", "a", "b"])
     assert weights.tolist() == pytest.approx([1 / 3, 1 / 3, 1 / 3, 1.0])
+
+
+def test_training_weights_count_each_composition_once_only_when_asked():
+    table = pd.DataFrame({"label_key": ["a", "a", "b"]})
+    assert training_weights(table, weight_compositions=False) is None
+    assert training_weights(table, weight_compositions=True).tolist() == [0.5, 0.5, 1.0]
 
 
 def test_weighted_aucs_count_a_composition_once():

@@ -210,6 +210,13 @@ def composition_weights(keys: Sequence) -> np.ndarray:
     return 1.0 / keys.map(keys.value_counts()).to_numpy(dtype=float)
 
 
+def training_weights(table: pd.DataFrame, weight_compositions: bool) -> np.ndarray | None:
+    """The classifier's per-row training weights: with ``weight_compositions``
+    :func:`composition_weights` of ``table['label_key']`` (each composition weighs 1 in the
+    fit, as in the grouped evaluation), else None (every row weighs 1)."""
+    return composition_weights(table["label_key"]) if weight_compositions else None
+
+
 def element_fractions(compositions: Sequence[Composition]) -> np.ndarray:
     """The (n, 118) matrix of atomic fractions by atomic number."""
     matrix = np.zeros((len(compositions), 118))
@@ -349,21 +356,26 @@ def evaluate_classifier(
     progress: Callable[[int], None] | None = None,
     seeds: Sequence[int] = (0,),
     n_structure_columns: int = len(STRUCTURE_FEATURES),
+    weight_compositions: bool = False,
 ) -> ClassifierEvaluation:
     """Grouped and random out-of-fold AUCs, the composition-only ablation (the last
     ``n_structure_columns`` hidden), and the Brier score of each calibration, of the ensemble
-    with the classifier seeds ``seeds`` (``progress`` is called once per fitted model)."""
+    with the classifier seeds ``seeds`` (``progress`` is called once per fitted model), fitted
+    with :func:`training_weights`."""
     labels = table["label"].to_numpy(dtype=int)
+    weight = training_weights(table, weight_compositions)
     structures = (table["source"] == "3dsc").to_numpy()
     grouped = chemical_system_folds(list(table["composition"]), CLASSIFIER_FOLDS)
-    p_grouped = out_of_fold_probabilities(features, labels, grouped, n_jobs, progress, seeds)
+    p_grouped = out_of_fold_probabilities(
+        features, labels, grouped, n_jobs, progress, seeds, weight
+    )
     p_random = out_of_fold_probabilities(
-        features, labels, random_folds(len(labels)), n_jobs, progress, seeds
+        features, labels, random_folds(len(labels)), n_jobs, progress, seeds, weight
     )
     composition_only = features.copy()
     composition_only[:, -n_structure_columns:] = np.nan
     p_composition = out_of_fold_probabilities(
-        composition_only, labels, grouped, n_jobs, progress, seeds
+        composition_only, labels, grouped, n_jobs, progress, seeds, weight
     )
     brier = calibration_scores(p_grouped, labels, grouped)
     families = table["family"].to_numpy()
@@ -400,14 +412,19 @@ def fit_shipped_classifier(
     doping_level: bool = False,
     seeds: Sequence[int] = (0,),
     plane_doping: bool = False,
+    weight_compositions: bool = False,
 ) -> SuperconductorClassifier:
-    """The ensemble (one fit per classifier seed in ``seeds``) fitted on every row of
-    ``features`` (made with ``element_embedding``, ``doping_level`` and ``plane_doping``),
-    with the evaluation's chosen calibration fitted on the grouped out-of-fold probabilities,
-    and the evaluation's figures, the seeds and the versions of :data:`FITTING_PACKAGES` as
-    metadata."""
+    """The ensemble (one fit per classifier seed in ``seeds``, rows weighted by
+    :func:`training_weights`) fitted on every row of ``features`` (made with
+    ``element_embedding``, ``doping_level`` and ``plane_doping``), with the evaluation's chosen
+    calibration fitted on the grouped out-of-fold probabilities, and the evaluation's figures,
+    the seeds, the weighting and the versions of :data:`FITTING_PACKAGES` as metadata."""
     labels = table["label"].to_numpy(dtype=int)
-    boosters = [make_classifier(seed, n_jobs).fit(features, labels).booster_ for seed in seeds]
+    weight = training_weights(table, weight_compositions)
+    boosters = [
+        make_classifier(seed, n_jobs).fit(features, labels, sample_weight=weight).booster_
+        for seed in seeds
+    ]
     calibration = ProbabilityCalibration.fit(
         evaluation.calibration,
         evaluation.grouped_probabilities,
@@ -418,6 +435,7 @@ def fit_shipped_classifier(
     metadata = {
         "evaluation": evaluation.as_dict(),
         "seeds": list(seeds),
+        "composition_weighted_training": weight_compositions,
         "fitted_with": package_versions(FITTING_PACKAGES),
     }
     return SuperconductorClassifier(
@@ -456,21 +474,26 @@ def train_superconductor_classifier(
     n_seeds: int = N_SEEDS,
     plane_doping: bool = False,
     grouped: bool = False,
+    weight_compositions: bool = False,
 ) -> tuple[SuperconductorClassifier, ClassifierEvaluation]:
     """Build the table, evaluate (with ``grouped`` also :func:`grouped_evaluation`), and fit
     the classifier to ship (``n_seeds`` LightGBM fits with the seeds from ``seed`` on) on the
-    features of :func:`prepare_training` (``progress`` is called once per CIF read and per
-    fitted model)."""
+    features of :func:`prepare_training`, every fit weighted by :func:`training_weights`
+    (``progress`` is called once per CIF read and per fitted model)."""
     seeds = classifier_seeds(seed, n_seeds)
     table, features = prepare_training(
         data, n_jobs, progress, element_embedding, doping_level, plane_doping
     )
     evaluation = evaluate_classifier(
-        table, features, n_jobs, progress, seeds, structure_columns(plane_doping)
-    )
+        table, features, n_jobs, progress, seeds, structure_columns(plane_doping),
+        weight_compositions,
+    )  # fmt: skip
     if grouped:
-        evaluation.grouped = grouped_evaluation(table, features, n_jobs, progress, seeds)
+        evaluation.grouped = grouped_evaluation(
+            table, features, n_jobs, progress, seeds, weight_training=weight_compositions
+        )
     classifier = fit_shipped_classifier(
-        table, features, evaluation, n_jobs, element_embedding, doping_level, seeds, plane_doping
-    )
+        table, features, evaluation, n_jobs, element_embedding, doping_level, seeds,
+        plane_doping, weight_compositions,
+    )  # fmt: skip
     return classifier, evaluation
