@@ -1,6 +1,6 @@
-"""``discover --source``: the structure budget of each source, the substitution source in a
-tiny run (its structures faked: two SuperCon3D CIFs tagged as substitutions) and the
-comparison of the sources in ``run.json``."""
+"""``discover --source``: the structure budget of each source (``both`` favours substitution
+by its measured SUN rate), the substitution source in a tiny run (its structures faked: two
+SuperCon3D CIFs tagged as substitutions) and the comparison of the sources in ``run.json``."""
 
 from __future__ import annotations
 
@@ -15,7 +15,11 @@ from supercon3d import api
 from supercon3d.discovery.comparison import COMPARISON_KEY, source_comparison
 from supercon3d.discovery.pipeline import ORDERED_FILE
 from supercon3d.discovery.run_record import RUN_FILE
-from supercon3d.discovery.settings import DiscoverySettings
+from supercon3d.discovery.settings import (
+    EQUAL_SHARE,
+    SUBSTITUTION_SHARE,
+    DiscoverySettings,
+)
 from supercon3d.discovery.sources import (
     GENERATION_FOLDER,
     MADE_FILE,
@@ -33,17 +37,45 @@ PARENTS = ("614648.cif", "169422.cif")
 TINY = dict(relax_steps=2, e_hull=5.0, top_ordered=1, top_disordered=1, include_known=True)
 
 
-def test_both_sources_share_the_budget_in_halves():
-    assert DiscoverySettings(generate=5).structure_budget() == {
-        "generator": 3,
-        "substitution": 2,
-    }
+def test_both_sources_give_substitution_its_share_and_the_generator_the_rest():
+    for generate in (2, 3, 12, 200, 201):
+        budget = DiscoverySettings(generate=generate).structure_budget()
+        assert budget["generator"] + budget["substitution"] == generate
+        assert 1 <= budget["generator"] <= budget["substitution"]
+        assert abs(budget["substitution"] - generate * SUBSTITUTION_SHARE) <= 0.5
+    assert DiscoverySettings(generate=1).structure_budget() == {"generator": 0, "substitution": 1}
+    equal = DiscoverySettings(generate=5, substitution_share=EQUAL_SHARE).structure_budget()
+    assert equal == {"generator": 2, "substitution": 3}
     assert DiscoverySettings(generate=5, source="substitution").structure_budget() == {
         "generator": 0,
         "substitution": 5,
     }
     with pytest.raises(ValueError, match="source 'diffusion'"):
         DiscoverySettings(source="diffusion")
+    with pytest.raises(ValueError, match="substitution share 1"):
+        DiscoverySettings(substitution_share=1.0)
+
+
+def test_the_share_follows_the_measured_sun_rates_and_leaves_the_generator_a_part():
+    measured = {"substitution": (0.50, 0.57), "generator": (0.19, 0.23)}
+    rates = {source: sum(values) / len(values) for source, values in measured.items()}
+    proportional = rates["substitution"] / sum(rates.values())
+    assert EQUAL_SHARE < SUBSTITUTION_SHARE <= proportional < 1
+    assert proportional - SUBSTITUTION_SHARE < 0.05
+
+
+def test_a_run_recorded_before_the_share_was_a_setting_split_in_halves():
+    old = DiscoverySettings(generate=10).to_dict()
+    del old["substitution_share"]
+    assert DiscoverySettings.from_dict(old).substitution_share == EQUAL_SHARE
+    assert DiscoverySettings.from_dict(old).changes_from(DiscoverySettings(generate=10)) == [
+        f"substitution_share: {SUBSTITUTION_SHARE} → {EQUAL_SHARE}"
+    ]
+    one_source = DiscoverySettings(generate=10, source="generator").to_dict()
+    del one_source["substitution_share"]
+    assert DiscoverySettings.from_dict(one_source) == DiscoverySettings(
+        generate=10, source="generator"
+    )
 
 
 def _fake_substitutions(count: int, *, seed: int, data=None, progress=no_progress, **_):

@@ -150,7 +150,8 @@ def discover(
     source: StructureSource | None = typer.Option(
         None,
         help="What makes the new structures: generator, substitution (known structures with "
-        "substituted elements) or both, which split --generate in halves (default both).",
+        "substituted elements) or both, which give substitution 70 % of --generate "
+        "(default both).",
     ),
     quick: bool = typer.Option(False, "--quick", help="A small run: a few minutes on 2 cores."),
     force: bool = typer.Option(

@@ -1,7 +1,10 @@
 """The run's sources of new structures side by side: for the generator and the substitution
 source, how many of the structures each made pass each stage, on the budget each was given
-(:meth:`~supercon3d.discovery.settings.DiscoverySettings.structure_budget`). Written to
-``run.json`` under :data:`COMPARISON_KEY`.
+(:meth:`~supercon3d.discovery.settings.DiscoverySettings.structure_budget`: with ``both``
+most of it to substitution, :data:`~supercon3d.discovery.settings.SUBSTITUTION_SHARE`).
+The rates are per structure made, so the sources compare on unequal budgets too (``made``
+is each one's budget); ``benchmarks/source_comparison.py --equal`` gives each the same.
+Written to ``run.json`` under :data:`COMPARISON_KEY`.
 
 One record per source that made structures (``source``: generator or substitution), with
 counts and rates over the structures made:
