@@ -2,9 +2,11 @@
 
     python benchmarks/guidance_sweep.py [--checkpoints DIR] [--seeds 20] [--steps 100]
         [--scales 0,1,3,10] [--type-snr 0.16] [--charge-balance 100]
-        [--symmetry free,constrained]
+        [--symmetry free,constrained] [--split val]
 
-For each scale: the same ``seeds`` structures of the SuperCon3D ordered training split, each
+For each scale: the same ``seeds`` structures of the SuperCon3D ordered training split (or,
+with ``--split val``, of the validation split: settings are chosen there, and reported on
+the training split's seeds of ``supercon3d generate --from-seeds``), each
 noised to t = 0.1T..T and denoised with ``steps`` reverse steps for a full run; every result
 is judged by the shipped SODNet ensemble. Prints, per scale, the structural and compositional
 validity, the share of valid results that are a single element (guidance drifts toward pure
@@ -51,6 +53,7 @@ def main() -> None:
     parser.add_argument("--type-snr", type=float, default=DEFAULT_TYPE_SNR)
     parser.add_argument("--charge-balance", type=float, default=DEFAULT_CHARGE_BALANCE)
     parser.add_argument("--symmetry", default="free", help="free, constrained or both (comma)")
+    parser.add_argument("--split", choices=("train", "val"), default="train", help="seeds from")
     args = parser.parse_args()
     print(f"machine: {describe_machine()}")
     options = {
@@ -62,12 +65,13 @@ def main() -> None:
         else CrystalGenerator.shipped(**options)
     )
     ensemble = SODNetEnsemble.shipped()
-    split = primitive_split("train")
-    training_ln_tc = np.array([ln_tc for _, _, ln_tc in split])
+    training_ln_tc = np.array([ln_tc for _, _, ln_tc in primitive_split("train")])
+    split = primitive_split(args.split)
     seeds = [structure for _, structure, _ in random.Random(0).sample(split, args.seeds)]
     print(
-        f"{len(seeds)} seeds x {len(SEED_LEVELS)} levels, {args.steps} steps for t = T, "
-        f"type SNR {args.type_snr:g}, charge balance {args.charge_balance:g}\n"
+        f"{len(seeds)} {args.split} seeds x {len(SEED_LEVELS)} levels, "
+        f"{args.steps} steps for t = T, type SNR {args.type_snr:g}, "
+        f"charge balance {args.charge_balance:g}\n"
     )
     print(
         "| symmetry | scale | valid structure | valid composition | median Tc of valid (K) "

@@ -7,11 +7,12 @@ import functools
 import numpy as np
 import pytest
 import torch
-from pymatgen.core import Lattice, Structure
+from pymatgen.core import Element, Lattice, Structure
 
+from supercon3d.generation.charge import ChargeBalance
 from supercon3d.generation.checkpoint import GeneratorCheckpoint
 from supercon3d.generation.corpus import CorpusSettings, StructureCorpus
-from supercon3d.generation.diffusion import DiffusionConfig
+from supercon3d.generation.diffusion import DiffusionConfig, clean_type_probabilities
 from supercon3d.generation.generator import CrystalGenerator
 from supercon3d.generation.network import Denoiser, NetworkConfig
 from supercon3d.generation.symmetry_projection import SymmetryConstraint
@@ -146,6 +147,43 @@ def test_orbits_share_one_species_after_the_type_projection():
     z = constraint.types(types).argmax(-1)
     for orbit in template.orbits:
         assert len(set(z[list(orbit.atoms)].tolist())) == 1
+
+
+def test_type_noise_is_one_draw_per_orbit_with_the_variance_of_one_atom():
+    template = template_from_structure(tetragonal_with_free_z())
+    constraint = SymmetryConstraint([template])
+    noise = torch.randn(50, template.num_atoms, 100, generator=torch.Generator().manual_seed(0))
+    drawn = torch.stack([constraint.orbit_noise(sample) for sample in noise])
+    averaged = torch.stack([constraint.types(sample) for sample in noise])
+    assert torch.allclose(torch.stack([constraint.types(d) for d in drawn]), drawn, atol=1e-6)
+    for orbit in template.orbits:
+        atoms = list(orbit.atoms)
+        assert torch.allclose(drawn[:, atoms], drawn[:, atoms[:1]].expand_as(drawn[:, atoms]))
+        assert drawn[:, atoms[0]].var().item() == pytest.approx(1.0, abs=0.1)
+        if len(atoms) > 1:
+            assert averaged[:, atoms[0]].var().item() < 0.7
+
+
+def test_the_charge_balance_judges_the_composition_the_orbits_will_hold():
+    """MgB2's template (Mg on 1a, two atoms on 2d): the denoiser says Cl (0.9) for one 2d atom
+    and Se (0.6) for the other. Atom by atom that is MgClSe, not neutral; but the orbit ends
+    as one species, Cl by its mean probability, and MgCl2 is neutral: nothing to push."""
+    template = template_from_structure(mgb2())
+    constraint = SymmetryConstraint([template])
+    pair = next(list(orbit.atoms) for orbit in template.orbits if len(orbit.atoms) == 2)
+    single = next(orbit.atoms[0] for orbit in template.orbits if len(orbit.atoms) == 1)
+    mg, cl, se = (Element(symbol).Z - 1 for symbol in ("Mg", "Cl", "Se"))
+    probabilities = torch.full((3, 100), 1e-6)
+    probabilities[single, mg] = 1.0
+    probabilities[pair[0], cl], probabilities[pair[0], se] = 0.9, 0.1
+    probabilities[pair[1], cl], probabilities[pair[1], se] = 0.4, 0.6
+    logits, atoms = probabilities.log(), torch.zeros(3, dtype=torch.long)
+    balance = ChargeBalance(scale=1.0)
+    assert balance.direction(clean_type_probabilities(logits, None), atoms).abs().sum() > 0
+    per_orbit = clean_type_probabilities(logits, constraint)
+    assert torch.allclose(per_orbit[pair[0]], per_orbit[pair[1]])
+    assert torch.allclose(per_orbit.sum(-1), torch.ones(3))
+    assert not balance.direction(per_orbit, atoms).any()
 
 
 def test_a_permuted_cell_projects_to_the_permuted_result():

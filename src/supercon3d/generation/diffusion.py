@@ -277,6 +277,21 @@ def _project_frac(
     return frac if constraint is None else constraint.frac(frac, anchor)
 
 
+def _type_noise(noise: torch.Tensor, constraint: SymmetryConstraint | None) -> torch.Tensor:
+    return noise if constraint is None else constraint.orbit_noise(noise)
+
+
+def clean_type_probabilities(
+    logits: torch.Tensor, constraint: SymmetryConstraint | None
+) -> torch.Tensor:
+    """The denoiser's clean type probabilities (N, 100); with a ``constraint``, averaged over
+    each orbit: the denoiser does not see the space group and may predict different species
+    for the atoms of one orbit, which end as one species, so the charge balance must judge
+    the composition the orbits will have, not a mixture no crystal of the template can hold."""
+    probabilities = torch.softmax(logits, dim=-1)
+    return probabilities if constraint is None else constraint.types(probabilities)
+
+
 @torch.no_grad()
 def sample(
     denoiser: Denoiser,
@@ -299,7 +314,8 @@ def sample(
     signal-to-noise ratio (Song et al. 2021). ``charge_balance`` steers the types toward
     charge-neutral compositions, beside (or without) the Tc ``guidance``. With a
     ``constraint``, every update is projected onto the crystals' space-group templates (the
-    state must fit them at the start), so the result fits them exactly."""
+    state must fit them at the start), so the result fits them exactly, and the type noise
+    is drawn once per orbit."""
     config = schedule.config
     T = config.timesteps
     start = T if start is None else start
@@ -326,11 +342,11 @@ def sample(
             if guidance is not None and guidance.scale != 0:
                 steer += guidance.scale * guidance.gradients(types, frac, lattice, time, atoms)[2]
             if charge_balance is not None:
-                clean_types = torch.softmax(type_logits, dim=-1)
+                clean_types = clean_type_probabilities(type_logits, constraint)
                 steer += charge_balance.scale * charge_balance.direction(clean_types, atoms)
             types = _type_corrector(
-                types, type_logits, float(schedule.alpha_bars[t]), type_snr, noise(types.shape),
-                steer,
+                types, type_logits, float(schedule.alpha_bars[t]), type_snr,
+                _type_noise(noise(types.shape), constraint), steer,
             )  # fmt: skip
             if constraint is not None:
                 types = constraint.types(types)
@@ -345,7 +361,7 @@ def sample(
         keep_clean = alpha_bar_s**0.5 * beta / (1 - alpha_bar_t)
         keep_noisy = alpha**0.5 * (1 - alpha_bar_s) / (1 - alpha_bar_t)
         lattice_mean = keep_clean * clean_lattice + keep_noisy * lattice
-        clean_types = torch.softmax(type_logits, dim=-1)
+        clean_types = clean_type_probabilities(type_logits, constraint)
         types_mean = keep_clean * clean_types + keep_noisy * types
         if charge_balance is not None:
             push = charge_balance.direction(clean_types, atoms)
@@ -363,7 +379,7 @@ def sample(
         lattice, types, frac = lattice_mean, types_mean, frac_mean
         if s > 0:
             lattice = lattice + posterior**0.5 * noise(lattice.shape)
-            types = types + posterior**0.5 * noise(types.shape)
+            types = types + posterior**0.5 * _type_noise(noise(types.shape), constraint)
             frac = frac + (sigma_s**2 * variance / sigma_t**2) ** 0.5 * noise(frac.shape)
         frac = _project_frac(torch.remainder(frac, 1.0), symmetric_frac, constraint)
         if constraint is not None:

@@ -259,13 +259,14 @@ def seed_template(graph: Data, index: int) -> SymmetryTemplate:
 def symmetric_start(
     state: CrystalState, constraint: SymmetryConstraint, generator: torch.Generator | None
 ) -> CrystalState:
-    """Prior noise made to fit the templates: lattice and types projected, each orbit's
-    free coordinates drawn uniformly around the template's positions."""
+    """Prior noise made to fit the templates: lattice projected, types drawn once per orbit
+    (:meth:`~SymmetryConstraint.orbit_noise`), each orbit's free coordinates drawn uniformly
+    around the template's positions."""
     _, reference = constraint.reference()
     return CrystalState(
         constraint.lattice(state.lattice),
         constraint.initial_frac(reference.to(state.frac.device), generator),
-        constraint.types(state.types),
+        constraint.orbit_noise(state.types),
         state.atoms,
     )
 

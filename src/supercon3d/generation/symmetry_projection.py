@@ -13,6 +13,9 @@ After every update of the sampler:
 - atom types: the type vectors are averaged over each orbit (one species per orbit).
 
 Each projection is idempotent and leaves a crystal that already fits its template unchanged.
+The type noise of a step is drawn once per orbit (:meth:`SymmetryConstraint.orbit_noise`):
+averaged over the orbit's m atoms it would have 1/m of the variance the denoiser was trained
+on, and a large orbit's types would reach the denoiser far cleaner than their step says.
 """
 
 from __future__ import annotations
@@ -63,6 +66,7 @@ class SymmetryConstraint:
         self.num_atoms = torch.tensor([t.num_atoms for t in self.templates])
         self.orbit_of_atom = torch.cat(orbit_of_atom).to(device)
         self.num_orbits = orbit_offset
+        self.orbit_size = torch.bincount(self.orbit_of_atom, minlength=orbit_offset)
         self.representative = torch.tensor(representative, device=device)
         self.projector = torch.stack(projectors).to(device)
         self.coset_rotation = torch.cat(coset_rotations).to(device)
@@ -117,6 +121,13 @@ class SymmetryConstraint:
     def types(self, types: torch.Tensor) -> torch.Tensor:
         """Type vectors (N, 100) averaged over each orbit."""
         return self._orbit_mean(types)[self.orbit_of_atom]
+
+    def orbit_noise(self, noise: torch.Tensor) -> torch.Tensor:
+        """Standard normal noise (N, k), one draw per atom, made one draw per orbit with the
+        same variance: each orbit's mean times the square root of its size, on all its
+        atoms."""
+        scale = self.orbit_size.to(noise.dtype).sqrt()[:, None]
+        return (self._orbit_mean(noise) * scale)[self.orbit_of_atom]
 
     def reference(self) -> tuple[torch.Tensor, torch.Tensor]:
         """The templates' symmetric lattices (B, 3, 3) Å and coordinates (N, 3), float32."""
