@@ -12,6 +12,7 @@ from supercon3d.training.superconductor import (
     ALL_ROWS,
     composition_weights,
     element_fractions,
+    evaluate_classifier,
     grouped_evaluation,
     near_duplicates,
     training_weights,
@@ -78,3 +79,28 @@ def test_grouped_evaluation_scores_every_grouping_and_seed():
         assert s.roc_auc[ALL_ROWS] > 0.5
         assert s.superconductor_share[ALL_ROWS] == pytest.approx(0.5)
         assert 0.0 <= s.near_duplicate_share <= 1.0
+
+
+def test_evaluation_without_ablations_fits_only_the_grouped_folds():
+    rng = np.random.default_rng(0)
+    hosts = {"Nb{}Sn": 1, "Mg{}B2": 1, "V{}Si": 1, "Pb{}Bi": 1, "Nb{}N": 1}
+    hosts |= {"Na{}Cl": 0, "K{}Br": 0, "Li{}F": 0, "Mg{}O": 0, "Ca{}F2": 0}
+    formulas = [host.format(x) for host in hosts for x in range(1, 6)]
+    labels = np.repeat(list(hosts.values()), 5)
+    table = pd.DataFrame(
+        {
+            "label": labels,
+            "label_key": formulas,
+            "composition": [Composition(f) for f in formulas],
+            "family": ["other"] * 50,
+            "source": ["3dsc"] * 50,
+        }
+    )
+    features = np.column_stack([labels + rng.normal(0, 0.3, 50), rng.normal(size=50)])
+    fits = []
+    evaluation = evaluate_classifier(
+        table, features, n_jobs=1, progress=fits.append, n_structure_columns=1, ablations=False
+    )
+    assert len(fits) == 5  # one per grouped fold
+    assert evaluation.auc_grouped > 0.5
+    assert np.isnan(evaluation.auc_random) and np.isnan(evaluation.auc_grouped_composition_only)

@@ -187,7 +187,10 @@ def calibration_scores(
 
 
 def _auc(labels: np.ndarray, scores: np.ndarray) -> float:
-    return float(roc_auc_score(labels, scores)) if len(np.unique(labels)) == 2 else float("nan")
+    """ROC-AUC; NaN without both classes or with a score not computed (NaN)."""
+    if len(np.unique(labels)) < 2 or np.isnan(scores).any():
+        return float("nan")
+    return float(roc_auc_score(labels, scores))
 
 
 GROUPINGS: dict[str, Callable[[Composition], str]] = {
@@ -357,11 +360,13 @@ def evaluate_classifier(
     seeds: Sequence[int] = (0,),
     n_structure_columns: int = len(STRUCTURE_FEATURES),
     weight_compositions: bool = False,
+    ablations: bool = True,
 ) -> ClassifierEvaluation:
     """Grouped and random out-of-fold AUCs, the composition-only ablation (the last
     ``n_structure_columns`` hidden), and the Brier score of each calibration, of the ensemble
     with the classifier seeds ``seeds`` (``progress`` is called once per fitted model), fitted
-    with :func:`training_weights`."""
+    with :func:`training_weights`. Without ``ablations`` the random-fold and composition-only
+    AUCs are NaN, not fitted (a third of the fits: what shipping needs)."""
     labels = table["label"].to_numpy(dtype=int)
     weight = training_weights(table, weight_compositions)
     structures = (table["source"] == "3dsc").to_numpy()
@@ -369,14 +374,16 @@ def evaluate_classifier(
     p_grouped = out_of_fold_probabilities(
         features, labels, grouped, n_jobs, progress, seeds, weight
     )
-    p_random = out_of_fold_probabilities(
-        features, labels, random_folds(len(labels)), n_jobs, progress, seeds, weight
-    )
-    composition_only = features.copy()
-    composition_only[:, -n_structure_columns:] = np.nan
-    p_composition = out_of_fold_probabilities(
-        composition_only, labels, grouped, n_jobs, progress, seeds, weight
-    )
+    p_random = p_composition = np.full(len(labels), np.nan)
+    if ablations:
+        p_random = out_of_fold_probabilities(
+            features, labels, random_folds(len(labels)), n_jobs, progress, seeds, weight
+        )
+        composition_only = features.copy()
+        composition_only[:, -n_structure_columns:] = np.nan
+        p_composition = out_of_fold_probabilities(
+            composition_only, labels, grouped, n_jobs, progress, seeds, weight
+        )
     brier = calibration_scores(p_grouped, labels, grouped)
     families = table["family"].to_numpy()
     return ClassifierEvaluation(
@@ -475,18 +482,20 @@ def train_superconductor_classifier(
     plane_doping: bool = False,
     grouped: bool = False,
     weight_compositions: bool = False,
+    ablations: bool = True,
 ) -> tuple[SuperconductorClassifier, ClassifierEvaluation]:
     """Build the table, evaluate (with ``grouped`` also :func:`grouped_evaluation`), and fit
     the classifier to ship (``n_seeds`` LightGBM fits with the seeds from ``seed`` on) on the
     features of :func:`prepare_training`, every fit weighted by :func:`training_weights`
-    (``progress`` is called once per CIF read and per fitted model)."""
+    (``progress`` is called once per CIF read and per fitted model; ``ablations`` as in
+    :func:`evaluate_classifier`)."""
     seeds = classifier_seeds(seed, n_seeds)
     table, features = prepare_training(
         data, n_jobs, progress, element_embedding, doping_level, plane_doping
     )
     evaluation = evaluate_classifier(
         table, features, n_jobs, progress, seeds, structure_columns(plane_doping),
-        weight_compositions,
+        weight_compositions, ablations,
     )  # fmt: skip
     if grouped:
         evaluation.grouped = grouped_evaluation(
