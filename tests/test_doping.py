@@ -194,7 +194,11 @@ def test_dope_ranks_variants_by_predicted_delta_tc_against_the_parent(la2cuo4, t
         assert r.delta_tc_kelvin != pytest.approx(r.delta_tc_model_kelvin)  # calibrated
         assert r.variant.parent == "La2CuO4" and r.to_json()["disorder_class"] in ("SD", "PD")
     assert failed.variant is None and failed.error.startswith(str(missing))
-    assert set(failed.to_json()) == {"parent", "error"}
+    assert failed.to_json() == {
+        "parent": str(missing),
+        "error": failed.error,
+        "parent_warnings": [],
+    }
 
 
 def test_dope_predicts_that_al_and_c_lower_the_tc_of_mgb2(mgb2):
@@ -276,4 +280,9 @@ def test_api_dope_keeps_each_cifs_warnings_and_refuses_what_stability_refuses(tm
         f"{close}: sites 0 and 1 are 0.300 Å apart (overlapping atoms); not doped"
     )
     assert any("closer than 0.5 Å" in warning for warning in refused.parent_warnings)
-    assert refused.to_json() == {"parent": str(close), "error": refused.error}
+    assert refused.to_json() == {
+        "parent": str(close),
+        "error": refused.error,
+        "parent_warnings": refused.parent_warnings,
+    }
+    assert refused.parent_prediction.warnings == refused.parent_warnings

@@ -61,7 +61,7 @@ def dope_inputs(
     with progress("doping", len(read)) as advance:
         for item in read:
             if item.error is not None:
-                failed = TcPrediction(item.name, error=item.error)
+                failed = TcPrediction(item.name, error=item.error, warnings=list(item.warnings))
                 ranked = [DopingResult(None, None, failed, error=item.error)]
             else:
                 ranked = _ranked_variants(item, next(parent_predictions), fractions, per_host, top)

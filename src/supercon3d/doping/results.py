@@ -33,10 +33,14 @@ class DopingResult:
     def to_json(self) -> dict:
         """The variant's fields, its prediction (P(SC), Tc, interval in K, disorder class),
         the parent's Tc (K), ΔTc (K, predicted and the model's own), the parent's warnings,
-        its stability record if any, or the parent's error."""
+        its stability record if any; or the parent, its error and its warnings."""
         parent = self.parent_prediction
         if self.error is not None or self.variant is None or self.prediction is None:
-            return {"parent": parent.file, "error": self.error or parent.error}
+            return {
+                "parent": parent.file,
+                "error": self.error or parent.error,
+                "parent_warnings": self.parent_warnings,
+            }
         record = self.variant.to_json()
         predicted = self.prediction
         record.update(
