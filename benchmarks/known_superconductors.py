@@ -7,7 +7,7 @@ trained on as a structure and see whether the Tc comes back. The sample: up to `
 ordered Materials Project cells and as many ``synth_doped`` ones (given partial occupancies
 to match the SuperCon formula) from 3DSC, with a SuperCon Tc > 0 K, whose formula shares no
 composition key with any SuperCon3D entry (from its structure or its formula column), one
-structure per formula, drawn with a fixed seed. Each goes through ``predict_files`` with the
+structure per formula, drawn with a fixed seed. Each goes through ``predict_inputs`` with the
 shipped model (or the run folder ``--run``), blended (what ``supercon3d predict`` reports)
 and SODNet alone; printed per kind: median relative error |Tc_pred − Tc| / Tc, MAE (ln K)
 and the share of SuperCon Tc inside the 90 % interval.
@@ -39,8 +39,7 @@ from supercon3d.models.composition import (
     MagpieFeaturizer,
     MagpieRegressor,
 )
-from supercon3d.models.sodnet.ensemble import load_ensemble
-from supercon3d.screening import predict_files
+from supercon3d.screening import predict_inputs
 from supercon3d.settings import cache_dir
 from supercon3d.training.baseline import entry_keys, extra_training_rows
 from supercon3d.training.blend import COMPOSITION_MODEL, composition_model
@@ -85,8 +84,9 @@ def main() -> None:
     print(f"# {describe_machine()}")
 
     for label, blend in (("blend (what predict reports)", True), ("SODNet alone", False)):
-        ensemble = load_ensemble(args.run, blend)
-        predictions = predict_files(list(chosen["file"]), ensemble, workers=args.workers)
+        predictions = predict_inputs(
+            list(chosen["file"]), checkpoints=args.run, blend=blend, workers=args.workers
+        )
         failed = [p for p in predictions if p.error]
         ok = np.array([p.error is None for p in predictions])
         predicted = np.array([p.tc_kelvin if p.error is None else np.nan for p in predictions])

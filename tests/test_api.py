@@ -172,7 +172,7 @@ def test_the_process_that_sends_work_to_workers_loads_no_model():
     code = (
         "import sys\n"
         "from supercon3d.models.shipped import ensemble_source\n"
-        "from supercon3d.screening.files import predict_files_from\n"
+        "from supercon3d.screening.files import predict_cif_files\n"
         "from supercon3d.screening.funnel import run_identity, run_screen\n"
         "from supercon3d.screening.prediction import TcPrediction\n"
         "from supercon3d.screening.tasks import rescore_shard, score_shard\n"

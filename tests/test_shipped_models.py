@@ -13,8 +13,8 @@ import pytest
 import torch
 
 from supercon3d.generation.generator import CrystalGenerator
-from supercon3d.models.sodnet.ensemble import SODNetEnsemble
-from supercon3d.screening import predict_files
+from supercon3d.models.shipped import shipped_model_dir
+from supercon3d.screening import predict_inputs
 from supercon3d.settings import dataset_path
 
 PINNED_LN_TC = {
@@ -39,7 +39,7 @@ def test_shipped_sodnet_ensembles_predict_the_pinned_ln_tc(name):
     folder = dataset_path("supercon3d/cif")
     pinned = PINNED_LN_TC[name]
     files = [folder / file for file in pinned]
-    predictions = predict_files(files, SODNetEnsemble.shipped(name), workers=1)
+    predictions = predict_inputs(files, checkpoints=shipped_model_dir(name), workers=1)
     for prediction in predictions:
         mean, spread = pinned[prediction.file.split("/")[-1]]
         assert prediction.ln_tc == pytest.approx(mean, abs=LN_TC_TOLERANCE)

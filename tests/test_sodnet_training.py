@@ -33,7 +33,7 @@ from supercon3d.models.sodnet.ensemble import (
     predict_ln_tc,
 )
 from supercon3d.models.weights import CheckpointError
-from supercon3d.screening import predict_files
+from supercon3d.screening import predict_inputs
 from supercon3d.screening.predict import prepare_files
 from supercon3d.settings import dataset_path
 from supercon3d.training.baseline import entry_keys
@@ -158,7 +158,7 @@ def test_corrupt_or_mismatched_checkpoints_fail_with_the_file_name(tiny_run, tmp
         SODNetEnsemble.from_dir(tmp_path / "empty")
 
 
-def test_predict_files_reports_bad_files_and_scores_the_rest(tiny_run, small_ids, tmp_path):
+def test_predict_inputs_reports_bad_files_and_scores_the_rest(tiny_run, small_ids, tmp_path):
     folder = tmp_path / "cifs"
     folder.mkdir()
     for name in small_ids[:3]:
@@ -166,7 +166,7 @@ def test_predict_files_reports_bad_files_and_scores_the_rest(tiny_run, small_ids
     (folder / "broken.cif").write_text("data_broken\n_cell_length_a 3\n")
     text = (dataset_path("supercon3d/cif") / small_ids[0]).read_text()
     ensemble = SODNetEnsemble.from_dir(tiny_run)
-    results = predict_files(sorted(folder.glob("*.cif")), ensemble, workers=1)
+    results = predict_inputs(sorted(folder.glob("*.cif")), checkpoints=tiny_run, workers=1)
     by_file = {r.file.split("/")[-1]: r for r in results}
     assert by_file["broken.cif"].error.startswith(str(folder / "broken.cif"))
     good = [r for r in results if r.error is None]

@@ -88,14 +88,14 @@ def predict(
     the calibrated interval (K) where the model has one, P(superconductor) from the shipped
     classifier, and the chemical family with the high-pressure-hydride flag.
 
-    ``inputs``: CIF files, folders of CIFs (replaced by their ``*.cif`` files, sorted) and
-    pymatgen Structures, mixed; one record per structure, in input order. A Structure's graph
-    is built directly (no file); its record is named ``names[i]`` if given (one name per
-    Structure, in order) else ``structure[i]`` (i: its position in ``inputs``). A structure
-    that fails (unreadable CIF, no neighbour within the cutoff) gets an ``error`` record and
-    the others are still predicted. ``workers``: processes reading and predicting CIFs
-    (default: all cores); ``strict``: a CIF with a warning fails too (see
-    :mod:`supercon3d.data.contract`)."""
+    ``inputs``: structure files, folders (every ``*.cif`` under them, at any depth, sorted)
+    and pymatgen Structures, mixed; one record per structure, in input order. A Structure's
+    graph is built directly (no file); its record is named ``names[i]`` if given (one name
+    per Structure, in order) else ``structure[i]`` (i: its position in ``inputs``). A
+    structure that fails (unreadable CIF, no neighbour within the cutoff), and a folder that
+    cannot be read or loops, gets an ``error`` record and the others are still predicted.
+    ``workers``: processes reading and predicting CIFs (default: all cores); ``strict``: a CIF
+    with a warning fails too (see :mod:`supercon3d.data.contract`)."""
     from supercon3d.screening.inputs import predict_inputs
 
     return predict_inputs(

@@ -127,7 +127,6 @@ def dope(
     predicted ΔTc (K) against the parent. Exit status: 0 all parents done, 3 some failed,
     1 none, 2 usage error."""
     from supercon3d import api
-    from supercon3d.data.cif import expand_cif_paths
     from supercon3d.doping.cif import write_variant_cif
     from supercon3d.doping.variants import MIN_FRACTION
 
@@ -139,13 +138,12 @@ def dope(
         raise usage_error(
             f"--fractions {fractions!r}: each must lie between {MIN_FRACTION:g} and 1 (1 excluded)"
         )
-    files = expand_cif_paths(paths)
     if out is not None:
         if out.exists() and not out.is_dir():
             raise usage_error(f"{out}: is a file; --out takes a folder")
         if (out / RESULTS_FILE).exists() and not force:
             raise usage_error(f"{out / RESULTS_FILE}: exists; --force replaces it")
-    results = api.dope(files, top=top, fractions=shares, with_stability=with_stability)
+    results = api.dope(paths, top=top, fractions=shares, with_stability=with_stability)
     rows = [result.to_json() for result in results]
     output_format = chosen_format(output_format, as_json)
     if output_format != TABLE:

@@ -184,7 +184,7 @@ def predict(
         check_output(out, files, force)
     progress = progress_bar if len(files) > PROGRESS_BAR_FILES else no_progress
     predictions = api.predict(
-        files, checkpoints=checkpoints, workers=workers, progress=progress, strict=strict
+        paths, checkpoints=checkpoints, workers=workers, progress=progress, strict=strict
     )
     records = [p.to_dict() for p in predictions]
     if output_format == TABLE:

@@ -148,7 +148,7 @@ def stability(
     output_format = chosen_format(output_format, as_json)
     progress = no_progress if output_format != TABLE else progress_bar
     records = api.stability(
-        files, potential=potential, max_steps=max_steps, progress=progress, workers=workers,
+        paths, potential=potential, max_steps=max_steps, progress=progress, workers=workers,
         complete_hull=complete_hull,
     )  # fmt: skip
     rows = [record.to_json() for record in records]

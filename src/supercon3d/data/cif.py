@@ -35,6 +35,7 @@ from supercon3d.data.contract import (
     refuse_warnings,
 )
 from supercon3d.data.files import read_regular_file
+from supercon3d.data.sources import NO_CIFS, walk_cifs
 from supercon3d.defaults import MAX_CIF_BYTES
 from supercon3d.executor import make_executor
 
@@ -160,7 +161,7 @@ def _read_text(path: Path) -> str:
     source = str(path)
     try:
         if path.is_dir():
-            reason = "a folder, not a CIF" if _cif_entries(path) else "no .cif files in this folder"
+            reason = "a folder, not a CIF" if _cif_entries(path) else NO_CIFS
             raise CifReadError(source, reason)
         data = read_regular_file(path, MAX_CIF_BYTES, source)
     except OSError as error:
@@ -213,27 +214,37 @@ def _cif_entries(folder: Path) -> list[Path]:
 
 
 def cif_files(folder: str | os.PathLike) -> list[Path]:
-    """The ``*.cif`` files of a folder, sorted by name; an error naming the folder if none."""
+    """The ``*.cif`` files at the top of a folder (a dataset's flat folder), sorted by name;
+    an error naming the folder if none. Inputs are read at any depth: :func:`cif_input_paths`."""
     folder = Path(folder)
     if not folder.is_dir():
         raise CifReadError(str(folder), "not a folder")
     files = _cif_entries(folder)
     if not files:
-        raise CifReadError(str(folder), "no .cif files in this folder")
+        raise CifReadError(str(folder), NO_CIFS)
     return files
 
 
-def expand_cif_paths(paths: Iterable[str | os.PathLike]) -> list[Path]:
-    """Files as given, folders replaced by their ``*.cif`` entries. A folder with none, or
-    that cannot be listed, stays as itself, so that reading it fails with the reason."""
-    expanded = []
+def cif_input_paths(paths: Iterable[str | os.PathLike]) -> list[tuple[Path, str | None]]:
+    """Each path with None, a folder replaced by every ``*.cif`` under it, at any depth
+    (:func:`supercon3d.data.sources.walk_cifs`: sorted, linked folders followed). A folder
+    that cannot be listed, a linked folder that leads back to one above it (a loop) and a
+    folder without any ``*.cif`` come with the reason, so that each is an error row, never
+    skipped. Any other path stays as given (reading it says what is wrong)."""
+    expanded: list[tuple[Path, str | None]] = []
     for path in map(Path, paths):
-        try:
-            entries = _cif_entries(path) if path.is_dir() else [path]
-        except CifReadError:
-            entries = []
-        expanded += entries or [path]
+        if not path.is_dir():
+            expanded.append((path, None))
+            continue
+        expanded += list(walk_cifs(path)) or [(path, NO_CIFS)]
     return expanded
+
+
+def expand_cif_paths(paths: Iterable[str | os.PathLike]) -> list[Path]:
+    """The paths of :func:`cif_input_paths`, reasons left out: what the inputs stand for, to
+    count them or to check an output path against them. Read with the reasons: a folder
+    that cannot be read stays as itself here."""
+    return [path for path, _ in cif_input_paths(paths)]
 
 
 def read_cifs(
@@ -242,17 +253,22 @@ def read_cifs(
     progress: Callable[[int], None] | None = None,
     strict: bool = False,
 ) -> FolderReadResult:
-    """Read many CIFs, in parallel over ``workers`` processes (default: all cores; see
+    """Read many CIFs, files and folders (every ``*.cif`` under a folder, at any depth:
+    :func:`cif_input_paths`), in parallel over ``workers`` processes (default: all cores; see
     :func:`supercon3d.executor.make_executor`).
 
-    A file that fails is counted in ``failures`` and the rest still complete.
-    ``progress`` is called with the number of files finished since its last call.
+    A file that fails, and a folder that cannot be read or loops, is counted in ``failures``
+    and the rest still complete. ``progress`` is called with the number of entries finished
+    since its last call.
     """
-    paths = [str(p) for p in paths]
+    entries = cif_input_paths(paths)
+    readable = [str(path) for path, reason in entries if reason is None]
     records: list[CifRecord] = []
     failures: list[CifReadError] = []
-    with make_executor(workers, len(paths)) as executor:
-        for outcome in executor.map(partial(_read_or_error, strict=strict), paths):
+    with make_executor(workers, len(readable)) as executor:
+        outcomes = executor.map(partial(_read_or_error, strict=strict), readable)
+        for path, reason in entries:
+            outcome = next(outcomes) if reason is None else CifReadError(str(path), reason)
             (failures if isinstance(outcome, CifReadError) else records).append(outcome)
             if progress is not None:
                 progress(1)
@@ -264,8 +280,14 @@ def read_cif_folder(
     workers: int | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> FolderReadResult:
-    """Read every ``*.cif`` of a folder (see :func:`read_cifs`); an empty folder is an error."""
-    return read_cifs(cif_files(folder), workers, progress)
+    """Read every ``*.cif`` under a folder, at any depth (see :func:`read_cifs`); a path that
+    is not a folder, or a folder without any, is an error."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise CifReadError(str(folder), "not a folder")
+    if next(walk_cifs(folder), None) is None:
+        raise CifReadError(str(folder), NO_CIFS)
+    return read_cifs([folder], workers, progress)
 
 
 def write_cif(structure: Structure, path: str | os.PathLike) -> None:

@@ -22,9 +22,9 @@ def describe_cifs(
     disorder report and class, the reader's warnings; and the files that could not be read
     or were refused by the input contract (with ``strict``, a CIF with a warning is refused),
     each a one-line error naming it."""
-    files = expand_cif_paths(paths)
-    with progress("reading CIFs", len(files)) as advance:
-        result = read_cifs(files, progress=advance, strict=strict)
+    paths = list(paths)
+    with progress("reading CIFs", len(expand_cif_paths(paths))) as advance:
+        result = read_cifs(paths, progress=advance, strict=strict)
     rows = []
     for record in result.records:
         report = classify_disorder(

@@ -2,8 +2,9 @@
 one input contract.
 
 Light to import (pymatgen loads on first use). A command or library call takes any mix of
-these; a folder stands for its ``*.cif`` files (sorted), a file for its structures (a CIF
-through :func:`supercon3d.data.cif.read_cif`; an archive, a CSV of CIF text or a file
+these; a folder stands for every ``*.cif`` under it (sorted, at any depth; an unreadable
+folder or a loop of linked folders is a record with its error), a file for its structures
+(a CIF through :func:`supercon3d.data.cif.read_cif`; an archive, a CSV of CIF text or a file
 ``ase.io`` reads, such as a POSCAR or an extxyz, through :mod:`supercon3d.data.sources`), a
 Structure is named by the caller or by its position. Every structure, whatever its door,
 meets :func:`supercon3d.data.contract.check_structure`. An input that cannot be read becomes
@@ -122,34 +123,55 @@ def _atoms_structure(item: StructureItem) -> Structure:
 def read_cif_files(
     paths: Iterable[str | os.PathLike], strict: bool = False
 ) -> Iterator[ReadStructure]:
-    """One record per structure of each file, in order: a CIF (see
-    :func:`~supercon3d.data.sources.is_cif_file`) is one record named by its path; another
-    file gives one per item of :func:`~supercon3d.data.sources.iter_source`, named by the
-    item's id. Each holds its structure and the reader's warnings, or the error that stopped
-    it from being read (unreadable, not a structure, missing, refused by the contract);
-    ``strict`` refuses a structure with warnings too."""
+    """One record per structure of each file and folder, in order. A folder stands for every
+    ``*.cif`` under it, at any depth (:func:`supercon3d.data.cif.cif_input_paths`); one that
+    cannot be read, a loop of linked folders and a folder without CIFs are each a record with
+    the error naming them. A CIF (see :func:`~supercon3d.data.sources.is_cif_file`) is one
+    record named by its path; another file gives one per item of
+    :func:`~supercon3d.data.sources.iter_source`, named by the item's id. Each holds its
+    structure and the reader's warnings, or the error that stopped it from being read
+    (unreadable, not a structure, missing, refused by the contract); ``strict`` refuses a
+    structure with warnings too."""
     from supercon3d.data.cif import read_cif
+    from supercon3d.data.contract import CifReadError
+
+    for entry in read_except_cifs(paths, strict):
+        if isinstance(entry, ReadStructure):
+            yield entry
+            continue
+        try:
+            record = read_cif(entry, strict)
+        except (CifReadError, OSError) as error:
+            yield ReadStructure(str(entry), None, str(error))
+        else:
+            yield ReadStructure(str(entry), record.structure, warnings=list(record.warnings))
+
+
+def read_except_cifs(
+    paths: Iterable[str | os.PathLike], strict: bool = False
+) -> Iterator[Path | ReadStructure]:
+    """The records of :func:`read_cif_files`, in order, except that a CIF file comes back as
+    its path, unread: for a caller that reads CIFs in worker processes."""
+    from supercon3d.data.cif import cif_input_paths
     from supercon3d.data.contract import CifReadError, refuse_warnings
     from supercon3d.data.sources import is_cif_file, iter_source
 
-    for path in paths:
-        if not is_cif_file(path):
-            for item in iter_source(path):
-                try:
-                    structure, warnings, _ = read_item(item)
-                    if strict:
-                        refuse_warnings(item.id, warnings)
-                except CifReadError as error:
-                    yield ReadStructure(item.id, None, str(error))
-                else:
-                    yield ReadStructure(item.id, structure, warnings=warnings)
+    for path, problem in cif_input_paths(paths):
+        if problem is not None:
+            yield ReadStructure(str(path), None, str(CifReadError(str(path), problem)))
             continue
-        try:
-            record = read_cif(path, strict)
-        except (CifReadError, OSError) as error:
-            yield ReadStructure(str(path), None, str(error))
-        else:
-            yield ReadStructure(str(path), record.structure, warnings=list(record.warnings))
+        if is_cif_file(path):
+            yield path
+            continue
+        for item in iter_source(path):
+            try:
+                structure, warnings, _ = read_item(item)
+                if strict:
+                    refuse_warnings(item.id, warnings)
+            except CifReadError as error:
+                yield ReadStructure(item.id, None, str(error), list(item.warnings))
+            else:
+                yield ReadStructure(item.id, structure, warnings=warnings)
 
 
 def read_structures(
@@ -157,16 +179,14 @@ def read_structures(
     names: Sequence[str] | None = None,
     strict: bool = False,
 ) -> list[ReadStructure]:
-    """One record per structure of ``inputs``, in order: a folder gives one per ``*.cif``
-    file, a file one per structure it holds (:func:`read_cif_files`), a Structure is named as in
-    :func:`named_inputs` and checked (:func:`checked_structure`)."""
-    from supercon3d.data.cif import expand_cif_paths
-
+    """One record per structure of ``inputs``, in order: a file or folder as in
+    :func:`read_cif_files` (a folder: every ``*.cif`` under it, at any depth), a Structure
+    named as in :func:`named_inputs` and checked (:func:`checked_structure`)."""
     items, name_of = named_inputs(inputs, names)
     read: list[ReadStructure] = []
     for i, item in enumerate(items):
         if i in name_of:
             read.append(checked_structure(item, name_of[i], strict))
         else:
-            read += read_cif_files(expand_cif_paths([item]), strict)
+            read += read_cif_files([item], strict)
     return read

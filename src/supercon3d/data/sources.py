@@ -54,6 +54,8 @@ ID_SEPARATOR = "::"
 DUPLICATE_MARK = "#"
 """Between an id met again in one stream and its count (``x.cif#2``)."""
 CIF_SUFFIX = ".cif"
+NO_CIFS = "no .cif files in this folder"
+"""Why a folder given as an input gives no structure."""
 ZIP_SUFFIXES = (".zip",)
 TAR_SUFFIXES = (".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz")
 CSV_SUFFIX = ".csv"
@@ -139,18 +141,22 @@ def _folder(folder: Path, source: str) -> Iterator[StructureItem]:
     its subfolders in sorted order. Linked folders are followed unless they lead back to one
     being read; an unreadable folder or a loop is an error item."""
     found = False
-    for path, reason in _walk(folder, set()):
+    for path, reason in walk_cifs(folder):
         found = True
         name = path.relative_to(folder).as_posix() if path != folder else None
         yield _cif_file(path, source, name) if reason is None else _error(source, name, reason)
     if not found:
-        yield _error(source, None, "no .cif files in this folder")
+        yield _error(source, None, NO_CIFS)
 
 
-def _walk(folder: Path, reading: set[tuple[int, int]]) -> Iterator[tuple[Path, str | None]]:
-    """(path, None) for each ``*.cif`` entry under ``folder`` that is not a folder, and
-    (path, reason) for a subfolder that cannot be listed or is a loop; ``reading``: the
-    (device, inode) of the folders above."""
+def walk_cifs(
+    folder: Path, reading: frozenset[tuple[int, int]] = frozenset()
+) -> Iterator[tuple[Path, str | None]]:
+    """(path, None) for each ``*.cif`` entry under ``folder``, at any depth, that is not a
+    folder (broken links and FIFOs included, so that reading them says what they are), and
+    (path, reason) for a folder that cannot be listed or a linked folder that leads back to
+    one above it (a loop, not followed): a folder's files sorted by name, then its
+    subfolders in sorted order. ``reading``: the (device, inode) of the folders above."""
     try:
         info = folder.stat()
         with os.scandir(folder) as listing:
@@ -178,7 +184,7 @@ def _walk(folder: Path, reading: set[tuple[int, int]]) -> Iterator[tuple[Path, s
         if (below.st_dev, below.st_ino) in reading | {key}:
             yield subfolder, "a symbolic link to a folder above it (a loop): not followed"
             continue
-        yield from _walk(subfolder, reading | {key})
+        yield from walk_cifs(subfolder, reading | {key})
 
 
 def _not_a_cif(source: str, member: str) -> StructureItem:
@@ -476,7 +482,7 @@ def count_items(
     for source in sources:
         path = Path(source)
         if path.is_dir():
-            total += max(1, sum(1 for _ in _walk(path, set())))
+            total += max(1, sum(1 for _ in walk_cifs(path)))
             continue
         try:
             check_regular(path, str(source))

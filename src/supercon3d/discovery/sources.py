@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 from pymatgen.core import Structure
 
-from supercon3d.data.cif import expand_cif_paths, write_cif
+from supercon3d.data.cif import cif_input_paths, write_cif
 from supercon3d.data.inputs import read_cif_files
 from supercon3d.discovery.settings import GENERATOR, SUBSTITUTION, DiscoverySettings
 from supercon3d.discovery.stages import Dropped
@@ -173,10 +173,14 @@ def _cif_sources(paths: list[Path], prefix: str, source: str) -> Iterator[Source
 
 
 def from_cifs(paths: tuple[str, ...]) -> tuple[list[Source], list[Dropped]]:
-    """The structures of CIF files and folders (a folder: its ``*.cif``); a file met twice
-    is read once."""
-    unique = list(dict.fromkeys(path.resolve() for path in expand_cif_paths(paths)))
+    """The structures of CIF files and folders (a folder: every ``*.cif`` under it, at any
+    depth; one that cannot be read or loops is dropped with the reason); a file met twice is
+    read once."""
+    entries = cif_input_paths(paths)
+    unique = list(dict.fromkeys(path.resolve() for path, problem in entries if problem is None))
+    unreadable = [(path, problem) for path, problem in entries if problem is not None]
     items = list(_cif_sources(unique, "c", "cif"))
+    items += [Dropped(f"c{p.stem}", p.name, UNREADABLE, f"{p}: {why}") for p, why in unreadable]
     return [i for i in items if isinstance(i, Source)], [i for i in items if isinstance(i, Dropped)]
 
 

@@ -1,5 +1,6 @@
-"""Scoring many structures: CIF files or folders in, Tc predictions out (:mod:`.predict`, in
-workers by :mod:`.files`, records :mod:`.prediction`), and database-scale screening
+"""Scoring many structures: files, folders or Structures in, Tc predictions out (one
+workflow, :func:`.inputs.predict_inputs`: graphs :mod:`.predict`, CIFs in workers :mod:`.files`,
+records :mod:`.prediction`), and database-scale screening
 (:mod:`.funnel`, shards :mod:`.shards`, tasks :mod:`.tasks`, stages :mod:`.scoring`). The
 names below load on first use, so that a screening worker's stage 1 runs without importing
 torch."""
@@ -7,7 +8,7 @@ torch."""
 import importlib
 from typing import Any
 
-_HOMES = {"TcPrediction": "prediction", "predict_files": "files"}
+_HOMES = {"TcPrediction": "prediction", "predict_inputs": "inputs"}
 __all__ = list(_HOMES)
 
 

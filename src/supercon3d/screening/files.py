@@ -11,14 +11,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
 
 from supercon3d.executor import make_executor
 from supercon3d.models.shipped import EnsembleSource
 from supercon3d.screening.prediction import TcPrediction
-
-if TYPE_CHECKING:
-    from supercon3d.models.sodnet.ensemble import SODNetEnsemble
 
 PREDICT_CHUNK = 50
 """Files per task when predicting in workers (a progress step; ensemble batches of 64)."""
@@ -42,34 +38,7 @@ def _predict_chunk(job: tuple[list[str], EnsembleSource, bool, bool]) -> list[Tc
     return [o.without_inputs() for o in predict_prepared(outcomes, ensemble, classifier)]
 
 
-def predict_files(
-    paths: Sequence[str | os.PathLike],
-    ensemble: SODNetEnsemble,
-    *,
-    workers: int | None = None,
-    progress: Callable[[int], None] | None = None,
-    strict: bool = False,
-    classify: bool = False,
-) -> list[TcPrediction]:
-    """Tc of each file (in order): ensemble mean of ln Tc (ln K), its spread, exp(mean) in K
-    and the interval, with ``classify`` also P(superconductor) (see
-    :func:`supercon3d.screening.predict.predict_prepared`). An ensemble read from a folder
-    predicts in workers (:func:`predict_files_from`); one assembled in memory predicts here,
-    after reading on ``workers`` processes."""
-    if ensemble.source is not None:
-        return predict_files_from(
-            paths, ensemble.source, workers=workers, progress=progress, strict=strict,
-            classify=classify,
-        )  # fmt: skip
-    from supercon3d.models.superconductor import SuperconductorClassifier
-    from supercon3d.screening.predict import predict_prepared, prepare_files
-
-    outcomes = prepare_files(paths, ensemble.graph_settings, workers, progress, strict)
-    classifier = SuperconductorClassifier.shipped() if classify else None
-    return predict_prepared(outcomes, ensemble, classifier)
-
-
-def predict_files_from(
+def predict_cif_files(
     paths: Sequence[str | os.PathLike],
     source: EnsembleSource,
     *,
@@ -78,12 +47,15 @@ def predict_files_from(
     strict: bool = False,
     classify: bool = False,
 ) -> list[TcPrediction]:
-    """Tc of each file (in order, see :func:`predict_files`)
-    with the ensemble of ``source``, loaded where the files are predicted: in each of
-    ``workers`` processes (default: all cores; fewer when there are under
-    :data:`MIN_FILES_PER_PREDICT_WORKER` files each), or here when that is one. The records
-    come back without their inputs (:meth:`TcPrediction.without_inputs`); this process loads
-    nothing while workers do. ``progress`` is called with the files done."""
+    """Tc of each CIF file (in order): ensemble mean of ln Tc (ln K), its spread, exp(mean)
+    in K and the interval, with ``classify`` also P(superconductor) (see
+    :func:`supercon3d.screening.predict.predict_prepared`), with the ensemble of ``source``
+    loaded where the files are predicted: in each of ``workers`` processes (default: all
+    cores; fewer when there are under :data:`MIN_FILES_PER_PREDICT_WORKER` files each), or
+    here when that is one. The records come back without their inputs
+    (:meth:`TcPrediction.without_inputs`); this process loads nothing while workers do.
+    ``progress`` is called with the files done. The step of
+    :func:`supercon3d.screening.inputs.predict_inputs` that reads CIFs: call that one."""
     names = [str(path) for path in paths]
     jobs = [
         (names[start : start + PREDICT_CHUNK], source, strict, classify)

@@ -1,8 +1,10 @@
 """Tc of mixed inputs (structure files, folders, pymatgen Structures) and the sites behind it.
 
-CIF files go to :func:`supercon3d.screening.files.predict_files_from` (read and predicted in
-worker processes); the structures of other files and Structures are read under the same
-contract and get their graph built here. The records come back in input order.
+The one implementation of predicting structure inputs (``api.predict``, ``dope``, ``discover``
+and the benchmarks call it): CIF files go to
+:func:`supercon3d.screening.files.predict_cif_files` (read and predicted in worker
+processes); the structures of other files and Structures are read under the same contract
+and get their graph built here. The records come back in input order.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ def predict_inputs(
     *,
     names: Sequence[str] | None = None,
     checkpoints: str | os.PathLike | None = None,
+    blend: bool = True,
     workers: int | None = None,
     progress: ProgressFactory = no_progress,
     strict: bool = False,
@@ -31,68 +34,64 @@ def predict_inputs(
     """One Tc record per structure of ``inputs`` (named as in
     :func:`supercon3d.data.inputs.named_inputs`), in order: ln Tc (ln K) and its spread, Tc
     and the interval (K), P(superconductor) and the chemical family, under the ensemble of
-    ``checkpoints`` (default: the shipped model). CIF files are read and predicted in
-    ``workers`` processes (default: all cores); the structures of other files (archives, CSVs
-    of CIF text, formats ``ase.io`` reads) and Structures are read under the same contract
-    (:func:`supercon3d.data.inputs.read_cif_files`,
+    ``checkpoints`` (default: the shipped model; ``blend``: with its composition blend, if it
+    has one). CIF files, a folder's at any depth included, are read and predicted in
+    ``workers`` processes (default: all cores;
+    :func:`supercon3d.screening.files.predict_cif_files`); the structures of other files
+    (archives, CSVs of CIF text, formats ``ase.io`` reads) and Structures are read under the
+    same contract (:func:`supercon3d.data.inputs.read_except_cifs`,
     :func:`~supercon3d.data.inputs.checked_structure`) and predicted here. A structure that
-    fails gets an ``error`` record; ``strict``: one with a warning fails too."""
-    from supercon3d.data.cif import expand_cif_paths
-    from supercon3d.data.inputs import checked_structure, read_cif_files
-    from supercon3d.data.sources import is_cif_file
+    fails, and a folder that cannot be read, gets an ``error`` record; ``strict``: one with a
+    warning fails too."""
+    from supercon3d.data.inputs import checked_structure, read_except_cifs
     from supercon3d.models.shipped import ensemble_source
-    from supercon3d.screening.files import predict_files_from
+    from supercon3d.screening.files import predict_cif_files
 
     items, name_of = named_inputs(inputs, names)
-    groups: list[list[str] | list[ReadStructure]] = []
+    entries: list[str | ReadStructure] = []
     for i, item in enumerate(items):
         if i in name_of:
-            groups.append([checked_structure(item, name_of[i], strict)])
-            continue
-        for path in expand_cif_paths([item]):
-            if is_cif_file(path):
-                groups.append([str(path)])
-            else:
-                groups.append(list(read_cif_files([path], strict)))
-    paths = [entry for group in groups for entry in group if isinstance(entry, str)]
+            entries.append(checked_structure(item, name_of[i], strict))
+        else:
+            entries += [
+                e if isinstance(e, ReadStructure) else str(e)
+                for e in read_except_cifs([item], strict)
+            ]
+    paths = [entry for entry in entries if isinstance(entry, str)]
     with progress("predicting CIFs", len(paths)) as advance:
         from_files = iter(
-            predict_files_from(
-                paths, ensemble_source(checkpoints), workers=workers, progress=advance,
+            predict_cif_files(
+                paths, ensemble_source(checkpoints, blend), workers=workers, progress=advance,
                 strict=strict, classify=True,
             )
         )  # fmt: skip
-    read = [entry for group in groups for entry in group if not isinstance(entry, str)]
-    from_structures = iter(_predict_structures(read, checkpoints))
-    return [
-        next(from_files) if isinstance(entry, str) else next(from_structures)
-        for group in groups
-        for entry in group
-    ]
+    read = [entry for entry in entries if isinstance(entry, ReadStructure)]
+    from_structures = iter(_predict_structures(read, checkpoints, blend))
+    return [next(from_files) if isinstance(e, str) else next(from_structures) for e in entries]
 
 
 def _predict_structures(
-    read: Sequence[ReadStructure], checkpoints: str | os.PathLike | None
+    read: Sequence[ReadStructure], checkpoints: str | os.PathLike | None, blend: bool
 ) -> list[TcPrediction]:
     """The records of structures read in this process (in order): the reader's error, or
     the prediction with the reader's warnings (no model is loaded when none was read)."""
     from supercon3d.screening.prediction import TcPrediction
 
     if all(entry.error is not None for entry in read):
-        return [TcPrediction(file=entry.name, error=entry.error) for entry in read]
+        return [TcPrediction(file=e.name, error=e.error, warnings=list(e.warnings)) for e in read]
     from supercon3d.models.sodnet.ensemble import load_ensemble
     from supercon3d.models.superconductor import SuperconductorClassifier
     from supercon3d.screening.predict import predict_prepared, prepare_structure
 
-    model = load_ensemble(checkpoints)
+    model = load_ensemble(checkpoints, blend)
     prepared = []
     for entry in read:
         if entry.error is not None:
-            prepared.append(TcPrediction(file=entry.name, error=entry.error))
+            failed = TcPrediction(file=entry.name, error=entry.error, warnings=list(entry.warnings))
+            prepared.append(failed)
             continue
         outcome = prepare_structure(entry.structure, entry.name, model.graph_settings)
-        if outcome.error is None:
-            outcome.warnings = list(entry.warnings)
+        outcome.warnings = list(entry.warnings)
         prepared.append(outcome)
     return predict_prepared(prepared, model, SuperconductorClassifier.shipped())
 

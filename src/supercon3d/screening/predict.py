@@ -1,7 +1,8 @@
 """Predicting Tc for CIF files and structures with a SODNet ensemble.
 
 Files are read, classified and turned into graphs here; :mod:`supercon3d.screening.files`
-predicts them (in worker processes for an ensemble read from a folder). A file that fails
+predicts them in worker processes, for :func:`supercon3d.screening.inputs.predict_inputs`
+(the one workflow that predicts structure inputs). A file that fails
 (unreadable CIF, element outside the embedding, a site with no neighbour in the cutoff) is
 reported with a one-line error naming it and the others still get their prediction.
 """
