@@ -15,9 +15,13 @@ projection is fitted once on every composition, labels unseen). For every test f
 - ``grouped``: the same on those and the leave-one-family-out test errors of the entries
   outside the fold (on the leave-one-family-out split: calibrated without any entry of the
   held-out family, so that the difficulty far from the data is learnt from other families
-  only). ``--calibration`` says which one ``--write`` ships (intervals.json format 2).
+  only). The leave-one-family-out errors, made on a family the model never saw, shape the
+  difficulty and the pooled quantile but not their own family's quantile: the shipped model
+  has seen every family, so a family's quantile comes from its chemical-system errors alone.
+  ``--calibration`` says which one ``--write`` ships (intervals.json format 2).
 
-Printed per split: coverage (mean ± std over the test folds) and mean half-width (ln K). Then,
+Printed per split: coverage (mean ± std over the test folds) and mean half-width (ln K), and
+the same per rule family (every test fold's rows pooled). Then,
 on the chemical-system test folds, the MAE of the novelty terciles. The novelty scale (1 = the
 median distance of held-out chemical systems) and the in-domain threshold (the upper tercile
 boundary of those novelties: an out-of-domain prediction is one in the chemical-system

@@ -19,7 +19,10 @@ difficulty, the mean absolute error as a straight line in the novelty
 (:func:`fit_difficulty`, ln K), then takes the family-wise conformal quantiles of
 |error| / difficulty; a material's half-width is its family's quantile times its difficulty.
 It is fitted on errors held out by chemical system (a grouped split's validation folds), whose
-novelties span what a user meets: from doping-series neighbours to unseen element sets.
+novelties span what a user meets: from doping-series neighbours to unseen element sets, and
+may add errors made on a family the model never saw (:data:`UNSEEN_FAMILY`), which reach the
+difficulty and the pooled quantile only: counted in their own family's quantile they would
+widen the intervals of that family's familiar members (a cuprate's twice).
 
 Coverage is measured without looking at the test fold: for test fold k the quantiles are
 computed from the validation errors of the entries outside fold k, and the share of fold k's
