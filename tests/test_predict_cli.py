@@ -23,6 +23,7 @@ from supercon3d.cli.main import app
 from supercon3d.cli.results import EXIT_SOME_FAILED
 from supercon3d.data.contract import BENIGN_NOTES, RULE_STRICT
 from supercon3d.data.supercon3d import read_tc_table
+from supercon3d.screening.prediction import TcPrediction
 from supercon3d.settings import dataset_path
 from tiny_model import write_tiny_run
 
@@ -177,3 +178,13 @@ def test_a_piped_table_fits_80_columns_and_warnings_stand_apart(tiny_run, monkey
     header, *lines = tsv.stdout.splitlines()
     assert {"file", "formula", "p_superconductor", "tc_kelvin"} <= set(header.split("\t"))
     assert len(lines) == len(PIPED_FILES)
+
+
+def test_a_failed_record_keeps_the_warnings_of_its_input():
+    failed = TcPrediction(file="a.cif", error="a.cif: no bonds", warnings=["a.cif: rounded"])
+    assert failed.to_dict() == {
+        "file": "a.cif",
+        "error": "a.cif: no bonds",
+        "warnings": ["a.cif: rounded"],
+    }
+    assert TcPrediction(file="b.cif", error="b.cif: empty").to_dict().keys() == {"file", "error"}

@@ -37,9 +37,12 @@ def _prepare(job: tuple[str, GraphSettings, bool]) -> tuple[TcPrediction, dict |
     path, settings, strict = job
     try:
         record = read_cif(path, strict)
-        arrays = graph_arrays(record.structure, settings, name=path)
-    except (CifReadError, GraphBuildError) as error:
+    except CifReadError as error:
         return TcPrediction(file=path, error=str(error)), None
+    try:
+        arrays = graph_arrays(record.structure, settings, name=path)
+    except GraphBuildError as error:
+        return TcPrediction(file=path, error=str(error), warnings=list(record.warnings)), None
     prediction = describe_structure(
         record.structure, path, record.warnings, record.overfull_occupancies
     )

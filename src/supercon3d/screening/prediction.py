@@ -62,10 +62,11 @@ class TcPrediction:
     def to_dict(self) -> dict:
         """The JSON record: file, formula, disorder_class, family, high_pressure_hydride,
         p_superconductor, tc_kelvin, tc_low_kelvin, tc_high_kelvin (K), ln_tc, ln_tc_std
-        (ln K), n_sites, warnings, novelty, in_domain and nearest_known; or file and
-        error."""
+        (ln K), n_sites, warnings, novelty, in_domain and nearest_known; or file and error,
+        with the input's warnings where it had any."""
         if self.error is not None:
-            return {"file": self.file, "error": self.error}
+            failed = {"file": self.file, "error": self.error}
+            return failed | ({"warnings": self.warnings} if self.warnings else {})
         return {
             "file": self.file,
             "formula": self.formula,
