@@ -55,33 +55,9 @@ def test_near_duplicates_look_in_other_folds_only():
     assert near_duplicates(fractions, np.array([0, 0, 1, 1])).tolist() == [0, 0, 0, 0]
 
 
-def test_grouped_evaluation_scores_every_grouping_and_seed():
-    rng = np.random.default_rng(0)
-    hosts = {"Nb{}Sn": 1, "Mg{}B2": 1, "V{}Si": 1, "Pb{}Bi": 1, "Nb{}N": 1}
-    hosts |= {"Na{}Cl": 0, "K{}Br": 0, "Li{}F": 0, "Mg{}O": 0, "Ca{}F2": 0}
-    formulas = [host.format(x) for host in hosts for x in range(1, 6)]
-    labels = np.repeat(list(hosts.values()), 5)
-    table = pd.DataFrame(
-        {
-            "label": labels,
-            "label_key": formulas,
-            "composition": [Composition(f) for f in formulas],
-            "family": ["other"] * 50,
-        }
-    )
-    features = np.column_stack([labels + rng.normal(0, 0.3, 50), rng.normal(size=50)])
-    scores = grouped_evaluation(table, features, n_jobs=1, grouping_seeds=(1, 2))
-    assert [(s.grouping, s.seed) for s in scores] == [
-        ("element set", 1), ("element set", 2), ("host system", 1), ("host system", 2)
-    ]  # fmt: skip
-    for s in scores:
-        assert set(s.roc_auc) == {ALL_ROWS, "other"}
-        assert s.roc_auc[ALL_ROWS] > 0.5
-        assert s.superconductor_share[ALL_ROWS] == pytest.approx(0.5)
-        assert 0.0 <= s.near_duplicate_share <= 1.0
-
-
-def test_evaluation_without_ablations_fits_only_the_grouped_folds():
+def separable_table() -> tuple[pd.DataFrame, np.ndarray]:
+    """Ten hosts (five superconducting) of five compositions each, and two features: the
+    label with noise and pure noise."""
     rng = np.random.default_rng(0)
     hosts = {"Nb{}Sn": 1, "Mg{}B2": 1, "V{}Si": 1, "Pb{}Bi": 1, "Nb{}N": 1}
     hosts |= {"Na{}Cl": 0, "K{}Br": 0, "Li{}F": 0, "Mg{}O": 0, "Ca{}F2": 0}
@@ -97,6 +73,24 @@ def test_evaluation_without_ablations_fits_only_the_grouped_folds():
         }
     )
     features = np.column_stack([labels + rng.normal(0, 0.3, 50), rng.normal(size=50)])
+    return table, features
+
+
+def test_grouped_evaluation_scores_every_grouping_and_seed():
+    table, features = separable_table()
+    scores = grouped_evaluation(table, features, n_jobs=1, grouping_seeds=(1, 2))
+    assert [(s.grouping, s.seed) for s in scores] == [
+        ("element set", 1), ("element set", 2), ("host system", 1), ("host system", 2)
+    ]  # fmt: skip
+    for s in scores:
+        assert set(s.roc_auc) == {ALL_ROWS, "other"}
+        assert s.roc_auc[ALL_ROWS] > 0.5
+        assert s.superconductor_share[ALL_ROWS] == pytest.approx(0.5)
+        assert 0.0 <= s.near_duplicate_share <= 1.0
+
+
+def test_evaluation_without_ablations_fits_only_the_grouped_folds():
+    table, features = separable_table()
     fits = []
     evaluation = evaluate_classifier(
         table, features, n_jobs=1, progress=fits.append, n_structure_columns=1, ablations=False
