@@ -30,7 +30,6 @@ from supercon3d.executor import (
 )
 
 SOURCE = Path(__file__).resolve().parents[1] / "src" / "supercon3d"
-CIF_DIR = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "supercon3d" / "cif"
 SMALL_CIFS = ("671985.cif", "97102.cif")
 SHARED = {"offset": 100}
 RESOURCE_KEY = "test-resource"
@@ -193,11 +192,14 @@ def test_unordered_map_forwards_every_report_before_its_result(pool):
         assert events.index((x, "started")) < events.index((x, "finished")) < events.index(100 + x)
 
 
+@pytest.mark.data
 def test_read_cifs_in_workers_reports_an_empty_file_among_40(tmp_path, monkeypatch):
     from supercon3d.data.cif import CifReadError, read_cifs
+    from supercon3d.settings import dataset_path
 
+    cif_dir = dataset_path("supercon3d/cif")
     for i in range(39):
-        shutil.copy(CIF_DIR / SMALL_CIFS[i % len(SMALL_CIFS)], tmp_path / f"{i:02d}.cif")
+        shutil.copy(cif_dir / SMALL_CIFS[i % len(SMALL_CIFS)], tmp_path / f"{i:02d}.cif")
     (tmp_path / "empty.cif").write_text("")
     monkeypatch.setattr(executor_module, "MIN_ITEMS_PER_WORKER", 16)
     assert worker_count(40, 2) == 2
